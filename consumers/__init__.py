@@ -1,0 +1,1 @@
+"""Getting events off Kafka: the consumer runner (commit after effect, DLQ), inbox dedupe helpers."""

@@ -1,0 +1,90 @@
+"""Events of the cuentas aggregate (topic bank.cuentas.v1), including the saga's replies."""
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from contracts import topics
+from contracts.base import DomainEvent
+from contracts.money import Moneda, Money, PositiveMoney
+
+EstadoCuenta = Literal["activa", "bloqueada", "cerrada"]
+Operacion = Literal["CREDITO", "DEBITO"]
+# Why a balance moved: a teller operation, the opening balance, or a saga command.
+Causa = Literal["APERTURA", "DEPOSITO", "RETIRO", "SAGA", "REVERSION"]
+MotivoRechazo = Literal[
+    "CUENTA_NO_EXISTE",
+    "CUENTA_BLOQUEADA",
+    "CUENTA_CERRADA",
+    "MONEDA_DISTINTA",
+    "SALDO_INSUFICIENTE",
+]
+
+
+class _CuentaEvent(DomainEvent):
+    topic: ClassVar[str] = topics.CUENTAS
+    key_field: ClassVar[str] = "cuenta_id"
+
+    cuenta_id: int
+
+
+class CuentaAbierta(_CuentaEvent):
+    type: ClassVar[str] = "bank.cuentas.CuentaAbierta.v1"
+
+    cliente_id: int
+    tipo_cuenta_id: int
+    tipo_cuenta_nombre: str
+    numero_cuenta: str
+    saldo: Money
+    moneda: Moneda
+    estado: EstadoCuenta
+    fecha_apertura: datetime
+
+
+class SaldoActualizado(_CuentaEvent):
+    """One ledger movement: `saldo` is the balance right after it, `movimiento_id` its ledger row."""
+
+    type: ClassVar[str] = "bank.cuentas.SaldoActualizado.v1"
+
+    cliente_id: int
+    numero_cuenta: str
+    movimiento_id: int
+    operacion: Operacion
+    causa: Causa
+    monto: PositiveMoney
+    saldo: Money
+    moneda: Moneda
+    fecha: datetime
+    transaccion_id: str | None = None
+    comando_id: str | None = None
+
+
+class EstadoCuentaCambiado(_CuentaEvent):
+    type: ClassVar[str] = "bank.cuentas.EstadoCuentaCambiado.v1"
+
+    cliente_id: int
+    estado_anterior: EstadoCuenta
+    estado: EstadoCuenta
+    fecha: datetime
+
+
+class CuentaEliminada(_CuentaEvent):
+    type: ClassVar[str] = "bank.cuentas.CuentaEliminada.v1"
+
+    cliente_id: int
+    fecha: datetime
+
+
+class MovimientoRechazado(_CuentaEvent):
+    """A saga command cuentas refused; no money moved."""
+
+    type: ClassVar[str] = "bank.cuentas.MovimientoRechazado.v1"
+
+    transaccion_id: str
+    comando_id: str
+    operacion: Operacion
+    monto: PositiveMoney
+    moneda: Moneda
+    motivo: MotivoRechazo
+    detalle: str
+    fecha: datetime
+    cliente_id: int | None = None

@@ -1,0 +1,151 @@
+"""CloudEvents 1.0 envelope in Kafka binary mode: ce_* headers carry the attributes, the value is the JSON payload."""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.base import Message
+from contracts.registry import model_for
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+Headers = list[tuple[str, bytes]]
+
+
+class EnvelopeError(ValueError):
+    """A Kafka record that is not a valid CloudEvent of ours (missing or malformed attributes)."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One CloudEvent: attributes plus the payload as JSON-ready data."""
+
+    id: str
+    type: str
+    source: str
+    subject: str
+    topic: str
+    time: datetime
+    data: dict[str, Any]
+    correlation_id: str
+    causation_id: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> bytes:
+        return self.subject.encode()
+
+    def value(self) -> bytes:
+        return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def headers(self) -> Headers:
+        pairs = {
+            "ce_specversion": SPECVERSION,
+            "ce_id": self.id,
+            "ce_source": self.source,
+            "ce_type": self.type,
+            "ce_subject": self.subject,
+            "ce_time": self.time.isoformat(),
+            "content-type": CONTENT_TYPE,
+            "correlation_id": self.correlation_id,
+            **self.extra_headers,
+        }
+        if self.causation_id:
+            pairs["causation_id"] = self.causation_id
+        return [(k, v.encode()) for k, v in pairs.items()]
+
+    def decode(self) -> Message:
+        """The typed message, upcast to the current version of its type."""
+        model, data = model_for(self.type, self.data)
+        return model.model_validate(data)
+
+    def to_structured(self) -> dict[str, Any]:
+        """The CloudEvents JSON (structured mode) form, for exports to auditors."""
+        return {
+            "specversion": SPECVERSION,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "subject": self.subject,
+            "time": self.time.isoformat(),
+            "datacontenttype": CONTENT_TYPE,
+            "correlationid": self.correlation_id,
+            **({"causationid": self.causation_id} if self.causation_id else {}),
+            "data": self.data,
+        }
+
+
+def envelope_for(
+    message: Message,
+    *,
+    source: str,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    event_id: str | None = None,
+    time: datetime | None = None,
+) -> Envelope:
+    """Wrap `message`; a message that starts a flow is its own correlation."""
+    event_id = event_id or str(uuid.uuid4())
+    return Envelope(
+        id=event_id,
+        type=message.type,
+        source=source,
+        subject=message.key,
+        topic=message.topic,
+        time=time or datetime.now(UTC),
+        data=message.to_data(),
+        correlation_id=correlation_id or event_id,
+        causation_id=causation_id,
+    )
+
+
+def _text(headers: dict[str, bytes], name: str) -> str:
+    raw = headers.get(name)
+    if raw is None:
+        raise EnvelopeError(f"missing header {name}")
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise EnvelopeError(f"header {name} is not UTF-8") from None
+
+
+def from_record(topic: str, value: bytes | None, headers: Headers | list[tuple[str, bytes]]) -> Envelope:
+    """Parse a consumed Kafka record; raises EnvelopeError when it is not one of our CloudEvents."""
+    by_name = {k: v for k, v in headers}
+    if _text(by_name, "ce_specversion") != SPECVERSION:
+        raise EnvelopeError("unsupported ce_specversion")
+    try:
+        time = datetime.fromisoformat(_text(by_name, "ce_time"))
+        data = json.loads(value or b"")
+    except ValueError as exc:
+        raise EnvelopeError(f"malformed record: {exc}") from None
+    if not isinstance(data, dict):
+        raise EnvelopeError("payload is not a JSON object")
+    known = {
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_subject",
+        "ce_time",
+        "content-type",
+        "correlation_id",
+        "causation_id",
+    }
+    extra = {k: v.decode(errors="replace") for k, v in by_name.items() if k not in known}
+    event_id = _text(by_name, "ce_id")
+    return Envelope(
+        id=event_id,
+        type=_text(by_name, "ce_type"),
+        source=_text(by_name, "ce_source"),
+        subject=_text(by_name, "ce_subject"),
+        topic=topic,
+        time=time,
+        data=data,
+        correlation_id=by_name.get("correlation_id", event_id.encode()).decode(errors="replace"),
+        causation_id=by_name["causation_id"].decode(errors="replace") if "causation_id" in by_name else None,
+        extra_headers=extra,
+    )

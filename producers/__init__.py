@@ -1,0 +1,1 @@
+"""Getting events onto Kafka: the producer factory and the transactional-outbox relays."""

@@ -1,0 +1,131 @@
+"""Outbox rows and the relay loop shared by every store: claim a batch, publish it, mark it, repeat."""
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from contracts.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """An event waiting in a store to be published, already in its Kafka form."""
+
+    event_id: str
+    topic: str
+    key: str
+    headers: list[tuple[str, str]]
+    payload: str
+
+    @classmethod
+    def of(cls, envelope: Envelope) -> "OutboxRow":
+        return cls(
+            event_id=envelope.id,
+            topic=envelope.topic,
+            key=envelope.subject,
+            headers=[(k, v.decode()) for k, v in envelope.headers()],
+            payload=envelope.value().decode(),
+        )
+
+    def headers_json(self) -> str:
+        return json.dumps(self.headers)
+
+    def to_document(self) -> dict[str, Any]:
+        """The form kept inside a Mongo document's pending-events array."""
+        return {
+            "event_id": self.event_id,
+            "topic": self.topic,
+            "key": self.key,
+            "headers": self.headers,
+            "payload": self.payload,
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> "OutboxRow":
+        return cls(
+            event_id=doc["event_id"],
+            topic=doc["topic"],
+            key=doc["key"],
+            headers=[(k, v) for k, v in doc["headers"]],
+            payload=doc["payload"],
+        )
+
+
+Publish = Callable[[Sequence[OutboxRow]], Awaitable[None]]
+
+
+class OutboxStore(Protocol):
+    """A store's side of the relay. `relay_batch` claims up to `limit` unpublished rows in its own
+    transaction (returning 0 if another relay holds the claim), awaits `publish` on them, and marks them
+    published in that same transaction; returns how many it published."""
+
+    async def relay_batch(self, limit: int, publish: Publish) -> int: ...
+
+
+async def send_rows(producer: AIOKafkaProducer, rows: Sequence[OutboxRow]) -> None:
+    """Send rows in order and wait for every acknowledgement; raises if any failed."""
+    futures = [
+        await producer.send(
+            row.topic, row.payload.encode(), key=row.key.encode(), headers=[(k, v.encode()) for k, v in row.headers]
+        )
+        for row in rows
+    ]
+    await asyncio.gather(*futures)
+
+
+class OutboxRelay:
+    """Publishes a store's outbox forever. Safe to kill at any point: unmarked rows are sent again
+    (at-least-once; consumers dedupe on ce_id). Two relays on one store take turns through the
+    store's lock, so per-aggregate order holds."""
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        producer: AIOKafkaProducer,
+        *,
+        batch_size: int = 500,
+        idle_sleep: float = 0.02,
+        error_sleep: float = 1.0,
+    ) -> None:
+        self._store = store
+        self._producer = producer
+        self._batch_size = batch_size
+        self._idle_sleep = idle_sleep
+        self._error_sleep = error_sleep
+        self.published = 0
+
+    async def _publish(self, rows: Sequence[OutboxRow]) -> None:
+        await send_rows(self._producer, rows)
+
+    async def run_once(self) -> int:
+        sent = await self._store.relay_batch(self._batch_size, self._publish)
+        self.published += sent
+        return sent
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                sent = await self.run_once()
+            except (KafkaError, OSError, ConnectionError) as exc:
+                # Broker or database away: nothing was marked, so the batch is retried later.
+                log.warning("outbox relay: %s; retrying", exc)
+                sent = 0
+                await _sleep_or_stop(stop, self._error_sleep)
+                continue
+            if sent < self._batch_size:
+                await _sleep_or_stop(stop, self._idle_sleep)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,87 @@
+"""MySQL/MariaDB outbox: table DDL, insert inside the caller's transaction, and the relay's claim/mark."""
+
+import json
+from typing import Any
+
+import aiomysql
+
+from contracts.envelope import Envelope
+from producers.outbox import OutboxRow, Publish
+
+OUTBOX_DDL = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id           BIGINT AUTO_INCREMENT PRIMARY KEY,
+    event_id     VARCHAR(64) NOT NULL UNIQUE,
+    topic        VARCHAR(200) NOT NULL,
+    msg_key      VARCHAR(200) NOT NULL,
+    headers      TEXT NOT NULL,
+    payload      MEDIUMTEXT NOT NULL,
+    created_at   TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    published_at TIMESTAMP(6) NULL,
+    KEY outbox_unpublished (published_at, id)
+) ENGINE=InnoDB
+"""
+
+_RELAY_LOCK = "cloud-bank-outbox-relay"
+
+
+async def add_to_outbox(cur: aiomysql.Cursor, envelopes: list[Envelope]) -> None:
+    """Insert events through the caller's cursor, inside its open transaction."""
+    rows = [OutboxRow.of(e) for e in envelopes]
+    await cur.executemany(
+        "INSERT INTO outbox (event_id, topic, msg_key, headers, payload) VALUES (%s, %s, %s, %s, %s)",
+        [(r.event_id, r.topic, r.key, r.headers_json(), r.payload) for r in rows],
+    )
+
+
+class MySQLOutbox:
+    """The relay's view of a MySQL outbox table."""
+
+    def __init__(self, pool: aiomysql.Pool) -> None:
+        self._pool = pool
+
+    async def relay_batch(self, limit: int, publish: Publish) -> int:
+        async with self._pool.acquire() as conn, conn.cursor() as cur:
+            # A session lock: released by RELEASE_LOCK or when a killed relay's connection drops.
+            await cur.execute("SELECT GET_LOCK(%s, 0)", (_RELAY_LOCK,))
+            got = await cur.fetchone()
+            if not got or got[0] != 1:
+                return 0
+            try:
+                return await self._batch(conn, cur, limit, publish)
+            finally:
+                await cur.execute("SELECT RELEASE_LOCK(%s)", (_RELAY_LOCK,))
+                await cur.fetchone()
+
+    async def _batch(self, conn: Any, cur: aiomysql.Cursor, limit: int, publish: Publish) -> int:
+        await conn.begin()
+        try:
+            await cur.execute(
+                "SELECT id, event_id, topic, msg_key, headers, payload FROM outbox "
+                "WHERE published_at IS NULL ORDER BY id LIMIT %s",
+                (limit,),
+            )
+            records = await cur.fetchall()
+            if records:
+                await publish(
+                    [
+                        OutboxRow(
+                            event_id=r[1],
+                            topic=r[2],
+                            key=r[3],
+                            headers=[(k, v) for k, v in json.loads(r[4])],
+                            payload=r[5],
+                        )
+                        for r in records
+                    ]
+                )
+                ids = [r[0] for r in records]
+                await cur.execute(
+                    f"UPDATE outbox SET published_at = CURRENT_TIMESTAMP(6) WHERE id IN ({','.join(['%s'] * len(ids))})",
+                    ids,
+                )
+            await conn.commit()
+            return len(records)
+        except BaseException:
+            await conn.rollback()
+            raise
