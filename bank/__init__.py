@@ -1,0 +1,1 @@
+"""The `bank` command: run services, create topics, seed demo data, replay, audit, export events."""

@@ -1,0 +1,1 @@
+"""Plumbing every service shares (app factory, settings base, health, pagination, errors); no domain logic."""
