@@ -1,0 +1,67 @@
+"""The CloudEvents envelope survives a trip through Kafka's binary mode unchanged."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from contracts import topics
+from contracts.comandos import DebitarCuenta
+from contracts.cuentas import SaldoActualizado
+from contracts.envelope import EnvelopeError, envelope_for, from_record
+from contracts.registry import UnknownMessageType
+
+
+def _saldo() -> SaldoActualizado:
+    return SaldoActualizado(
+        cuenta_id=7,
+        cliente_id=3,
+        numero_cuenta="1234567890123",
+        movimiento_id=11,
+        operacion="DEBITO",
+        causa="SAGA",
+        monto=Decimal("10.5"),
+        saldo=Decimal("89.5"),
+        moneda="PEN",
+        fecha=datetime(2026, 1, 2, tzinfo=UTC),
+        transaccion_id="TRX1",
+    )
+
+
+def test_evento_ida_y_vuelta_conserva_atributos_y_payload() -> None:
+    env = envelope_for(_saldo(), source="/cuentas", correlation_id="corr-1", causation_id="cause-1")
+    back = from_record(env.topic, env.value(), env.headers())
+    assert back.id == env.id
+    assert back.type == "bank.cuentas.SaldoActualizado.v1"
+    assert back.subject == "7"
+    assert back.topic == topics.CUENTAS
+    assert (back.correlation_id, back.causation_id) == ("corr-1", "cause-1")
+    assert back.decode() == _saldo()
+
+
+def test_el_dinero_viaja_como_texto_decimal() -> None:
+    env = envelope_for(_saldo(), source="/cuentas")
+    assert b'"monto":"10.50"' in env.value()
+    assert b'"saldo":"89.50"' in env.value()
+
+
+def test_los_headers_son_los_de_cloudevents_binary_mode() -> None:
+    env = envelope_for(
+        DebitarCuenta(comando_id="c", transaccion_id="t", cuenta_id=1, monto=Decimal(1), moneda="USD"),
+        source="/transacciones",
+    )
+    names = {k for k, _ in env.headers()}
+    assert {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "correlation_id"} <= names
+    assert env.correlation_id == env.id  # a message that starts a flow is its own correlation
+
+
+def test_un_registro_sin_headers_no_es_un_evento() -> None:
+    with pytest.raises(EnvelopeError):
+        from_record(topics.CUENTAS, b"{}", [])
+
+
+def test_un_tipo_desconocido_no_se_decodifica() -> None:
+    env = envelope_for(_saldo(), source="/cuentas")
+    headers = [(k, b"bank.cuentas.Nada.v9" if k == "ce_type" else v) for k, v in env.headers()]
+    with pytest.raises(UnknownMessageType):
+        from_record(env.topic, env.value(), headers).decode()

@@ -1,0 +1,164 @@
+"""ConsumerLoop commits after the effect, dead-letters poison, retries what may heal, never stalls a partition."""
+
+import asyncio
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from consumers.errors import PermanentError
+from consumers.runner import ConsumerLoop, Delivery
+from contracts.clientes import ClienteEliminado
+from contracts.envelope import envelope_for
+
+TOPIC = "bank.clientes.v1"
+TP = TopicPartition(TOPIC, 0)
+
+
+def _record(offset: int, cliente_id: int = 1, *, poison: bool = False) -> ConsumerRecord[bytes, bytes]:
+    env = envelope_for(ClienteEliminado(cliente_id=cliente_id), source="/test")
+    headers = [] if poison else env.headers()
+    return ConsumerRecord(TOPIC, 0, offset, 0, 0, b"1", env.value(), None, 0, 0, tuple(headers))
+
+
+class FakeConsumer:
+    def __init__(self, batches: list[list[ConsumerRecord[bytes, bytes]]], stop: asyncio.Event) -> None:
+        self._batches = batches
+        self._stop = stop
+        self.commits: list[int] = []
+
+    async def getmany(self, timeout_ms: int = 0) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        if not self._batches:
+            self._stop.set()
+            return {}
+        return {TP: self._batches.pop(0)}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.commits.append(offsets[TP])
+
+
+class FakeProducer:
+    def __init__(self) -> None:
+        self.sent: dict[str, list[tuple[Any, list[tuple[str, bytes]]]]] = defaultdict(list)
+
+    async def send_and_wait(
+        self, topic: str, value: bytes, key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
+        self.sent[topic].append((value, headers or []))
+
+
+def _loop(
+    batches: list[list[ConsumerRecord[bytes, bytes]]], handler: Any, **kw: Any
+) -> tuple[ConsumerLoop, FakeConsumer, FakeProducer, asyncio.Event]:
+    stop = asyncio.Event()
+    consumer, producer = FakeConsumer(batches, stop), FakeProducer()
+    loop = ConsumerLoop(consumer, producer, group_id="g", handler=handler, retry_backoff=0, **kw)  # type: ignore[arg-type]
+    return loop, consumer, producer, stop
+
+
+async def test_commit_despues_del_efecto() -> None:
+    seen: list[int] = []
+
+    async def handler(d: Delivery) -> None:
+        seen.append(d.offset)
+
+    loop, consumer, _, stop = _loop([[_record(0), _record(1)], [_record(2)]], handler)
+    await loop.run(stop)
+    assert seen == [0, 1, 2]
+    assert consumer.commits == [2, 3]
+
+
+async def test_un_mensaje_sin_envelope_va_al_dlq_y_la_particion_sigue() -> None:
+    seen: list[int] = []
+
+    async def handler(d: Delivery) -> None:
+        seen.append(d.offset)
+
+    loop, consumer, producer, stop = _loop([[_record(0), _record(1, poison=True), _record(2)]], handler)
+    await loop.run(stop)
+    assert seen == [0, 2]
+    [(_, headers)] = producer.sent[f"{TOPIC}.dlq"]
+    assert dict(headers)["dlq_original_offset"] == b"1"
+    assert dict(headers)["dlq_error_type"] == b"EnvelopeError"
+    assert consumer.commits == [3]
+
+
+async def test_un_error_permanente_no_se_reintenta() -> None:
+    calls = 0
+
+    async def handler(d: Delivery) -> None:
+        nonlocal calls
+        calls += 1
+        raise PermanentError("no such account")
+
+    loop, _, producer, stop = _loop([[_record(0)]], handler)
+    await loop.run(stop)
+    assert calls == 1
+    assert len(producer.sent[f"{TOPIC}.dlq"]) == 1
+
+
+async def test_un_error_desconocido_se_reintenta_y_luego_va_al_dlq() -> None:
+    calls = 0
+
+    async def handler(d: Delivery) -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("bug")
+
+    loop, consumer, producer, stop = _loop([[_record(0), _record(1)]], handler, max_attempts=3)
+    await loop.run(stop)
+    assert calls == 6
+    assert len(producer.sent[f"{TOPIC}.dlq"]) == 2
+    assert consumer.commits == [2]
+
+
+async def test_una_caida_de_infraestructura_se_reintenta_hasta_que_sana() -> None:
+    calls = 0
+
+    async def handler(d: Delivery) -> None:
+        nonlocal calls
+        calls += 1
+        if calls < 8:  # more than max_attempts: infrastructure errors are never dead-lettered
+            raise ConnectionRefusedError("db restarting")
+
+    loop, _, producer, stop = _loop([[_record(0)]], handler, max_attempts=3)
+    await loop.run(stop)
+    assert calls == 8
+    assert not producer.sent
+
+
+async def test_un_lote_que_falla_se_procesa_uno_a_uno() -> None:
+    applied: list[int] = []
+
+    async def batch(ds: Any) -> None:
+        raise ValueError("one bad apple")
+
+    async def handler(d: Delivery) -> None:
+        if d.offset == 1:
+            raise PermanentError("bad")
+        applied.append(d.offset)
+
+    loop, consumer, producer, stop = _loop([[_record(0), _record(1), _record(2)]], handler, batch_handler=batch)
+    await loop.run(stop)
+    assert applied == [0, 2]
+    assert len(producer.sent[f"{TOPIC}.dlq"]) == 1
+    assert consumer.commits == [3]
+
+
+@pytest.mark.parametrize("n", [1, 5])
+async def test_el_lote_exitoso_no_toca_el_manejador_individual(n: int) -> None:
+    batches: list[int] = []
+
+    async def batch(ds: Any) -> None:
+        batches.append(len(ds))
+
+    async def handler(d: Delivery) -> None:
+        batches.append(-1)
+
+    loop, _, _, stop = _loop([[_record(i) for i in range(n)]], handler, batch_handler=batch)
+    await loop.run(stop)
+    assert batches == ([n] if n > 1 else [-1])
+    assert Decimal(loop.handled) == n
