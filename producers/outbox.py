@@ -40,12 +40,13 @@ class OutboxRow:
         return json.dumps(self.headers)
 
     def to_document(self) -> dict[str, Any]:
-        """The form kept inside a Mongo document's pending-events array."""
+        """The form kept inside a Mongo document's pending-events array. Headers are {name, value} documents,
+        not [name, value] pairs: FerretDB 1.x refuses nested arrays."""
         return {
             "event_id": self.event_id,
             "topic": self.topic,
             "key": self.key,
-            "headers": self.headers,
+            "headers": [{"name": k, "value": v} for k, v in self.headers],
             "payload": self.payload,
         }
 
@@ -55,7 +56,7 @@ class OutboxRow:
             event_id=doc["event_id"],
             topic=doc["topic"],
             key=doc["key"],
-            headers=[(k, v) for k, v in doc["headers"]],
+            headers=[(h["name"], h["value"]) if isinstance(h, dict) else (h[0], h[1]) for h in doc["headers"]],
             payload=doc["payload"],
         )
 

@@ -56,7 +56,7 @@ class MongoOutbox:
             return 0
         await publish([row for _, row in rows])
         for doc in docs:
-            sent = [e["event_id"] for e in doc.get(PENDING_FIELD, [])]
-            # Pull only what was sent: events appended meanwhile stay pending.
-            await self._coll.update_one({"_id": doc["_id"]}, {"$pull": {PENDING_FIELD: {"event_id": {"$in": sent}}}})
+            # $pullAll removes exactly the elements that were sent (events appended meanwhile stay pending);
+            # FerretDB 1.x supports only exact-value matching in $pull, so no {event_id: {$in: ...}} here.
+            await self._coll.update_one({"_id": doc["_id"]}, {"$pullAll": {PENDING_FIELD: doc.get(PENDING_FIELD, [])}})
         return len(rows)

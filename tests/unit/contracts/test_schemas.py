@@ -1,22 +1,24 @@
 """Published schemas only change compatibly; a breaking change needs a new version (type name)."""
 
 import json
+from typing import Any
 
 import pytest
 
 from contracts import schemas
+from contracts.base import Message
 from contracts.registry import MESSAGE_TYPES, UPCASTERS, model_for
 
 
 @pytest.mark.parametrize("model", MESSAGE_TYPES, ids=lambda m: m.type)
-def test_el_esquema_publicado_sigue_siendo_compatible(model: type) -> None:
+def test_el_esquema_publicado_sigue_siendo_compatible(model: type[Message]) -> None:
     published = json.loads(schemas.file_for(model.type).read_text())
     problems = schemas.incompatibilities(published, schemas.schema_of(model))
     assert not problems, f"{model.type} changed incompatibly ({problems}): publish it as a new version"
 
 
 @pytest.mark.parametrize("model", MESSAGE_TYPES, ids=lambda m: m.type)
-def test_los_esquemas_del_repositorio_estan_al_dia(model: type) -> None:
+def test_los_esquemas_del_repositorio_estan_al_dia(model: type[Message]) -> None:
     committed = schemas.file_for(model.type).read_text()
     assert committed == schemas.render(schemas.schema_of(model)), "run `python -m contracts.schemas`"
 
@@ -28,7 +30,7 @@ def test_asyncapi_al_dia_y_con_todos_los_topics() -> None:
 
 
 def test_quitar_un_campo_o_volverlo_obligatorio_es_incompatible() -> None:
-    old = {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}}, "required": ["a"]}
+    old: dict[str, Any] = {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}}, "required": ["a"]}
     assert schemas.incompatibilities(old, {"properties": {"a": {"type": "string"}}, "required": ["a"]})
     assert schemas.incompatibilities(old, {**old, "required": ["a", "b"]})
     assert schemas.incompatibilities(

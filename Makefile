@@ -1,0 +1,59 @@
+# Cloud Bank: `make up` runs the whole system natively with demo data; `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+PY_PATHS := contracts producers consumers services streams bank tests bench
+
+.PHONY: help python stack topics apps up down status logs clean lint test unit integration bench schemas
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+python:  ## create/refresh .venv with the project and its dev tools
+	@bash infra/python.sh
+
+stack: python  ## install what is missing and start Kafka, PostgreSQL, MariaDB, FerretDB
+	@bash infra/stack.sh start
+
+topics: stack  ## create the Kafka topics (idempotent)
+	@$(VENV)/bank topics create
+
+apps: topics  ## start every service, worker and the load balancers, wait until healthy
+	@bash infra/stack.sh start-apps
+
+up: apps  ## the whole system with demo data (seeds only an empty system)
+	@if $(VENV)/bank --help 2>/dev/null | grep -q ' seed '; then $(VENV)/bank seed; fi
+	@bash infra/stack.sh status
+	@echo "Cloud Bank is up: see README.md for the URLs."
+
+down:  ## stop everything `make up` started
+	@bash infra/stack.sh stop
+
+status:  ## health of every component
+	@bash infra/stack.sh status
+
+logs:  ## follow all logs
+	@tail -F .run/logs/*.log
+
+clean:  ## stop and delete all data (.run/)
+	@bash infra/stack.sh clean
+
+schemas: python  ## regenerate the checked-in JSON Schemas and AsyncAPI document
+	@$(VENV)/python -m contracts.schemas
+
+lint: python  ## ruff (lint + format check) and mypy
+	$(VENV)/ruff check $(PY_PATHS)
+	$(VENV)/ruff format --check $(PY_PATHS)
+	$(VENV)/mypy $(PY_PATHS)
+
+unit: python  ## unit tests only (no stack needed)
+	@bash infra/pytest.sh tests/unit
+
+integration: apps  ## integration tests against the running stack
+	@bash infra/pytest.sh tests/integration
+
+test: lint apps  ## everything: lint, types, the whole pytest suite against the real stack
+	@bash infra/pytest.sh
+
+bench: apps  ## run every benchmark in bench/ (figures printed and saved to bench/results/)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/python $$b || exit 1; done
