@@ -1,0 +1,71 @@
+"""docker-compose.yml runs the same system as `make up`: it parses, every reference resolves, and every
+program the native stack supervises has its counterpart."""
+
+import configparser
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.main import get_command
+
+from bank.cli import app
+
+ROOT = Path(__file__).resolve().parents[3]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+
+# Native program (infra/supervisord.conf + infra/supervisor.d) -> compose service.
+NATIVE_TO_COMPOSE = {"postgres": "postgres", "mariadb": "mysql", "kafka": "kafka", "ferretdb": "mongo",
+                     "haproxy": "cuentas-lb", "web-gateway": "web"}
+OFFICIAL_IMAGES = {"kafka": "apache/kafka:", "postgres": "postgres:15", "mysql": "mysql:8", "mongo": "mongo:7"}
+
+
+def native_programs() -> set[str]:
+    names = set()
+    for path in [ROOT / "infra/supervisord.conf", *sorted((ROOT / "infra/supervisor.d").glob("*.conf"))]:
+        parser = configparser.RawConfigParser(strict=False)
+        parser.read(path)
+        names |= {s.split(":", 1)[1] for s in parser.sections() if s.startswith("program:")}
+    return names
+
+
+def test_cada_programa_nativo_tiene_su_servicio_en_compose() -> None:
+    missing = {p for p in native_programs() if NATIVE_TO_COMPOSE.get(p, p) not in SERVICES}
+    assert not missing, f"in make up but not in docker-compose.yml: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(("service", "image"), OFFICIAL_IMAGES.items())
+def test_la_infraestructura_usa_las_imagenes_oficiales(service: str, image: str) -> None:
+    assert SERVICES[service]["image"].startswith(image)
+
+
+def test_las_dependencias_nombran_servicios_que_existen() -> None:
+    for name, spec in SERVICES.items():
+        deps = spec.get("depends_on", [])
+        for dep in deps if isinstance(deps, list) else deps.keys():
+            assert dep in SERVICES, f"{name} depends on unknown service {dep}"
+
+
+def test_los_targets_del_dockerfile_existen() -> None:
+    targets = set(re.findall(r"^FROM \S+ AS (\S+)$", (ROOT / "Dockerfile").read_text(), flags=re.M))
+    for name, spec in SERVICES.items():
+        if "build" in spec:
+            assert spec["build"]["target"] in targets, name
+
+
+def test_los_comandos_son_subcomandos_reales_de_bank() -> None:
+    cli = get_command(app)
+    known = set(cli.commands)  # type: ignore[attr-defined]
+    for name, spec in SERVICES.items():
+        if spec.get("build", {}).get("target") == "app":
+            assert spec["command"][0] in known, f"{name}: bank {spec['command'][0]} does not exist"
+
+
+def test_los_archivos_montados_existen() -> None:
+    for name, spec in SERVICES.items():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
