@@ -1,0 +1,36 @@
+# Shared paths, versions and helpers for infra/stack.sh and the infra/bin/* launchers (sourced, not executed).
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this file
+
+# The checkout is two levels up from this file; everything else derives from it so a clone anywhere
+# (/work/main, /tmp/xyz/main) runs its own isolated stack.
+CB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+CB_INFRA="$CB_ROOT/infra"
+CB_RUN="$CB_ROOT/.run"            # data dirs, sockets, pid files (gitignored; `stack.sh clean` deletes it)
+CB_LOGS="$CB_RUN/logs"
+# Downloads and builds live outside the checkout so fresh clones and `clean` reuse them.
+CB_CACHE="${CLOUDBANK_CACHE:-$HOME/.cache/cloudbank}"
+
+# Kafka's version has one source of truth: the pom that fetches its jars.
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$CB_INFRA/kafka/pom.xml")"
+KAFKA_LIBS="$CB_CACHE/kafka-$KAFKA_VERSION/libs"
+# Fixed cluster id (base64 of "CloudBankLocal11"): formatting is reproducible and needs no extra JVM run.
+KAFKA_CLUSTER_ID="Q2xvdWRCYW5rTG9jYWwxMQ"
+
+FERRETDB_VERSION="v1.24.2"
+FERRETDB_BIN="$CB_CACHE/bin/ferretdb"
+
+PG_MAJOR=15
+PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
+PG_DATA="$CB_RUN/postgres"        # also holds the unix socket (postgres refuses to run as root, so it is owned by postgres)
+MARIADB_DATA="$CB_RUN/mariadb"
+MARIADB_SOCKET="$CB_RUN/mariadb.sock"
+
+# Ports (all bound to 127.0.0.1 only).
+PG_PORT=5432
+MARIADB_PORT=3306
+KAFKA_PORT=9092
+KAFKA_CONTROLLER_PORT=9093
+FERRETDB_PORT=27017
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
