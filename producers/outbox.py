@@ -96,12 +96,16 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_sleep: float = 0.02,
         error_sleep: float = 1.0,
+        wake: asyncio.Event | None = None,
     ) -> None:
         self._store = store
         self._producer = producer
         self._batch_size = batch_size
         self._idle_sleep = idle_sleep
         self._error_sleep = error_sleep
+        # Optional nudge: the writers of this process set it after committing events, so the relay can idle
+        # long (few polls of the store) and still publish their events at once.
+        self._wake = wake
         self.published = 0
 
     async def _publish(self, rows: Sequence[OutboxRow]) -> None:
@@ -115,6 +119,8 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
         while not stop.is_set():
+            if self._wake is not None:
+                self._wake.clear()  # before the claim: a commit during it sets the nudge again
             try:
                 sent = await self.run_once()
             except (KafkaError, OSError, ConnectionError) as exc:
@@ -124,9 +130,17 @@ class OutboxRelay:
                 await _sleep_or_stop(stop, self._error_sleep)
                 continue
             if sent < self._batch_size:
-                await _sleep_or_stop(stop, self._idle_sleep)
+                await _sleep_or_stop(stop, self._idle_sleep, self._wake)
 
 
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
+    if wake is None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        return
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

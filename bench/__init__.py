@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): run against the running stack, results saved under bench/results/."""

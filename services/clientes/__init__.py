@@ -1,0 +1,1 @@
+"""MS1 clientes: customers and their identity documents (FastAPI + asyncpg + PostgreSQL)."""

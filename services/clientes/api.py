@@ -1,0 +1,95 @@
+"""HTTP routes of MS1 (API.md §MS1): parse, call a use case, shape the answer. Errors are typed and mapped to
+404/409/422 by the platform app."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
+
+from contracts.clientes import EstadoCliente
+from services.clientes import domain
+from services.clientes.schemas import ClienteCreate, ClientePublic, ClienteUpdate, ErrorDetail, Mensaje
+from services.clientes.service import ClientesService
+from services.platform.health import health_response
+from services.platform.pagination import PageDep, set_total
+
+router = APIRouter()
+
+
+def _service(request: Request) -> ClientesService:
+    service: ClientesService = request.state.service
+    return service
+
+
+ServiceDep = Annotated[ClientesService, Depends(_service)]
+Busqueda = Annotated[
+    str | None,
+    Query(max_length=100, description="case-insensitive text in nombre, apellido, email or numero_documento"),
+    AfterValidator(lambda v: v if v is None else domain.check_text(v)),
+]
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorDetail, "description": "cliente desconocido"}}
+_CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorDetail, "description": "conflicto"}}
+
+
+def _public(cliente: domain.Cliente) -> ClientePublic:
+    return ClientePublic.model_validate(cliente)
+
+
+@router.get("/clientes", response_model=list[ClientePublic], tags=["clientes"])
+async def listar_clientes(
+    service: ServiceDep, page: PageDep, response: Response, estado: EstadoCliente | None = None, q: Busqueda = None
+) -> list[ClientePublic]:
+    """Clientes ordered by cliente_id; X-Total-Count carries the total matching the filters."""
+    clientes, total = await service.listar(estado=estado, q=q, skip=page.skip, limit=page.limit)
+    set_total(response, total)
+    return [_public(c) for c in clientes]
+
+
+@router.post("/clientes", status_code=201, response_model=ClientePublic, responses=_CONFLICT, tags=["clientes"])
+async def crear_cliente(body: ClienteCreate, service: ServiceDep, response: Response) -> ClientePublic:
+    cliente = await service.registrar(body.to_domain())
+    response.headers["Location"] = f"/clientes/{cliente.cliente_id}"
+    return _public(cliente)
+
+
+@router.get("/clientes/email/{email}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"])
+async def cliente_por_email(email: str, service: ServiceDep) -> ClientePublic:
+    """Case-insensitive."""
+    return _public(await service.por_email(email))
+
+
+@router.get(
+    "/clientes/documento/{numero_documento}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"]
+)
+async def cliente_por_documento(numero_documento: str, service: ServiceDep) -> ClientePublic:
+    return _public(await service.por_documento(numero_documento))
+
+
+@router.get("/clientes/{cliente_id}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"])
+async def obtener_cliente(cliente_id: int, service: ServiceDep) -> ClientePublic:
+    return _public(await service.obtener(cliente_id))
+
+
+@router.put(
+    "/clientes/{cliente_id}", response_model=ClientePublic, responses={**_NOT_FOUND, **_CONFLICT}, tags=["clientes"]
+)
+async def actualizar_cliente(cliente_id: int, body: ClienteUpdate, service: ServiceDep) -> ClientePublic:
+    """Fields left out keep their value (estado is never reset by omission)."""
+    return _public(await service.actualizar(cliente_id, body.to_domain()))
+
+
+@router.delete(
+    "/clientes/{cliente_id}", response_model=Mensaje, responses={**_NOT_FOUND, **_CONFLICT}, tags=["clientes"]
+)
+async def eliminar_cliente(cliente_id: int, service: ServiceDep) -> Mensaje:
+    """Soft delete; 409 while the cliente has open accounts with balance."""
+    await service.eliminar(cliente_id)
+    return Mensaje(mensaje=f"Cliente {cliente_id} eliminado")
+
+
+@router.get("/health", tags=["health"])
+async def health(request: Request) -> JSONResponse:
+    """PostgreSQL and Kafka really probed; 503 when one is down."""
+    return await health_response(request.state.version, request.state.probes)

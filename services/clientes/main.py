@@ -1,0 +1,156 @@
+"""Wiring of the clientes process: pool, migrations, Kafka producer, outbox relay and cuentas projection workers,
+and the FastAPI app. Nothing connects at import time."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TypedDict
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from consumers.runner import ConsumerLoop, make_consumer
+from producers.outbox import OutboxRelay
+from producers.outbox_postgres import PostgresOutbox
+from services.clientes import api
+from services.clientes.handlers import CuentasProjector
+from services.clientes.kafka_link import KafkaLink
+from services.clientes.projection import CONSUMER
+from services.clientes.repository import ClientesRepository
+from services.clientes.service import ClientesService
+from services.clientes.settings import ClientesSettings
+from services.platform.app import create_base_app
+from services.platform.health import Probe, kafka_probe
+from services.platform.migrate import migrate_postgres
+from services.platform.workers import Loop, Workers
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_KAFKA_RETRY_SECONDS = 2.0
+
+
+class State(TypedDict):
+    service: ClientesService
+    probes: dict[str, Probe]
+    version: str
+
+
+# The database being away is not the request's fault: answer 503 (retry later), never 500.
+_UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
+
+
+def create_app(settings: ClientesSettings | None = None) -> FastAPI:
+    settings = settings or ClientesSettings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+        pool = await asyncpg.create_pool(
+            settings.database_url,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            command_timeout=settings.db_command_timeout,
+        )
+        link = KafkaLink(settings.kafka_bootstrap, client_id="clientes")
+        workers = Workers()
+        outbox_written = asyncio.Event()  # set after each commit with events: the relay publishes at once
+        try:
+            async with pool.acquire() as conn:
+                await migrate_postgres(conn, MIGRATIONS)
+            if settings.run_workers:
+                workers.spawn("clientes.outbox-relay", relay_worker(pool, link, settings, outbox_written))
+                workers.spawn(CONSUMER, projection_worker(pool, link, settings))
+
+            async def database() -> None:
+                await pool.fetchval("SELECT 1")
+
+            async def kafka() -> None:
+                await kafka_probe(await link.producer())
+
+            yield State(
+                service=ClientesService(ClientesRepository(pool, on_events=outbox_written.set)),
+                probes={"database": database, "kafka": kafka},
+                version=settings.version,
+            )
+        finally:
+            await workers.close()
+            await link.close()
+            await pool.close()
+
+    app = create_base_app(
+        title="Cloud Bank · clientes (MS1)",
+        version=settings.version,
+        cors_origins=settings.cors_origins,
+        lifespan=lifespan,
+        description="Clientes y documentos de identidad. Eventos en bank.clientes.v1.",
+    )
+
+    for exc_class in _UNAVAILABLE:
+        app.add_exception_handler(exc_class, _unavailable)
+    app.include_router(api.router)
+    return app
+
+
+async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("dependency unavailable: %r", exc)
+    return JSONResponse({"detail": "Servicio no disponible temporalmente"}, status_code=503)
+
+
+async def _producer_when_up(link: KafkaLink, stop: asyncio.Event, who: str) -> AIOKafkaProducer | None:
+    """The producer, or None after a short stop-aware pause while no broker answers (one log line, no traceback;
+    Workers then runs the loop again)."""
+    try:
+        return await link.producer()
+    except KafkaConnectionError as exc:
+        log.warning("%s: Kafka unavailable (%s); retrying", who, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=_KAFKA_RETRY_SECONDS)
+        return None
+
+
+def relay_worker(pool: asyncpg.Pool, link: KafkaLink, settings: ClientesSettings, wake: asyncio.Event) -> Loop:
+    async def run(stop: asyncio.Event) -> None:
+        producer = await _producer_when_up(link, stop, "outbox relay")
+        if producer is not None:
+            # Our own writes wake the relay; the idle poll only catches rows of other instances (or a crash).
+            relay = OutboxRelay(PostgresOutbox(pool), producer, idle_sleep=settings.relay_idle_seconds, wake=wake)
+            await relay.run(stop)
+
+    return run
+
+
+def projection_worker(pool: asyncpg.Pool, link: KafkaLink, settings: ClientesSettings) -> Loop:
+    async def run(stop: asyncio.Event) -> None:
+        producer = await _producer_when_up(link, stop, CONSUMER)  # also the dead-letter producer
+        if producer is None:
+            return
+        consumer = make_consumer(settings.kafka_bootstrap, settings.cuentas_group, [settings.cuentas_topic])
+        try:
+            await consumer.start()
+            projector = CuentasProjector(pool)
+            loop = ConsumerLoop(
+                consumer,
+                producer,
+                group_id=settings.cuentas_group,
+                handler=projector.handle,
+                batch_handler=projector.handle_batch,
+            )
+            await loop.run(stop)
+        finally:
+            await consumer.stop()
+
+    return run

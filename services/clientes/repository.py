@@ -1,0 +1,295 @@
+"""SQL of the clientes database (asyncpg): reads, the unit of work that writes state and outbox together, and the
+cuentas projection. Database constraint errors are translated here into the service's typed errors."""
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import asyncpg
+
+from contracts.envelope import Envelope
+from producers.outbox_postgres import add_to_outbox
+from services.clientes.domain import Cliente, Documento, NuevoCliente
+from services.clientes.errors import DatoDuplicado, DatoInvalido
+from services.clientes.projection import CambioCuenta
+
+_SELECT = """
+SELECT c.cliente_id, c.nombre, c.apellido, c.email, c.telefono, c.estado, c.fecha_registro,
+       d.documento_id, d.tipo_documento, d.numero_documento, d.fecha_emision, d.fecha_vencimiento
+FROM {source} c
+LEFT JOIN documentos_identidad d ON d.cliente_id = c.cliente_id AND d.deleted_at IS NULL
+"""
+_BY_ID = _SELECT.format(source="clientes") + " WHERE c.cliente_id = $1 AND c.deleted_at IS NULL ORDER BY d.documento_id"
+# FOR UPDATE OF c: the cliente row is the aggregate's lock (a join's nullable side cannot be locked anyway).
+_BY_ID_FOR_UPDATE = _BY_ID + " FOR UPDATE OF c"
+_BY_EMAIL = (
+    _SELECT.format(source="clientes")
+    + " WHERE lower(c.email) = lower($1) AND c.deleted_at IS NULL ORDER BY d.documento_id"
+)
+_BY_DOCUMENTO = (
+    _SELECT.format(source="clientes")
+    + """ WHERE c.deleted_at IS NULL AND c.cliente_id = (
+        SELECT cliente_id FROM documentos_identidad WHERE numero_documento = $1 AND deleted_at IS NULL)
+    ORDER BY d.documento_id"""
+)
+
+# $1 estado or NULL, $2 an ILIKE pattern or NULL. "nombre apellido" lets "ana pérez" find Ana Pérez.
+_FILTER = """
+c.deleted_at IS NULL
+AND ($1::text IS NULL OR c.estado = $1)
+AND ($2::text IS NULL
+     OR (c.nombre || ' ' || c.apellido) ILIKE $2
+     OR c.email ILIKE $2
+     OR EXISTS (SELECT 1 FROM documentos_identidad dq
+                WHERE dq.cliente_id = c.cliente_id AND dq.deleted_at IS NULL AND dq.numero_documento ILIKE $2))
+"""
+_PAGE = (
+    "WITH page AS (SELECT * FROM clientes c WHERE "
+    + _FILTER
+    + " ORDER BY c.cliente_id OFFSET $3 LIMIT $4) "
+    + _SELECT.format(source="page")
+    + " ORDER BY c.cliente_id, d.documento_id"
+)
+_COUNT = "SELECT count(*) FROM clientes c WHERE " + _FILTER
+
+_HAS_BALANCE = """
+SELECT EXISTS (SELECT 1 FROM cuentas_cliente
+               WHERE cliente_id = $1 AND NOT eliminada AND estado <> 'cerrada' AND saldo <> 0)
+"""
+
+# Which request field each unique index guards, so a 409 can name it.
+_UNIQUE_FIELDS = {"clientes_email_key": "email", "documentos_numero_key": "numero_documento"}
+_CHECK_FIELDS = {"documentos_vigencia_check": "fecha_vencimiento"}
+
+
+def like_pattern(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _group(rows: Sequence[asyncpg.Record]) -> list[Cliente]:
+    """Fold joined (cliente, documento) rows, ordered by cliente, into clientes with their documentos."""
+    clientes: dict[int, tuple[asyncpg.Record, list[Documento]]] = {}
+    for row in rows:
+        _, docs = clientes.setdefault(row["cliente_id"], (row, []))
+        if row["documento_id"] is not None:
+            docs.append(
+                Documento(
+                    documento_id=row["documento_id"],
+                    cliente_id=row["cliente_id"],
+                    tipo_documento=row["tipo_documento"],
+                    numero_documento=row["numero_documento"],
+                    fecha_emision=row["fecha_emision"],
+                    fecha_vencimiento=row["fecha_vencimiento"],
+                )
+            )
+    return [
+        Cliente(
+            cliente_id=head["cliente_id"],
+            nombre=head["nombre"],
+            apellido=head["apellido"],
+            email=head["email"],
+            telefono=head["telefono"],
+            estado=head["estado"],
+            fecha_registro=head["fecha_registro"],
+            documentos=tuple(docs),
+        )
+        for head, docs in clientes.values()
+    ]
+
+
+async def _one(conn: asyncpg.Connection, query: str, *args: Any) -> Cliente | None:
+    found = _group(await conn.fetch(query, *args))
+    return found[0] if found else None
+
+
+def _checked_field(exc: asyncpg.CheckViolationError) -> str:
+    """The column a CHECK guards: named explicitly, or PostgreSQL's default name <table>_<column>_check."""
+    name = exc.constraint_name or ""
+    if name in _CHECK_FIELDS:
+        return _CHECK_FIELDS[name]
+    prefix = f"{exc.table_name}_" if exc.table_name else ""
+    if name.startswith(prefix) and name.endswith("_check"):
+        return name[len(prefix) : -len("_check")]
+    return "body"
+
+
+@contextmanager
+def _constraint_errors() -> Iterator[None]:
+    """Let the database be the judge of uniqueness (no check-then-insert race) and report its verdict as 409/422."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        raise DatoDuplicado(_UNIQUE_FIELDS.get(exc.constraint_name or "", "cliente")) from None
+    except asyncpg.CheckViolationError as exc:
+        raise DatoInvalido(_checked_field(exc), "valor no permitido") from None
+    except asyncpg.DataError as exc:  # value too long, out of range, bad encoding: input the schema let through
+        raise DatoInvalido(exc.column_name or "body", f"valor no permitido: {exc}") from None
+
+
+class Unit:
+    """Writes of one transaction: state changes and the outbox rows of the events they cause."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self.has_events = False
+
+    async def get_for_update(self, cliente_id: int) -> Cliente | None:
+        return await _one(self._conn, _BY_ID_FOR_UPDATE, cliente_id)
+
+    async def insert(self, nuevo: NuevoCliente) -> Cliente:
+        doc = nuevo.documento
+        with _constraint_errors():
+            row = await self._conn.fetchrow(
+                "INSERT INTO clientes (nombre, apellido, email, telefono, estado) VALUES ($1, $2, $3, $4, $5) "
+                "RETURNING cliente_id, fecha_registro",
+                nuevo.nombre,
+                nuevo.apellido,
+                nuevo.email,
+                nuevo.telefono,
+                nuevo.estado,
+            )
+            assert row is not None
+            documento_id = await self._conn.fetchval(
+                "INSERT INTO documentos_identidad "
+                "(cliente_id, tipo_documento, numero_documento, fecha_emision, fecha_vencimiento) "
+                "VALUES ($1, $2, $3, $4, $5) RETURNING documento_id",
+                row["cliente_id"],
+                doc.tipo_documento,
+                doc.numero_documento,
+                doc.fecha_emision,
+                doc.fecha_vencimiento,
+            )
+        documento = Documento(
+            documento_id=documento_id,
+            cliente_id=row["cliente_id"],
+            tipo_documento=doc.tipo_documento,
+            numero_documento=doc.numero_documento,
+            fecha_emision=doc.fecha_emision,
+            fecha_vencimiento=doc.fecha_vencimiento,
+        )
+        return Cliente(
+            cliente_id=row["cliente_id"],
+            nombre=nuevo.nombre,
+            apellido=nuevo.apellido,
+            email=nuevo.email,
+            telefono=nuevo.telefono,
+            estado=nuevo.estado,
+            fecha_registro=row["fecha_registro"],
+            documentos=(documento,),
+        )
+
+    async def update(self, cliente: Cliente) -> None:
+        with _constraint_errors():
+            await self._conn.execute(
+                "UPDATE clientes SET nombre = $2, apellido = $3, email = $4, telefono = $5, estado = $6, "
+                "updated_at = now() WHERE cliente_id = $1 AND deleted_at IS NULL",
+                cliente.cliente_id,
+                cliente.nombre,
+                cliente.apellido,
+                cliente.email,
+                cliente.telefono,
+                cliente.estado,
+            )
+
+    async def has_accounts_with_balance(self, cliente_id: int) -> bool:
+        return bool(await self._conn.fetchval(_HAS_BALANCE, cliente_id))
+
+    async def mark_deleted(self, cliente_id: int) -> None:
+        """Soft delete: the row stays (history, events, lake) but leaves every read; estado becomes inactivo."""
+        await self._conn.execute(
+            "UPDATE clientes SET deleted_at = now(), updated_at = now(), estado = 'inactivo' WHERE cliente_id = $1",
+            cliente_id,
+        )
+        await self._conn.execute(
+            "UPDATE documentos_identidad SET deleted_at = now() WHERE cliente_id = $1 AND deleted_at IS NULL",
+            cliente_id,
+        )
+
+    async def add_events(self, envelopes: list[Envelope]) -> None:
+        await add_to_outbox(self._conn, envelopes)
+        self.has_events = True
+
+
+class ClientesRepository:
+    """Reads through the pool; writes through `unit()`, one transaction each. `on_events` is called after a
+    transaction that wrote events has committed (it wakes this process's outbox relay)."""
+
+    def __init__(self, pool: asyncpg.Pool, *, on_events: Callable[[], None] | None = None) -> None:
+        self._pool = pool
+        self._on_events = on_events
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Unit]:
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                unit = Unit(conn)
+                yield unit
+            if unit.has_events and self._on_events is not None:
+                self._on_events()
+
+    async def get(self, cliente_id: int) -> Cliente | None:
+        async with self._pool.acquire() as conn:
+            return await _one(conn, _BY_ID, cliente_id)
+
+    async def by_email(self, email: str) -> Cliente | None:
+        async with self._pool.acquire() as conn:
+            return await _one(conn, _BY_EMAIL, email)
+
+    async def by_documento(self, numero_documento: str) -> Cliente | None:
+        async with self._pool.acquire() as conn:
+            return await _one(conn, _BY_DOCUMENTO, numero_documento)
+
+    async def page(self, *, estado: str | None, q: str | None, skip: int, limit: int) -> tuple[list[Cliente], int]:
+        pattern = like_pattern(q) if q else None
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_PAGE, estado, pattern, skip, limit)
+            total = await conn.fetchval(_COUNT, estado, pattern)
+        return _group(rows), int(total)
+
+
+# --- the cuentas projection (consumer group clientes.cuentas-abiertas) ---
+
+
+async def apply_cambio_cuenta(conn: asyncpg.Connection, cambio: CambioCuenta) -> None:
+    """Apply one projection change on `conn`, inside the caller's transaction (beside its inbox record)."""
+    if cambio.kind == "abierta":
+        # The opening is an account's first event: if a row exists, it already holds newer state.
+        await conn.execute(
+            "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, saldo) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (cuenta_id) DO NOTHING",
+            cambio.cuenta_id,
+            cambio.cliente_id,
+            cambio.estado,
+            cambio.saldo,
+        )
+    elif cambio.kind == "saldo":
+        # saldo is the balance right after movimiento_id: apply it only if that movement is newer than ours.
+        await conn.execute(
+            "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, saldo, ultimo_movimiento_id) "
+            "VALUES ($1, $2, 'activa', $3, $4) ON CONFLICT (cuenta_id) DO UPDATE "
+            "SET saldo = EXCLUDED.saldo, ultimo_movimiento_id = EXCLUDED.ultimo_movimiento_id, updated_at = now() "
+            "WHERE cuentas_cliente.ultimo_movimiento_id < EXCLUDED.ultimo_movimiento_id",
+            cambio.cuenta_id,
+            cambio.cliente_id,
+            cambio.saldo,
+            cambio.movimiento_id,
+        )
+    elif cambio.kind == "estado":
+        # cerrada is final in cuentas, so nothing may reopen it here either.
+        await conn.execute(
+            "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado) VALUES ($1, $2, $3) "
+            "ON CONFLICT (cuenta_id) DO UPDATE SET estado = EXCLUDED.estado, updated_at = now() "
+            "WHERE cuentas_cliente.estado <> 'cerrada'",
+            cambio.cuenta_id,
+            cambio.cliente_id,
+            cambio.estado,
+        )
+    else:
+        await conn.execute(
+            "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, eliminada) VALUES ($1, $2, 'cerrada', true) "
+            "ON CONFLICT (cuenta_id) DO UPDATE SET eliminada = true, updated_at = now()",
+            cambio.cuenta_id,
+            cambio.cliente_id,
+        )

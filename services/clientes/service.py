@@ -1,0 +1,118 @@
+"""Use cases of clientes: register, read, update, soft-delete. Each write commits its state change and the event
+it causes in one transaction (outbox); the relay publishes them to bank.clientes.v1."""
+
+from typing import Final
+
+from contracts.clientes import ClienteActualizado, ClienteCreado, ClienteEliminado
+from contracts.clientes import Documento as DocumentoEvento
+from contracts.envelope import envelope_for
+from services.clientes import domain
+from services.clientes.domain import Cambios, Cliente, NuevoCliente
+from services.clientes.errors import ClienteConSaldo, ClienteNoEncontrado
+from services.clientes.repository import ClientesRepository
+
+SOURCE: Final = "/clientes"
+
+
+def evento_creado(cliente: Cliente) -> ClienteCreado:
+    return ClienteCreado(
+        cliente_id=cliente.cliente_id,
+        nombre=cliente.nombre,
+        apellido=cliente.apellido,
+        email=cliente.email,
+        telefono=cliente.telefono,
+        estado=cliente.estado,
+        fecha_registro=cliente.fecha_registro,
+        documentos=tuple(
+            DocumentoEvento(
+                documento_id=d.documento_id,
+                tipo_documento=d.tipo_documento,
+                numero_documento=d.numero_documento,
+                fecha_emision=d.fecha_emision,
+                fecha_vencimiento=d.fecha_vencimiento,
+            )
+            for d in cliente.documentos
+        ),
+    )
+
+
+def evento_actualizado(cliente: Cliente) -> ClienteActualizado:
+    """The full state after the change, so a consumer needs no earlier event to apply it."""
+    return ClienteActualizado(
+        cliente_id=cliente.cliente_id,
+        nombre=cliente.nombre,
+        apellido=cliente.apellido,
+        email=cliente.email,
+        telefono=cliente.telefono,
+        estado=cliente.estado,
+    )
+
+
+def _lookup_text(value: str) -> str | None:
+    """A path value that could be stored at all; anything else (NUL, broken UTF-8) simply finds nothing."""
+    try:
+        return domain.check_text(value.strip())
+    except ValueError:
+        return None
+
+
+class ClientesService:
+    def __init__(self, repo: ClientesRepository) -> None:
+        self._repo = repo
+
+    async def registrar(self, nuevo: NuevoCliente) -> Cliente:
+        async with self._repo.unit() as unit:
+            cliente = await unit.insert(nuevo)
+            await unit.add_events([envelope_for(evento_creado(cliente), source=SOURCE)])
+        return cliente
+
+    async def obtener(self, cliente_id: int) -> Cliente:
+        cliente = await self._repo.get(cliente_id) if domain.valid_id(cliente_id) else None
+        if cliente is None:
+            raise ClienteNoEncontrado(cliente_id)
+        return cliente
+
+    async def por_email(self, email: str) -> Cliente:
+        text = _lookup_text(email)
+        cliente = await self._repo.by_email(text) if text else None
+        if cliente is None:
+            raise ClienteNoEncontrado(email)
+        return cliente
+
+    async def por_documento(self, numero_documento: str) -> Cliente:
+        text = _lookup_text(numero_documento)
+        # Stored numbers are upper-case (passports, carnets); DNI/RUC are digits either way.
+        cliente = await self._repo.by_documento(text.upper()) if text else None
+        if cliente is None:
+            raise ClienteNoEncontrado(numero_documento)
+        return cliente
+
+    async def listar(self, *, estado: str | None, q: str | None, skip: int, limit: int) -> tuple[list[Cliente], int]:
+        return await self._repo.page(estado=estado, q=(q or "").strip() or None, skip=skip, limit=limit)
+
+    async def actualizar(self, cliente_id: int, cambios: Cambios) -> Cliente:
+        if not domain.valid_id(cliente_id):
+            raise ClienteNoEncontrado(cliente_id)
+        async with self._repo.unit() as unit:
+            antes = await unit.get_for_update(cliente_id)
+            if antes is None:
+                raise ClienteNoEncontrado(cliente_id)
+            despues = domain.apply_cambios(antes, cambios)
+            if domain.changed(antes, despues):
+                await unit.update(despues)
+                await unit.add_events([envelope_for(evento_actualizado(despues), source=SOURCE)])
+        return despues
+
+    async def eliminar(self, cliente_id: int) -> None:
+        """Soft delete, refused while an account of the cliente is open with money (as far as the projection
+        of bank.cuentas.v1 knows; see projection.py for the window this leaves and why it is acceptable)."""
+        if not domain.valid_id(cliente_id):
+            raise ClienteNoEncontrado(cliente_id)
+        async with self._repo.unit() as unit:
+            # The row lock serializes a DELETE with a concurrent PUT or DELETE of the same cliente.
+            if await unit.get_for_update(cliente_id) is None:
+                raise ClienteNoEncontrado(cliente_id)
+            if await unit.has_accounts_with_balance(cliente_id):
+                raise ClienteConSaldo(cliente_id)
+            await unit.mark_deleted(cliente_id)
+            await unit.add_events([envelope_for(ClienteEliminado(cliente_id=cliente_id), source=SOURCE)])

@@ -1,0 +1,74 @@
+"""The repository against a real scratch PostgreSQL: what the database refuses comes back as typed, named errors
+(never a raw driver error that would become a 500), even for input that skipped the schema."""
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.clientes.domain import NuevoCliente, NuevoDocumento
+from services.clientes.errors import DatoDuplicado, DatoInvalido
+from services.clientes.main import MIGRATIONS
+from services.clientes.repository import ClientesRepository
+from services.platform.migrate import migrate_postgres
+
+
+@pytest.fixture
+async def repo(scratch_dsn: str) -> AsyncIterator[ClientesRepository]:
+    async with asyncpg.create_pool(scratch_dsn, min_size=1, max_size=2) as pool:
+        async with pool.acquire() as conn:
+            await migrate_postgres(conn, MIGRATIONS)
+        yield ClientesRepository(pool)
+
+
+def _nuevo(email: str = "ana@example.com", numero: str = "45678912", **overrides: object) -> NuevoCliente:
+    fields: dict[str, object] = {
+        "nombre": "Ana",
+        "apellido": "Pérez",
+        "email": email,
+        "telefono": None,
+        "estado": "activo",
+        "documento": NuevoDocumento("DNI", numero),
+    }
+    return NuevoCliente(**(fields | overrides))  # type: ignore[arg-type]
+
+
+async def test_email_repetido_en_otra_capitalizacion_es_dato_duplicado_email(repo: ClientesRepository) -> None:
+    async with repo.unit() as unit:
+        await unit.insert(_nuevo())
+    with pytest.raises(DatoDuplicado) as info:
+        async with repo.unit() as unit:
+            await unit.insert(_nuevo(email="ANA@EXAMPLE.COM", numero="11111111"))
+    assert info.value.field == "email"
+
+
+async def test_documento_repetido_es_dato_duplicado_numero_documento(repo: ClientesRepository) -> None:
+    async with repo.unit() as unit:
+        await unit.insert(_nuevo())
+    with pytest.raises(DatoDuplicado) as info:
+        async with repo.unit() as unit:
+            await unit.insert(_nuevo(email="otra@example.com"))
+    assert info.value.field == "numero_documento"
+    # The refused insert left nothing behind (the cliente row of that transaction was rolled back too).
+    assert await repo.by_email("otra@example.com") is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"nombre": "   "}, "nombre"),
+        ({"estado": "borrado"}, "estado"),
+        ({"documento": NuevoDocumento("DNI", "1", date(2024, 1, 1), date(2023, 1, 1))}, "fecha_vencimiento"),
+        ({"documento": NuevoDocumento("Libreta", "1")}, "tipo_documento"),  # type: ignore[arg-type]
+        ({"telefono": "9" * 21}, "body"),  # PostgreSQL does not name the column of a too-long value
+    ],
+)
+async def test_valores_que_la_base_rechaza_son_dato_invalido_con_su_campo(
+    repo: ClientesRepository, overrides: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(DatoInvalido) as info:
+        async with repo.unit() as unit:
+            await unit.insert(_nuevo(**overrides))
+    assert info.value.field == field
