@@ -31,7 +31,7 @@ def create_base_app(
         allow_credentials=False,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=["X-Total-Count", "Location", "X-View-Lag"],
+        expose_headers=["X-Total-Count", "Location", "X-View-Lag", "X-View-Offsets"],
     )
 
     @app.exception_handler(Invalid)

@@ -22,8 +22,16 @@ def migration_files(folder: Path) -> list[Path]:
 
 
 def statements(sql: str) -> list[str]:
-    """Split a file on `;` at line ends (our migrations hold no procedures or strings with ';\\n')."""
-    return [s.strip() for s in re.split(r";\s*\n", sql) if s.strip() and not s.strip().startswith("--")]
+    """Split a file on `;` at line ends (our migrations hold no procedures or strings with ';\\n').
+    Comment lines before a statement are dropped, not the statement they introduce."""
+    out = []
+    for chunk in re.split(r";\s*\n", sql):
+        lines = chunk.strip().splitlines()
+        while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+            lines.pop(0)
+        if body := "\n".join(lines).strip():
+            out.append(body)
+    return out
 
 
 async def migrate_postgres(conn: asyncpg.Connection, folder: Path) -> list[str]:

@@ -11,9 +11,10 @@ class Page(BaseModel):
     limit: int
 
 
-def _page(
+async def _page(
     skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> Page:
+    # async so FastAPI calls it inline: a plain `def` dependency costs a worker-thread hop per request.
     return Page(skip=skip, limit=limit)
 
 

@@ -1,0 +1,172 @@
+"""Thin REST routes of cuentas (API.md §MS2): parse, call a use case, shape the answer. Domain errors become
+HTTP answers in the platform app (404/409/422)."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+
+from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
+from services.cuentas.schemas import (
+    CuentaCreate,
+    CuentaDetalle,
+    CuentaPublic,
+    EstadoIn,
+    EstadoUpdate,
+    Mensaje,
+    MonedaIn,
+    MovimientoPublic,
+    SaldoUpdate,
+    TipoCuentaPublic,
+)
+from services.cuentas.service import CuentasService
+from services.platform.errors import Invalid
+from services.platform.pagination import PageDep, set_total
+
+
+async def _service(request: Request) -> CuentasService:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a needless hop per request.
+    service: CuentasService = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[CuentasService, Depends(_service)]
+CuentaIdPath = Annotated[int, Path(ge=1, le=ID_MAX)]
+# Lets a caller (the SPA, a script, another service) tie our events to its own flow.
+CorrelationId = Annotated[str | None, Header(alias="X-Correlation-ID", max_length=100)]
+
+router = APIRouter()
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown id"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "refused by a business rule"}}
+
+
+@router.get("/tipos-cuenta", response_model=list[TipoCuentaPublic], tags=["tipos-cuenta"])
+async def listar_tipos(service: ServiceDep) -> list[TipoCuentaPublic]:
+    return [TipoCuentaPublic.model_validate(t) for t in await service.tipos_cuenta()]
+
+
+@router.get(
+    "/tipos-cuenta/{tipo_cuenta_id}", response_model=TipoCuentaPublic, responses=NOT_FOUND, tags=["tipos-cuenta"]
+)
+async def obtener_tipo(
+    tipo_cuenta_id: Annotated[int, Path(ge=1, le=TIPO_ID_MAX)], service: ServiceDep
+) -> TipoCuentaPublic:
+    return TipoCuentaPublic.model_validate(await service.tipo_cuenta(tipo_cuenta_id))
+
+
+@router.post(
+    "/cuentas",
+    response_model=CuentaPublic,
+    status_code=201,
+    responses={**NOT_FOUND, **CONFLICT},
+    tags=["cuentas"],
+)
+async def abrir_cuenta(body: CuentaCreate, service: ServiceDep, correlation_id: CorrelationId = None) -> CuentaPublic:
+    cuenta = await service.abrir_cuenta(
+        cliente_id=body.cliente_id,
+        tipo_cuenta_id=body.tipo_cuenta_id,
+        saldo=body.saldo,
+        moneda=body.moneda,
+        correlation_id=correlation_id,
+    )
+    return CuentaPublic.model_validate(cuenta)
+
+
+@router.get("/cuentas", response_model=list[CuentaPublic], tags=["cuentas"])
+async def listar_cuentas(
+    response: Response,
+    service: ServiceDep,
+    page: PageDep,
+    cliente_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
+    estado: Annotated[EstadoIn | None, Query()] = None,
+    moneda: Annotated[MonedaIn | None, Query()] = None,
+) -> list[CuentaPublic]:
+    cuentas, total = await service.cuentas(
+        cliente_id=cliente_id, estado=estado, moneda=moneda, skip=page.skip, limit=page.limit
+    )
+    set_total(response, total)
+    return [CuentaPublic.model_validate(c) for c in cuentas]
+
+
+@router.get("/cuentas/cliente/{cliente_id}", response_model=list[CuentaPublic], tags=["cuentas"])
+async def cuentas_de_cliente(
+    cliente_id: Annotated[int, Path(ge=1, le=ID_MAX)], response: Response, service: ServiceDep, page: PageDep
+) -> list[CuentaPublic]:
+    cuentas, total = await service.cuentas(cliente_id=cliente_id, skip=page.skip, limit=page.limit)
+    set_total(response, total)
+    return [CuentaPublic.model_validate(c) for c in cuentas]
+
+
+@router.get("/cuentas/numero/{numero_cuenta}", response_model=CuentaPublic, responses=NOT_FOUND, tags=["cuentas"])
+async def cuenta_por_numero(
+    numero_cuenta: Annotated[str, Path(min_length=1, max_length=32)], service: ServiceDep
+) -> CuentaPublic:
+    return CuentaPublic.model_validate(await service.cuenta_por_numero(numero_cuenta))
+
+
+@router.get("/cuentas/{cuenta_id}", response_model=CuentaDetalle, responses=NOT_FOUND, tags=["cuentas"])
+async def obtener_cuenta(cuenta_id: CuentaIdPath, service: ServiceDep) -> CuentaDetalle:
+    return CuentaDetalle.model_validate(await service.cuenta(cuenta_id))
+
+
+@router.get(
+    "/cuentas/{cuenta_id}/movimientos", response_model=list[MovimientoPublic], responses=NOT_FOUND, tags=["cuentas"]
+)
+async def movimientos(
+    cuenta_id: CuentaIdPath,
+    response: Response,
+    service: ServiceDep,
+    page: PageDep,
+    desde: Annotated[datetime | None, Query(description="inclusive; ISO 8601 (UTC if no offset)")] = None,
+    hasta: Annotated[datetime | None, Query(description="inclusive; ISO 8601 (UTC if no offset)")] = None,
+) -> list[MovimientoPublic]:
+    """The account's statement in the order the movements happened; each row carries the balance after it."""
+    desde, hasta = _utc("desde", desde), _utc("hasta", hasta)
+    if desde and hasta and desde > hasta:
+        raise Invalid("hasta", "must not be earlier than desde")
+    rows, total = await service.movimientos(cuenta_id, desde=desde, hasta=hasta, skip=page.skip, limit=page.limit)
+    set_total(response, total)
+    return [MovimientoPublic.model_validate(m) for m in rows]
+
+
+@router.patch(
+    "/cuentas/{cuenta_id}/saldo", response_model=CuentaPublic, responses={**NOT_FOUND, **CONFLICT}, tags=["cuentas"]
+)
+@router.put(
+    "/cuentas/{cuenta_id}/saldo", response_model=CuentaPublic, responses={**NOT_FOUND, **CONFLICT}, tags=["cuentas"]
+)
+async def mover_saldo(
+    cuenta_id: CuentaIdPath, body: SaldoUpdate, service: ServiceDep, correlation_id: CorrelationId = None
+) -> CuentaPublic:
+    cuenta = await service.mover_saldo(
+        cuenta_id, monto=body.monto, operacion=body.operacion, correlation_id=correlation_id
+    )
+    return CuentaPublic.model_validate(cuenta)
+
+
+@router.patch(
+    "/cuentas/{cuenta_id}/estado", response_model=CuentaPublic, responses={**NOT_FOUND, **CONFLICT}, tags=["cuentas"]
+)
+async def cambiar_estado(
+    cuenta_id: CuentaIdPath, body: EstadoUpdate, service: ServiceDep, correlation_id: CorrelationId = None
+) -> CuentaPublic:
+    cuenta = await service.cambiar_estado(cuenta_id, estado=body.estado, correlation_id=correlation_id)
+    return CuentaPublic.model_validate(cuenta)
+
+
+@router.delete("/cuentas/{cuenta_id}", response_model=Mensaje, responses={**NOT_FOUND, **CONFLICT}, tags=["cuentas"])
+async def eliminar_cuenta(
+    cuenta_id: CuentaIdPath, service: ServiceDep, correlation_id: CorrelationId = None
+) -> Mensaje:
+    await service.eliminar(cuenta_id, correlation_id=correlation_id)
+    return Mensaje(mensaje=f"Cuenta {cuenta_id} eliminada")
+
+
+def _utc(field: str, when: datetime | None) -> datetime | None:
+    """An aware UTC instant (naive input is read as UTC); 422 for instants UTC cannot express (year 1 at +05:00)."""
+    if when is None:
+        return None
+    try:
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except OverflowError:
+        raise Invalid(field, "date out of range") from None

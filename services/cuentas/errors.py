@@ -1,0 +1,73 @@
+"""The cuentas error tree; api.py needs no mapping of its own since the platform app translates DomainError.
+
+DomainError (services.platform.errors)
+├── NotFound  -> 404
+│   ├── CuentaNoEncontrada
+│   ├── TipoCuentaNoEncontrado
+│   └── ClienteNoEncontrado
+├── Conflict  -> 409
+│   ├── SaldoInsuficiente
+│   ├── CuentaNoActiva          (balance change on a blocked/closed account)
+│   ├── TransicionInvalida      (estado state machine)
+│   ├── SaldoNoCero             (close or delete with money in the account)
+│   ├── SaldoExcedido           (a deposit beyond DECIMAL(15,2))
+│   └── ClienteNoActivo
+├── Invalid   -> 422
+└── SinNumeroLibre -> 503 (every random account number drawn was taken: practically never; retry)
+"""
+
+from decimal import Decimal
+
+from services.platform.errors import Conflict, DomainError, NotFound
+
+
+class CuentaNoEncontrada(NotFound):
+    def __init__(self, cuenta: int | str) -> None:
+        super().__init__(f"Cuenta {cuenta} no encontrada")
+
+
+class TipoCuentaNoEncontrado(NotFound):
+    def __init__(self, tipo_cuenta_id: int) -> None:
+        super().__init__(f"Tipo de cuenta {tipo_cuenta_id} no encontrado")
+
+
+class ClienteNoEncontrado(NotFound):
+    def __init__(self, cliente_id: int) -> None:
+        super().__init__(f"Cliente {cliente_id} no encontrado")
+
+
+class ClienteNoActivo(Conflict):
+    def __init__(self, cliente_id: int, estado: str | None) -> None:
+        super().__init__(f"El cliente {cliente_id} no está activo (estado: {estado})")
+
+
+class SaldoInsuficiente(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Saldo insuficiente")
+
+
+class CuentaNoActiva(Conflict):
+    def __init__(self, estado: str) -> None:
+        super().__init__(f"La cuenta no está activa (estado: {estado})")
+
+
+class TransicionInvalida(Conflict):
+    def __init__(self, actual: str, nuevo: str) -> None:
+        super().__init__(f"No se puede pasar una cuenta de {actual} a {nuevo}")
+
+
+class SaldoNoCero(Conflict):
+    def __init__(self, accion: str, saldo: Decimal) -> None:
+        super().__init__(f"No se puede {accion} una cuenta con saldo {saldo:.2f}; el saldo debe ser 0.00")
+
+
+class SaldoExcedido(Conflict):
+    def __init__(self) -> None:
+        super().__init__("El saldo resultante excede el máximo permitido")
+
+
+class SinNumeroLibre(DomainError):
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__("No se pudo asignar un número de cuenta libre; reintente")

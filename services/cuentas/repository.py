@@ -1,0 +1,339 @@
+"""Every SQL query of cuentas (MariaDB / MySQL 8 via aiomysql); connections and transactions live in db.py.
+
+Functions take the cursor of an open transaction (or of an autocommit connection for reads), so a use case decides
+what commits together. Balances only ever change through conditional updates: `saldo = saldo ± m WHERE ...`.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from contracts.cuentas import Causa, EstadoCuenta, Operacion
+from services.cuentas.db import Cursor
+from services.cuentas.domain import SALDO_MAX, Cuenta, Movimiento, TipoCuenta
+from services.cuentas.saga import CuentaBloqueada, DebitoSaga
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _naive(when: datetime) -> datetime:
+    """DATETIME columns hold UTC without an offset (the session time zone is UTC)."""
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def _aware(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC)
+
+
+def _placeholders(n: int) -> str:
+    return ", ".join(["%s"] * n)
+
+
+# --- tipos de cuenta ------------------------------------------------------------------------------------------
+
+_TIPO_COLS = "tipo_cuenta_id, nombre, descripcion, costo_mantenimiento, tasa_interes, estado"
+
+
+def _tipo(row: Sequence[Any]) -> TipoCuenta:
+    return TipoCuenta(*row)
+
+
+async def tipos_activos(cur: Cursor) -> list[TipoCuenta]:
+    await cur.execute(f"SELECT {_TIPO_COLS} FROM tipos_cuenta WHERE estado = 'activo' ORDER BY tipo_cuenta_id")
+    return [_tipo(r) for r in await cur.fetchall()]
+
+
+async def tipo_por_id(cur: Cursor, tipo_cuenta_id: int) -> TipoCuenta | None:
+    await cur.execute(f"SELECT {_TIPO_COLS} FROM tipos_cuenta WHERE tipo_cuenta_id = %s", (tipo_cuenta_id,))
+    row = await cur.fetchone()
+    return _tipo(row) if row else None
+
+
+# --- cuentas --------------------------------------------------------------------------------------------------
+
+_CUENTA_COLS = (
+    "c.cuenta_id, c.cliente_id, c.tipo_cuenta_id, c.numero_cuenta, c.saldo, c.moneda, c.fecha_apertura, c.estado, "
+    "t.nombre, t.descripcion, t.costo_mantenimiento, t.tasa_interes"
+)
+_CUENTA_FROM = "FROM cuentas c JOIN tipos_cuenta t ON t.tipo_cuenta_id = c.tipo_cuenta_id"
+
+
+def _cuenta(row: Sequence[Any]) -> Cuenta:
+    values = list(row)
+    values[6] = _aware(values[6])
+    return Cuenta(*values)
+
+
+async def cuenta_por_id(cur: Cursor, cuenta_id: int) -> Cuenta | None:
+    await cur.execute(
+        f"SELECT {_CUENTA_COLS} {_CUENTA_FROM} WHERE c.cuenta_id = %s AND c.eliminada_en IS NULL", (cuenta_id,)
+    )
+    row = await cur.fetchone()
+    return _cuenta(row) if row else None
+
+
+async def cuenta_por_numero(cur: Cursor, numero_cuenta: str) -> Cuenta | None:
+    await cur.execute(
+        f"SELECT {_CUENTA_COLS} {_CUENTA_FROM} WHERE c.numero_cuenta = %s AND c.eliminada_en IS NULL", (numero_cuenta,)
+    )
+    row = await cur.fetchone()
+    return _cuenta(row) if row else None
+
+
+async def listar_cuentas(
+    cur: Cursor, *, cliente_id: int | None, estado: str | None, moneda: str | None, skip: int, limit: int
+) -> tuple[list[Cuenta], int]:
+    """Newest first (cuenta_id is assigned in opening order, and unlike a timestamp it never ties)."""
+    where = ["c.eliminada_en IS NULL"]
+    args: list[Any] = []
+    for column, value in (("c.cliente_id", cliente_id), ("c.estado", estado), ("c.moneda", moneda)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            args.append(value)
+    condition = " AND ".join(where)
+    await cur.execute(f"SELECT COUNT(*) FROM cuentas c WHERE {condition}", args)
+    (total,) = await cur.fetchone()
+    await cur.execute(
+        f"SELECT {_CUENTA_COLS} {_CUENTA_FROM} WHERE {condition} ORDER BY c.cuenta_id DESC LIMIT %s OFFSET %s",
+        [*args, limit, skip],
+    )
+    return [_cuenta(r) for r in await cur.fetchall()], int(total)
+
+
+async def insertar_cuenta(
+    cur: Cursor,
+    *,
+    cliente_id: int,
+    tipo_cuenta_id: int,
+    numero_cuenta: str,
+    saldo: Decimal,
+    moneda: str,
+    fecha_apertura: datetime,
+) -> int:
+    """Raises IntegrityError (duplicate on cuentas_numero) when the number is taken; the caller draws another."""
+    await cur.execute(
+        "INSERT INTO cuentas (cliente_id, tipo_cuenta_id, numero_cuenta, saldo, moneda, estado, fecha_apertura) "
+        "VALUES (%s, %s, %s, %s, %s, 'activa', %s)",
+        (cliente_id, tipo_cuenta_id, numero_cuenta, saldo, moneda, _naive(fecha_apertura)),
+    )
+    return int(cur.lastrowid)
+
+
+async def mover_saldo(cur: Cursor, *, cuenta_id: int, operacion: Operacion, monto: Decimal) -> bool:
+    """The one-statement balance change: it checks and moves under the row lock it takes, so two concurrent
+    withdrawals can never both spend the same money (no read-then-write). False when the conditions fail."""
+    if operacion == "DEBITO":
+        await cur.execute(
+            "UPDATE cuentas SET saldo = saldo - %s "
+            "WHERE cuenta_id = %s AND estado = 'activa' AND eliminada_en IS NULL AND saldo >= %s",
+            (monto, cuenta_id, monto),
+        )
+    else:
+        await cur.execute(
+            "UPDATE cuentas SET saldo = saldo + %s "
+            "WHERE cuenta_id = %s AND estado = 'activa' AND eliminada_en IS NULL AND saldo <= %s - %s",
+            (monto, cuenta_id, SALDO_MAX, monto),
+        )
+    return bool(cur.rowcount == 1)
+
+
+async def bloquear_cuenta(cur: Cursor, cuenta_id: int) -> tuple[Decimal, EstadoCuenta, int] | None:
+    """(saldo, estado, cliente_id) of a live account, row-locked until the transaction ends."""
+    await cur.execute(
+        "SELECT saldo, estado, cliente_id FROM cuentas WHERE cuenta_id = %s AND eliminada_en IS NULL FOR UPDATE",
+        (cuenta_id,),
+    )
+    row = await cur.fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def cambiar_estado(cur: Cursor, *, cuenta_id: int, estado: EstadoCuenta) -> None:
+    await cur.execute("UPDATE cuentas SET estado = %s WHERE cuenta_id = %s", (estado, cuenta_id))
+
+
+async def marcar_eliminada(cur: Cursor, *, cuenta_id: int, cuando: datetime) -> None:
+    await cur.execute("UPDATE cuentas SET eliminada_en = %s WHERE cuenta_id = %s", (_naive(cuando), cuenta_id))
+
+
+# --- movimientos (the ledger) ---------------------------------------------------------------------------------
+
+_MOV_COLS = "movimiento_id, cuenta_id, operacion, causa, monto, saldo_resultante, fecha, transaccion_id, comando_id"
+
+
+def _movimiento(row: Sequence[Any]) -> Movimiento:
+    values = list(row)
+    values[6] = _aware(values[6])
+    return Movimiento(*values)
+
+
+async def insertar_movimiento(
+    cur: Cursor,
+    *,
+    cuenta_id: int,
+    operacion: Operacion,
+    causa: Causa,
+    monto: Decimal,
+    saldo_resultante: Decimal,
+    fecha: datetime,
+) -> int:
+    await cur.execute(
+        "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, fecha) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        (cuenta_id, operacion, monto, saldo_resultante, causa, _naive(fecha)),
+    )
+    return int(cur.lastrowid)
+
+
+async def movimientos(
+    cur: Cursor, *, cuenta_id: int, desde: datetime | None, hasta: datetime | None, skip: int, limit: int
+) -> tuple[list[Movimiento], int]:
+    """A statement in the order the movements happened (movimiento_id; the account's row lock serialises them)."""
+    where = ["cuenta_id = %s"]
+    args: list[Any] = [cuenta_id]
+    if desde is not None:
+        where.append("fecha >= %s")
+        args.append(_naive(desde))
+    if hasta is not None:
+        where.append("fecha <= %s")
+        args.append(_naive(hasta))
+    condition = " AND ".join(where)
+    await cur.execute(f"SELECT COUNT(*) FROM movimientos WHERE {condition}", args)
+    (total,) = await cur.fetchone()
+    await cur.execute(
+        f"SELECT {_MOV_COLS} FROM movimientos WHERE {condition} ORDER BY movimiento_id LIMIT %s OFFSET %s",
+        [*args, limit, skip],
+    )
+    return [_movimiento(r) for r in await cur.fetchall()], int(total)
+
+
+# --- the saga's batch of commands -----------------------------------------------------------------------------
+
+
+async def ya_procesados(cur: Cursor, consumer: str, ids: Sequence[str]) -> set[str]:
+    if not ids:
+        return set()
+    await cur.execute(
+        f"SELECT message_id FROM inbox WHERE consumer = %s AND message_id IN ({_placeholders(len(ids))})",
+        [consumer, *ids],
+    )
+    return {r[0] for r in await cur.fetchall()}
+
+
+async def registrar_procesados(cur: Cursor, consumer: str, ids: Sequence[str]) -> bool:
+    """Record message ids as processed (same transaction as their effect). False when another consumer recorded
+    one of them meanwhile (a rebalance overlap): the caller rolls back and tries again."""
+    if not ids:
+        return True
+    await cur.executemany(
+        "INSERT IGNORE INTO inbox (consumer, message_id) VALUES (%s, %s)", [(consumer, i) for i in ids]
+    )
+    return bool(cur.rowcount == len(ids))
+
+
+async def bloquear_cuentas(cur: Cursor, ids: Iterable[int]) -> dict[int, CuentaBloqueada]:
+    """Row-lock the accounts, always in cuenta_id order, so two batches sharing accounts cannot deadlock."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    await cur.execute(
+        "SELECT cuenta_id, cliente_id, numero_cuenta, saldo, moneda, estado, eliminada_en IS NOT NULL "
+        f"FROM cuentas WHERE cuenta_id IN ({_placeholders(len(wanted))}) ORDER BY cuenta_id FOR UPDATE",
+        wanted,
+    )
+    return {r[0]: CuentaBloqueada(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in await cur.fetchall()}
+
+
+async def debitos_saga(cur: Cursor, comando_ids: Iterable[str]) -> dict[str, DebitoSaga]:
+    """The saga debits named by RevertirDebito commands, and whether a reversal already gave each back."""
+    wanted = sorted(set(comando_ids))
+    if not wanted:
+        return {}
+    marks = _placeholders(len(wanted))
+    await cur.execute(
+        "SELECT comando_id, cuenta_id, monto, comando_original_id FROM movimientos "
+        f"WHERE (comando_id IN ({marks}) AND operacion = 'DEBITO') OR comando_original_id IN ({marks})",
+        [*wanted, *wanted],
+    )
+    rows = await cur.fetchall()
+    revertidos = {r[3] for r in rows if r[3] is not None}
+    return {
+        r[0]: DebitoSaga(r[0], r[1], r[2], revertido=r[0] in revertidos)
+        for r in rows
+        if r[3] is None and r[0] in wanted
+    }
+
+
+async def aplicar_deltas(cur: Cursor, deltas: dict[int, Decimal]) -> None:
+    """The batch's net change per account in one conditional statement: the deltas were decided under the row
+    locks, and the WHERE still refuses anything that would overdraw (as does CHECK (saldo >= 0), which MySQL only
+    enforces since 8.0.16)."""
+    if not deltas:
+        return
+    ids = sorted(deltas)
+    case = "CASE cuenta_id " + " ".join("WHEN %s THEN %s" for _ in ids) + " END"
+    pairs = [v for i in ids for v in (i, deltas[i])]
+    await cur.execute(
+        f"UPDATE cuentas SET saldo = saldo + {case} "
+        f"WHERE cuenta_id IN ({_placeholders(len(ids))}) AND saldo + {case} BETWEEN 0 AND %s",
+        [*pairs, *ids, *pairs, SALDO_MAX],
+    )
+    if cur.rowcount != len(ids):
+        raise RuntimeError(f"balance update matched {cur.rowcount} of {len(ids)} accounts; rolled back")
+
+
+async def insertar_movimientos_saga(
+    cur: Cursor, rows: Sequence[tuple[int, Operacion, Decimal, Decimal, Causa, str, str, str | None, datetime]]
+) -> dict[str, int]:
+    """Insert (cuenta_id, operacion, monto, saldo_resultante, causa, transaccion_id, comando_id, comando_original_id,
+    fecha) rows in one statement; returns movimiento_id by comando_id."""
+    if not rows:
+        return {}
+    await cur.executemany(
+        "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, transaccion_id, comando_id, "
+        "comando_original_id, fecha) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [(*r[:8], _naive(r[8])) for r in rows],
+    )
+    ids = [r[6] for r in rows]
+    # Looked up rather than derived from LAST_INSERT_ID(): consecutive ids for a multi-row insert are not
+    # guaranteed under MySQL 8's default innodb_autoinc_lock_mode=2.
+    await cur.execute(
+        f"SELECT comando_id, movimiento_id FROM movimientos WHERE comando_id IN ({_placeholders(len(ids))})", ids
+    )
+    return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
+
+# --- the replica of clientes ----------------------------------------------------------------------------------
+
+
+async def cliente_replicado(cur: Cursor, cliente_id: int) -> tuple[str | None, bool] | None:
+    """(estado, deleted) of a cliente as far as the events received tell; None if none arrived."""
+    await cur.execute("SELECT estado, deleted FROM clientes_replica WHERE cliente_id = %s", (cliente_id,))
+    row = await cur.fetchone()
+    return (row[0], bool(row[1])) if row else None
+
+
+async def clientes_replicados(cur: Cursor, ids: Iterable[int]) -> dict[int, tuple[str | None, bool]]:
+    """A plain read, no row locks: a cliente's events all live in one partition, which one consumer applies at a
+    time. (FOR UPDATE would also gap-lock the ids not there yet, and two instances inserting new clientes next to
+    each other would then deadlock.)"""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    await cur.execute(
+        f"SELECT cliente_id, estado, deleted FROM clientes_replica WHERE cliente_id IN ({_placeholders(len(wanted))})",
+        wanted,
+    )
+    return {r[0]: (r[1], bool(r[2])) for r in await cur.fetchall()}
+
+
+async def guardar_clientes(cur: Cursor, estados: dict[int, tuple[str | None, bool]]) -> None:
+    if not estados:
+        return
+    await cur.executemany(
+        "INSERT INTO clientes_replica (cliente_id, estado, deleted) VALUES (%s, %s, %s) "
+        "ON DUPLICATE KEY UPDATE estado = VALUES(estado), deleted = VALUES(deleted)",
+        [(cid, estado, deleted) for cid, (estado, deleted) in sorted(estados.items())],
+    )

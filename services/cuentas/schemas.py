@@ -1,0 +1,102 @@
+"""Request and response models of the cuentas REST API (API.md §MS2): field names are the contract."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from contracts.cuentas import Causa, EstadoCuenta, Operacion
+from contracts.money import Moneda, Money, PositiveMoney
+from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
+
+
+def _lower(value: Any) -> Any:
+    # Older clients sent "Deposito"/"ACTIVA": the words are the contract, their case is not.
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must be greater than or equal to 0")
+    return abs(value)  # "-0.00" is accepted as zero, and answered as "0.00"
+
+
+NonNegativeMoney = Annotated[Money, AfterValidator(_not_negative)]
+ClienteId = Annotated[int, Field(ge=1, le=ID_MAX)]
+TipoCuentaId = Annotated[int, Field(ge=1, le=TIPO_ID_MAX)]
+MonedaIn = Annotated[Moneda, BeforeValidator(_upper)]
+EstadoIn = Annotated[EstadoCuenta, BeforeValidator(_lower)]
+
+
+class TipoCuentaPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    tipo_cuenta_id: int
+    nombre: str
+    descripcion: str | None
+    costo_mantenimiento: Money
+    tasa_interes: Money = Field(description='annual rate in percent, e.g. "1.50"')
+    estado: str
+
+
+class CuentaCreate(BaseModel):
+    """Ids, numero_cuenta, estado and fecha_apertura are never taken from the client (extra fields are ignored)."""
+
+    cliente_id: ClienteId
+    tipo_cuenta_id: TipoCuentaId
+    saldo: NonNegativeMoney = Decimal("0.00")
+    moneda: MonedaIn = "PEN"
+
+
+class CuentaPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    cuenta_id: int
+    cliente_id: int
+    tipo_cuenta_id: int
+    numero_cuenta: str
+    saldo: Money
+    moneda: Moneda
+    fecha_apertura: datetime
+    estado: EstadoCuenta
+    tipo_cuenta_nombre: str
+    tipo_cuenta_descripcion: str | None
+
+
+class CuentaDetalle(CuentaPublic):
+    costo_mantenimiento: Money
+    tasa_interes: Money
+
+
+class SaldoUpdate(BaseModel):
+    monto: PositiveMoney
+    operacion: Annotated[Literal["deposito", "retiro"], BeforeValidator(_lower)]
+
+
+class EstadoUpdate(BaseModel):
+    estado: EstadoIn
+
+
+class MovimientoPublic(BaseModel):
+    """One statement line: `saldo_resultante` is the balance right after it (the running balance)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    movimiento_id: int
+    cuenta_id: int
+    operacion: Operacion
+    causa: Causa
+    monto: Money
+    saldo_resultante: Money
+    fecha: datetime
+    transaccion_id: str | None
+    comando_id: str | None
+
+
+class Mensaje(BaseModel):
+    mensaje: str

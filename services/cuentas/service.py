@@ -1,0 +1,258 @@
+"""Use cases behind the REST API: each write is one MySQL transaction holding the state change, its ledger row(s)
+and its events (outbox), so nothing is announced that did not happen and nothing happens unannounced."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Final, Literal
+
+import aiomysql
+import pymysql
+
+from contracts.cuentas import Causa, EstadoCuenta, Operacion, SaldoActualizado
+from contracts.envelope import Envelope
+from contracts.money import Moneda
+from producers.outbox_mysql import add_to_outbox
+from services.cuentas import db, events
+from services.cuentas import repository as repo
+from services.cuentas.domain import (
+    SALDO_MAX,
+    Cuenta,
+    Movimiento,
+    TipoCuenta,
+    cambio_de_estado,
+    nuevo_numero_cuenta,
+    validar_eliminacion,
+)
+from services.cuentas.errors import (
+    ClienteNoActivo,
+    ClienteNoEncontrado,
+    CuentaNoActiva,
+    CuentaNoEncontrada,
+    SaldoExcedido,
+    SaldoInsuficiente,
+    SinNumeroLibre,
+    TipoCuentaNoEncontrado,
+)
+from services.platform.errors import Conflict
+
+NUMERO_INTENTOS: Final = 8
+
+OperacionSaldo = Literal["deposito", "retiro"]
+_OPERACION: Final[dict[str, Operacion]] = {"deposito": "CREDITO", "retiro": "DEBITO"}
+
+
+class CuentasService:
+    """The REST use cases over one connection pool."""
+
+    def __init__(self, pool: aiomysql.Pool) -> None:
+        self._pool = pool
+
+    # --- reads ----------------------------------------------------------------------------------------------
+
+    async def tipos_cuenta(self) -> list[TipoCuenta]:
+        async with db.reading(self._pool) as cur:
+            return await repo.tipos_activos(cur)
+
+    async def tipo_cuenta(self, tipo_cuenta_id: int) -> TipoCuenta:
+        async with db.reading(self._pool) as cur:
+            tipo = await repo.tipo_por_id(cur, tipo_cuenta_id)
+        if tipo is None:
+            raise TipoCuentaNoEncontrado(tipo_cuenta_id)
+        return tipo
+
+    async def cuenta(self, cuenta_id: int) -> Cuenta:
+        async with db.reading(self._pool) as cur:
+            cuenta = await repo.cuenta_por_id(cur, cuenta_id)
+        if cuenta is None:
+            raise CuentaNoEncontrada(cuenta_id)
+        return cuenta
+
+    async def cuenta_por_numero(self, numero_cuenta: str) -> Cuenta:
+        async with db.reading(self._pool) as cur:
+            cuenta = await repo.cuenta_por_numero(cur, numero_cuenta)
+        if cuenta is None:
+            raise CuentaNoEncontrada(numero_cuenta)
+        return cuenta
+
+    async def cuentas(
+        self,
+        *,
+        cliente_id: int | None = None,
+        estado: EstadoCuenta | None = None,
+        moneda: Moneda | None = None,
+        skip: int,
+        limit: int,
+    ) -> tuple[list[Cuenta], int]:
+        async with db.reading(self._pool) as cur:
+            return await repo.listar_cuentas(
+                cur, cliente_id=cliente_id, estado=estado, moneda=moneda, skip=skip, limit=limit
+            )
+
+    async def movimientos(
+        self, cuenta_id: int, *, desde: datetime | None, hasta: datetime | None, skip: int, limit: int
+    ) -> tuple[list[Movimiento], int]:
+        async with db.reading(self._pool) as cur:
+            if await repo.cuenta_por_id(cur, cuenta_id) is None:
+                raise CuentaNoEncontrada(cuenta_id)
+            return await repo.movimientos(cur, cuenta_id=cuenta_id, desde=desde, hasta=hasta, skip=skip, limit=limit)
+
+    # --- writes ---------------------------------------------------------------------------------------------
+
+    async def abrir_cuenta(
+        self, *, cliente_id: int, tipo_cuenta_id: int, saldo: Decimal, moneda: Moneda, correlation_id: str | None
+    ) -> Cuenta:
+        """Open an account for a cliente the replica knows as activo. An opening balance is the account's first
+        ledger movement (APERTURA) and, like every movement, has its SaldoActualizado."""
+        async with db.reading(self._pool) as cur:
+            cliente = await repo.cliente_replicado(cur, cliente_id)
+            tipo = await repo.tipo_por_id(cur, tipo_cuenta_id)
+        if cliente is None or cliente[1]:
+            raise ClienteNoEncontrado(cliente_id)
+        if cliente[0] != "activo":
+            raise ClienteNoActivo(cliente_id, cliente[0])
+        if tipo is None or tipo.estado != "activo":
+            raise TipoCuentaNoEncontrado(tipo_cuenta_id)
+
+        fecha = repo.utcnow()
+        async with db.transaction(self._pool) as cur:
+            cuenta_id, numero = await self._insertar_con_numero_libre(
+                cur, cliente_id=cliente_id, tipo_cuenta_id=tipo_cuenta_id, saldo=saldo, moneda=moneda, fecha=fecha
+            )
+            cuenta = Cuenta(
+                cuenta_id=cuenta_id,
+                cliente_id=cliente_id,
+                tipo_cuenta_id=tipo_cuenta_id,
+                numero_cuenta=numero,
+                saldo=saldo,
+                moneda=moneda,
+                fecha_apertura=fecha,
+                estado="activa",
+                tipo_cuenta_nombre=tipo.nombre,
+                tipo_cuenta_descripcion=tipo.descripcion,
+                costo_mantenimiento=tipo.costo_mantenimiento,
+                tasa_interes=tipo.tasa_interes,
+            )
+            outbox: list[Envelope] = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=correlation_id)]
+            if saldo > 0:
+                movimiento_id = await repo.insertar_movimiento(
+                    cur,
+                    cuenta_id=cuenta_id,
+                    operacion="CREDITO",
+                    causa="APERTURA",
+                    monto=saldo,
+                    saldo_resultante=saldo,
+                    fecha=fecha,
+                )
+                apertura = _saldo_event(cuenta, movimiento_id, "CREDITO", "APERTURA", saldo, fecha)
+                outbox.append(events.envelope(apertura, correlation_id=outbox[0].correlation_id))
+            await add_to_outbox(cur, outbox)
+        return cuenta
+
+    async def _insertar_con_numero_libre(
+        self, cur: db.Cursor, *, cliente_id: int, tipo_cuenta_id: int, saldo: Decimal, moneda: str, fecha: datetime
+    ) -> tuple[int, str]:
+        for _ in range(NUMERO_INTENTOS):
+            numero = nuevo_numero_cuenta()
+            try:
+                cuenta_id = await repo.insertar_cuenta(
+                    cur,
+                    cliente_id=cliente_id,
+                    tipo_cuenta_id=tipo_cuenta_id,
+                    numero_cuenta=numero,
+                    saldo=saldo,
+                    moneda=moneda,
+                    fecha_apertura=fecha,
+                )
+            except pymysql.err.IntegrityError as exc:
+                # A failed INSERT undoes only itself; the transaction stays usable for the next number.
+                if db.is_duplicate(exc, "cuentas_numero"):
+                    continue
+                raise
+            return cuenta_id, numero
+        raise SinNumeroLibre()
+
+    async def mover_saldo(
+        self, cuenta_id: int, *, monto: Decimal, operacion: OperacionSaldo, correlation_id: str | None
+    ) -> Cuenta:
+        """A teller deposit or withdrawal: conditional update, ledger row and SaldoActualizado in one transaction."""
+        op = _OPERACION[operacion]
+        async with db.transaction(self._pool) as cur:
+            moved = await repo.mover_saldo(cur, cuenta_id=cuenta_id, operacion=op, monto=monto)
+            # Read back under the row lock the update holds (or, when it matched nothing, to say why).
+            cuenta = await repo.cuenta_por_id(cur, cuenta_id)
+            if not moved:
+                raise _por_que_no(cuenta, cuenta_id, op, monto)
+            assert cuenta is not None
+            fecha = repo.utcnow()
+            causa: Causa = "DEPOSITO" if op == "CREDITO" else "RETIRO"
+            movimiento_id = await repo.insertar_movimiento(
+                cur,
+                cuenta_id=cuenta_id,
+                operacion=op,
+                causa=causa,
+                monto=monto,
+                saldo_resultante=cuenta.saldo,
+                fecha=fecha,
+            )
+            evento = _saldo_event(cuenta, movimiento_id, op, causa, monto, fecha)
+            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+        return cuenta
+
+    async def cambiar_estado(self, cuenta_id: int, *, estado: EstadoCuenta, correlation_id: str | None) -> Cuenta:
+        async with db.transaction(self._pool) as cur:
+            locked = await repo.bloquear_cuenta(cur, cuenta_id)
+            if locked is None:
+                raise CuentaNoEncontrada(cuenta_id)
+            saldo, anterior, _ = locked
+            if cambio_de_estado(anterior, estado, saldo):
+                await repo.cambiar_estado(cur, cuenta_id=cuenta_id, estado=estado)
+            cuenta = await repo.cuenta_por_id(cur, cuenta_id)
+            assert cuenta is not None
+            if anterior != estado:
+                evento = events.estado_cambiado(cuenta, anterior, repo.utcnow())
+                await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+        return cuenta
+
+    async def eliminar(self, cuenta_id: int, *, correlation_id: str | None) -> None:
+        """Soft delete (the ledger stays) of an empty account."""
+        async with db.transaction(self._pool) as cur:
+            locked = await repo.bloquear_cuenta(cur, cuenta_id)
+            if locked is None:
+                raise CuentaNoEncontrada(cuenta_id)
+            saldo, _, cliente_id = locked
+            validar_eliminacion(saldo)
+            fecha = repo.utcnow()
+            await repo.marcar_eliminada(cur, cuenta_id=cuenta_id, cuando=fecha)
+            evento = events.cuenta_eliminada(cuenta_id, cliente_id, fecha)
+            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+
+
+def _saldo_event(
+    cuenta: Cuenta, movimiento_id: int, operacion: Operacion, causa: Causa, monto: Decimal, fecha: datetime
+) -> SaldoActualizado:
+    return events.saldo_actualizado(
+        cuenta_id=cuenta.cuenta_id,
+        cliente_id=cuenta.cliente_id,
+        numero_cuenta=cuenta.numero_cuenta,
+        moneda=cuenta.moneda,
+        movimiento_id=movimiento_id,
+        operacion=operacion,
+        causa=causa,
+        monto=monto,
+        saldo=cuenta.saldo,
+        fecha=fecha,
+    )
+
+
+def _por_que_no(cuenta: Cuenta | None, cuenta_id: int, operacion: Operacion, monto: Decimal) -> Exception:
+    """Why a conditional balance update matched no row (read after it, so only an explanation, never a decision)."""
+    if cuenta is None:
+        return CuentaNoEncontrada(cuenta_id)
+    if cuenta.estado != "activa":
+        return CuentaNoActiva(cuenta.estado)
+    if operacion == "DEBITO":
+        return SaldoInsuficiente()
+    if cuenta.saldo + monto > SALDO_MAX:
+        return SaldoExcedido()
+    # The account changed between the update and the read (e.g. blocked and unblocked again).
+    return Conflict("La cuenta cambió durante la operación; reintente")

@@ -1,0 +1,72 @@
+"""What the commands consumer refuses before touching the database (dead-lettered, never retried)."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pydantic
+import pytest
+
+from consumers.errors import PermanentError, is_permanent
+from contracts.clientes import ClienteEliminado
+from contracts.comandos import DebitarCuenta, RevertirDebito
+from contracts.envelope import envelope_for
+from services.cuentas.commands import decodificar
+from services.cuentas.replica import inbox_id
+
+
+def _debit(**kw: object) -> DebitarCuenta:
+    base: dict[str, object] = {
+        "comando_id": str(uuid.uuid4()),
+        "transaccion_id": "TRX1",
+        "cuenta_id": 1,
+        "monto": "1.00",
+        "moneda": "PEN",
+    }
+    return DebitarCuenta(**(base | kw))  # type: ignore[arg-type]
+
+
+def test_un_comando_valido_se_decodifica() -> None:
+    command = _debit()
+    assert decodificar(envelope_for(command, source="/t")).comando == command
+
+
+def test_un_evento_que_no_es_comando_es_permanente() -> None:
+    with pytest.raises(PermanentError):
+        decodificar(envelope_for(ClienteEliminado(cliente_id=1), source="/t"))
+
+
+@pytest.mark.parametrize("field", ["comando_id", "transaccion_id"])
+def test_ids_que_no_caben_en_sus_columnas_son_permanentes(field: str) -> None:
+    with pytest.raises(PermanentError):
+        decodificar(envelope_for(_debit(**{field: "x" * 101}), source="/t"))
+
+
+def test_ids_vacios_o_largos_de_reversion_son_permanentes() -> None:
+    with pytest.raises(PermanentError):
+        decodificar(envelope_for(_debit(comando_id=""), source="/t"))
+    revert = RevertirDebito(
+        comando_id="r",
+        transaccion_id="t",
+        cuenta_id=1,
+        monto="1.00",
+        moneda="PEN",
+        comando_original_id="y" * 65,  # type: ignore[arg-type]
+    )
+    with pytest.raises(PermanentError):
+        decodificar(envelope_for(revert, source="/t"))
+
+
+def test_un_payload_invalido_es_permanente() -> None:
+    env = envelope_for(_debit(), source="/t")
+    bad = type(env)(**{**env.__dict__, "data": {**env.data, "monto": "-5"}})
+    with pytest.raises(pydantic.ValidationError) as info:
+        decodificar(bad)
+    assert is_permanent(info.value)
+
+
+def test_ids_de_evento_largos_se_resumen_para_el_inbox() -> None:
+    env = envelope_for(ClienteEliminado(cliente_id=1), source="/t", time=datetime.now(UTC))
+    assert inbox_id(env) == env.id
+    long = type(env)(**{**env.__dict__, "id": "z" * 200})
+    assert len(inbox_id(long)) == 64
+    assert inbox_id(long) == inbox_id(long)

@@ -1,0 +1,155 @@
+"""The cuentas side of the saga, decided in memory: each command sees the balances the earlier ones left."""
+
+import uuid
+from decimal import Decimal
+
+from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
+from services.cuentas.saga import (
+    Aplicado,
+    Comando,
+    CuentaBloqueada,
+    DebitoSaga,
+    Invalido,
+    Rechazado,
+    decidir,
+    deltas,
+    nuevos,
+)
+
+
+def _cuenta(cuenta_id: int = 1, saldo: str = "100.00", **kw: object) -> CuentaBloqueada:
+    base: dict[str, object] = {
+        "cuenta_id": cuenta_id,
+        "cliente_id": 7,
+        "numero_cuenta": f"{cuenta_id:013d}",
+        "saldo": Decimal(saldo),
+        "moneda": "PEN",
+        "estado": "activa",
+    }
+    return CuentaBloqueada(**(base | kw))  # type: ignore[arg-type]
+
+
+def _id() -> str:
+    return str(uuid.uuid4())
+
+
+def debitar(monto: str, cuenta_id: int = 1, moneda: str = "PEN", comando_id: str | None = None) -> DebitarCuenta:
+    return DebitarCuenta(
+        comando_id=comando_id or _id(), transaccion_id="TRX1", cuenta_id=cuenta_id, monto=monto, moneda=moneda
+    )  # type: ignore[arg-type]
+
+
+def acreditar(monto: str, cuenta_id: int = 1, moneda: str = "PEN") -> AcreditarCuenta:
+    return AcreditarCuenta(comando_id=_id(), transaccion_id="TRX1", cuenta_id=cuenta_id, monto=monto, moneda=moneda)  # type: ignore[arg-type]
+
+
+def revertir(original: str, monto: str, cuenta_id: int = 1) -> RevertirDebito:
+    return RevertirDebito(
+        comando_id=_id(),
+        transaccion_id="TRX1",
+        cuenta_id=cuenta_id,
+        monto=monto,  # type: ignore[arg-type]
+        moneda="PEN",
+        comando_original_id=original,
+    )
+
+
+def test_debito_con_saldo_se_aplica() -> None:
+    [r] = decidir([debitar("40.00")], {1: _cuenta()}, {})
+    assert isinstance(r, Aplicado)
+    assert (r.operacion, r.causa, r.saldo) == ("DEBITO", "SAGA", Decimal("60.00"))
+
+
+def test_credito_se_aplica() -> None:
+    [r] = decidir([acreditar("0.01")], {1: _cuenta()}, {})
+    assert isinstance(r, Aplicado)
+    assert (r.operacion, r.saldo) == ("CREDITO", Decimal("100.01"))
+
+
+def test_cada_comando_ve_el_saldo_que_dejaron_los_anteriores() -> None:
+    resultados = decidir([debitar("60.00"), debitar("60.00"), acreditar("30.00"), debitar("60.00")], {1: _cuenta()}, {})
+    assert [type(r) for r in resultados] == [Aplicado, Rechazado, Aplicado, Aplicado]
+    assert [r.saldo for r in resultados if isinstance(r, Aplicado)] == [
+        Decimal("40.00"),
+        Decimal("70.00"),
+        Decimal("10.00"),
+    ]
+    assert deltas(resultados) == {1: Decimal("-90.00")}
+
+
+def test_motivos_de_rechazo() -> None:
+    cuentas = {
+        1: _cuenta(1, saldo="5.00"),
+        2: _cuenta(2, estado="bloqueada"),
+        3: _cuenta(3, estado="cerrada", saldo="0.00"),
+        4: _cuenta(4, moneda="USD"),
+        5: _cuenta(5, eliminada=True, saldo="0.00"),
+    }
+    comandos: list[Comando] = [
+        debitar("5.01", 1),
+        acreditar("1.00", 2),
+        acreditar("1.00", 3),
+        debitar("1.00", 4),
+        acreditar("1.00", 5),
+    ]
+    comandos.append(debitar("1.00", 99))
+    resultados = decidir(comandos, cuentas, {})
+    motivos = [r.motivo for r in resultados if isinstance(r, Rechazado)]
+    assert motivos == [
+        "SALDO_INSUFICIENTE",
+        "CUENTA_BLOQUEADA",
+        "CUENTA_CERRADA",
+        "MONEDA_DISTINTA",
+        "CUENTA_NO_EXISTE",
+        "CUENTA_NO_EXISTE",
+    ]
+    assert all(r.detalle for r in resultados if isinstance(r, Rechazado))
+    assert deltas(resultados) == {}
+
+
+def test_reversion_devuelve_el_debito_aunque_la_cuenta_se_haya_bloqueado() -> None:
+    debito = DebitoSaga("d1", 1, Decimal("25.00"))
+    [r] = decidir([revertir("d1", "25.00")], {1: _cuenta(estado="bloqueada")}, {"d1": debito})
+    assert isinstance(r, Aplicado)
+    assert (r.operacion, r.causa, r.saldo) == ("CREDITO", "REVERSION", Decimal("125.00"))
+
+
+def test_reversion_de_un_debito_del_mismo_lote() -> None:
+    d = debitar("30.00", comando_id="d1")
+    resultados = decidir([d, revertir("d1", "30.00")], {1: _cuenta()}, {})
+    assert [r.saldo for r in resultados if isinstance(r, Aplicado)] == [Decimal("70.00"), Decimal("100.00")]
+    assert deltas(resultados) == {}
+
+
+def test_un_debito_nunca_se_revierte_dos_veces() -> None:
+    debito = DebitoSaga("d1", 1, Decimal("25.00"))
+    first, second = decidir([revertir("d1", "25.00"), revertir("d1", "25.00")], {1: _cuenta()}, {"d1": debito})
+    assert isinstance(first, Aplicado)
+    assert isinstance(second, Invalido)
+    [again] = decidir([revertir("d1", "25.00")], {1: _cuenta()}, {"d1": DebitoSaga("d1", 1, Decimal("25.00"), True)})
+    assert isinstance(again, Invalido)
+
+
+def test_revertir_lo_que_no_se_debito_es_invalido() -> None:
+    cuentas = {1: _cuenta(), 2: _cuenta(2)}
+    debito = DebitoSaga("d1", 1, Decimal("25.00"))
+    unknown, other_account, other_amount = decidir(
+        [revertir("nope", "25.00"), revertir("d1", "25.00", cuenta_id=2), revertir("d1", "24.00")],
+        cuentas,
+        {"d1": debito},
+    )
+    assert isinstance(unknown, Invalido)
+    assert isinstance(other_account, Invalido)
+    assert isinstance(other_amount, Invalido)
+
+
+def test_un_debito_rechazado_no_se_puede_revertir() -> None:
+    resultados = decidir([debitar("500.00", comando_id="d1"), revertir("d1", "500.00")], {1: _cuenta()}, {})
+    assert isinstance(resultados[0], Rechazado)
+    assert isinstance(resultados[1], Invalido)
+
+
+def test_comandos_repetidos_se_aplican_una_vez() -> None:
+    a, b = debitar("1.00"), debitar("2.00")
+    assert nuevos([a, b, a], set()) == [a, b]
+    assert nuevos([a, b], {a.comando_id}) == [b]
