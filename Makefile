@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PY_PATHS := contracts producers consumers services streams bank tests bench
 
-.PHONY: help python stack topics apps up down status logs clean lint test unit integration bench schemas
+.PHONY: help python stack topics web apps up down status logs clean lint webtest test unit integration bench schemas
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -18,7 +18,10 @@ stack: python  ## install what is missing and start Kafka, PostgreSQL, MariaDB, 
 topics: stack  ## create the Kafka topics (idempotent)
 	@$(VENV)/bank topics create
 
-apps: topics  ## start every service, worker and the load balancers, wait until healthy
+web: ## install nginx + chromium if missing, npm ci and build the console when sources changed
+	@bash web/install.sh
+
+apps: topics web  ## start every service, worker and the load balancers, wait until healthy
 	@bash infra/stack.sh start-apps
 
 up: apps  ## the whole system with demo data (seeds only an empty system)
@@ -52,7 +55,10 @@ unit: python  ## unit tests only (no stack needed)
 integration: apps  ## integration tests against the running stack
 	@bash infra/pytest.sh tests/integration
 
-test: lint apps  ## everything: lint, types, the whole pytest suite against the real stack
+webtest: web  ## the console's unit/component tests (Vitest) and type check
+	cd web && npm run typecheck && npm test
+
+test: lint webtest apps  ## everything: lint, types, console tests, the whole pytest suite against the real stack
 	@bash infra/pytest.sh
 
 bench: apps  ## run every benchmark in bench/ (figures printed and saved to bench/results/)

@@ -1,0 +1,40 @@
+// clientes (MS1) through the gateway: /api/clientes → :8001/clientes.
+import { request, totalCount, type Query } from "./http";
+import type { Cliente, ClienteCreate, ClienteUpdate, EstadoCliente, Page } from "./types";
+
+const S = "clientes";
+
+export interface ClientesQuery extends Query {
+  skip?: number;
+  limit?: number;
+  q?: string;
+  estado?: EstadoCliente | "";
+}
+
+export async function listClientes(query: ClientesQuery, signal?: AbortSignal): Promise<Page<Cliente>> {
+  const res = await request<Cliente[]>(S, "/clientes", { query, signal });
+  return { items: res.data, total: totalCount(res.headers) };
+}
+
+export async function getCliente(id: number, signal?: AbortSignal): Promise<Cliente> {
+  return (await request<Cliente>(S, `/clientes/${id}`, { signal })).data;
+}
+
+export async function createCliente(body: ClienteCreate): Promise<Cliente> {
+  return (await request<Cliente>(S, "/clientes", { method: "POST", body })).data;
+}
+
+export async function updateCliente(id: number, body: ClienteUpdate): Promise<Cliente> {
+  return (await request<Cliente>(S, `/clientes/${id}`, { method: "PUT", body })).data;
+}
+
+/** Block/unblock: a PUT that carries the current data so nothing else changes. */
+export async function setEstadoCliente(cliente: Cliente, estado: EstadoCliente): Promise<Cliente> {
+  const { nombre, apellido, email, telefono } = cliente;
+  return updateCliente(cliente.cliente_id, { nombre, apellido, email, telefono, estado });
+}
+
+export async function deleteCliente(id: number): Promise<string> {
+  const res = await request<{ mensaje?: string }>(S, `/clientes/${id}`, { method: "DELETE" });
+  return res.data?.mensaje ?? "Cliente eliminado.";
+}

@@ -1,0 +1,63 @@
+// cuentas (MS2) through the gateway: /api/cuentas and /api/tipos-cuenta → the balancer on :8002.
+import { request, totalCount, type Query } from "./http";
+import type { Cuenta, CuentaCreate, EstadoCuenta, Moneda, Movimiento, Page, TipoCuenta } from "./types";
+
+const S = "cuentas";
+
+export interface CuentasQuery extends Query {
+  skip?: number;
+  limit?: number;
+  cliente_id?: number;
+  estado?: EstadoCuenta | "";
+  moneda?: Moneda | "";
+}
+
+export async function listCuentas(query: CuentasQuery, signal?: AbortSignal): Promise<Page<Cuenta>> {
+  const res = await request<Cuenta[]>(S, "/cuentas", { query, signal });
+  return { items: res.data, total: totalCount(res.headers) };
+}
+
+export async function getCuenta(id: number, signal?: AbortSignal): Promise<Cuenta> {
+  return (await request<Cuenta>(S, `/cuentas/${id}`, { signal })).data;
+}
+
+export async function getCuentaPorNumero(numero: string, signal?: AbortSignal): Promise<Cuenta> {
+  return (await request<Cuenta>(S, `/cuentas/numero/${encodeURIComponent(numero)}`, { signal })).data;
+}
+
+export async function cuentasDeCliente(clienteId: number, signal?: AbortSignal): Promise<Cuenta[]> {
+  return (await request<Cuenta[]>(S, `/cuentas/cliente/${clienteId}`, { signal })).data;
+}
+
+export async function listTiposCuenta(signal?: AbortSignal): Promise<TipoCuenta[]> {
+  return (await request<TipoCuenta[]>(S, "/tipos-cuenta", { signal })).data;
+}
+
+export async function openCuenta(body: CuentaCreate): Promise<Cuenta> {
+  return (await request<Cuenta>(S, "/cuentas", { method: "POST", body })).data;
+}
+
+export async function setEstadoCuenta(id: number, estado: EstadoCuenta): Promise<Cuenta> {
+  return (await request<Cuenta>(S, `/cuentas/${id}/estado`, { method: "PATCH", body: { estado } })).data;
+}
+
+export interface MovimientosQuery extends Query {
+  skip?: number;
+  limit?: number;
+  desde?: string;
+  hasta?: string;
+}
+
+export async function listMovimientos(
+  id: number,
+  query: MovimientosQuery,
+  signal?: AbortSignal,
+): Promise<Page<Movimiento>> {
+  const res = await request<Movimiento[] | { movimientos: Movimiento[] }>(S, `/cuentas/${id}/movimientos`, {
+    query,
+    signal,
+  });
+  // Accept a bare list (the contract's list style) or an envelope with the rows in `movimientos`.
+  const items = Array.isArray(res.data) ? res.data : (res.data?.movimientos ?? []);
+  return { items, total: totalCount(res.headers) };
+}

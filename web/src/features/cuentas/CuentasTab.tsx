@@ -1,0 +1,253 @@
+// Cuentas tab: accounts filtered by cliente/estado/moneda; open, block/unblock, close; the statement.
+import { useState } from "react";
+import { getCliente } from "../../api/clientes";
+import { listCuentas, setEstadoCuenta } from "../../api/cuentas";
+import { ESTADOS_CUENTA, MONEDAS, type Cliente, type Cuenta, type EstadoCuenta, type Moneda } from "../../api/types";
+import { Confirm } from "../../components/Confirm";
+import { ClientePicker } from "../../components/pickers";
+import { useToast } from "../../components/toast";
+import { Badge, Empty, ErrorState, Loading, Modal, Money, PageHeader, Pagination } from "../../components/ui";
+import { toCents } from "../../lib/decimal";
+import { estadoLabel, formatDate } from "../../lib/format";
+import { routeHref, useAsync, useRoute } from "../../lib/hooks";
+import { AbrirCuentaForm } from "./AbrirCuentaForm";
+import { Extracto } from "./Extracto";
+
+const PAGE = 20;
+
+type Dialog =
+  { kind: "abrir" } | { kind: "extracto"; cuenta: Cuenta } | { kind: "estado"; cuenta: Cuenta; estado: EstadoCuenta };
+
+function saldoCero(c: Cuenta): boolean {
+  try {
+    return toCents(c.saldo) === 0n;
+  } catch {
+    return false;
+  }
+}
+
+export function CuentasTab() {
+  const toast = useToast();
+  const route = useRoute();
+  const clienteId = Number(route.params.get("cliente_id")) || undefined;
+  const [estado, setEstado] = useState<EstadoCuenta | "">("");
+  const [moneda, setMoneda] = useState<Moneda | "">("");
+  const [skip, setSkip] = useState(0);
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+
+  // The cliente filter lives in the URL (#/cuentas?cliente_id=7) so the Clientes tab can link here.
+  const cliente = useAsync<Cliente | null>(
+    (signal) => (clienteId ? getCliente(clienteId, signal) : Promise.resolve(null)),
+    [clienteId],
+  );
+  const page = useAsync(
+    (signal) => listCuentas({ skip, limit: PAGE, cliente_id: clienteId, estado, moneda }, signal),
+    [skip, clienteId, estado, moneda],
+  );
+
+  const setCliente = (c: Cliente | null) => {
+    setSkip(0);
+    route.navigate("cuentas", { cliente_id: c?.cliente_id });
+  };
+  const close = () => setDialog(null);
+
+  return (
+    <section>
+      <PageHeader
+        title="Cuentas"
+        subtitle="Cuentas de los clientes, sus saldos y extractos."
+        actions={
+          <button type="button" className="btn btn-primary" onClick={() => setDialog({ kind: "abrir" })}>
+            + Abrir cuenta
+          </button>
+        }
+      />
+      <div className="toolbar" role="search">
+        <div className="grow">
+          <ClientePicker
+            label="Cliente"
+            name="filtro_cliente"
+            value={clienteId ? (cliente.data ?? null) : null}
+            onChange={setCliente}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="cuentas-estado">Estado</label>
+          <select
+            id="cuentas-estado"
+            value={estado}
+            onChange={(e) => (setEstado(e.target.value as EstadoCuenta | ""), setSkip(0))}
+          >
+            <option value="">Todos</option>
+            {ESTADOS_CUENTA.map((e) => (
+              <option key={e} value={e}>
+                {estadoLabel(e)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="cuentas-moneda">Moneda</label>
+          <select
+            id="cuentas-moneda"
+            value={moneda}
+            onChange={(e) => (setMoneda(e.target.value as Moneda | ""), setSkip(0))}
+          >
+            <option value="">Todas</option>
+            {MONEDAS.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      {cliente.error ? <ErrorState error={cliente.error} what={`el cliente #${clienteId}`} /> : null}
+      {page.error ? <ErrorState error={page.error} onRetry={page.reload} what="las cuentas" /> : null}
+      {page.loading && !page.data ? <Loading what="cuentas" /> : null}
+      {page.data ? (
+        page.data.items.length === 0 ? (
+          <Empty>
+            {clienteId ? "Este cliente no tiene cuentas con estos filtros." : "No hay cuentas con estos filtros."}
+          </Empty>
+        ) : (
+          <>
+            <div className={`table-wrap ${page.loading ? "is-loading" : ""}`}>
+              <table className="table" aria-label="Cuentas">
+                <thead>
+                  <tr>
+                    <th>Número</th>
+                    <th className="num">Cliente</th>
+                    <th className="hide-sm">Tipo</th>
+                    <th className="num">Saldo</th>
+                    <th>Estado</th>
+                    <th className="hide-sm">Apertura</th>
+                    <th className="actions-col">Acciones</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.data.items.map((c) => (
+                    <tr key={c.cuenta_id} data-testid={`cuenta-${c.numero_cuenta}`}>
+                      <td>
+                        <div className="mono cell-title">{c.numero_cuenta}</div>
+                        <div className="cell-sub">
+                          #{c.cuenta_id} · {c.moneda}
+                        </div>
+                      </td>
+                      <td className="num">
+                        <a href={routeHref("perfil", { cliente_id: c.cliente_id })}>#{c.cliente_id}</a>
+                      </td>
+                      <td className="hide-sm">{c.tipo_cuenta_nombre ?? `#${c.tipo_cuenta_id}`}</td>
+                      <td className="num saldo" data-testid="saldo">
+                        <Money amount={c.saldo} moneda={c.moneda} />
+                      </td>
+                      <td>
+                        <Badge estado={c.estado} />
+                      </td>
+                      <td className="hide-sm">{formatDate(c.fecha_apertura)}</td>
+                      <td className="actions">
+                        <button
+                          type="button"
+                          className="btn btn-small btn-ghost"
+                          onClick={() => setDialog({ kind: "extracto", cuenta: c })}
+                        >
+                          Extracto
+                        </button>
+                        {c.estado === "activa" ? (
+                          <a
+                            className="btn btn-small btn-ghost"
+                            href={routeHref("transacciones", { cuenta: c.cuenta_id })}
+                          >
+                            Operar
+                          </a>
+                        ) : null}
+                        {c.estado === "activa" ? (
+                          <button
+                            type="button"
+                            className="btn btn-small btn-warn"
+                            onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "bloqueada" })}
+                          >
+                            Bloquear
+                          </button>
+                        ) : null}
+                        {c.estado === "bloqueada" ? (
+                          <button
+                            type="button"
+                            className="btn btn-small btn-ghost"
+                            onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "activa" })}
+                          >
+                            Desbloquear
+                          </button>
+                        ) : null}
+                        {c.estado !== "cerrada" ? (
+                          <button
+                            type="button"
+                            className="btn btn-small btn-danger-ghost"
+                            disabled={!saldoCero(c)}
+                            title={saldoCero(c) ? "Cerrar la cuenta" : "Solo se cierra con saldo 0"}
+                            onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "cerrada" })}
+                          >
+                            Cerrar
+                          </button>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <Pagination
+              skip={skip}
+              limit={PAGE}
+              total={page.data.total}
+              count={page.data.items.length}
+              onChange={setSkip}
+            />
+          </>
+        )
+      ) : null}
+
+      {dialog?.kind === "abrir" ? (
+        <Modal title="Abrir cuenta" onClose={close} wide>
+          <AbrirCuentaForm
+            cliente={clienteId ? cliente.data : null}
+            onCancel={close}
+            onSaved={(c) => {
+              toast("success", `Cuenta ${c.numero_cuenta} abierta.`);
+              close();
+              page.reload();
+            }}
+          />
+        </Modal>
+      ) : null}
+      {dialog?.kind === "extracto" ? (
+        <Modal title={`Extracto de la cuenta ${dialog.cuenta.numero_cuenta}`} onClose={close} wide>
+          <Extracto cuenta={dialog.cuenta} />
+        </Modal>
+      ) : null}
+      {dialog?.kind === "estado" ? (
+        <Confirm
+          title={
+            { activa: "Desbloquear cuenta", bloqueada: "Bloquear cuenta", cerrada: "Cerrar cuenta" }[dialog.estado]
+          }
+          confirmLabel={
+            { activa: "Desbloquear", bloqueada: "Bloquear", cerrada: "Cerrar definitivamente" }[dialog.estado]
+          }
+          danger={dialog.estado !== "activa"}
+          onClose={close}
+          onConfirm={async () => {
+            await setEstadoCuenta(dialog.cuenta.cuenta_id, dialog.estado);
+            toast("success", `Cuenta ${dialog.cuenta.numero_cuenta}: ${estadoLabel(dialog.estado).toLowerCase()}.`);
+            page.reload();
+          }}
+        >
+          {dialog.estado === "cerrada"
+            ? `La cuenta ${dialog.cuenta.numero_cuenta} quedará cerrada para siempre.`
+            : dialog.estado === "bloqueada"
+              ? `La cuenta ${dialog.cuenta.numero_cuenta} no podrá recibir ni enviar dinero mientras esté bloqueada.`
+              : `La cuenta ${dialog.cuenta.numero_cuenta} volverá a operar.`}
+        </Confirm>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,271 @@
+// Perfil 360°: find a cliente by name, email, document or account number; the folded profile and how fresh it is.
+import { useEffect, useState } from "react";
+import { buscarClientes, perfilCompleto, type Freshness } from "../../api/perfil";
+import { ApiError } from "../../api/http";
+import type { PerfilCompleto } from "../../api/types";
+import { clienteNombre } from "../../components/pickers";
+import { Badge, Empty, ErrorState, Loading, Money, PageHeader, Pagination } from "../../components/ui";
+import { formatDate, formatDateTime, formatInteger, formatLagSeconds, splitMotivo, tipoLabel } from "../../lib/format";
+import { routeHref, useAsync, useDebounced, useRoute } from "../../lib/hooks";
+
+const PAGE = 10;
+
+/** X-View-Lag (seconds) → a sentence; the view is eventually consistent and staff should know by how much. */
+export function describeFreshness(f: Freshness): { text: string; stale: boolean } {
+  if (f.lag === null || f.lag === "") return { text: "Frescura de la vista desconocida", stale: true };
+  const s = Number(f.lag);
+  if (!Number.isFinite(s)) return { text: `Retraso de la vista: ${f.lag}`, stale: true };
+  if (s < 1) return { text: "Vista al día", stale: false };
+  return { text: `Vista con ${formatLagSeconds(s)} de retraso`, stale: s >= 10 };
+}
+
+function Perfil({
+  perfil,
+  freshness,
+  onReload,
+}: {
+  perfil: PerfilCompleto;
+  freshness: Freshness;
+  onReload: () => void;
+}) {
+  const c = perfil.cliente;
+  const r = perfil.resumen_financiero;
+  const fresh = describeFreshness(freshness);
+  const patrimonio = Object.entries(r.patrimonio_total ?? {});
+  return (
+    <div className="perfil" data-testid="perfil">
+      <div className="card perfil-head">
+        <div>
+          <h2 className="perfil-name">
+            {clienteNombre(c)} <Badge estado={c.estado} />
+          </h2>
+          <p className="cell-sub">
+            Cliente #{c.cliente_id} · {c.email}
+            {c.telefono ? ` · ${c.telefono}` : ""} · registrado {formatDate(c.fecha_registro)}
+          </p>
+          <p className="cell-sub">
+            {(c.documentos ?? []).map((d) => (
+              <span key={d.documento_id} className="doc-chip">
+                {d.tipo_documento} <span className="mono">{d.numero_documento}</span>
+                {d.fecha_vencimiento ? ` · vence ${formatDate(d.fecha_vencimiento)}` : ""}
+              </span>
+            ))}
+          </p>
+        </div>
+        <div className="perfil-fresh">
+          <span className={`fresh-chip ${fresh.stale ? "stale" : ""}`} data-testid="frescura">
+            {fresh.text}
+          </span>
+          <button type="button" className="btn btn-small btn-ghost" onClick={onReload}>
+            Actualizar
+          </button>
+        </div>
+      </div>
+
+      <div className="kpis">
+        {patrimonio.length === 0 ? (
+          <div className="kpi">
+            <span className="kpi-label">Patrimonio</span>
+            <span className="kpi-value">—</span>
+          </div>
+        ) : (
+          patrimonio.map(([moneda, total]) => (
+            <div className="kpi" key={moneda} data-testid={`patrimonio-${moneda}`}>
+              <span className="kpi-label">Patrimonio {moneda}</span>
+              <span className="kpi-value">
+                <Money amount={total} moneda={moneda} />
+              </span>
+            </div>
+          ))
+        )}
+        <div className="kpi">
+          <span className="kpi-label">Cuentas (activas)</span>
+          <span className="kpi-value">
+            {formatInteger(r.total_cuentas)} ({formatInteger(r.cuentas_activas)})
+          </span>
+        </div>
+        <div className="kpi">
+          <span className="kpi-label">Transacciones</span>
+          <span className="kpi-value">{formatInteger(r.total_transacciones)}</span>
+        </div>
+        <div className="kpi">
+          <span className="kpi-label">Última actividad</span>
+          <span className="kpi-value small">{formatDateTime(r.ultima_actividad)}</span>
+        </div>
+      </div>
+
+      <h3 className="section-title">Cuentas</h3>
+      {perfil.cuentas.length === 0 ? (
+        <Empty>Sin cuentas.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" aria-label="Cuentas del cliente">
+            <thead>
+              <tr>
+                <th>Número</th>
+                <th className="hide-sm">Tipo</th>
+                <th className="num">Saldo</th>
+                <th>Estado</th>
+                <th className="hide-sm">Apertura</th>
+              </tr>
+            </thead>
+            <tbody>
+              {perfil.cuentas.map((cu) => (
+                <tr key={cu.cuenta_id} data-testid={`perfil-cuenta-${cu.numero_cuenta}`}>
+                  <td className="mono">{cu.numero_cuenta}</td>
+                  <td className="hide-sm">{cu.tipo_cuenta_nombre ?? "—"}</td>
+                  <td className="num">
+                    <Money amount={cu.saldo} moneda={cu.moneda} />
+                  </td>
+                  <td>
+                    <Badge estado={cu.estado} />
+                  </td>
+                  <td className="hide-sm">{formatDate(cu.fecha_apertura)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <h3 className="section-title">Transacciones recientes</h3>
+      {perfil.transacciones_recientes.length === 0 ? (
+        <Empty>Sin transacciones.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" aria-label="Transacciones recientes">
+            <thead>
+              <tr>
+                <th>Fecha</th>
+                <th>Transacción</th>
+                <th>Tipo</th>
+                <th className="hide-sm">Cuenta</th>
+                <th className="num">Monto</th>
+                <th>Estado</th>
+              </tr>
+            </thead>
+            <tbody>
+              {perfil.transacciones_recientes.map((t, i) => (
+                <tr key={t.id ?? i} data-testid={`perfil-trx-${t.transaccionId}`}>
+                  <td>{formatDateTime(t.fecha)}</td>
+                  <td className="mono">{t.transaccionId}</td>
+                  <td>{tipoLabel(t.tipo)}</td>
+                  <td className="hide-sm mono">
+                    {t.numero_cuenta_origen && t.numero_cuenta_destino
+                      ? `${t.numero_cuenta_origen} → ${t.numero_cuenta_destino}`
+                      : (t.numero_cuenta ?? "—")}
+                  </td>
+                  <td className="num">
+                    <Money amount={t.monto} moneda={t.moneda} />
+                  </td>
+                  <td>
+                    <Badge estado={t.estado} />
+                    {t.motivo ? (
+                      <div className="cell-sub motivo" title={t.motivo}>
+                        {splitMotivo(t.motivo).text}
+                      </div>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function PerfilTab() {
+  const route = useRoute();
+  const clienteId = Number(route.params.get("cliente_id")) || undefined;
+  const [q, setQ] = useState(route.params.get("q") ?? "");
+  const [skip, setSkip] = useState(0);
+  const query = useDebounced(q.trim(), 300);
+  useEffect(() => setSkip(0), [query]);
+
+  const resultados = useAsync(
+    (signal) => (query ? buscarClientes(query, { skip, limit: PAGE }, signal) : Promise.resolve(undefined)),
+    [query, skip],
+  );
+  const perfil = useAsync(
+    (signal) => (clienteId ? perfilCompleto(clienteId, signal) : Promise.resolve(undefined)),
+    [clienteId],
+  );
+
+  return (
+    <section>
+      <PageHeader
+        title="Perfil 360°"
+        subtitle="Vista consolidada del cliente: cuentas, saldos por moneda y actividad."
+      />
+      <div className="toolbar" role="search">
+        <div className="field grow">
+          <label htmlFor="perfil-q">Buscar cliente</label>
+          <input
+            id="perfil-q"
+            type="search"
+            placeholder="Nombre, email, documento o número de cuenta…"
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+          />
+        </div>
+      </div>
+      {resultados.error ? <ErrorState error={resultados.error} onRetry={resultados.reload} what="la búsqueda" /> : null}
+      {query && resultados.loading && !resultados.data ? <Loading what="resultados" /> : null}
+      {query && resultados.data ? (
+        resultados.data.resultados.length === 0 ? (
+          <Empty>Ningún cliente coincide con «{query}».</Empty>
+        ) : (
+          <div className="results">
+            <ul className="result-list" aria-label="Resultados">
+              {resultados.data.resultados.map((c) => (
+                <li key={c.cliente_id} className={c.cliente_id === clienteId ? "active" : ""}>
+                  <a href={routeHref("perfil", { q: query, cliente_id: c.cliente_id })}>
+                    <span className="option-title">{clienteNombre(c)}</span>
+                    <span className="option-sub">
+                      #{c.cliente_id} · {c.email}
+                      {c.documentos?.[0]
+                        ? ` · ${c.documentos[0].tipo_documento} ${c.documentos[0].numero_documento}`
+                        : ""}
+                    </span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+            <Pagination
+              skip={skip}
+              limit={PAGE}
+              total={resultados.data.total_resultados}
+              count={resultados.data.resultados.length}
+              onChange={setSkip}
+            />
+          </div>
+        )
+      ) : null}
+
+      {clienteId ? (
+        perfil.error ? (
+          perfil.error instanceof ApiError && perfil.error.status === 404 ? (
+            <Empty>
+              El perfil del cliente #{clienteId} aún no está en la vista (o el cliente no existe). Si acaba de
+              registrarse, espere unos segundos y{" "}
+              <button type="button" className="btn btn-small btn-ghost" onClick={perfil.reload}>
+                vuelva a intentar
+              </button>
+              .
+            </Empty>
+          ) : (
+            <ErrorState error={perfil.error} onRetry={perfil.reload} what="el perfil" />
+          )
+        ) : perfil.data && perfil.data.perfil.cliente.cliente_id === clienteId ? (
+          <Perfil perfil={perfil.data.perfil} freshness={perfil.data.freshness} onReload={perfil.reload} />
+        ) : (
+          <Loading what="el perfil" />
+        )
+      ) : !query ? (
+        <Empty>Busque un cliente para ver su perfil.</Empty>
+      ) : null}
+    </section>
+  );
+}

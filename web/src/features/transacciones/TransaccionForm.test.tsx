@@ -1,0 +1,128 @@
+// @vitest-environment jsdom
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Cuenta, Transaccion } from "../../api/types";
+import { buildBody, TransaccionForm, type Resultado } from "./TransaccionForm";
+
+afterEach(() => vi.unstubAllGlobals());
+
+const cuenta = (id: number, saldo: string): Cuenta => ({
+  cuenta_id: id,
+  cliente_id: 1,
+  tipo_cuenta_id: 1,
+  numero_cuenta: `100000000000${id}`,
+  saldo,
+  moneda: "PEN",
+  fecha_apertura: "2024-01-01T00:00:00Z",
+  estado: "activa",
+  tipo_cuenta_nombre: "Cuenta Sueldo",
+  tipo_cuenta_descripcion: null,
+});
+
+describe("TransaccionForm fields per type", () => {
+  it.each([
+    ["Depósito", ["Cuenta a acreditar"], ["Cuenta a debitar", "Servicio"]],
+    ["Retiro", ["Cuenta a debitar"], ["Cuenta a acreditar", "Servicio"]],
+    ["Pago de servicio", ["Cuenta a debitar", "Servicio"], ["Cuenta a acreditar"]],
+    ["Transferencia", ["Cuenta de origen", "Cuenta de destino"], ["Servicio"]],
+  ])("%s shows only the fields it needs", async (tipo, shown, hidden) => {
+    render(<TransaccionForm onFase={() => undefined} onResultado={() => undefined} />);
+    await userEvent.setup({ delay: null }).click(screen.getByRole("radio", { name: tipo }));
+    for (const label of shown) expect(screen.getByLabelText(label)).toBeInTheDocument();
+    for (const label of hidden) expect(screen.queryByLabelText(label)).toBeNull();
+  });
+});
+
+describe("buildBody", () => {
+  it("sends only the accounts of the type, the accounts' currency and a canonical amount", () => {
+    expect(buildBody("DEPOSITO", "10.00", cuenta(1, "0"), cuenta(2, "0"), "", "")).toEqual({
+      tipo: "DEPOSITO",
+      monto: "10.00",
+      moneda: "PEN",
+      cuentaDestinoId: 2,
+    });
+    expect(buildBody("PAGO_SERVICIO", "5.00", cuenta(1, "9"), null, "", "Luz del Sur 123")).toEqual({
+      tipo: "PAGO_SERVICIO",
+      monto: "5.00",
+      moneda: "PEN",
+      cuentaOrigenId: 1,
+      descripcion: "Pago de servicio: Luz del Sur 123",
+      metadata: { servicio: "Luz del Sur 123" },
+    });
+  });
+});
+
+describe("TransaccionForm submit", () => {
+  it("polls a 202 until the saga is final and reports both balances", async () => {
+    const origen = cuenta(1, "100.00");
+    const destino = cuenta(2, "0.00");
+    let saldos = { 1: "100.00", 2: "0.00" } as Record<number, string>;
+    const pendiente: Transaccion = {
+      id: "abc",
+      transaccionId: "TRX1",
+      tipo: "TRANSFERENCIA",
+      cuentaOrigenId: 1,
+      cuentaDestinoId: 2,
+      monto: "40.00",
+      moneda: "PEN",
+      descripcion: null,
+      fecha: "2024-01-01T00:00:00Z",
+      estado: "PENDIENTE",
+    };
+    let polls = 0;
+    const calls: { url: string; init?: RequestInit }[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        calls.push({ url, init });
+        const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+          new Response(JSON.stringify(body), { status, headers });
+        if (url.startsWith("/api/clientes?"))
+          return json(200, [
+            { cliente_id: 1, nombre: "Ana", apellido: "P", email: "a@x.pe", estado: "activo", documentos: [] },
+          ]);
+        if (url === "/api/cuentas/cliente/1") return json(200, [origen, destino]);
+        const m = /^\/api\/cuentas\/(\d+)$/.exec(url);
+        if (m) return json(200, { ...cuenta(Number(m[1]), saldos[Number(m[1])]!) });
+        if (url === "/api/transacciones" && init?.method === "POST")
+          return json(202, pendiente, { Location: "/transacciones/abc" });
+        if (url === "/api/transacciones/abc") {
+          polls += 1;
+          if (polls < 2) return json(200, pendiente);
+          saldos = { 1: "60.00", 2: "40.00" };
+          return json(200, { ...pendiente, estado: "COMPLETADA" });
+        }
+        return json(404, { detail: `unexpected ${url}` });
+      }),
+    );
+    const onResultado = vi.fn<(r: Resultado) => void>();
+    render(<TransaccionForm onFase={() => undefined} onResultado={onResultado} />);
+    const user = userEvent.setup({ delay: null });
+    await user.click(screen.getByRole("radio", { name: "Transferencia" }));
+
+    await user.type(screen.getByLabelText("Cuenta de origen"), "ana");
+    await user.click(await screen.findByRole("option", { name: /1000000000001/ }, { timeout: 10_000 }));
+    await user.type(screen.getByLabelText("Cuenta de destino"), "ana");
+    await user.click(await screen.findByRole("option", { name: /1000000000002/ }, { timeout: 10_000 }));
+    await user.type(screen.getByLabelText("Monto (PEN)"), "40");
+    await user.click(screen.getByRole("button", { name: "Registrar transferencia" }));
+
+    await waitFor(() => expect(onResultado).toHaveBeenCalled(), { timeout: 15_000 });
+    const r = onResultado.mock.calls[0]![0];
+    expect(r.transaccion.estado).toBe("COMPLETADA");
+    expect(r.saldos.map((s) => [s.rol, s.antes, s.despues])).toEqual([
+      ["Origen", "100.00", "60.00"],
+      ["Destino", "0.00", "40.00"],
+    ]);
+    const post = calls.find((c) => c.init?.method === "POST")!;
+    expect(JSON.parse(String(post.init!.body))).toEqual({
+      tipo: "TRANSFERENCIA",
+      monto: "40.00",
+      moneda: "PEN",
+      cuentaOrigenId: 1,
+      cuentaDestinoId: 2,
+    });
+    expect(new Headers(post.init!.headers).get("Idempotency-Key")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
