@@ -1,0 +1,47 @@
+"""`bank events`: export a topic's events in a time range as CloudEvents JSON lines, without a consumer group."""
+
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+
+def events(
+    topic: Annotated[str, typer.Option(help="e.g. bank.cuentas.v1")],
+    since: Annotated[str | None, typer.Option("--from", help="event time from (ISO 8601, 'now', -2h, -7d)")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="event time up to, inclusive; default: now")] = None,
+    key: Annotated[str | None, typer.Option(help="only this aggregate id (the Kafka key / ce subject)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write; default stdout")] = None,
+    sort: Annotated[bool, typer.Option(help="order by event time across partitions")] = True,
+    bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = "127.0.0.1:9092",
+) -> None:
+    """Write every event of TOPIC whose ce_time is in [--from, --to] as one CloudEvents JSON object per line."""
+    from streams.replay.export import export_events  # lazy: every `bank` command imports this module
+    from streams.replay.reader import parse_time
+
+    try:
+        start = parse_time(since) if since else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--from") from None
+    try:
+        end = parse_time(until) if until else parse_time("now")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--to") from None
+    if start is not None and end < start:
+        raise typer.BadParameter("--to is before --from", param_hint="--to")
+    sink: TextIO
+    with output.open("w", encoding="utf-8") if output else contextlib.nullcontext(sys.stdout) as sink:
+        try:
+            report = asyncio.run(
+                export_events(bootstrap, topic, sink.write, since=start, until=end, key=key, sort=sort)
+            )
+        except LookupError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--topic") from None
+    typer.echo(
+        f"exported {report.exported} events ({report.scanned} records scanned, "
+        f"{report.skipped_not_cloudevents} not CloudEvents)",
+        err=True,
+    )

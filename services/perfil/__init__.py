@@ -1,0 +1,1 @@
+"""MS3 perfil: the 360° customer profile, a materialized view folded from the domain topics."""

@@ -1,0 +1,97 @@
+"""Thin routes of MS3: parse, read the active view, add the freshness headers."""
+
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.perfil import service
+from services.perfil.runner import LiveProjection
+from services.perfil.schemas import BusquedaClientes, PerfilCompleto, TransaccionesCliente
+from services.perfil.service import ActiveView
+from services.perfil.store import ViewStore
+from services.platform.health import Probe, health_response
+from services.platform.pagination import PageDep, set_total
+
+router = APIRouter()
+
+MAX_ID = 2**63 - 1  # BIGINT: a larger id is bad input (422), never a database error
+
+
+@dataclass
+class Resources:
+    """What the routes need, opened by the lifespan in main.py."""
+
+    store: ViewStore
+    view: ActiveView
+    version: str
+    probes: dict[str, Probe]
+    projection: LiveProjection | None = None
+
+
+def _resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+ResourcesDep = Annotated[Resources, Depends(_resources)]
+ClienteId = Annotated[int, Path(ge=1, le=MAX_ID, description="cliente_id of MS1")]
+
+
+async def _answer(res: Resources, response: Response, schema: str) -> None:
+    """Say how fresh the view is: 0 s lag when this process's projection has nothing left to fold."""
+    projection = res.projection
+    caught_up = (
+        projection is not None
+        and projection.status.schema == schema
+        and projection.status.behind == 0
+        and time.monotonic() - projection.status.last_loop < 5.0
+    )
+    lag = service.view_lag(await res.store.freshness(schema), caught_up)
+    response.headers.update(lag.headers())
+
+
+@router.get("/api/clientes/buscar", response_model=BusquedaClientes, tags=["perfil"])
+async def buscar(
+    res: ResourcesDep,
+    response: Response,
+    page: PageDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S", description="text to look for")],
+) -> dict[str, Any]:
+    """Clientes whose nombre, apellido, email, document number or account number contains every word of q."""
+    schema = await res.view.schema()
+    result = await service.buscar(res.store, schema, q, skip=page.skip, limit=page.limit)
+    set_total(response, result["total_resultados"])
+    await _answer(res, response, schema)
+    return result
+
+
+@router.get("/api/clientes/{cliente_id}/perfil-completo", response_model=PerfilCompleto, tags=["perfil"])
+@router.get("/cliente/{cliente_id}/completo", response_model=PerfilCompleto, tags=["perfil"])
+async def perfil_completo(res: ResourcesDep, response: Response, cliente_id: ClienteId) -> dict[str, Any]:
+    """The 360° profile: cliente, accounts, 50 newest transactions and per-currency totals."""
+    schema = await res.view.schema()
+    perfil = await service.perfil_completo(res.store, schema, cliente_id)
+    await _answer(res, response, schema)
+    return perfil
+
+
+@router.get("/api/clientes/{cliente_id}/transacciones", response_model=TransaccionesCliente, tags=["perfil"])
+async def transacciones(
+    res: ResourcesDep,
+    response: Response,
+    cliente_id: ClienteId,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """The cliente's transactions (completed and failed), newest first."""
+    schema = await res.view.schema()
+    result = await service.transacciones(res.store, schema, cliente_id, limit)
+    await _answer(res, response, schema)
+    return result
+
+
+@router.get("/health", tags=["ops"])
+async def health(res: ResourcesDep) -> JSONResponse:
+    return await health_response(res.version, res.probes)

@@ -1,0 +1,85 @@
+"""The REST contract of MS3 (API.md §MS3): response models; money as decimal strings, dates ISO 8601."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class DocumentoPublic(BaseModel):
+    documento_id: int
+    cliente_id: int
+    tipo_documento: str
+    numero_documento: str
+    fecha_emision: date | None = None
+    fecha_vencimiento: date | None = None
+
+
+class ClientePublic(BaseModel):
+    cliente_id: int
+    nombre: str
+    apellido: str
+    email: str
+    telefono: str | None = None
+    estado: str
+    fecha_registro: datetime | None = None
+    documentos: list[DocumentoPublic] = []
+
+
+class CuentaPerfil(BaseModel):
+    cuenta_id: int
+    cliente_id: int
+    tipo_cuenta_id: int | None = None
+    numero_cuenta: str | None = None
+    saldo: str | None = Field(None, examples=["1500.00"])
+    moneda: str | None = None
+    fecha_apertura: datetime | None = None
+    estado: str | None = None
+    tipo_cuenta_nombre: str | None = None
+
+
+class TransaccionPerfil(BaseModel):
+    id: str
+    transaccionId: str
+    tipo: str
+    cuentaOrigenId: int | None = None
+    cuentaDestinoId: int | None = None
+    monto: str = Field(examples=["250.00"])
+    moneda: str
+    descripcion: str | None = None
+    fecha: datetime
+    estado: str
+    motivo: str | None = None
+    numero_cuenta: str | None = Field(None, description="the cliente's account in this transaction")
+    cuenta_id: int | None = None
+    numero_cuenta_origen: str | None = None
+    numero_cuenta_destino: str | None = None
+
+
+class ResumenFinanciero(BaseModel):
+    patrimonio_total: dict[str, str] = Field(
+        description="per currency, never summed across monedas", examples=[{"PEN": "1500.00"}]
+    )
+    total_cuentas: int
+    cuentas_activas: int
+    total_transacciones: int
+    ultima_actividad: datetime | None = None
+
+
+class PerfilCompleto(BaseModel):
+    cliente: ClientePublic
+    cuentas: list[CuentaPerfil]
+    transacciones_recientes: list[TransaccionPerfil] = Field(description="at most 50, newest first")
+    resumen_financiero: ResumenFinanciero
+
+
+class BusquedaClientes(BaseModel):
+    query: str
+    total_resultados: int
+    resultados: list[ClientePublic]
+
+
+class TransaccionesCliente(BaseModel):
+    cliente_id: int
+    total_transacciones: int
+    transacciones_mostradas: int
+    transacciones: list[TransaccionPerfil]

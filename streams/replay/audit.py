@@ -1,0 +1,327 @@
+"""`bank audit`: replay bank.cuentas.v1 and reconcile every account against the cuentas database.
+
+Three records of one balance must agree:
+  events — SaldoActualizado (movimiento_id, saldo) per movement, CuentaAbierta.saldo before any;
+           each movement continues the previous balance (saldo = anterior ± monto);
+  saldo  — cuentas.saldo in MariaDB (read only, one consistent snapshot);
+  ledger — the movimientos rows: Σ (CREDITO − DEBITO) and the last saldo_resultante equal saldo, and
+           the event of movement m says the saldo_resultante of row m.
+Events lag the database by the outbox relay, so movements (and accounts) younger than `grace` that
+have no event yet are counted as in flight, not reported; older ones are missing events.
+"""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiomysql
+from aiokafka import TopicPartition
+
+from contracts.base import Message
+from contracts.cuentas import CuentaAbierta, CuentaEliminada, SaldoActualizado
+from contracts.envelope import from_record
+from contracts.topics import CUENTAS
+from streams.replay.reader import Record, make_reader, offsets_at, read_range, topic_partitions
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class CuentaSegunEventos:
+    cuenta_id: int
+    saldo: Decimal | None = None
+    movimiento_id: int | None = None
+    abierta: bool = False
+    eliminada: bool = False
+    movimientos: set[int] = field(default_factory=set)
+    cadena: Decimal | None = None  # running balance rebuilt from the movements (only when read from the start)
+
+
+@dataclass(frozen=True)
+class Movimiento:
+    movimiento_id: int
+    delta: Decimal
+    saldo_resultante: Decimal
+    fecha: datetime
+
+
+@dataclass(frozen=True)
+class CuentaEnBase:
+    cuenta_id: int
+    saldo: Decimal
+    eliminada: bool
+    fecha_apertura: datetime
+    movimientos: tuple[Movimiento, ...] = ()  # ascending movimiento_id
+
+    @property
+    def suma(self) -> Decimal:
+        return sum((m.delta for m in self.movimientos), ZERO)
+
+
+@dataclass(frozen=True)
+class Discrepancia:
+    cuenta_id: int
+    tipo: str
+    detalle: str
+
+    def __str__(self) -> str:
+        return f"cuenta {self.cuenta_id}: {self.tipo}: {self.detalle}"
+
+
+@dataclass
+class EventLedger:
+    """The accounts as the events tell them (pure fold)."""
+
+    from_start: bool
+    cuentas: dict[int, CuentaSegunEventos] = field(default_factory=dict)
+    cadena_rota: list[Discrepancia] = field(default_factory=list)
+    events: int = 0
+
+    def apply(self, message: Message) -> None:
+        if not isinstance(message, CuentaAbierta | SaldoActualizado | CuentaEliminada):
+            return
+        self.events += 1
+        cuenta = self.cuentas.setdefault(message.cuenta_id, CuentaSegunEventos(message.cuenta_id))
+        if isinstance(message, CuentaAbierta):
+            cuenta.abierta = True
+            if cuenta.movimiento_id is None:
+                cuenta.saldo = message.saldo
+            if self.from_start:
+                cuenta.cadena = ZERO  # the opening balance arrives as its own APERTURA movement
+        elif isinstance(message, SaldoActualizado):
+            if message.movimiento_id in cuenta.movimientos:
+                return  # a duplicate delivery
+            cuenta.movimientos.add(message.movimiento_id)
+            if cuenta.movimiento_id is not None and message.movimiento_id < cuenta.movimiento_id:
+                return  # an older movement arriving late: the balance stays the newer one's
+            if cuenta.cadena is not None:
+                delta = message.monto if message.operacion == "CREDITO" else -message.monto
+                if cuenta.cadena + delta != message.saldo:
+                    self.cadena_rota.append(
+                        Discrepancia(
+                            message.cuenta_id,
+                            "CADENA_ROTA",
+                            f"movimiento {message.movimiento_id}: {cuenta.cadena} {message.operacion} "
+                            f"{message.monto} should give {cuenta.cadena + delta}, the event says {message.saldo}",
+                        )
+                    )
+                cuenta.cadena = message.saldo
+            cuenta.saldo = message.saldo
+            cuenta.movimiento_id = message.movimiento_id
+        else:
+            cuenta.eliminada = True
+
+
+@dataclass
+class Reconciliation:
+    discrepancias: list[Discrepancia] = field(default_factory=list)
+    en_vuelo: set[int] = field(default_factory=set)  # accounts with young movements not yet published
+    audited: int = 0
+
+
+def reconcile(
+    eventos: dict[int, CuentaSegunEventos],
+    base: dict[int, CuentaEnBase],
+    *,
+    full: bool,
+    cutoff: datetime,
+) -> Reconciliation:
+    """Every disagreement between the events, the saldo column and the ledger. `full` when the events
+    were read from the beginning; what the database did after `cutoff` may still be on its way to Kafka."""
+    out = Reconciliation()
+
+    def report(cuenta_id: int, tipo: str, detalle: str) -> None:
+        out.discrepancias.append(Discrepancia(cuenta_id, tipo, detalle))
+
+    audited = set(base) if full else set(base) & set(eventos)
+    out.audited = len(audited)
+    for cuenta_id in sorted(audited):
+        row = base[cuenta_id]
+        if row.saldo != row.suma:
+            report(cuenta_id, "SALDO_VS_LEDGER", f"saldo {row.saldo} but Σ movimientos {row.suma}")
+        last = row.movimientos[-1] if row.movimientos else None
+        if last is not None and last.saldo_resultante != row.saldo:
+            report(
+                cuenta_id,
+                "SALDO_VS_ULTIMO_MOVIMIENTO",
+                f"saldo {row.saldo} but movimiento {last.movimiento_id} left {last.saldo_resultante}",
+            )
+        ev = eventos.get(cuenta_id)
+        if ev is None:
+            if row.fecha_apertura <= cutoff:
+                report(cuenta_id, "SIN_EVENTOS", "the account has no event in the log (CuentaAbierta lost?)")
+            else:
+                out.en_vuelo.add(cuenta_id)
+            continue
+        _compare_with_events(row, ev, full=full, cutoff=cutoff, report=report, en_vuelo=out.en_vuelo)
+    for cuenta_id in sorted(set(eventos) - set(base)):
+        if full or eventos[cuenta_id].abierta:
+            report(cuenta_id, "SIN_CUENTA_EN_BASE", "events name an account the database lacks")
+    return out
+
+
+def _compare_with_events(
+    row: CuentaEnBase, ev: CuentaSegunEventos, *, full: bool, cutoff: datetime, report: Any, en_vuelo: set[int]
+) -> None:
+    by_id = {m.movimiento_id: m for m in row.movimientos}
+    seen_upto = ev.movimiento_id or 0
+    if ev.movimiento_id is not None:
+        mov = by_id.get(ev.movimiento_id)
+        if mov is None:
+            report(row.cuenta_id, "EVENTO_SIN_MOVIMIENTO", f"movimiento {ev.movimiento_id} is not in the ledger")
+        elif mov.saldo_resultante != ev.saldo:
+            report(
+                row.cuenta_id,
+                "EVENTO_VS_LEDGER",
+                f"movimiento {ev.movimiento_id}: event saldo {ev.saldo}, ledger {mov.saldo_resultante}",
+            )
+    if full:
+        lost = [
+            m.movimiento_id
+            for m in row.movimientos
+            if m.movimiento_id <= seen_upto and m.movimiento_id not in ev.movimientos
+        ]
+        if lost:
+            report(row.cuenta_id, "EVENTOS_FALTANTES", f"no SaldoActualizado for movimientos {lost[:10]}")
+    newer = [m for m in row.movimientos if m.movimiento_id > seen_upto]
+    if newer:
+        if newer[0].fecha <= cutoff:
+            report(
+                row.cuenta_id,
+                "EVENTOS_NO_PUBLICADOS",
+                f"movimientos {[m.movimiento_id for m in newer[:10]]} since {newer[0].fecha.isoformat()} have no event",
+            )
+        else:
+            en_vuelo.add(row.cuenta_id)
+    elif ev.saldo is not None and ev.saldo != row.saldo:
+        report(row.cuenta_id, "SALDO_VS_EVENTOS", f"saldo {row.saldo} but the events say {ev.saldo}")
+
+
+@dataclass
+class AuditReport:
+    since: datetime | None
+    records: int = 0
+    events: int = 0
+    accounts_in_events: int = 0
+    accounts_in_database: int = 0
+    accounts_audited: int = 0
+    in_flight: int = 0
+    discrepancies: list[Discrepancia] = field(default_factory=list)
+    undecodable: int = 0
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        head = [
+            f"audit of {CUENTAS} {'since ' + self.since.isoformat() if self.since else 'from the beginning'}",
+            f"  records read: {self.records}, account events: {self.events}, undecodable: {self.undecodable}",
+            f"  accounts: {self.accounts_in_database} in the database, {self.accounts_in_events} in the events, "
+            f"{self.accounts_audited} audited, {self.in_flight} with movements still being published",
+            f"  discrepancies: {len(self.discrepancies)}",
+        ]
+        return head + [f"  - {d}" for d in self.discrepancies] + [f"  took {self.seconds:.1f}s"]
+
+
+def mysql_params(url: str) -> dict[str, Any]:
+    """aiomysql.connect arguments from mysql://user:password@host:port/db."""
+    parts = urlsplit(url)
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 3306,
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "db": parts.path.lstrip("/") or "cuentas",
+    }
+
+
+async def read_database(url: str, only: Iterable[int] | None = None) -> tuple[dict[int, CuentaEnBase], datetime]:
+    """Accounts and their whole ledger in one read-only consistent snapshot, and the database's UTC time."""
+    ids = sorted(set(only)) if only is not None else None
+    if ids == []:
+        ids = [-1]
+    where = f" WHERE cuenta_id IN ({','.join(['%s'] * len(ids))})" if ids else ""
+    conn = await aiomysql.connect(**mysql_params(url), autocommit=False)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            await cur.execute("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT")
+            await cur.execute("SELECT UTC_TIMESTAMP(6)")
+            (now,) = await cur.fetchone()
+            await cur.execute(
+                "SELECT cuenta_id, saldo, eliminada_en IS NOT NULL, fecha_apertura FROM cuentas" + where, ids or None
+            )
+            cuentas = await cur.fetchall()
+            await cur.execute(
+                "SELECT cuenta_id, movimiento_id, operacion, monto, saldo_resultante, fecha FROM movimientos"
+                + where
+                + " ORDER BY cuenta_id, movimiento_id",
+                ids or None,
+            )
+            ledger: dict[int, list[Movimiento]] = {}
+            for cuenta_id, movimiento_id, operacion, monto, resultante, fecha in await cur.fetchall():
+                delta = Decimal(monto) if operacion == "CREDITO" else -Decimal(monto)
+                ledger.setdefault(int(cuenta_id), []).append(
+                    Movimiento(int(movimiento_id), delta, Decimal(resultante), fecha)
+                )
+            await conn.rollback()
+    finally:
+        conn.close()
+    base = {
+        int(r[0]): CuentaEnBase(
+            cuenta_id=int(r[0]),
+            saldo=Decimal(r[1]),
+            eliminada=bool(r[2]),
+            fecha_apertura=r[3],
+            movimientos=tuple(ledger.get(int(r[0]), ())),
+        )
+        for r in cuentas
+    }
+    return base, now
+
+
+def _apply_record(ledger: EventLedger, record: Record, report: AuditReport) -> None:
+    report.records += 1
+    try:
+        message = from_record(record.topic, record.value, list(record.headers)).decode()
+    except Exception:
+        report.undecodable += 1  # not one of our CloudEvents, or a type this version does not know
+        return
+    ledger.apply(message)
+
+
+async def audit(
+    bootstrap: str,
+    mysql_url: str,
+    *,
+    since: datetime | None = None,
+    topic: str = CUENTAS,
+    grace_seconds: float = 30.0,
+) -> AuditReport:
+    started = time.monotonic()
+    report = AuditReport(since=since)
+    full = since is None
+    ledger = EventLedger(from_start=full)
+    consumer = make_reader(bootstrap, client_id="bank-audit")
+    await consumer.start()
+    try:
+        tps = await topic_partitions(consumer, topic)
+        starts = await offsets_at(consumer, tps, since)
+        stops: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+        async for record in read_range(consumer, starts, stops):
+            _apply_record(ledger, record, report)
+    finally:
+        await consumer.stop()
+    # Read after the events: the database is never behind them, only ahead by what is being relayed.
+    base, now = await read_database(mysql_url, None if full else ledger.cuentas)
+    result = reconcile(ledger.cuentas, base, full=full, cutoff=now - timedelta(seconds=grace_seconds))
+    report.discrepancies = sorted(result.discrepancias + ledger.cadena_rota, key=lambda d: (d.cuenta_id, d.tipo))
+    report.events = ledger.events
+    report.accounts_in_events = len(ledger.cuentas)
+    report.accounts_in_database = len(base)
+    report.accounts_audited = result.audited
+    report.in_flight = len(result.en_vuelo)
+    report.seconds = time.monotonic() - started
+    return report

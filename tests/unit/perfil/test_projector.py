@@ -1,0 +1,228 @@
+"""The pure fold of perfil: order, duplicates, out-of-order parents, per-currency totals."""
+
+import copy
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contracts.base import Message
+from services.perfil import projector
+from services.perfil.projector import Doc
+from tests.unit.perfil import events as ev
+
+
+def fold(cliente_id: int, *messages: Message) -> Doc:
+    return projector.fold(projector.new_document(cliente_id), messages)
+
+
+def test_cliente_creado_gives_a_visible_profile_with_its_documents():
+    doc = fold(1, ev.cliente_creado(1))
+    perfil = projector.perfil_completo(doc)
+    assert projector.visible(doc)
+    assert perfil["cliente"]["nombre"] == "Ana"
+    assert perfil["cliente"]["documentos"][0] == {
+        "documento_id": 10,
+        "cliente_id": 1,
+        "tipo_documento": "DNI",
+        "numero_documento": "00000001",
+        "fecha_emision": None,
+        "fecha_vencimiento": None,
+    }
+    assert perfil["cuentas"] == []
+    assert perfil["resumen_financiero"]["patrimonio_total"] == {}
+
+
+def test_a_profile_is_not_served_before_the_cliente_is_known():
+    assert not projector.visible(fold(1, ev.cuenta_abierta(5, 1)))
+
+
+def test_actualizado_changes_the_data_but_keeps_registration_and_documents():
+    doc = fold(1, ev.cliente_creado(1), ev.cliente_actualizado(1, nombre="Rosa", estado="bloqueado"))
+    cliente = doc["cliente"]
+    assert (cliente["nombre"], cliente["estado"], cliente["telefono"]) == ("Rosa", "bloqueado", None)
+    assert cliente["fecha_registro"] is not None
+    assert len(cliente["documentos"]) == 1
+
+
+def test_a_late_creado_does_not_override_a_newer_update():
+    doc = fold(1, ev.cliente_actualizado(1, nombre="Rosa"), ev.cliente_creado(1))
+    assert doc["cliente"]["nombre"] == "Rosa"
+    assert doc["cliente"]["fecha_registro"] is not None
+    assert doc["cliente"]["documentos"][0]["numero_documento"] == "00000001"
+
+
+def test_a_deleted_cliente_stays_hidden_even_if_an_update_arrives_later():
+    doc = fold(1, ev.cliente_creado(1), ev.cliente_eliminado(1), ev.cliente_actualizado(1))
+    assert not projector.visible(doc)
+
+
+def test_account_events_before_the_cliente_are_kept_and_merge_when_it_arrives():
+    doc = fold(
+        1,
+        ev.cuenta_abierta(5, 1, saldo="100.00"),
+        ev.saldo(5, 1, movimiento_id=1, saldo="100.00", monto="100.00", causa="APERTURA"),
+        ev.cliente_creado(1),
+    )
+    perfil = projector.perfil_completo(doc)
+    assert perfil["cliente"]["cliente_id"] == 1
+    assert [c["saldo"] for c in perfil["cuentas"]] == ["100.00"]
+
+
+def test_a_movement_before_its_cuenta_abierta_is_not_lost():
+    doc = fold(1, ev.cliente_creado(1), ev.saldo(5, 1, movimiento_id=7, saldo="70.00"), ev.cuenta_abierta(5, 1))
+    [cuenta] = projector.public_cuentas(doc)
+    assert cuenta["saldo"] == "70.00"  # the opening balance (0.00) is older than movement 7
+    assert cuenta["tipo_cuenta_nombre"] == "Cuenta Free"
+    assert cuenta["estado"] == "activa"
+
+
+def test_an_older_or_repeated_movement_never_overrides_a_newer_saldo():
+    doc = fold(
+        1,
+        ev.cuenta_abierta(5, 1),
+        ev.saldo(5, 1, movimiento_id=2, saldo="20.00"),
+        ev.saldo(5, 1, movimiento_id=3, saldo="30.00"),
+        ev.saldo(5, 1, movimiento_id=2, saldo="20.00"),
+        ev.saldo(5, 1, movimiento_id=3, saldo="30.00"),
+    )
+    assert doc["cuentas"]["5"]["saldo"] == "30.00"
+
+
+def test_account_state_is_the_latest_by_event_time_whatever_the_arrival_order():
+    cambios = [ev.estado(5, 1, "activa", "bloqueada", 5), ev.estado(5, 1, "bloqueada", "activa", 6)]
+    in_order = fold(1, ev.cuenta_abierta(5, 1), *cambios)
+    reversed_ = fold(1, *reversed(cambios), ev.cuenta_abierta(5, 1))
+    assert in_order["cuentas"]["5"]["estado"] == reversed_["cuentas"]["5"]["estado"] == "activa"
+
+
+def test_a_deleted_account_leaves_the_list_and_the_totals():
+    doc = fold(
+        1,
+        ev.cliente_creado(1),
+        ev.cuenta_abierta(5, 1),
+        ev.cuenta_abierta(6, 1, saldo="10.00"),
+        ev.saldo(6, 1, movimiento_id=1, saldo="10.00"),
+        ev.cuenta_eliminada(5, 1),
+        ev.saldo(5, 1, movimiento_id=9, saldo="0.00", monto="1.00", operacion="DEBITO"),
+    )
+    resumen = projector.resumen(doc)
+    assert [c["cuenta_id"] for c in projector.public_cuentas(doc)] == [6]
+    assert resumen["total_cuentas"] == 1
+    assert resumen["patrimonio_total"] == {"PEN": "10.00"}
+    assert "0000000000005" not in projector.search_text(doc)
+
+
+def test_totals_are_per_currency_and_never_mixed():
+    doc = fold(
+        1,
+        ev.cliente_creado(1),
+        ev.cuenta_abierta(5, 1, moneda="PEN"),
+        ev.saldo(5, 1, movimiento_id=1, saldo="1500.50"),
+        ev.cuenta_abierta(6, 1, moneda="PEN"),
+        ev.saldo(6, 1, movimiento_id=2, saldo="0.25"),
+        ev.cuenta_abierta(7, 1, moneda="USD"),
+        ev.saldo(7, 1, movimiento_id=3, saldo="99.99", moneda="USD"),
+        ev.cuenta_abierta(8, 1, moneda="EUR"),
+        ev.estado(8, 1, "activa", "bloqueada", 50),
+    )
+    resumen = projector.resumen(doc)
+    assert resumen["patrimonio_total"] == {"EUR": "0.00", "PEN": "1500.75", "USD": "99.99"}
+    assert (resumen["total_cuentas"], resumen["cuentas_activas"]) == (4, 3)
+
+
+def test_a_repeated_transaction_is_listed_and_counted_once():
+    trx = ev.registrada(destino=(1, 5), minute=20)
+    doc = fold(1, ev.cliente_creado(1), trx, trx)
+    assert doc["total_transacciones"] == 1
+    assert len(doc["transacciones_recientes"]) == 1
+
+
+def test_recent_transactions_are_the_fifty_newest_newest_first():
+    trxs = [ev.registrada(destino=(1, 5), minute=m) for m in range(60)]
+    random.Random(7).shuffle(trxs)
+    doc = fold(1, ev.cliente_creado(1), *trxs)
+    fechas = [t["fecha"] for t in doc["transacciones_recientes"]]
+    assert len(fechas) == 50
+    assert fechas == sorted(fechas, reverse=True)
+    assert doc["total_transacciones"] == 60
+    assert doc["ultima_actividad"] == ev.at(59).isoformat()
+
+
+def test_a_transfer_appears_in_both_profiles_with_each_ones_account_number():
+    trx = ev.registrada(origen=(1, 5), destino=(2, 6), minute=30)
+    assert projector.clientes_of(trx) == [1, 2]
+    mine = fold(1, trx)["transacciones_recientes"][0]
+    theirs = fold(2, trx)["transacciones_recientes"][0]
+    assert (mine["numero_cuenta"], theirs["numero_cuenta"]) == ("0000000000005", "0000000000006")
+    assert mine["transaccionId"] == theirs["transaccionId"]
+
+
+def test_a_failed_transaction_is_listed_with_its_reason():
+    doc = fold(1, ev.fallida(origen=(1, 5)))
+    item = doc["transacciones_recientes"][0]
+    assert (item["estado"], item["motivo"]) == ("FALLIDA", "SALDO_INSUFICIENTE")
+
+
+def test_a_transaction_between_accounts_of_one_cliente_touches_one_profile_once():
+    trx = ev.registrada(origen=(1, 5), destino=(1, 6))
+    assert projector.clientes_of(trx) == [1]
+
+
+def test_apply_never_changes_the_document_it_was_given():
+    docs: dict[int, Doc] = {}
+    for message in ev.workload(40, seed=9):
+        for c in projector.clientes_of(message):
+            before = docs.get(c) or projector.new_document(c)
+            snapshot = copy.deepcopy(before)
+            docs[c] = projector.apply(before, message)
+            assert before == snapshot, message
+
+
+def test_search_text_has_names_email_documents_and_account_numbers_lower_cased():
+    text = projector.search_text(fold(1, ev.cliente_creado(1, email="Ana@X.com"), ev.cuenta_abierta(5, 1)))
+    for part in ("ana", "quispe", "ana@x.com", "00000001", "0000000000005"):
+        assert part in text
+
+
+def _workload() -> tuple[list[Message], list[Message], list[Message]]:
+    clientes: list[Message] = [ev.cliente_creado(1), ev.cliente_actualizado(1, nombre="Rosa")]
+    cuentas: list[Message] = [
+        ev.cuenta_abierta(5, 1, saldo="50.00"),
+        ev.saldo(5, 1, movimiento_id=1, saldo="50.00", monto="50.00", causa="APERTURA"),
+        ev.saldo(5, 1, movimiento_id=4, saldo="40.00", monto="10.00", operacion="DEBITO"),
+        ev.estado(5, 1, "activa", "bloqueada", 30),
+        ev.cuenta_abierta(6, 1, moneda="USD"),
+        ev.saldo(6, 1, movimiento_id=5, saldo="7.00", monto="7.00", moneda="USD"),
+    ]
+    transacciones: list[Message] = [
+        ev.registrada(origen=(1, 5), minute=12, trx="TRXA"),
+        ev.fallida(origen=(1, 5), minute=13),
+        ev.registrada(destino=(1, 6), minute=14, trx="TRXB"),
+    ]
+    return clientes, cuentas, transacciones
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.randoms(use_true_random=False), st.booleans())
+def test_the_document_does_not_depend_on_how_the_topics_interleave(rnd: random.Random, duplicate: bool):
+    streams = [list(s) for s in _workload()]
+    expected = fold(1, *[m for s in streams for m in s])
+    merged: list[Message] = []
+    while any(streams):
+        stream = rnd.choice([s for s in streams if s])
+        message = stream.pop(0)
+        merged.append(message)
+        if duplicate and rnd.random() < 0.3:
+            merged.append(message)  # redelivered right away, as a relay retry would
+    assert fold(1, *merged) == expected
+
+
+def test_a_side_the_event_leaves_without_owner_is_attributed_from_known_accounts():
+    trx = ev.fallida(origen=(1, 5), destino=(2, 6))
+    trx = trx.model_copy(update={"cliente_destino_id": None})  # a refused debit never learns the destination owner
+    attributed, missing = projector.attribute(trx, {6: 2})
+    assert (missing, projector.clientes_of(attributed)) == ([], [1, 2])
+    kept, missing = projector.attribute(trx, {})
+    assert (missing, projector.clientes_of(kept)) == ([6], [1])
+    assert projector.owner(ev.saldo(6, 2, 1, "1.00")) == (6, 2)
