@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 ) ENGINE=InnoDB
 """
 
-_RELAY_LOCK = "cloud-bank-outbox-relay"
+# GET_LOCK names are server-wide: the database name keeps relays of different databases independent.
+_RELAY_LOCK = "CONCAT('cloud-bank-outbox:', DATABASE())"
 
 
 async def add_to_outbox(cur: aiomysql.Cursor, envelopes: list[Envelope]) -> None:
@@ -43,14 +44,14 @@ class MySQLOutbox:
     async def relay_batch(self, limit: int, publish: Publish) -> int:
         async with self._pool.acquire() as conn, conn.cursor() as cur:
             # A session lock: released by RELEASE_LOCK or when a killed relay's connection drops.
-            await cur.execute("SELECT GET_LOCK(%s, 0)", (_RELAY_LOCK,))
+            await cur.execute(f"SELECT GET_LOCK({_RELAY_LOCK}, 0)")
             got = await cur.fetchone()
             if not got or got[0] != 1:
                 return 0
             try:
                 return await self._batch(conn, cur, limit, publish)
             finally:
-                await cur.execute("SELECT RELEASE_LOCK(%s)", (_RELAY_LOCK,))
+                await cur.execute(f"SELECT RELEASE_LOCK({_RELAY_LOCK})")
                 await cur.fetchone()
 
     async def _batch(self, conn: Any, cur: aiomysql.Cursor, limit: int, publish: Publish) -> int:

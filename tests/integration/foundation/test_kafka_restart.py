@@ -41,7 +41,7 @@ async def test_kafka_reiniciado_durante_la_publicacion_no_pierde_eventos(
     killed = stack.kill9("kafka")
 
     async def all_marked() -> bool:
-        return await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+        return bool(await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0)
 
     try:
         await eventually(
