@@ -62,4 +62,4 @@ test: lint webtest apps  ## everything: lint, types, console tests, the whole py
 	@bash infra/pytest.sh
 
 bench: apps  ## run every benchmark in bench/ (figures printed and saved to bench/results/)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/python $$b || exit 1; done
+	@for b in bench/bench_*.py; do m=$$(basename $$b .py); echo "== $$m"; $(VENV)/python -m bench.$$m || exit 1; done

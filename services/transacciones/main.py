@@ -1,0 +1,138 @@
+"""Wiring of the transacciones process: Mongo + beanie, the writer, and (with run_workers) the outbox relay,
+the saga orchestrator consumer and the sweeper. Nothing connects at import time."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from beanie import init_beanie
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+
+from consumers.runner import ConsumerLoop, make_consumer
+from contracts import topics
+from producers.kafka import make_producer
+from producers.outbox import OutboxRelay
+from services.platform.app import create_base_app
+from services.platform.health import health_response, kafka_probe
+from services.platform.workers import Workers
+from services.transacciones.api import router
+from services.transacciones.orchestrator import GROUP_ID, Orquestador
+from services.transacciones.relay import TransaccionOutbox
+from services.transacciones.repository import (
+    MongoRepository,
+    TransaccionDocument,
+    detect_money_bson,
+    ensure_indexes,
+)
+from services.transacciones.service import Finales, TransaccionesService
+from services.transacciones.settings import TransaccionesSettings
+from services.transacciones.store import TransaccionStore
+from services.transacciones.sweeper import Sweeper
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
+    settings = settings or TransaccionesSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.mongo_url, tz_aware=True, tzinfo=UTC, serverSelectionTimeoutMS=5000, appname="transacciones"
+        )
+        db = client[settings.database]
+        await init_beanie(database=db, document_models=[TransaccionDocument], skip_indexes=True)
+        await ensure_indexes(db)
+        money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
+        store = TransaccionStore(
+            MongoRepository(db, money),
+            batch=settings.write_batch,
+            cache_size=settings.cache_documents,
+            fold_seconds=settings.publish_ack_fold_seconds,
+        )
+        relay_store = TransaccionOutbox(store)
+        finales = Finales()
+        store.subscribe(finales.on_written)
+        service = TransaccionesService(store, relay_store, finales, settings.wait_seconds)
+        sweeper = Sweeper(
+            service,
+            stuck_after=settings.stuck_after_seconds,
+            max_interval=settings.max_resend_interval_seconds,
+            interval=settings.sweep_interval_seconds,
+            recovery_interval=settings.recovery_interval_seconds,
+        )
+        producer = make_producer(settings.kafka_bootstrap, client_id="transacciones")
+        consumer: AIOKafkaConsumer | None = None
+        workers = Workers()
+        await producer.start()
+        try:
+            workers.spawn("writer", store.run)
+            if settings.run_workers:
+                await sweeper.recover()
+                relay = OutboxRelay(relay_store, producer, batch_size=settings.relay_batch, idle_sleep=0.0)
+                workers.spawn("outbox-relay", relay.run)
+                consumer = make_consumer(settings.kafka_bootstrap, GROUP_ID, [topics.CUENTAS])
+                await consumer.start()
+                orquestador = Orquestador(service)
+                loop = ConsumerLoop(
+                    consumer,
+                    producer,
+                    group_id=GROUP_ID,
+                    handler=orquestador.handle,
+                    batch_handler=orquestador.handle_batch,
+                )
+                workers.spawn("saga", loop.run)
+                workers.spawn("sweeper", sweeper.run)
+                workers.spawn("recovery", sweeper.run_recovery)
+            app.state.service = service
+            app.state.probes = {"database": store.repo.ping, "kafka": lambda: kafka_probe(producer)}
+            app.state.stats = lambda: {
+                "writer_rounds": store.rounds,
+                "writes": store.writes,
+                "store_seconds": {k: round(v, 3) for k, v in store.seconds.items()},
+                "events_published": relay_store.published,
+                "publish_seconds": round(relay_store.publish_seconds, 3),
+                "relay_backlog": relay_store.backlog,
+                "sagas_in_progress": sweeper.in_progress,
+                "resent": sweeper.resent,
+                "money_bson": money,
+            }
+            yield
+        finally:
+            await workers.close()
+            if consumer is not None:
+                await consumer.stop()
+            await producer.stop()
+            await client.close()
+
+    app = create_base_app(
+        title="Cloud Bank — transacciones",
+        version=settings.version,
+        cors_origins=settings.cors_origins,
+        lifespan=lifespan,
+        description="MS4: transactions and the orchestrated money saga.",
+    )
+    app.include_router(router)
+
+    @app.exception_handler(PyMongoError)
+    async def _store_down(_: Any, exc: PyMongoError) -> JSONResponse:
+        # The document store is away or refused a write: not the client's fault, and not a crash either.
+        log.warning("document store error: %r", exc)
+        return JSONResponse({"detail": "almacén de transacciones no disponible"}, status_code=503)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> JSONResponse:
+        return await health_response(settings.version, app.state.probes)
+
+    @app.get("/stats", tags=["health"], include_in_schema=False)
+    async def stats() -> dict[str, Any]:
+        result: dict[str, Any] = app.state.stats()
+        return result
+
+    return app

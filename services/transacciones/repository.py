@@ -1,0 +1,271 @@
+"""Storage of transaction documents on a MongoDB-wire store (FerretDB locally, MongoDB in production).
+
+Three collections:
+- `transacciones_en_curso`: documents whose saga runs or whose events are not all published yet. The writer
+  updates these, by `_id` only. It stays small on purpose: FerretDB 1.x executes an update as a scan of the whole
+  collection (measured on its SQLite backend: ~2 ms per update at 200 documents, ~35 ms at 2,000, ~115 ms at
+  8,000; its PostgreSQL backend grows the same way), so updates must only ever touch a small collection.
+- `transacciones`: finished documents (final state, nothing left to publish), moved here and never updated
+  again; inserts and lookups by `_id` stay cheap however large it grows. The beanie Document declares it, its
+  indexes, and serves the list queries.
+- `idempotencia`: one insert-only claim per Idempotency-Key (`_id` = the key), so a key is unique across both
+  collections and claiming it is race-free.
+"""
+
+import asyncio
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, Protocol
+
+from beanie import Document, SortDirection
+from bson import Decimal128, ObjectId
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
+
+from contracts.money import format_money
+from contracts.transacciones import EstadoTransaccion, TipoTransaccion
+from services.transacciones.domain import Transaccion
+
+DUPLICATE_KEY = 11000
+# Most replaces per bulk write. FerretDB 1.x keeps every statement's read cursor (one SQLite connection each) open
+# until the whole `update` command ends, and its pool has 100 connections: a bulk of ~100 updates deadlocks that
+# database for good (found the hard way). Well below that.
+REPLACE_CHUNK = 32
+IN_PROGRESS = "transacciones_en_curso"
+CLAIMS = "idempotencia"
+MoneyBson = Literal["decimal128", "string"]
+NEWEST_FIRST = [("fecha", DESCENDING), ("_id", DESCENDING)]
+
+
+class TransaccionDocument(Document):
+    """The finished transactions' collection: its schema (the fields of domain.Transaccion) and its indexes."""
+
+    transaccion_id: str
+    tipo: TipoTransaccion
+    monto: Any  # Decimal128 or a decimal string, see MoneyBson
+    moneda: str
+    cuenta_origen_id: int | None = None
+    cuenta_destino_id: int | None = None
+    descripcion: str | None = None
+    fecha: datetime
+    estado: EstadoTransaccion
+    motivo: str | None = None
+    metadata_json: str = "{}"
+    idem: str
+    body_hash: str | None = None
+    epoch: str
+    saga: dict[str, Any]
+    outbox: list[dict[str, Any]] = Field(default_factory=list)
+    actualizada: datetime
+
+    class Settings:
+        name = "transacciones"
+        indexes: ClassVar[list[IndexModel]] = [
+            IndexModel(NEWEST_FIRST, name="fecha"),
+            IndexModel([("tipo", ASCENDING), *NEWEST_FIRST], name="tipo_fecha"),
+            IndexModel([("estado", ASCENDING), *NEWEST_FIRST], name="estado_fecha"),
+            IndexModel([("cuenta_origen_id", ASCENDING), *NEWEST_FIRST], name="origen_fecha"),
+            IndexModel([("cuenta_destino_id", ASCENDING), *NEWEST_FIRST], name="destino_fecha"),
+        ]
+
+
+@dataclass(frozen=True)
+class Filtro:
+    """The list filters of GET /transacciones (all optional, combined with AND)."""
+
+    tipo: TipoTransaccion | None = None
+    estado: EstadoTransaccion | None = None
+    cuenta_id: int | None = None
+    desde: datetime | None = None
+    hasta: datetime | None = None
+
+    def query(self) -> dict[str, Any]:
+        q: dict[str, Any] = {}
+        if self.tipo is not None:
+            q["tipo"] = self.tipo
+        if self.estado is not None:
+            q["estado"] = self.estado
+        if self.cuenta_id is not None:
+            q["$or"] = [{"cuenta_origen_id": self.cuenta_id}, {"cuenta_destino_id": self.cuenta_id}]
+        rango: dict[str, datetime] = {}
+        if self.desde is not None:
+            rango["$gte"] = self.desde
+        if self.hasta is not None:
+            rango["$lte"] = self.hasta
+        if rango:
+            q["fecha"] = rango
+        return q
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who holds an Idempotency-Key: the document created for it and the fingerprint of its request."""
+
+    idem: str
+    doc_id: ObjectId
+    body_hash: str | None
+
+
+class DuplicateIdem(Exception):
+    """The document (or its idempotency key) already exists."""
+
+
+def archivable(doc: Transaccion) -> bool:
+    """Finished and nothing left to publish: it will never be written again."""
+    return doc.final and not doc.outbox
+
+
+def newest_first(doc: Transaccion) -> tuple[datetime, str]:
+    return doc.fecha, str(doc.id)
+
+
+class Repository(Protocol):
+    """What the writer and the queries need from storage; tests use an in-memory fake."""
+
+    async def load(self, ids: Sequence[ObjectId]) -> dict[ObjectId, Transaccion]: ...
+
+    async def insert_many(self, docs: Sequence[Transaccion]) -> dict[int, Exception]:
+        """Insert all it can; returns the failure of each index that failed (DuplicateIdem for a taken id)."""
+        ...
+
+    async def replace_many(self, docs: Sequence[Transaccion]) -> None:
+        """Persist these states (an archivable one leaves the in-progress collection)."""
+        ...
+
+    async def claim(self, idem: str, doc_id: ObjectId, body_hash: str | None) -> Claim | None:
+        """Take an idempotency key for `doc_id`; None when taken now, else the existing claim."""
+        ...
+
+    async def pending(self) -> list[Transaccion]:
+        """Documents with unpublished events or a saga in progress (start-up recovery)."""
+        ...
+
+    async def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]: ...
+
+    async def ping(self) -> None: ...
+
+
+async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
+    """Create the indexes that are missing, by name. (Not beanie's own index sync: on FerretDB 1.x it re-creates
+    existing indexes, and FerretDB answers a re-created index with a panic that drops the connection.)"""
+    coll = db[TransaccionDocument.Settings.name]
+    existing = (
+        set((await coll.index_information()).keys())
+        if TransaccionDocument.Settings.name in set(await db.list_collection_names())
+        else set()
+    )
+    missing = [i for i in TransaccionDocument.Settings.indexes if i.document["name"] not in existing]
+    if missing:
+        await coll.create_indexes(missing)
+    return [i.document["name"] for i in missing]
+
+
+async def detect_money_bson(db: AsyncDatabase[dict[str, Any]]) -> MoneyBson:
+    """Decimal128 where the server has it; FerretDB 1.x does not (it drops the connection), so exact strings."""
+    info = await db.command("buildInfo")
+    version = str(info.get("ferretdbVersion", ""))
+    return "string" if version.startswith("v1.") or version.startswith("1.") else "decimal128"
+
+
+class MongoRepository:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], money: MoneyBson) -> None:
+        self._db = db
+        self._archive: AsyncCollection[dict[str, Any]] = db[TransaccionDocument.Settings.name]
+        self._live: AsyncCollection[dict[str, Any]] = db[IN_PROGRESS]
+        self._claims: AsyncCollection[dict[str, Any]] = db[CLAIMS]
+        self._money = money
+
+    def to_bson(self, t: Transaccion) -> dict[str, Any]:
+        doc = t.model_dump(mode="python")
+        doc["_id"] = ObjectId(str(doc.pop("id")))
+        doc["monto"] = Decimal128(format_money(t.monto)) if self._money == "decimal128" else format_money(t.monto)
+        doc["outbox"] = list(t.outbox)
+        return doc
+
+    @staticmethod
+    def from_bson(raw: dict[str, Any]) -> Transaccion:
+        data = dict(raw)
+        data["id"] = data.pop("_id")
+        monto = data.get("monto")
+        data["monto"] = monto.to_decimal() if isinstance(monto, Decimal128) else Decimal(str(monto))
+        data.pop("revision_id", None)
+        return Transaccion.model_validate(data)
+
+    async def load(self, ids: Sequence[ObjectId]) -> dict[ObjectId, Transaccion]:
+        # One find per id, concurrently: `{_id: {$in: [...]}}` is a collection scan on FerretDB 1.x.
+        found = await asyncio.gather(*(self._load_one(i) for i in ids))
+        return {i: doc for i, doc in zip(ids, found, strict=True) if doc is not None}
+
+    async def _load_one(self, doc_id: ObjectId) -> Transaccion | None:
+        raw = await self._live.find_one({"_id": doc_id}) or await self._archive.find_one({"_id": doc_id})
+        return self.from_bson(raw) if raw else None
+
+    async def insert_many(self, docs: Sequence[Transaccion]) -> dict[int, Exception]:
+        if not docs:
+            return {}
+        try:
+            await self._live.insert_many([self.to_bson(d) for d in docs], ordered=False)
+        except BulkWriteError as exc:
+            failures: dict[int, Exception] = {}
+            for err in exc.details.get("writeErrors", []):
+                duplicate = err.get("code") == DUPLICATE_KEY
+                failures[int(err["index"])] = (
+                    DuplicateIdem() if duplicate else WriteError(err.get("errmsg"), err.get("code"), err)
+                )
+            return failures
+        return {}
+
+    async def replace_many(self, docs: Sequence[Transaccion]) -> None:
+        live = [d for d in docs if not archivable(d)]
+        for start in range(0, len(live), REPLACE_CHUNK):
+            chunk = live[start : start + REPLACE_CHUNK]
+            await self._live.bulk_write([ReplaceOne({"_id": d.id}, self.to_bson(d)) for d in chunk], ordered=False)
+        done = [d for d in docs if archivable(d)]
+        if done:
+            # Archive first, then forget the live copy: a crash in between leaves both, identical, and the next
+            # write of it (recovery) archives again, where the duplicate insert is simply ignored.
+            try:
+                await self._archive.insert_many([self.to_bson(d) for d in done], ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                    raise
+            await asyncio.gather(*(self._live.delete_one({"_id": d.id}) for d in done))
+
+    async def claim(self, idem: str, doc_id: ObjectId, body_hash: str | None) -> Claim | None:
+        try:
+            await self._claims.insert_one({"_id": idem, "doc_id": doc_id, "body_hash": body_hash})
+        except DuplicateKeyError:
+            raw = await self._claims.find_one({"_id": idem})
+            if raw is None:  # claims are never deleted
+                raise
+            return Claim(idem, raw["doc_id"], raw.get("body_hash"))
+        return None
+
+    async def pending(self) -> list[Transaccion]:
+        # Everything in the live collection is pending work by definition (and the collection is small).
+        return [self.from_bson(raw) async for raw in self._live.find({})]
+
+    async def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
+        query = filtro.query()
+        live = sorted([self.from_bson(raw) async for raw in self._live.find(query)], key=newest_first, reverse=True)
+        sort = [(name, SortDirection(direction)) for name, direction in NEWEST_FIRST]
+        # With live matches the window is cut after merging; otherwise the store pages the archive itself.
+        window = (skip, limit) if not live else (0, skip + limit)
+        docs = await TransaccionDocument.find(query, skip=window[0], limit=window[1], sort=sort).to_list()
+        archived = [self.from_bson({**d.model_dump(exclude={"id", "revision_id"}), "_id": d.id}) for d in docs]
+        total = await TransaccionDocument.find(query).count()
+        if not live:
+            return archived, total
+        live_ids = {d.id for d in live}
+        both = {d.id for d in archived} & live_ids  # a crash between archiving and forgetting the live copy
+        merged = heapq.merge(live, [d for d in archived if d.id not in both], key=newest_first, reverse=True)
+        return list(merged)[skip : skip + limit], total + len(live) - len(both)
+
+    async def ping(self) -> None:
+        await self._db.command("ping")

@@ -1,0 +1,108 @@
+"""The REST contract of MS4 (field names as the original system's clients send and read them)."""
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from contracts.money import Moneda, Money, PositiveMoney
+from contracts.transacciones import EstadoTransaccion, TipoTransaccion
+from services.transacciones.domain import Transaccion
+
+MAX_METADATA_BYTES = 8192
+MAX_CUENTA_ID = 2**63 - 1
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Tipo = Annotated[TipoTransaccion, BeforeValidator(_upper)]
+Estado = Annotated[EstadoTransaccion, BeforeValidator(_upper)]
+MonedaIn = Annotated[Moneda, BeforeValidator(_upper)]
+CuentaId = Annotated[int, Field(gt=0, le=MAX_CUENTA_ID)]
+
+
+def _sin_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+class TransaccionCreate(BaseModel):
+    """POST /transacciones. `id`, `transaccionId`, `estado` and `fecha` are server-assigned: if a client sends
+    them they are ignored (as any unknown field is), never stored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tipo: Tipo
+    monto: PositiveMoney = Field(description='> 0, at most 2 decimals and 13 integer digits; number or "1500.00"')
+    moneda: MonedaIn
+    cuentaOrigenId: CuentaId | None = None
+    cuentaDestinoId: CuentaId | None = None
+    descripcion: Annotated[str | None, Field(max_length=500)] = None
+    metadata: dict[str, Any] | None = Field(None, description=f"free JSON object, at most {MAX_METADATA_BYTES} bytes")
+
+    _no_nul = field_validator("descripcion")(_sin_nul)
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_json(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        try:
+            text = metadata_json(value)
+        except ValueError:
+            raise ValueError("must be plain JSON (no NaN or Infinity)") from None
+        if len(text.encode()) > MAX_METADATA_BYTES:
+            raise ValueError(f"must serialize to at most {MAX_METADATA_BYTES} bytes")
+        return value
+
+    def fingerprint_body(self) -> dict[str, Any]:
+        """The request as parsed: what makes two requests with one Idempotency-Key "the same"."""
+        return self.model_dump(mode="json")
+
+
+def metadata_json(value: dict[str, Any] | None) -> str:
+    # Stored as JSON text: any JSON the client sends round-trips, whatever the document store's own rules on
+    # keys ("." and "$"), nested arrays (FerretDB 1.x refuses them) or number ranges.
+    return json.dumps(value or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class EstadoUpdate(BaseModel):
+    """PATCH /transacciones/{id}/estado: only CANCELADA can be asked for."""
+
+    estado: Estado
+
+
+class TransaccionPublic(BaseModel):
+    id: str
+    transaccionId: str
+    tipo: TipoTransaccion
+    cuentaOrigenId: int | None = None
+    cuentaDestinoId: int | None = None
+    monto: Money
+    moneda: Moneda
+    descripcion: str | None = None
+    fecha: datetime
+    estado: EstadoTransaccion
+    motivo: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, t: Transaccion) -> "TransaccionPublic":
+        return cls(
+            id=str(t.id),
+            transaccionId=t.transaccion_id,
+            tipo=t.tipo,
+            cuentaOrigenId=t.cuenta_origen_id,
+            cuentaDestinoId=t.cuenta_destino_id,
+            monto=t.monto,
+            moneda=t.moneda,
+            descripcion=t.descripcion,
+            fecha=t.fecha,
+            estado=t.estado,
+            motivo=t.motivo,
+            metadata=t.metadata(),
+        )

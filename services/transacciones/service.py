@@ -1,0 +1,281 @@
+"""Use cases of transacciones: record a transaction and wait for its saga, read, cancel, advance a saga."""
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+
+from bson import ObjectId
+
+from contracts.envelope import envelope_for
+from producers.outbox import OutboxRow
+from services.transacciones import saga
+from services.transacciones.domain import (
+    Transaccion,
+    ahora,
+    huella,
+    idem_de,
+    nuevo_id,
+    object_id_de,
+    parse_object_id,
+    transaccion_id_de,
+    validar_cuentas,
+)
+from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
+from services.transacciones.relay import TransaccionOutbox
+from services.transacciones.repository import DuplicateIdem, Filtro
+from services.transacciones.schemas import TransaccionCreate, metadata_json
+from services.transacciones.store import TransaccionStore
+
+log = logging.getLogger(__name__)
+
+SOURCE = "/transacciones"
+
+
+def con_decision(doc: Transaccion, decision: saga.Decision, cuando: str | None = None) -> Transaccion:
+    """The document after a saga decision: new saga state and estado, its messages appended to the outbox."""
+    now = ahora()
+    rows = tuple(
+        OutboxRow.of(
+            envelope_for(
+                m,
+                source=SOURCE,
+                correlation_id=doc.transaccion_id,
+                causation_id=cuando,
+                event_id=saga.event_id(m, decision.saga.intentos),
+                time=now,
+            )
+        ).to_document()
+        for m in decision.mensajes
+    )
+    return doc.model_copy(
+        update={
+            "saga": decision.saga,
+            "estado": decision.estado,
+            "motivo": decision.motivo,
+            "outbox": doc.outbox + rows,
+            "actualizada": now,
+        }
+    )
+
+
+class Finales:
+    """Lets a request wait for its transaction's final state; the writer signals every write (a listener)."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[ObjectId, list[asyncio.Future[Transaccion]]] = {}
+
+    def on_written(self, doc: Transaccion) -> None:
+        if doc.final:
+            for fut in self._waiting.pop(doc.id, []):
+                if not fut.done():
+                    fut.set_result(doc)
+
+    def register(self, doc_id: ObjectId) -> "asyncio.Future[Transaccion]":
+        fut: asyncio.Future[Transaccion] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(doc_id, []).append(fut)
+        return fut
+
+    def unregister(self, doc_id: ObjectId, fut: "asyncio.Future[Transaccion]") -> None:
+        waiting = self._waiting.get(doc_id, [])
+        if fut in waiting:
+            waiting.remove(fut)
+        if not waiting:
+            self._waiting.pop(doc_id, None)
+
+
+@dataclass
+class TransaccionesService:
+    store: TransaccionStore
+    relay: TransaccionOutbox
+    finales: Finales
+    wait_seconds: float = 2.0
+
+    # -- commands ----------------------------------------------------------------------------------------------
+
+    async def crear(self, req: TransaccionCreate, idempotency_key: str | None) -> Transaccion:
+        """Record the transaction PENDIENTE with its saga and first events, then wait briefly for its end.
+        With an Idempotency-Key: the same key and body answer with the original transaction, another body 409."""
+        validar_cuentas(req.tipo, req.cuentaOrigenId, req.cuentaDestinoId)
+        oid, _ = nuevo_id()
+        if idempotency_key is None:
+            return await self._registrar(self._nuevo(req, oid, None, None))
+        body_hash = huella(req.fingerprint_body())
+        idem = idem_de(idempotency_key, "")
+        remembered = self.store.cached_by_idem(idem)
+        if remembered is not None:  # a retry of a request this process served: nothing to write or look up
+            return await self._original(remembered, body_hash)
+        claim = await self.store.repo.claim(idem, oid, body_hash)
+        if claim is None:
+            return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash))
+        if claim.body_hash != body_hash:
+            raise IdempotencyKeyReused()
+        existing = await self.store.get(claim.doc_id)
+        if existing is None:
+            # The key's first request died between claiming it and recording the transaction: record it now,
+            # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
+            return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash))
+        return await self._original(existing, body_hash)
+
+    def _nuevo(self, req: TransaccionCreate, oid: ObjectId, key: str | None, body_hash: str | None) -> Transaccion:
+        now = ahora()
+        transaccion_id = transaccion_id_de(oid)
+        doc = Transaccion(
+            id=oid,
+            transaccion_id=transaccion_id,
+            tipo=req.tipo,
+            monto=req.monto,
+            moneda=req.moneda,
+            cuenta_origen_id=req.cuentaOrigenId,
+            cuenta_destino_id=req.cuentaDestinoId,
+            descripcion=req.descripcion,
+            fecha=now,
+            estado="PENDIENTE",
+            metadata_json=metadata_json(req.metadata),
+            idem=idem_de(key, transaccion_id),
+            body_hash=body_hash,
+            epoch=self.store.epoch,
+            saga=saga.SagaState(paso=saga.primer_paso(req.tipo), desde=now),
+            actualizada=now,
+        )
+        return con_decision(doc, saga.iniciar(doc.orden(), now))
+
+    async def _registrar(self, doc: Transaccion) -> Transaccion:
+        waiter = self.finales.register(doc.id)
+        try:
+            stored = await self.store.insert(doc)
+        except DuplicateIdem:
+            self.finales.unregister(doc.id, waiter)
+            existing = await self.store.get(doc.id)
+            if existing is None:
+                raise
+            return await self._original(existing, doc.body_hash)
+        except BaseException:
+            self.finales.unregister(doc.id, waiter)
+            raise
+        return await self._esperar(stored, waiter)
+
+    async def cancelar(self, ref: str) -> Transaccion:
+        """CANCELADA, only while the transaction has provably moved no money: its first command is still in the
+        document's outbox, was never handed to Kafka by this process, and the document was written by this
+        process (an earlier, killed process may have sent it just before dying). Anything else -> 409."""
+        doc = await self._doc(ref)
+        if doc.estado != "PENDIENTE":
+            raise NoCancelable(f"La transacción está {doc.estado}: solo se cancela una PENDIENTE")
+        first_event = _first_command_event(doc)
+        if doc.epoch != self.store.epoch or not self.relay.reserve(first_event):
+            raise NoCancelable("La transacción ya está en curso (su primer movimiento pudo enviarse)")
+
+        def change(current: Transaccion) -> tuple[Transaccion, Transaccion]:
+            decision = saga.cancelar(current.orden(), current.saga, current.estado, ahora())
+            if decision is None or first_event not in {e["event_id"] for e in current.outbox}:
+                raise NoCancelable("La transacción ya está en curso (su primer movimiento pudo enviarse)")
+            unsent = current.model_copy(
+                update={"outbox": tuple(e for e in current.outbox if e["event_id"] != first_event)}
+            )
+            new = con_decision(unsent, decision)
+            return new, new
+
+        try:
+            return await self.store.mutate(doc.id, change)
+        finally:
+            self.relay.release(first_event)
+            latest = self.store.cached(doc.id)
+            if latest is not None:
+                self.relay.hint(latest)  # whatever is left pending (e.g. after a refusal) goes out now
+
+    async def aplicar_respuesta(self, transaccion_id: str, respuesta: saga.Respuesta, causa: str) -> None:
+        """Advance the saga a reply from cuentas belongs to; a reply it is not waiting for changes nothing."""
+        oid = object_id_de(transaccion_id)
+        if oid is None:
+            return
+
+        def change(doc: Transaccion) -> tuple[Transaccion | None, None]:
+            decision = saga.avanzar(doc.orden(), doc.saga, respuesta, ahora())
+            return (con_decision(doc, decision, causa) if decision else None), None
+
+        try:
+            await self.store.mutate(oid, change)
+        except TransaccionNoEncontrada:
+            log.debug("reply for unknown transaction %s ignored", transaccion_id)
+
+    async def reenviar(self, doc_id: ObjectId) -> None:
+        """Re-send the step in progress of a stuck saga (same comando_id, a new emission)."""
+
+        def change(doc: Transaccion) -> tuple[Transaccion | None, None]:
+            if doc.estado != "PENDIENTE":
+                return None, None
+            decision = saga.reenviar(doc.orden(), doc.saga, ahora())
+            if decision is None:
+                return None, None
+            if _command_pending(doc, doc.saga.comando_id):
+                # Still unpublished (broker away): the relay keeps trying it; only the clock restarts.
+                return doc.model_copy(update={"saga": decision.saga}), None
+            return con_decision(doc, decision), None
+
+        with contextlib.suppress(TransaccionNoEncontrada):
+            await self.store.mutate(doc_id, change)
+
+    # -- queries -----------------------------------------------------------------------------------------------
+
+    async def obtener(self, ref: str) -> Transaccion:
+        return await self._doc(ref)
+
+    async def por_transaccion_id(self, transaccion_id: str) -> Transaccion:
+        oid = object_id_de(transaccion_id)
+        doc = await self.store.get(oid) if oid is not None else None
+        if doc is None:
+            raise TransaccionNoEncontrada(transaccion_id)
+        return doc
+
+    async def listar(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
+        return await self.store.repo.page(filtro, skip, limit)
+
+    # -- helpers -----------------------------------------------------------------------------------------------
+
+    async def _doc(self, ref: str) -> Transaccion:
+        oid = parse_object_id(ref)
+        doc = await self.store.get(oid) if oid is not None else None
+        if doc is None:
+            raise TransaccionNoEncontrada(ref)
+        return doc
+
+    async def _original(self, doc: Transaccion, body_hash: str | None) -> Transaccion:
+        """The answer a retried request gets: its original transaction, waited for like the first time."""
+        if doc.body_hash != body_hash:
+            raise IdempotencyKeyReused()
+        waiter = self.finales.register(doc.id)
+        latest = await self.store.get(doc.id) or doc
+        return await self._esperar(latest, waiter)
+
+    async def _esperar(self, doc: Transaccion, waiter: "asyncio.Future[Transaccion]") -> Transaccion:
+        try:
+            if doc.final or self.wait_seconds <= 0:
+                return doc
+            try:
+                return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
+            except TimeoutError:
+                # The signal may have been missed (e.g. the document was evicted and re-read): read once more.
+                return await self.store.get(doc.id) or doc
+        finally:
+            self.finales.unregister(doc.id, waiter)
+
+
+def _command_pending(doc: Transaccion, comando_id: str | None) -> bool:
+    for event in doc.outbox:
+        try:
+            payload = json.loads(event["payload"])
+        except (ValueError, KeyError):
+            continue
+        if isinstance(payload, dict) and payload.get("comando_id") == comando_id:
+            return True
+    return False
+
+
+def _first_command_event(doc: Transaccion) -> str:
+    """The CloudEvent id of the saga's first command as first emitted."""
+    paso = saga.primer_paso(doc.tipo)
+    inicio = saga.SagaState(paso=paso, comando_id=saga.comando_id(doc.transaccion_id, paso), desde=doc.fecha)
+    first = saga.comando_actual(doc.orden(), inicio)
+    return saga.event_id(first, 0) if first is not None else ""

@@ -1,0 +1,140 @@
+"""In-memory stand-ins for the document store and the broker, for the writer/relay/service unit tests."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from bson import ObjectId
+
+from producers.outbox import OutboxRow
+from services.transacciones import saga
+from services.transacciones.domain import Transaccion
+from services.transacciones.relay import TransaccionOutbox
+from services.transacciones.repository import Claim, DuplicateIdem, Filtro, archivable
+from services.transacciones.service import Finales, TransaccionesService
+from services.transacciones.store import TransaccionStore
+from services.transacciones.sweeper import Sweeper
+
+
+class FakeRepository:
+    """A dict of documents with the repository's semantics: unique idem, replace by id, newest-first pages."""
+
+    def __init__(self) -> None:
+        self.docs: dict[ObjectId, Transaccion] = {}
+        self.by_idem: dict[str, ObjectId] = {}
+        self.claims: dict[str, Claim] = {}
+        self.replaced: list[ObjectId] = []
+        self.archived: set[ObjectId] = set()  # the real one moves these to another collection
+        self.fail_next_write: Exception | None = None
+        self.round_trips = 0
+
+    async def load(self, ids: Sequence[ObjectId]) -> dict[ObjectId, Transaccion]:
+        await asyncio.sleep(0)
+        return {i: self.docs[i] for i in ids if i in self.docs}
+
+    async def insert_many(self, docs: Sequence[Transaccion]) -> dict[int, Exception]:
+        self.round_trips += 1
+        await asyncio.sleep(0)
+        failures: dict[int, Exception] = {}
+        for index, doc in enumerate(docs):
+            if doc.id in self.docs or doc.idem in self.by_idem:
+                failures[index] = DuplicateIdem()
+            else:
+                self.docs[doc.id] = doc
+                self.by_idem[doc.idem] = doc.id
+        return failures
+
+    async def replace_many(self, docs: Sequence[Transaccion]) -> None:
+        self.round_trips += 1
+        await asyncio.sleep(0)
+        if self.fail_next_write is not None:
+            exc, self.fail_next_write = self.fail_next_write, None
+            raise exc
+        for doc in docs:
+            self.docs[doc.id] = doc
+            self.replaced.append(doc.id)
+            if archivable(doc):
+                self.archived.add(doc.id)
+
+    async def claim(self, idem: str, doc_id: ObjectId, body_hash: str | None) -> Claim | None:
+        await asyncio.sleep(0)
+        if idem in self.claims:
+            return self.claims[idem]
+        self.claims[idem] = Claim(idem, doc_id, body_hash)
+        return None
+
+    async def pending(self) -> list[Transaccion]:
+        return [d for d in self.docs.values() if d.id not in self.archived]
+
+    async def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
+        found = sorted(self.docs.values(), key=lambda d: (d.fecha, str(d.id)), reverse=True)
+        return found[skip : skip + limit], len(found)
+
+    async def ping(self) -> None:
+        return None
+
+
+@dataclass
+class Broker:
+    """Collects what the relay publishes; can be told to fail."""
+
+    rows: list[OutboxRow] = field(default_factory=list)
+    down: bool = False
+
+    async def publish(self, rows: Sequence[OutboxRow]) -> None:
+        await asyncio.sleep(0)
+        if self.down:
+            raise ConnectionError("broker away")
+        self.rows.extend(rows)
+
+    def commands(self) -> list[dict[str, Any]]:
+        return [json.loads(r.payload) for r in self.rows if r.topic == "bank.cuentas.comandos.v1"]
+
+    def types(self) -> list[str]:
+        return [dict(r.headers)["ce_type"].split(".")[2] for r in self.rows]
+
+
+@dataclass
+class Env:
+    repo: FakeRepository
+    store: TransaccionStore
+    relay: TransaccionOutbox
+    service: TransaccionesService
+    sweeper: Sweeper
+    broker: Broker
+
+    async def relay_once(self) -> int:
+        return await self.relay.relay_batch(1000, self.broker.publish)
+
+    async def reply(self, doc_id: ObjectId, respuesta: saga.Respuesta) -> None:
+        doc = self.store.cached(doc_id)
+        assert doc is not None
+        await self.service.aplicar_respuesta(doc.transaccion_id, respuesta, "causa")
+
+
+@asynccontextmanager
+async def environment(
+    *,
+    wait_seconds: float = 1.0,
+    fold_seconds: float = 0.05,
+    stuck_after: float = 10.0,
+    epoch: str = "e1",
+    repo: FakeRepository | None = None,
+) -> AsyncIterator[Env]:
+    repo = repo or FakeRepository()
+    store = TransaccionStore(repo, fold_seconds=fold_seconds, epoch=epoch)
+    relay = TransaccionOutbox(store, idle_wait=0.01)
+    finales = Finales()
+    store.subscribe(finales.on_written)
+    service = TransaccionesService(store, relay, finales, wait_seconds)
+    sweeper = Sweeper(service, stuck_after=stuck_after, max_interval=300)
+    stop = asyncio.Event()
+    task = asyncio.create_task(store.run(stop))
+    try:
+        yield Env(repo, store, relay, service, sweeper, Broker())
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 2)

@@ -1,0 +1,80 @@
+"""The REST contract's parsing and the list filters' query, without a server."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from pydantic import ValidationError
+
+from services.transacciones.domain import Transaccion, object_id_de, parse_object_id
+from services.transacciones.repository import Filtro, MongoRepository
+from services.transacciones.saga import SagaState
+from services.transacciones.schemas import TransaccionCreate, TransaccionPublic
+
+BASE: dict[str, Any] = {"tipo": "deposito", "monto": "10", "moneda": "pen", "cuentaDestinoId": 5}
+
+
+def test_normaliza_tipo_moneda_y_monto() -> None:
+    req = TransaccionCreate.model_validate(BASE)
+    assert (req.tipo, req.moneda, req.monto) == ("DEPOSITO", "PEN", Decimal("10.00"))
+    assert req.fingerprint_body() == TransaccionCreate.model_validate(BASE | {"monto": 10.0}).fingerprint_body()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"monto": 0},
+        {"monto": "-1"},
+        {"monto": "0.001"},
+        {"monto": "10000000000000"},
+        {"monto": "Infinity"},
+        {"moneda": "BTC"},
+        {"descripcion": "a\x00b"},
+        {"metadata": {"x": float("nan")}},
+        {"metadata": {"x": "y" * 9000}},
+        {"cuentaDestinoId": 0},
+    ],
+)
+def test_rechaza_entradas_invalidas(change: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        TransaccionCreate.model_validate(BASE | change)
+
+
+def test_ignora_campos_que_asigna_el_servidor() -> None:
+    req = TransaccionCreate.model_validate(BASE | {"id": "x", "estado": "COMPLETADA", "fecha": "2000-01-01"})
+    assert "estado" not in req.model_dump()
+
+
+def test_filtro_combina_condiciones() -> None:
+    desde = datetime(2026, 1, 1, tzinfo=UTC)
+    q = Filtro(tipo="RETIRO", estado="FALLIDA", cuenta_id=7, desde=desde).query()
+    assert q == {
+        "tipo": "RETIRO",
+        "estado": "FALLIDA",
+        "$or": [{"cuenta_origen_id": 7}, {"cuenta_destino_id": 7}],
+        "fecha": {"$gte": desde},
+    }
+    assert Filtro().query() == {}
+
+
+def test_ids() -> None:
+    assert object_id_de("TRX0123456789abcdef01234567") == parse_object_id("0123456789abcdef01234567")
+    assert object_id_de("XYZ0123456789abcdef01234567") is None
+    assert parse_object_id("0123456789abcdef0123456g") is None
+
+
+def test_dinero_en_bson_exacto_en_ambos_formatos() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    doc = Transaccion(
+        id=ObjectId(), transaccion_id="TRX1", tipo="RETIRO", monto=Decimal("0.10"), moneda="PEN", fecha=now,
+        estado="PENDIENTE", idem="t:TRX1", epoch="e", saga=SagaState(paso="DEBITO", desde=now), actualizada=now,
+    )  # fmt: skip
+    for kind in ("string", "decimal128"):
+        repo = MongoRepository.__new__(MongoRepository)
+        repo._money = kind  # type: ignore[assignment]
+        raw = repo.to_bson(doc)
+        assert not isinstance(raw["monto"], float)
+        assert MongoRepository.from_bson(raw) == doc
+    assert TransaccionPublic.of(doc).model_dump(mode="json")["monto"] == "0.10"

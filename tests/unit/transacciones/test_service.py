@@ -1,0 +1,262 @@
+"""The writer, relay, sweeper and use cases together over in-memory fakes (no database, no broker)."""
+
+import asyncio
+import json
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from bson import ObjectId
+
+from services.transacciones import saga
+from services.transacciones.domain import Transaccion, huella
+from services.transacciones.errors import IdempotencyKeyReused, Invalid, NoCancelable, TransaccionNoEncontrada
+from services.transacciones.schemas import TransaccionCreate
+from tests.conftest import eventually
+from tests.unit.transacciones.fakes import Env, FakeRepository, environment
+
+
+def pedido(**overrides: Any) -> TransaccionCreate:
+    body: dict[str, Any] = {
+        "tipo": "TRANSFERENCIA",
+        "monto": "10.00",
+        "moneda": "PEN",
+        "cuentaOrigenId": 1,
+        "cuentaDestinoId": 2,
+    }
+    return TransaccionCreate.model_validate(body | overrides)
+
+
+async def crear_en_fondo(env: Env, req: TransaccionCreate, key: str | None = None) -> "asyncio.Task[Transaccion]":
+    task = asyncio.create_task(env.service.crear(req, key))
+    await eventually(lambda: _any(env.repo.docs), timeout=2, what="document inserted")
+    return task
+
+
+async def _any(docs: dict[Any, Any]) -> bool:
+    return bool(docs)
+
+
+def only(env: Env) -> Transaccion:
+    (doc,) = env.repo.docs.values()
+    return doc
+
+
+async def test_una_transferencia_recorre_la_saga_y_la_peticion_recibe_el_estado_final() -> None:
+    async with environment() as env:
+        task = await crear_en_fondo(env, pedido())
+        doc = only(env)
+        assert doc.estado == "PENDIENTE"
+        assert [e["event_id"] for e in doc.outbox]  # Solicitada + DebitarCuenta, in the same document
+        assert await env.relay_once() == 2
+        assert env.broker.types() == ["TransaccionSolicitada", "DebitarCuenta"]
+        await env.reply(doc.id, saga.Aplicado(f"{doc.transaccion_id}-DEB", 5, "111"))
+        assert await env.relay_once() == 1
+        await env.reply(doc.id, saga.Aplicado(f"{doc.transaccion_id}-CRE", 6, "222"))
+        assert await env.relay_once() == 1
+        final = await task
+        assert final.estado == "COMPLETADA"
+        assert env.broker.types()[-2:] == ["AcreditarCuenta", "TransaccionRegistrada"]
+        registrada = json.loads(env.broker.rows[-1].payload)
+        assert (registrada["cliente_origen_id"], registrada["numero_cuenta_destino"]) == (5, "222")
+        # published events leave the document (with its next write, or on their own after the fold delay)
+        await eventually(lambda: _empty_outbox(env, doc), timeout=2, what="outbox emptied")
+
+
+async def _empty_outbox(env: Env, doc: Transaccion) -> bool:
+    return env.repo.docs[doc.id].outbox == ()
+
+
+async def test_sin_respuesta_a_tiempo_la_peticion_recibe_pendiente() -> None:
+    async with environment(wait_seconds=0.05) as env:
+        t = await env.service.crear(pedido(), None)
+        assert t.estado == "PENDIENTE"
+
+
+async def test_reglas_de_cuentas_por_tipo() -> None:
+    async with environment() as env:
+        casos: list[tuple[dict[str, Any], str]] = [
+            ({"tipo": "DEPOSITO", "cuentaOrigenId": 1, "cuentaDestinoId": 2}, "cuentaOrigenId"),
+            ({"tipo": "DEPOSITO", "cuentaOrigenId": None, "cuentaDestinoId": None}, "cuentaDestinoId"),
+            ({"tipo": "RETIRO", "cuentaOrigenId": 1, "cuentaDestinoId": 2}, "cuentaDestinoId"),
+            ({"tipo": "PAGO_SERVICIO", "cuentaOrigenId": None, "cuentaDestinoId": None}, "cuentaOrigenId"),
+            ({"tipo": "TRANSFERENCIA", "cuentaOrigenId": 1, "cuentaDestinoId": None}, "cuentaDestinoId"),
+            ({"tipo": "TRANSFERENCIA", "cuentaOrigenId": 3, "cuentaDestinoId": 3}, "cuentaDestinoId"),
+        ]
+        for body, campo in casos:
+            with pytest.raises(Invalid) as err:
+                await env.service.crear(pedido(**body), None)
+            assert err.value.field == campo
+        assert env.repo.docs == {}
+
+
+async def test_misma_clave_y_cuerpo_devuelve_la_original_y_otro_cuerpo_es_conflicto() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        first = await env.service.crear(pedido(), "k1")
+        again = await env.service.crear(pedido(monto=10), "k1")  # 10 == "10.00": the same body
+        assert again.id == first.id
+        with pytest.raises(IdempotencyKeyReused):
+            await env.service.crear(pedido(monto="11.00"), "k1")
+        assert len(env.repo.docs) == 1
+
+
+async def test_clave_reclamada_por_una_peticion_que_murio_antes_de_registrar() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        oid = ObjectId()
+        req = pedido()
+        await env.repo.claim("k:k2", oid, huella(req.fingerprint_body()))  # ...and then the process died
+        t = await env.service.crear(req, "k2")
+        assert t.id == oid
+        assert (await env.service.crear(req, "k2")).id == oid
+        assert len(env.repo.docs) == 1
+
+
+async def test_peticiones_simultaneas_con_la_misma_clave_crean_una_transaccion() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        results = await asyncio.gather(*(env.service.crear(pedido(), "same") for _ in range(10)))
+        assert len({r.id for r in results}) == 1
+        assert len(env.repo.docs) == 1
+
+
+async def test_respuestas_duplicadas_no_emiten_nada_mas() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(tipo="RETIRO", cuentaDestinoId=None), None)
+        await env.relay_once()
+        reply = saga.Aplicado(f"{t.transaccion_id}-DEB", 5, "111")
+        await asyncio.gather(*(env.reply(t.id, reply) for _ in range(5)))
+        await env.relay_once()
+        assert env.broker.types() == ["TransaccionSolicitada", "DebitarCuenta", "TransaccionRegistrada"]
+        assert env.repo.docs[t.id].estado == "COMPLETADA"
+
+
+async def test_una_ronda_del_escritor_agrupa_muchos_cambios_en_una_escritura() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        docs = await asyncio.gather(
+            *(env.service.crear(pedido(tipo="RETIRO", cuentaDestinoId=None), None) for _ in range(50))
+        )
+        await env.relay_once()
+        before = env.repo.round_trips
+        await asyncio.gather(*(env.reply(d.id, saga.Aplicado(f"{d.transaccion_id}-DEB", 1, "n")) for d in docs))
+        assert env.repo.round_trips - before <= 2
+
+
+async def test_cancelar_antes_de_publicar_y_no_despues() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        cancelada = await env.service.cancelar(str(t.id))
+        assert (cancelada.estado, cancelada.motivo) == ("CANCELADA", saga.MOTIVO_CANCELADA)
+        await env.relay_once()
+        # the command never leaves; the client learns of the cancellation
+        assert env.broker.types() == ["TransaccionSolicitada", "TransaccionFallida"]
+        assert json.loads(env.broker.rows[-1].payload)["estado"] == "CANCELADA"
+        with pytest.raises(NoCancelable):
+            await env.service.cancelar(str(t.id))
+
+        otra = await env.service.crear(pedido(), None)
+        await env.relay_once()  # the debit is on its way: money may move
+        with pytest.raises(NoCancelable):
+            await env.service.cancelar(str(otra.id))
+        assert env.repo.docs[otra.id].estado == "PENDIENTE"
+
+
+async def test_no_se_cancela_lo_que_escribio_otro_proceso() -> None:
+    repo = FakeRepository()
+    async with environment(wait_seconds=0.01, repo=repo, epoch="before-crash") as env:
+        t = await env.service.crear(pedido(), None)
+    async with environment(wait_seconds=0.01, repo=repo, epoch="after-restart") as env:
+        with pytest.raises(NoCancelable):  # the killed process may have sent the debit just before dying
+            await env.service.cancelar(str(t.id))
+
+
+async def test_cancelar_ids_desconocidos_es_404() -> None:
+    async with environment() as env:
+        for ref in ("nope", "0123456789abcdef01234567"):
+            with pytest.raises(TransaccionNoEncontrada):
+                await env.service.cancelar(ref)
+
+
+async def test_el_barrido_reenvia_un_paso_atascado_como_nueva_emision() -> None:
+    async with environment(wait_seconds=0.01, stuck_after=0.0) as env:  # every step is overdue at once
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        assert await env.sweeper.sweep_once() == 1
+        await env.relay_once()
+        debits = [c for c in env.broker.commands() if c["comando_id"] == f"{t.transaccion_id}-DEB"]
+        assert len(debits) == 2
+        event_ids = [r.event_id for r in env.broker.rows if r.topic == "bank.cuentas.comandos.v1"]
+        assert len(set(event_ids)) == 2  # a new emission of the same command
+        assert env.repo.docs[t.id].saga.intentos == 1
+
+
+async def test_reenvio_de_un_comando_aun_no_publicado_solo_reinicia_el_reloj() -> None:
+    async with environment(wait_seconds=0.01, stuck_after=0.0) as env:
+        t = await env.service.crear(pedido(), None)
+        await env.sweeper.sweep_once()
+        doc = env.repo.docs[t.id]
+        assert len(doc.outbox) == 2  # no second copy of the command
+        assert doc.saga.intentos == 1
+
+
+async def test_si_el_broker_falla_los_eventos_se_reintentan() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        await env.service.crear(pedido(), None)
+        env.broker.down = True
+        with pytest.raises(ConnectionError):
+            await env.relay_once()
+        env.broker.down = False
+        assert await env.relay_once() == 2
+
+
+async def test_un_fallo_de_escritura_se_informa_y_el_documento_se_relee() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        env.repo.fail_next_write = OSError("disk")
+        with pytest.raises(OSError):
+            await env.reply(t.id, saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n"))
+        assert env.store.cached(t.id) is None
+        await env.service.aplicar_respuesta(t.transaccion_id, saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n"), "c")
+        assert env.repo.docs[t.id].saga.paso == "CREDITO"
+
+
+async def test_tras_un_reinicio_se_recupera_el_trabajo_pendiente() -> None:
+    repo = FakeRepository()
+    async with environment(wait_seconds=0.01, repo=repo, epoch="a") as env:
+        t = await env.service.crear(pedido(), None)  # never relayed: "killed" here
+    async with environment(wait_seconds=0.01, repo=repo, epoch="b") as env:
+        assert await env.sweeper.recover() == 1
+        assert env.sweeper.in_progress == 1
+        assert await env.relay_once() == 2
+        await env.reply(t.id, saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n"))
+        assert repo.docs[t.id].saga.paso == "CREDITO"
+
+
+async def test_respuesta_de_transaccion_desconocida_se_ignora() -> None:
+    async with environment() as env:
+        await env.service.aplicar_respuesta("TRX0123456789abcdef01234567", saga.Aplicado("x", 1, "n"), "c")
+        await env.service.aplicar_respuesta("not-ours", saga.Aplicado("x", 1, "n"), "c")
+        assert env.repo.docs == {}
+
+
+async def test_el_documento_guarda_el_dinero_exacto() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(monto="0.10"), None)
+        assert env.repo.docs[t.id].monto == Decimal("0.10")
+        assert t.fecha.microsecond % 1000 == 0
+        assert t.actualizada - t.fecha < timedelta(seconds=5)
+
+
+async def test_un_final_recuperado_se_escribe_otra_vez_para_terminar_de_archivarlo() -> None:
+    repo = FakeRepository()
+    async with environment(wait_seconds=0.01, repo=repo, epoch="a") as env:
+        t = await env.service.crear(pedido(tipo="RETIRO", cuentaDestinoId=None), None)
+    # killed after archiving it but before removing the live copy: final, nothing pending, still "live"
+    repo.docs[t.id] = repo.docs[t.id].model_copy(update={"estado": "COMPLETADA", "outbox": ()})
+    async with environment(wait_seconds=0.01, repo=repo, epoch="b") as env:
+        await env.sweeper.recover()
+
+        async def rewritten() -> bool:
+            return t.id in repo.replaced
+
+        await eventually(rewritten, timeout=2, what="the recovered final document written again")
