@@ -17,8 +17,14 @@ COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text
 SERVICES: dict[str, Any] = COMPOSE["services"]
 
 # Native program (infra/supervisord.conf + infra/supervisor.d) -> compose service.
-NATIVE_TO_COMPOSE = {"postgres": "postgres", "mariadb": "mysql", "kafka": "kafka", "ferretdb": "mongo",
-                     "haproxy": "cuentas-lb", "web-gateway": "web"}
+NATIVE_TO_COMPOSE = {
+    "postgres": "postgres",
+    "mariadb": "mysql",
+    "kafka": "kafka",
+    "ferretdb": "mongo",
+    "haproxy": "cuentas-lb",
+    "web-gateway": "web",
+}
 OFFICIAL_IMAGES = {"kafka": "apache/kafka:", "postgres": "postgres:15", "mysql": "mysql:8", "mongo": "mongo:7"}
 
 
