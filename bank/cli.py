@@ -2,8 +2,13 @@
 
 import typer
 
-from bank import serve, topics_cmd
+from bank import audit_cmd, events_cmd, lake_cmd, replay_cmd, seed_cmd, serve, topics_cmd
 
 app = typer.Typer(no_args_is_help=True, help="Cloud Bank operations.")
 app.command("serve")(serve.serve)
 app.add_typer(topics_cmd.app, name="topics")
+app.add_typer(replay_cmd.app, name="replay")
+app.command("audit")(audit_cmd.audit)
+app.command("events")(events_cmd.events)
+app.add_typer(lake_cmd.app, name="lake")
+app.command("seed")(seed_cmd.seed)

@@ -1,0 +1,1 @@
+"""Demo data: 20,000 clientes, cuentas and transacciones pushed through the services' real REST paths."""

@@ -1,0 +1,273 @@
+"""Benchmark of the lake: sink throughput (Kafka -> Parquet), dashboard latency over the demo lake and over a
+synthetic lake of 1,000,000 events, and the wall time of `bank seed`.
+
+Dashboard figures: p50/p99 over the materialized current-state views (what the service answers with),
+`state_build_ms` = listing + materializing them (done in the background when the lake changes), and
+`uncached_dashboard_ms` = one dashboard folding every event per query (state cache disabled).
+
+Run: .venv/bin/python -m bench.bench_lake [--events 50000] [--synthetic 1000000] [--repeat 5] [--run-seed]
+Needs Kafka on 127.0.0.1:9092 for the sink part (fresh topic and group, deleted afterwards).
+"""
+
+import argparse
+import asyncio
+import json
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bench._harness import percentile, save
+from contracts.lake import PARTITION_COLUMN, TABLES, arrow_schema
+from services.analytics.duckdb_engine import DuckDBEngine
+from services.analytics.service import AnalyticsService
+from streams.lake.main import run_sink
+from streams.lake.settings import DEFAULT_ROOT, SinkSettings
+from tests.integration.lake.kafka_helpers import create_topics, delete_topics, produce
+
+ROOT = Path(__file__).resolve().parents[1]
+KAFKA = "127.0.0.1:9092"
+
+
+def lake_rows(root: Path) -> int:
+    """Rows in the lake, from the Parquet footers (cheap)."""
+    return sum(pq.read_metadata(f).num_rows for t in TABLES for f in (root / t).glob("dt=*/*.parquet"))
+
+
+async def sink_throughput(events: int) -> dict[str, Any]:
+    unique = uuid.uuid4().hex[:8]
+    topic = f"bench.lake.{unique}"
+    await create_topics([topic], partitions=6)
+    try:
+        await produce([topic], events)
+        with tempfile.TemporaryDirectory() as folder:
+            settings = SinkSettings(
+                kafka_bootstrap=KAFKA,
+                topics=[topic],
+                group_id=f"bench.lake.{unique}",
+                root=folder,
+                flush_records=5000,
+                flush_seconds=1.0,
+            )
+            stop = asyncio.Event()
+            started = time.perf_counter()
+            task = asyncio.create_task(run_sink(settings, stop))
+            first_file = None
+            while (rows := lake_rows(Path(folder))) < events:
+                if rows and first_file is None:
+                    first_file = time.perf_counter()
+                await asyncio.sleep(0.2)
+            done = time.perf_counter()
+            stop.set()
+            await task
+    finally:
+        await delete_topics([topic])
+    total = done - started
+    steady = done - (first_file or started)
+    return {
+        "name": "sink kafka->parquet",
+        "requests": events,
+        "concurrency": 1,
+        "seconds": round(total, 2),
+        "rps": round(events / total, 1),
+        "events_per_s_after_first_file": round(events / steady, 1) if steady > 0 else None,
+        "note": "rps = events/s including the consumer group join; flush_records=5000, 6 partitions",
+        "p50_ms": "",
+        "p99_ms": "",
+        "errors": 0,
+    }
+
+
+def synthetic_lake(root: Path, total: int, seed: int = 7) -> dict[str, int]:
+    """`total` events in the published schema, written straight with pyarrow (vectorized), over 90 days."""
+    rng = np.random.default_rng(seed)
+    share = {
+        "cliente_creado": 0.10,
+        "cuenta_abierta": 0.10,
+        "saldo_actualizado": 0.30,
+        "transaccion_solicitada": 0.25,
+        "transaccion_registrada": 0.22,
+        "transaccion_fallida": 0.03,
+    }
+    counts = {t: int(total * s) for t, s in share.items()}
+    counts["saldo_actualizado"] += total - sum(counts.values())
+    clientes, cuentas = counts["cliente_creado"], counts["cuenta_abierta"]
+    now = datetime.now(UTC).replace(microsecond=0)
+    offset = 0
+    for table, n in counts.items():
+        times = [now - timedelta(seconds=int(s)) for s in rng.integers(0, 90 * 86400, n)]
+        ids = np.arange(n)
+        cols: dict[str, Any] = {
+            "event_id": [str(uuid.UUID(int=int(i) + offset)) for i in ids],
+            "event_type": [f"bank.synthetic.{table}.v1"] * n,
+            "event_time": times,
+            "kafka_topic": ["bench"] * n,
+            "kafka_partition": (ids % 6).astype(np.int32),
+            "kafka_offset": ids + offset,
+            "correlation_id": ["c"] * n,
+            "causation_id": [None] * n,
+            "source": ["/bench"] * n,
+            "subject": [str(i) for i in ids],
+        }
+        offset += n
+        money = [Decimal(int(c)) / 100 for c in rng.integers(100, 5_000_000, n)]
+        monedas = rng.choice(["PEN", "USD", "EUR"], n, p=[0.6, 0.3, 0.1])
+        if table == "cliente_creado":
+            cols |= {
+                "cliente_id": ids,
+                "nombre": ["Nombre"] * n,
+                "apellido": ["Apellido"] * n,
+                "email": [f"c{i}@bench.pe" for i in ids],
+                "telefono": [None] * n,
+                "estado": rng.choice(["activo", "inactivo", "bloqueado"], n, p=[0.9, 0.06, 0.04]),
+                "fecha_registro": times,
+                "documentos": [
+                    [{"documento_id": int(i), "tipo_documento": "DNI", "numero_documento": f"{i:08d}"}] for i in ids
+                ],
+            }
+        elif table == "cuenta_abierta":
+            cols |= {
+                "cuenta_id": ids,
+                "cliente_id": rng.integers(0, clientes, n),
+                "tipo_cuenta_id": rng.integers(1, 5, n),
+                "tipo_cuenta_nombre": ["Cuenta"] * n,
+                "numero_cuenta": [f"{i:013d}" for i in ids],
+                "saldo": money,
+                "moneda": monedas,
+                "estado": ["activa"] * n,
+                "fecha_apertura": times,
+            }
+        elif table == "saldo_actualizado":
+            cols |= {
+                "cuenta_id": rng.integers(0, cuentas, n),
+                "cliente_id": rng.integers(0, clientes, n),
+                "numero_cuenta": ["0"] * n,
+                "movimiento_id": ids,
+                "operacion": rng.choice(["CREDITO", "DEBITO"], n),
+                "causa": ["SAGA"] * n,
+                "monto": money,
+                "saldo": money,
+                "moneda": monedas,
+                "fecha": times,
+            }
+        else:
+            n_solicitadas = counts["transaccion_solicitada"]
+            tx = ids if table == "transaccion_solicitada" else rng.choice(n_solicitadas, n, replace=False)
+            cols |= {
+                "transaccion_id": [f"TRX{i}" for i in tx],
+                "id": [f"id{i}" for i in tx],
+                "tipo": rng.choice(["DEPOSITO", "RETIRO", "TRANSFERENCIA", "PAGO_SERVICIO"], n),
+                "monto": money,
+                "moneda": monedas,
+                "cuenta_origen_id": rng.integers(0, cuentas, n),
+                "cuenta_destino_id": rng.integers(0, cuentas, n),
+                "fecha": times,
+            }
+            if table != "transaccion_solicitada":
+                cols["estado"] = ["COMPLETADA" if table == "transaccion_registrada" else "FALLIDA"] * n
+            if table == "transaccion_fallida":
+                cols["motivo"] = ["SALDO_INSUFICIENTE"] * n
+        schema = arrow_schema(table)
+        data = pa.table({f.name: pa.array(cols.get(f.name, [None] * n), type=f.type) for f in schema}, schema=schema)
+        days = pa.array([t.date().isoformat() for t in times])
+        for dt in sorted(set(days.to_pylist())):
+            part = data.filter(pa.compute.equal(days, dt))
+            folder = root / table / f"{PARTITION_COLUMN}={dt}"
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(part, folder / f"bench-0-{dt}.parquet", compression="snappy")
+    return counts
+
+
+async def dashboard_latency(name: str, root: Path, repeat: int) -> dict[str, Any]:
+    engine = DuckDBEngine(str(root), threads=2, memory_limit="2GB")
+    opened = time.perf_counter()
+    await engine.start()  # lists the lake and materializes the current-state views
+    state_build = (time.perf_counter() - opened) * 1000
+    plain = DuckDBEngine(str(root), threads=2, memory_limit="2GB", state_ttl=0)  # views folded per query
+    await plain.start()
+    try:
+        started = time.perf_counter()
+        await AnalyticsService(plain, timeout=600, custom_max_rows=10).predefined("dashboard_ejecutivo")
+        uncached = (time.perf_counter() - started) * 1000
+    finally:
+        await plain.close()
+    service = AnalyticsService(engine, timeout=300, custom_max_rows=1000)
+    try:
+        first_started = time.perf_counter()
+        await service.predefined("dashboard_ejecutivo")  # cold: first read of the files
+        cold = (time.perf_counter() - first_started) * 1000
+        latencies = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            answer = await service.predefined("dashboard_ejecutivo")
+            latencies.append((time.perf_counter() - started) * 1000)
+        others = {}
+        for query in ("cuentas_resumen", "transacciones_por_tipo", "analisis_clientes_vip", "clientes_con_cuentas"):
+            started = time.perf_counter()
+            await service.predefined(query)
+            others[query] = round((time.perf_counter() - started) * 1000, 1)
+    finally:
+        await engine.close()
+    latencies.sort()
+    return {
+        "name": name,
+        "requests": repeat,
+        "concurrency": 1,
+        "rps": round(1000 / (sum(latencies) / len(latencies)), 2),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "cold_ms": round(cold, 1),
+        "state_build_ms": round(state_build, 1),
+        "uncached_dashboard_ms": round(uncached, 1),
+        "other_queries_ms": others,
+        "dashboard": {r["metrica"] + (f" {r['moneda']}" if r["moneda"] else ""): r["valor"] for r in answer.data},
+        "errors": 0,
+    }
+
+
+def seed_timing(run: bool) -> dict[str, Any] | None:
+    timing = ROOT / ".run" / "seed-timing.json"
+    if run:
+        started = time.perf_counter()
+        subprocess.run([str(ROOT / ".venv/bin/bank"), "seed"], check=True, cwd=ROOT)
+        print(f"bank seed: {time.perf_counter() - started:.1f} s")
+    if not timing.exists():
+        return None
+    figures = json.loads(timing.read_text())
+    return {"name": "bank seed (last run that created data)", "seconds": figures["wall_seconds"], **figures}
+
+
+async def main(events: int, synthetic: int, repeat: int, run_seed: bool) -> None:
+    results = [await sink_throughput(events)]
+    if lake_rows(DEFAULT_ROOT):
+        demo = await dashboard_latency(f"dashboard demo lake ({lake_rows(DEFAULT_ROOT)} events)", DEFAULT_ROOT, repeat)
+        results.append(demo)
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        synthetic_lake(Path(folder), synthetic)
+        generated = time.perf_counter() - started
+        result = await dashboard_latency(f"dashboard synthetic lake ({synthetic} events)", Path(folder), repeat)
+        result["generation_seconds"] = round(generated, 1)
+        results.append(result)
+    seeded = seed_timing(run_seed)
+    if seeded:
+        results.append(seeded)
+    save("lake", results)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=50_000, help="events for the sink throughput run")
+    parser.add_argument("--synthetic", type=int, default=1_000_000, help="events in the synthetic lake")
+    parser.add_argument("--repeat", type=int, default=5, help="dashboard runs per lake")
+    parser.add_argument("--run-seed", action="store_true", help="run `bank seed` first and time it")
+    args = parser.parse_args()
+    asyncio.run(main(args.events, args.synthetic, args.repeat, args.run_seed))

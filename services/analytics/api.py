@@ -1,0 +1,95 @@
+"""Routes of analytics: one GET per predefined query path, the query list, the checked custom query."""
+
+import inspect
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.analytics.queries import PREDEFINED, Predefined
+from services.analytics.schemas import CustomQueryRequest, QueriesList, QueryResponse
+from services.analytics.service import AnalyticsService
+
+
+def _service(request: Request) -> AnalyticsService:
+    service: AnalyticsService = request.state.service
+    return service
+
+
+ServiceDep = Annotated[AnalyticsService, Depends(_service)]
+
+router = APIRouter()
+
+
+def _tag(path: str) -> str:
+    parts = [p for p in path.split("/") if p and p != "api"]
+    return parts[0].split("-")[0].capitalize() if parts else "Analytics"
+
+
+def _predefined_route(query: Predefined) -> Any:
+    async def endpoint(service: AnalyticsService, **params: Any) -> QueryResponse:
+        answer = await service.predefined(query.name, params)
+        return QueryResponse(
+            success=True, data=answer.data, rows_count=answer.rows_count, execution_time_ms=answer.execution_time_ms
+        )
+
+    # FastAPI reads the signature: give each query its own typed, bounded query parameters.
+    parameters = [inspect.Parameter("service", inspect.Parameter.KEYWORD_ONLY, annotation=ServiceDep)]
+    parameters += [
+        inspect.Parameter(
+            p.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=p.default,
+            annotation=Annotated[p.kind, Query(ge=p.ge, le=p.le, description=p.description)],
+        )
+        for p in query.params
+    ]
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=QueryResponse)  # type: ignore[attr-defined]
+    endpoint.__name__ = query.name
+    return endpoint
+
+
+for _query in PREDEFINED:
+    for _path in _query.paths:
+        router.add_api_route(
+            _path,
+            _predefined_route(_query),
+            methods=["GET"],
+            response_model=QueryResponse,
+            summary=_query.description,
+            tags=[_tag(_path)],
+            operation_id=f"{_query.name}{_path.replace('/', '_').replace('-', '_')}",
+        )
+
+
+@router.get("/api/queries/list", response_model=QueriesList, tags=["Metadata"])
+async def list_queries() -> QueriesList:
+    data = [
+        {
+            "name": q.name,
+            "paths": list(q.paths),
+            "description": q.description,
+            "params": {p.name: format(p.default, "f") if p.kind is not int else p.default for p in q.params},
+        }
+        for q in PREDEFINED
+    ]
+    return QueriesList(
+        success=True,
+        data=data,
+        rows_count=len(data),
+        execution_time_ms=0,
+        total_queries=len(data),
+        queries=[q.name for q in PREDEFINED],
+    )
+
+
+@router.post("/api/query/custom", response_model=QueryResponse, tags=["Custom"])
+async def custom_query(body: CustomQueryRequest, service: ServiceDep) -> QueryResponse:
+    """One read-only SELECT over the lake's tables and views; refused (400) otherwise; rows and time bounded."""
+    answer = await service.custom(body.query)
+    return QueryResponse(
+        success=True,
+        data=answer.data,
+        rows_count=answer.rows_count,
+        execution_time_ms=answer.execution_time_ms,
+        truncated=answer.truncated,
+    )

@@ -1,0 +1,313 @@
+"""DuckDB over the Parquet lake: embedded, the default engine.
+
+A local lake is read with read_parquet globs; an S3 lake through pyarrow's S3 filesystem, whose dataset
+listings are registered per query (DuckDB's httpfs would need an extension download at run time).
+Tables without files yet are empty tables of the published schema, so an empty lake answers zeros.
+
+The current-state views (clientes, cuentas, transacciones, movimientos) are materialized into tables by
+a background thread when the lake changed (listed every `listing_ttl` s; rebuilt at most every `state_ttl` s,
+since a rebuild reads the whole lake and this machine's cores are shared): a dashboard reads them
+many times, and folding every event per request would cost seconds on a big lake. Requests never wait
+for a rebuild (they read the previous tables meanwhile); answers are at most a rebuild staler than the
+lake. `state_ttl=0` disables the cache (plain views, always exact, slower).
+
+The database is sandboxed before any query runs: no file access outside the lake folder, and the
+configuration is locked, so even SQL that slipped past the parser check could not read or write elsewhere.
+"""
+
+import asyncio
+import functools
+import io
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from contracts.lake import PARTITION_COLUMN, TABLES, arrow_schema
+from services.analytics.engine import QueryResult
+from services.analytics.errors import LakeUnavailable, QueryRefused, QueryTimeout
+from services.analytics.views import VIEWS
+
+log = logging.getLogger(__name__)
+
+_REFUSED = (
+    duckdb.ParserException,
+    duckdb.BinderException,
+    duckdb.CatalogException,
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.OutOfRangeException,
+    duckdb.NotImplementedException,
+    duckdb.PermissionException,
+    duckdb.SyntaxException,
+    duckdb.TypeMismatchException,
+)
+_PARTITIONING = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _with_partition(table: str) -> pa.Schema:
+    return arrow_schema(table).append(pa.field(PARTITION_COLUMN, pa.string()))
+
+
+@functools.cache
+def _stored_schema(table: str) -> pa.Schema:
+    """The schema as read back from a Parquet file of the table (Parquet renames list items, etc.)."""
+    buffer = io.BytesIO()
+    pq.write_table(arrow_schema(table).empty_table(), buffer)
+    return pq.read_schema(io.BytesIO(buffer.getvalue())).remove_metadata()
+
+
+class DuckDBEngine:
+    dialect = "duckdb"
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        threads: int = 2,
+        memory_limit: str = "1GB",
+        s3_endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        listing_ttl: float = 3.0,
+        state_ttl: float = 10.0,
+    ) -> None:
+        self._root = root
+        self._s3 = root.startswith("s3://")
+        self._threads = threads
+        self._memory_limit = memory_limit
+        self._endpoint = s3_endpoint_url
+        self._region = region
+        self._listing_ttl = listing_ttl
+        self._state_ttl = state_ttl
+        self._db: duckdb.DuckDBPyConnection | None = None
+        self._fs: pafs.S3FileSystem | None = None
+        self._lock = threading.Lock()  # one refresh (listing, views, state tables) at a time
+        self._files: dict[str, tuple[Any, ...]] = {}  # table -> its files (path, mtime, size) as last seen
+        self._schema_ok: dict[tuple[Any, ...], bool] = {}  # file (path, mtime, size) -> has the current schema
+        self._uniform: dict[str, bool] = {}  # table -> every file has the current schema
+        self._sources: dict[str, Any] = {}  # S3 only: table -> dataset or empty table
+        self._listed_at = 0.0
+        self._state_of: object = None  # the listing the state tables were built from
+        self._state_built_at = 0.0
+        self._stop = threading.Event()
+        self._refresher: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await asyncio.to_thread(self._open)
+        self._refresher = threading.Thread(target=self._refresh_loop, name="lake-refresh", daemon=True)
+        self._refresher.start()
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._refresher is not None:
+            await asyncio.to_thread(self._refresher.join, 30)
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    async def ping(self) -> None:
+        """The lake answers: its storage can be listed and the engine runs a query."""
+        await asyncio.to_thread(self._probe_storage)
+        await self.query("SELECT 1", timeout=5.0)
+
+    async def query(self, sql: str, *, timeout: float) -> QueryResult:
+        return await asyncio.to_thread(self._run, sql, timeout)
+
+    # -- setup -----------------------------------------------------------------------------------
+    def _open(self) -> None:
+        db = duckdb.connect(":memory:")
+        db.execute(f"SET threads = {int(self._threads)}")
+        db.execute(f"SET memory_limit = {_quote(self._memory_limit)}")
+        db.execute("SET TimeZone = 'UTC'")  # dates of events are UTC dates, as in the dt partitions
+        spill = Path(tempfile.gettempdir()) / "cloud-bank-duckdb"
+        spill.mkdir(parents=True, exist_ok=True)
+        db.execute(f"SET temp_directory = {_quote(str(spill))}")
+        # Lake files never change once written (a redo replaces a file, with a new mtime): cache footers.
+        db.execute("SET parquet_metadata_cache = true")
+        if self._s3:
+            self._fs = self._s3_filesystem()
+        else:
+            Path(self._root).mkdir(parents=True, exist_ok=True)
+            db.execute(f"SET allowed_directories = [{_quote(str(Path(self._root).resolve()) + '/')}]")
+        db.execute("SET enable_external_access = false")
+        db.execute("SET lock_configuration = true")
+        for table in TABLES:
+            db.register("_empty_arrow", _with_partition(table).empty_table())
+            db.execute(f"CREATE TABLE _empty_{table} AS SELECT * FROM _empty_arrow")
+            db.unregister("_empty_arrow")
+        self._db = db
+        self._refresh(force=True)
+
+    def _s3_filesystem(self) -> pafs.S3FileSystem:
+        kwargs: dict[str, Any] = {"region": self._region}
+        if self._endpoint:
+            endpoint = urlparse(self._endpoint)
+            kwargs |= {"endpoint_override": endpoint.netloc, "scheme": endpoint.scheme or "https"}
+        return pafs.S3FileSystem(**kwargs)
+
+    def _folder(self, table: str) -> str:
+        if self._s3:
+            parsed = urlparse(self._root)
+            return f"{parsed.netloc}/{parsed.path.strip('/')}/{table}".replace("//", "/")
+        return str(Path(self._root).resolve() / table)
+
+    # -- keeping up with the lake ----------------------------------------------------------------
+    def _refresh_loop(self) -> None:
+        interval = self._listing_ttl if self._listing_ttl > 0 else 1.0
+        while not self._stop.wait(interval):
+            try:
+                self._refresh()
+            except Exception:  # the lake may be briefly unreachable: keep serving the last state
+                log.exception("refreshing the lake views failed")
+
+    def _refresh(self, force: bool = False) -> None:
+        """List the lake; re-point the table views whose files appeared or vanished; rebuild the state
+        tables when anything changed."""
+        with self._lock:
+            if not force and time.monotonic() - self._listed_at < self._listing_ttl:
+                return
+            before = dict(self._files)
+            uniform_before = dict(self._uniform)
+            sources: dict[str, Any] = {}
+            for table in TABLES:
+                self._files[table], sources[table] = self._list(table)
+                self._uniform[table] = self._s3 or all(self._has_current_schema(table, f) for f in self._files[table])
+            self._sources = sources  # swapped whole: queries iterate the previous dict undisturbed
+            self._listed_at = time.monotonic()
+            assert self._db is not None
+            cursor = self._db.cursor()
+            try:
+                self._install_sources(cursor)
+                for table in TABLES:
+                    changed = bool(before.get(table)) != bool(self._files[table])
+                    if force or changed or uniform_before.get(table) != self._uniform[table]:
+                        cursor.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {self._source(table)}")
+                due = time.monotonic() - self._state_built_at >= self._state_ttl
+                if force or (self._state_ttl > 0 and due and self._files != self._state_of):
+                    self._build_state(cursor)
+                    self._state_of = dict(self._files)
+                    self._state_built_at = time.monotonic()
+            finally:
+                cursor.close()
+
+    def _build_state(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        for name, select in VIEWS.items():
+            if self._state_ttl > 0:
+                cursor.execute(f"CREATE OR REPLACE TABLE _state_{name} AS {select}")
+                cursor.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _state_{name}")
+            else:
+                cursor.execute(f"CREATE OR REPLACE VIEW {name} AS {select}")
+
+    def _list(self, table: str) -> tuple[tuple[Any, ...], Any]:
+        """The table's files (path, mtime, size) and, on S3, the dataset to scan them."""
+        if self._s3:
+            assert self._fs is not None
+            selector = pafs.FileSelector(self._folder(table), recursive=True, allow_not_found=True)
+            infos = [
+                f
+                for f in self._fs.get_file_info(selector)
+                if f.path.endswith(".parquet") and not f.base_name.startswith((".", "_"))
+            ]
+            files = tuple(sorted((f.path, f.mtime_ns, f.size) for f in infos))
+            return files, self._s3_source(table, [f[0] for f in files])
+        found = []
+        for path in Path(self._folder(table)).glob(f"{PARTITION_COLUMN}=*/*.parquet"):
+            try:
+                info = path.stat()
+            except FileNotFoundError:  # replaced or removed while listing
+                continue
+            found.append((str(path), info.st_mtime_ns, info.st_size))
+        return tuple(sorted(found)), None
+
+    def _has_current_schema(self, table: str, file: tuple[Any, ...]) -> bool:
+        """Read once per file: a lake written by one sink version has one schema per table, and then the
+        costly union_by_name (every footer read on every query) is not needed."""
+        if file not in self._schema_ok:
+            try:
+                found = pq.read_schema(file[0]).remove_metadata()
+            except (OSError, pa.ArrowInvalid):
+                return False
+            self._schema_ok[file] = found.equals(_stored_schema(table))
+        return self._schema_ok[file]
+
+    def _s3_source(self, table: str, files: list[str]) -> Any:
+        if not files:
+            return _with_partition(table).empty_table()
+        return ds.dataset(
+            files,
+            schema=_with_partition(table),
+            format="parquet",
+            filesystem=self._fs,
+            partitioning=_PARTITIONING,
+            partition_base_dir=self._folder(table),
+        )
+
+    def _source(self, table: str) -> str:
+        if self._s3:
+            return f"_src_{table}"
+        if not self._files[table]:
+            return f"_empty_{table}"
+        glob = f"{self._folder(table)}/{PARTITION_COLUMN}=*/*.parquet"
+        union = "false" if self._uniform.get(table) else "true"  # older files with fewer columns: by name
+        return (
+            f"read_parquet({_quote(glob)}, hive_partitioning = true, hive_types_autocast = false, "
+            f"union_by_name = {union})"
+        )
+
+    def _install_sources(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        if self._s3:
+            for table, source in self._sources.items():
+                cursor.register(f"_src_{table}", source)
+
+    def _probe_storage(self) -> None:
+        if self._s3:
+            assert self._fs is not None
+            self._fs.get_file_info(pafs.FileSelector(self._folder(""), allow_not_found=True))
+        else:
+            with os.scandir(self._root):
+                pass
+
+    # -- queries ---------------------------------------------------------------------------------
+    def _run(self, sql: str, timeout: float, retry: bool = True) -> QueryResult:
+        if self._db is None:
+            raise LakeUnavailable("engine not started")
+        started = time.perf_counter()
+        cursor = self._db.cursor()
+        timer = threading.Timer(timeout, cursor.interrupt)
+        timer.daemon = True
+        try:
+            self._install_sources(cursor)
+            timer.start()
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+            columns = [d[0] for d in cursor.description or []]
+        except duckdb.InterruptException:
+            raise QueryTimeout(f"query interrupted after {timeout:g} s") from None
+        except duckdb.IOException as exc:
+            if retry and "No files found" in str(exc):
+                self._refresh(force=True)  # files vanished under a view: look again once
+                return self._run(sql, timeout, retry=False)
+            raise LakeUnavailable(f"lake storage error: {exc}") from None
+        except _REFUSED as exc:
+            raise QueryRefused(str(exc).splitlines()[0]) from None
+        except duckdb.Error as exc:
+            raise LakeUnavailable(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            timer.cancel()
+            cursor.close()
+        return QueryResult(columns, rows, int((time.perf_counter() - started) * 1000))

@@ -1,0 +1,103 @@
+"""Wiring of the analytics process: the query engine chosen by settings, and the FastAPI app.
+Nothing connects at import time; tests may pass their own engine."""
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, TypedDict
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.analytics import api
+from services.analytics.engine import Engine
+from services.analytics.errors import AnalyticsError
+from services.analytics.service import AnalyticsService
+from services.analytics.settings import AnalyticsSettings
+from services.platform.app import create_base_app
+from services.platform.health import health_response
+
+log = logging.getLogger(__name__)
+
+
+class State(TypedDict):
+    service: AnalyticsService
+    settings: AnalyticsSettings
+
+
+def build_engine(settings: AnalyticsSettings) -> Engine:
+    if settings.engine == "athena":
+        from services.analytics.athena_engine import AthenaEngine
+
+        return AthenaEngine.from_settings(settings)
+    from services.analytics.duckdb_engine import DuckDBEngine
+
+    return DuckDBEngine(
+        settings.lake_root,
+        threads=settings.duckdb_threads,
+        memory_limit=settings.duckdb_memory_limit,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        region=settings.aws_region,
+        listing_ttl=settings.listing_ttl_seconds,
+        state_ttl=settings.state_cache_seconds,
+    )
+
+
+def create_app(settings: AnalyticsSettings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or AnalyticsSettings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+        chosen = engine or build_engine(settings)
+        await chosen.start()
+        service = AnalyticsService(
+            chosen,
+            timeout=settings.query_timeout_seconds,
+            custom_max_rows=settings.custom_max_rows,
+            max_concurrent=settings.max_concurrent_queries,
+        )
+        try:
+            yield State(service=service, settings=settings)
+        finally:
+            await chosen.close()
+
+    app = create_base_app(
+        title="Cloud Bank analytics (MS5)",
+        version=settings.version,
+        cors_origins=settings.cors_origins,
+        lifespan=lifespan,
+        description="Read-only SQL over the event lake: DuckDB over Parquet, or Athena over Glue + S3.",
+    )
+
+    @app.exception_handler(AnalyticsError)
+    async def _analytics_error(_: Request, exc: AnalyticsError) -> JSONResponse:
+        # The original answer shape, with a real status code; `detail` as every other service says it.
+        body = {"success": False, "data": [], "rows_count": 0, "execution_time_ms": 0, "error": exc.detail}
+        return JSONResponse(body | {"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.get("/health", tags=["Health"])
+    async def health(request: Request) -> JSONResponse:
+        service: AnalyticsService = request.state.service
+        answer = await health_response(settings.version, {"database": service.ping}, timeout=5.0)
+        body: dict[str, Any] = {
+            **json.loads(bytes(answer.body)),
+            "kafka": "not used",  # analytics reads only the lake; the sink is the Kafka consumer
+            "engine": settings.engine,
+            "lake": settings.lake_root,
+        }
+        return JSONResponse(body, status_code=answer.status_code)
+
+    @app.get("/", tags=["Health"])
+    async def root() -> dict[str, Any]:
+        return {
+            "service": "Cloud Bank analytics",
+            "engine": settings.engine,
+            "docs": "/docs",
+            "queries": "/api/queries/list",
+            "timestamp": datetime.now(UTC).isoformat(),
+        }
+
+    app.include_router(api.router)
+    return app

@@ -1,0 +1,102 @@
+"""Turns one consumed Kafka record into a typed lake row: which table, which date partition, which values."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from contracts.envelope import from_record
+from contracts.lake import REJECTED_TABLE, TABLE_OF_TYPE
+
+
+class KafkaRecord(Protocol):
+    """The parts of aiokafka's ConsumerRecord the sink reads (a protocol, so tests can pass plain objects)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class LakeRow:
+    """One record as it will be stored: `values` match contracts.lake.arrow_schema(table)."""
+
+    table: str
+    dt: str
+    offset: int
+    values: dict[str, Any]
+
+
+def _text(raw: bytes | None) -> str | None:
+    return None if raw is None else raw.decode(errors="replace")
+
+
+def to_row(record: KafkaRecord) -> LakeRow:
+    """Never raises for bad data: what cannot be typed goes to the rejected table with the reason."""
+    position = {"kafka_topic": record.topic, "kafka_partition": record.partition, "kafka_offset": record.offset}
+    headers = list(record.headers or ())
+    try:
+        envelope = from_record(record.topic, record.value, headers)
+        message = envelope.decode()  # validated and upcast to the current model of its type
+        table = TABLE_OF_TYPE[message.type]
+    except Exception as exc:
+        return _rejected(record, position, headers, exc)
+    event_time = envelope.time.astimezone(UTC) if envelope.time.tzinfo else envelope.time.replace(tzinfo=UTC)
+    values = {
+        "event_id": envelope.id,
+        "event_type": envelope.type,  # the type as published, even when upcast to a newer model
+        "event_time": event_time,
+        **position,
+        "correlation_id": envelope.correlation_id,
+        "causation_id": envelope.causation_id,
+        "source": envelope.source,
+        "subject": envelope.subject,
+        **_plain(message),
+    }
+    return LakeRow(table=table, dt=event_time.date().isoformat(), offset=record.offset, values=values)
+
+
+def _plain(model: BaseModel) -> dict[str, Any]:
+    """Field values as Python objects; not model_dump, whose money serializer would turn Decimals into str.
+    Only sequences (of nested models) need converting; scalars are taken as they are (the hot path)."""
+    values = dict(model.__dict__)
+    for name, value in values.items():
+        if isinstance(value, tuple | list):
+            values[name] = [_plain(v) if isinstance(v, BaseModel) else v for v in value]
+        elif isinstance(value, BaseModel):
+            values[name] = _plain(value)
+    return values
+
+
+def _rejected(record: KafkaRecord, position: dict[str, Any], headers: list[Any], exc: Exception) -> LakeRow:
+    when = datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp else datetime.now(UTC)
+    by_name = {k: _text(v) for k, v in headers}
+    values = {
+        "event_id": by_name.get("ce_id"),
+        "event_type": by_name.get("ce_type"),
+        "event_time": None,
+        **position,
+        "correlation_id": by_name.get("correlation_id"),
+        "causation_id": by_name.get("causation_id"),
+        "source": by_name.get("ce_source"),
+        "subject": by_name.get("ce_subject"),
+        "kafka_timestamp": when,
+        "raw_key": _text(record.key),
+        "raw_value": _text(record.value),
+        "headers_json": json.dumps(by_name, ensure_ascii=False),
+        "error": f"{type(exc).__name__}: {exc}"[:2000],
+    }
+    return LakeRow(table=REJECTED_TABLE, dt=when.date().isoformat(), offset=record.offset, values=values)

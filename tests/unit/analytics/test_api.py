@@ -1,0 +1,113 @@
+"""The answer shape and real status codes, with a scripted engine."""
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from services.analytics.engine import QueryResult
+from services.analytics.errors import LakeUnavailable, QueryTimeout
+from services.analytics.main import create_app
+from services.analytics.settings import AnalyticsSettings
+from tests.unit.analytics.asgi import app_client
+from tests.unit.analytics.fakes import FakeEngine
+
+
+@pytest.fixture
+def fake() -> FakeEngine:
+    return FakeEngine()
+
+
+@pytest.fixture
+async def client(fake: FakeEngine) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(create_app(AnalyticsSettings(custom_max_rows=2), engine=fake)) as c:
+        yield c
+
+
+async def test_respuesta_con_forma_original_y_valores_tipados(client, fake):
+    fake.answer = lambda sql: QueryResult(
+        ["moneda", "total_cuentas", "saldo_total_banco"], [("PEN", 2, Decimal("5.00"))], 7
+    )
+    body = (await client.get("/api/cuentas/resumen")).json()
+    assert body == {
+        "success": True,
+        "data": [{"moneda": "PEN", "total_cuentas": 2, "saldo_total_banco": "5.00"}],
+        "rows_count": 1,
+        "execution_time_ms": 7,
+        "error": None,
+        "truncated": False,
+    }
+
+
+async def test_saldos_por_cliente_se_agrupan_por_moneda(client, fake):
+    cols = ["cliente_id", "total_cuentas", "saldo_total_pen", "saldo_total_usd", "saldo_total_eur"]
+    fake.answer = lambda sql: QueryResult(cols, [(1, 2, Decimal("1.00"), Decimal("0"), Decimal("2.50"))], 1)
+    row = (await client.get("/api/clientes/con-cuentas")).json()["data"][0]
+    assert row["saldo_total"] == {"PEN": "1.00", "USD": "0", "EUR": "2.50"}
+
+
+async def test_parametros_fuera_de_rango_dan_422_con_el_campo(client):
+    response = await client.get("/api/cuentas/top-saldos", params={"limit": 0})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "limit"
+    assert (await client.get("/api/analisis/clientes-vip", params={"threshold": "-1"})).status_code == 422
+
+
+async def test_limite_llega_a_la_sql(client, fake):
+    await client.get("/api/transacciones/recientes", params={"limit": 7})
+    assert fake.queries[-1].rstrip().endswith("LIMIT 7")
+
+
+async def test_consulta_personalizada_rechazada_es_400_con_motivo(client):
+    response = await client.post("/api/query/custom", json={"query": "DROP TABLE clientes"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["success"] is False
+    assert "only SELECT" in body["error"]
+
+
+async def test_consulta_personalizada_marca_truncado(client, fake):
+    fake.answer = lambda sql: QueryResult(["n"], [(1,), (2,), (3,)], 1)
+    body = (await client.post("/api/query/custom", json={"query": "SELECT 1 AS n FROM clientes"})).json()
+    assert body["rows_count"] == 2
+    assert body["truncated"] is True
+    assert fake.queries[-1].endswith("LIMIT 3")
+
+
+async def test_tiempo_agotado_es_504_y_lago_caido_503(client, fake):
+    def timeout(sql: str) -> QueryResult:
+        raise QueryTimeout("query interrupted after 1 s")
+
+    fake.answer = timeout
+    assert (await client.get("/api/dashboard")).status_code == 504
+
+    def down(sql: str) -> QueryResult:
+        raise LakeUnavailable("lake storage error")
+
+    fake.answer = down
+    response = await client.get("/api/dashboard")
+    assert response.status_code == 503
+    assert response.json()["error"] == "lake storage error"
+
+
+async def test_health_503_si_el_lago_no_responde(client, fake):
+    assert (await client.get("/health")).json()["status"] == "healthy"
+    fake.ping_error = OSError("bucket unreachable")
+    response = await client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["database"].startswith("error")
+    assert response.json()["kafka"] == "not used"
+
+
+async def test_lista_de_consultas(client):
+    body = (await client.get("/api/queries/list")).json()
+    assert body["total_queries"] == body["rows_count"] == len(body["queries"])
+    assert "analisis_clientes_vip" in body["queries"]
+
+
+async def test_cors_preflight(client):
+    response = await client.options(
+        "/api/dashboard", headers={"Origin": "http://spa", "Access-Control-Request-Method": "GET"}
+    )
+    assert response.status_code == 200

@@ -1,0 +1,142 @@
+"""Demo data: valid, unique, deterministic; the loader tops up only what is missing (fake services)."""
+
+import json
+import re
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from bank.seed import data
+from bank.seed.loader import Seeder, Targets, Urls
+
+EMAIL = re.compile(r"^[a-z0-9.]+@[a-z0-9.-]+\.[a-z]{2,}$")
+
+
+def test_clientes_validos_unicos_y_deterministas():
+    clientes = data.clientes(3000)
+    assert clientes == data.clientes(3000)
+    assert len({c["email"] for c in clientes}) == 3000
+    assert len({c["documento"]["numero_documento"] for c in clientes}) == 3000
+    assert all(EMAIL.match(c["email"]) and len(c["email"]) <= 150 for c in clientes)
+    assert all(len(c["nombre"]) <= 100 and len(c["apellido"]) <= 100 for c in clientes)
+    for c in clientes:
+        doc = c["documento"]
+        if doc["tipo_documento"] == "DNI":
+            assert re.fullmatch(r"\d{8}", doc["numero_documento"])
+        if doc["tipo_documento"] == "RUC":
+            assert re.fullmatch(r"\d{11}", doc["numero_documento"])
+        assert len(doc["numero_documento"]) <= 20
+        assert doc["fecha_vencimiento"] > doc["fecha_emision"]
+    assert set(Counter(c["documento"]["tipo_documento"] for c in clientes)) == {
+        "DNI",
+        "Pasaporte",
+        "RUC",
+        "Carnet Extranjeria",
+    }
+
+
+def test_cuentas_reparten_tipos_y_monedas_entre_clientes_activos():
+    cuentas = data.cuentas(2000, list(range(1, 1500)), [1, 2, 3, 4])
+    assert {c["moneda"] for c in cuentas} == {"PEN", "USD", "EUR"}
+    assert {c["tipo_cuenta_id"] for c in cuentas} == {1, 2, 3, 4}
+    assert len({c["cliente_id"] for c in cuentas}) == 1499  # everyone before anyone twice
+    assert all(Decimal(c["saldo"]) >= 0 for c in cuentas)
+
+
+def test_transacciones_de_los_cuatro_tipos_con_las_cuentas_que_corresponden():
+    vistas = [data.CuentaVista(i, ("PEN", "USD", "EUR")[i % 3], Decimal("1000.00")) for i in range(1, 60)]
+    moneda = {v.cuenta_id: v.moneda for v in vistas}
+    txs = data.transacciones(2000, vistas)
+    assert {t["tipo"] for t in txs} == {"DEPOSITO", "RETIRO", "TRANSFERENCIA", "PAGO_SERVICIO"}
+    for t in txs:
+        assert Decimal(t["monto"]) > 0
+        if t["tipo"] == "DEPOSITO":
+            assert "cuentaOrigenId" not in t
+            assert moneda[t["cuentaDestinoId"]] == t["moneda"]
+        elif t["tipo"] == "TRANSFERENCIA":
+            assert t["cuentaOrigenId"] != t["cuentaDestinoId"]
+            assert moneda[t["cuentaOrigenId"]] == moneda[t["cuentaDestinoId"]] == t["moneda"]
+        else:
+            assert "cuentaDestinoId" not in t
+
+
+class FakeBank:
+    """Just enough of the three services for the loader."""
+
+    def __init__(self, clientes: int = 0, cuentas: int = 0, transacciones: int = 0, replica_lag: int = 0) -> None:
+        self.counts = {"clientes": clientes, "cuentas": cuentas, "transacciones": transacciones}
+        self.posts: Counter[str] = Counter()
+        self.emails: set[str] = set()
+        self.replica_lag = replica_lag  # how many POST /cuentas are refused (404) before the replica catches up
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "GET" and path == "/tipos-cuenta":
+            return httpx.Response(200, json=[{"tipo_cuenta_id": i} for i in (1, 2, 3, 4)])
+        if request.method == "GET":
+            name = path.strip("/")
+            skip, limit = int(request.url.params.get("skip", 0)), int(request.url.params.get("limit", 100))
+            total = self.counts[name]
+            rows = [
+                {"cliente_id": i + 1, "cuenta_id": i + 1, "moneda": "PEN", "saldo": "100.00"}
+                for i in range(skip, min(total, skip + limit))
+            ]
+            return httpx.Response(200, json=rows, headers={"X-Total-Count": str(total)})
+        name = path.strip("/")
+        self.posts[name] += 1
+        body: dict[str, Any] = json.loads(request.content)
+        if name == "clientes":
+            if body["email"] in self.emails:
+                return httpx.Response(409, json={"detail": "email exists"})
+            self.emails.add(body["email"])
+        if name == "cuentas" and self.replica_lag > 0:
+            self.replica_lag -= 1
+            return httpx.Response(404, json={"detail": "cliente no existe"})
+        self.counts[name] += 1
+        return httpx.Response(201, json={"estado": "COMPLETADA"})
+
+
+async def run(bank: FakeBank, targets: Targets) -> list[Any]:
+    seeder = Seeder(Urls("http://c", "http://k", "http://t"), concurrency=4, progress=False)
+    transport = httpx.MockTransport(bank.handler)
+    original = httpx.AsyncClient.__init__
+
+    def patched(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **(kwargs | {"transport": transport}))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(httpx.AsyncClient, "__init__", patched)
+        return await seeder.run(targets)
+
+
+async def test_sistema_vacio_se_llena_y_reintenta_mientras_la_replica_se_pone_al_dia(monkeypatch):
+    monkeypatch.setattr("bank.seed.loader.asyncio.sleep", _no_sleep)
+    bank = FakeBank(replica_lag=5)
+    results = await run(bank, Targets(30, 30, 30))
+    assert [r.created for r in results] == [30, 30, 30]
+    assert bank.posts["cuentas"] == 35  # five 404s retried
+    assert results[2].outcomes == {"COMPLETADA": 30}
+
+
+async def test_sistema_ya_sembrado_no_hace_nada():
+    bank = FakeBank(clientes=30, cuentas=30, transacciones=30)
+    results = await run(bank, Targets(30, 30, 30))
+    assert sum(bank.posts.values()) == 0
+    assert [r.existing for r in results] == [30, 30, 30]
+
+
+async def test_siembra_interrumpida_completa_solo_lo_que_falta():
+    bank = FakeBank(cuentas=25)
+    bank.emails = {c["email"] for c in data.clientes(30)[:10]}
+    bank.counts["clientes"] = 10
+    results = await run(bank, Targets(30, 30, 30))
+    assert (results[0].created, results[0].already) == (20, 10)
+    assert results[1].created == 5
+    assert results[2].created == 30
+
+
+async def _no_sleep(_: float) -> None:
+    return None
