@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from bank.seed.loader import Seeder, Targets, Urls
+from bank.seed.targets import Targets, Urls
 
 # The last run's figures, for bench/bench_lake.py (beside the stack's other run-time files).
 TIMING_FILE = Path(__file__).resolve().parents[1] / ".run" / "seed-timing.json"
@@ -32,6 +32,9 @@ def seed(
     progress: Annotated[bool, typer.Option(help="show progress bars")] = True,
 ) -> None:
     """Fill an empty system with demo data through the services' REST APIs (re-running tops up only)."""
+    # Imported here, not at module level: Faker and httpx cost ~0.9 s that every `bank serve` would pay.
+    from bank.seed.loader import Seeder
+
     seeder = Seeder(
         Urls(clientes_url, cuentas_url, transacciones_url), concurrency=concurrency, seed=seed_value, progress=progress
     )

@@ -18,24 +18,11 @@ import httpx
 from tqdm import tqdm
 
 from bank.seed import data
+from bank.seed.targets import Targets, Urls
 
 log = logging.getLogger(__name__)
 
 RETRYABLE = {429, 500, 502, 503, 504}
-
-
-@dataclass(frozen=True)
-class Urls:
-    clientes: str = "http://127.0.0.1:8001"
-    cuentas: str = "http://127.0.0.1:8002"
-    transacciones: str = "http://127.0.0.1:8004"
-
-
-@dataclass(frozen=True)
-class Targets:
-    clientes: int = 20_000
-    cuentas: int = 20_000
-    transacciones: int = 20_000
 
 
 @dataclass

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from bank.seed import data
-from bank.seed.loader import Seeder, Targets, Urls
+from bank.seed.loader import Seeder
+from bank.seed.targets import Targets, Urls
 
 EMAIL = re.compile(r"^[a-z0-9.]+@[a-z0-9.-]+\.[a-z]{2,}$")
 
