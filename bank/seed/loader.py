@@ -1,15 +1,18 @@
-"""Pushes the demo data through the services' REST APIs with bounded concurrency and progress bars.
+"""Pushes the demo data through the services' batch endpoints (POST /<recurso>/lote: the same use cases, checks
+and events as the single-record POSTs, hundreds of records per round trip) with progress bars.
 
-Re-runs are safe: each stage first asks the service how many records it holds (X-Total-Count) and only
-tops up what is missing; clientes are deterministic, so a repeated one is a 409 that counts as existing;
-transacciones carry an Idempotency-Key.
+Re-runs are safe: each stage first asks the service how many records it holds (X-Total-Count) and only tops up
+what is missing. The generators are deterministic and prefix-stable, so a top-up continues where the last run
+stopped; a record an interrupted run already wrote comes back 409 and the stage simply takes the next one.
+Transacciones carry an Idempotency-Key each, and the stage keeps the number of running sagas bounded, then waits
+until every saga has ended.
 """
 
 import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,6 +26,7 @@ from bank.seed.targets import Targets, Urls
 log = logging.getLogger(__name__)
 
 RETRYABLE = {429, 500, 502, 503, 504}
+FINAL = ("COMPLETADA", "FALLIDA", "CANCELADA")
 
 
 @dataclass
@@ -35,65 +39,105 @@ class StageResult:
     seconds: float = 0.0
     outcomes: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    settled_seconds: float | None = None  # transacciones: until no saga was running any more
 
     @property
     def rate(self) -> float:
         return self.created / self.seconds if self.seconds else 0.0
 
-
-Outcome = str  # "created" | "already" | "retry" | "failed"
+    def refused(self, item: dict[str, Any]) -> None:
+        self.failed += 1
+        if len(self.errors) < 5:
+            self.errors.append(f"{item['status']} {item.get('campo') or ''} {item.get('detail')}".strip())
 
 
 class Seeder:
-    def __init__(self, urls: Urls, *, concurrency: int = 32, seed: int = 2024, progress: bool = True) -> None:
+    def __init__(
+        self,
+        urls: Urls,
+        *,
+        batch: int = 500,
+        concurrency: int = 2,
+        seed: int = 2024,
+        progress: bool = True,
+        sagas_in_flight: int = 1000,
+        settle_timeout: float = 1800.0,
+        poll_seconds: float = 1.0,
+    ) -> None:
         self.urls = urls
+        self.batch = batch
         self.concurrency = concurrency
         self.seed = seed
         self.progress = progress
+        self.sagas_in_flight = sagas_in_flight
+        self.settle_timeout = settle_timeout
+        self.poll_seconds = poll_seconds
 
     async def run(self, targets: Targets) -> list[StageResult]:
-        limits = httpx.Limits(max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency * 2)
-        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0), limits=limits) as http:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(300.0)) as http:
             return [
                 await self._clientes(http, targets.clientes),
                 await self._cuentas(http, targets.cuentas),
                 await self._transacciones(http, targets.transacciones),
             ]
 
-    # -- stages ----------------------------------------------------------------------------------
+    # -- stages ----------------------------------------------------------------------------------------------
     async def _clientes(self, http: httpx.AsyncClient, target: int) -> StageResult:
-        result = StageResult("clientes", existing=await self._count(http, f"{self.urls.clientes}/clientes"))
-        if result.existing >= target:
-            return result
-        bodies = data.clientes(target, self.seed)
-
-        def judge(response: httpx.Response) -> Outcome:
-            return {201: "created", 409: "already"}.get(response.status_code, _default(response))
-
-        await self._post_all(http, result, f"{self.urls.clientes}/clientes", bodies, judge)
+        url = f"{self.urls.clientes}/clientes"
+        result = StageResult("clientes", existing=await self._count(http, url))
+        have, start = result.existing, result.existing
+        bar = self._bar(result, target - have)
+        started = time.perf_counter()
+        # Each round asks for exactly what is missing, from the next unused index of the deterministic sequence
+        # (a few rounds at most: only records an interrupted run wrote out of order come back 409).
+        for _ in range(10):
+            if have >= target or result.failed:
+                break
+            bodies = data.clientes(start + target - have, self.seed)[start:]
+            for status, _, item in await self._send(http, f"{url}/lote", "clientes", bodies, bar):
+                if status == 201:
+                    result.created += 1
+                elif status == 409:
+                    result.already += 1
+                else:
+                    result.refused(item)
+            start += len(bodies)
+            have = result.existing + result.created
+        result.seconds = time.perf_counter() - started
+        bar.close()
         return result
 
     async def _cuentas(self, http: httpx.AsyncClient, target: int) -> StageResult:
-        result = StageResult("cuentas", existing=await self._count(http, f"{self.urls.cuentas}/cuentas"))
+        url = f"{self.urls.cuentas}/cuentas"
+        result = StageResult("cuentas", existing=await self._count(http, url))
         need = target - result.existing
         if need <= 0:
             return result
         tipos = (await self._get(http, f"{self.urls.cuentas}/tipos-cuenta", {})).json()
         activos = await self._all(http, f"{self.urls.clientes}/clientes", {"estado": "activo"})
-        bodies = data.cuentas(
+        pending = data.cuentas(
             need, [c["cliente_id"] for c in activos], [t["tipo_cuenta_id"] for t in tipos], self.seed + result.existing
         )
-
-        def judge(response: httpx.Response) -> Outcome:
-            if response.status_code == 201:
-                return "created"
-            # cuentas validates cliente_id against its replica, fed by Kafka: a cliente created a moment
-            # ago may not be there yet (404) or not yet activo there (409). Wait and ask again.
-            if response.status_code in (404, 409):
-                return "retry"
-            return _default(response)
-
-        await self._post_all(http, result, f"{self.urls.cuentas}/cuentas", bodies, judge, attempts=30)
+        bar = self._bar(result, len(pending))
+        started = time.perf_counter()
+        for attempt in range(1, 61):
+            retry: list[dict[str, Any]] = []
+            for status, body, item in await self._send(http, f"{url}/lote", "cuentas", pending, bar):
+                if status == 201:
+                    result.created += 1
+                # cuentas checks cliente_id against its replica, fed by Kafka: a cliente created a moment ago may
+                # not be there yet (404) or not yet activo there (409). Ask again shortly.
+                elif status in (404, 409) and attempt < 60:
+                    retry.append(body)
+                else:
+                    result.refused(item)
+            if not retry:
+                break
+            bar.update(-len(retry))
+            pending = retry
+            await asyncio.sleep(min(5.0, 0.5 * attempt))
+        result.seconds = time.perf_counter() - started
+        bar.close()
         return result
 
     async def _transacciones(self, http: httpx.AsyncClient, target: int) -> StageResult:
@@ -103,23 +147,79 @@ class Seeder:
         if need <= 0:
             return result
         cuentas = await self._all(http, f"{self.urls.cuentas}/cuentas", {"estado": "activa"})
-        vistas = [data.CuentaVista(c["cuenta_id"], c["moneda"], Decimal(str(c["saldo"]))) for c in cuentas]
-        vistas.sort(key=lambda v: v.cuenta_id)
+        vistas = sorted(
+            (data.CuentaVista(c["cuenta_id"], c["moneda"], Decimal(str(c["saldo"]))) for c in cuentas),
+            key=lambda v: v.cuenta_id,
+        )
         bodies = data.transacciones(need, vistas, self.seed + result.existing)
-
-        def judge(response: httpx.Response) -> Outcome:
-            if response.status_code in (200, 201, 202):
-                result.outcomes[str(response.json().get("estado", "?"))] += 1
-                return "created"
-            if response.status_code == 409:
-                return "already"  # same Idempotency-Key with another body: an earlier run's request
-            return _default(response)
-
-        keys = [f"seed-{self.seed}-{result.existing + i}" for i in range(len(bodies))]
-        await self._post_all(http, result, url, bodies, judge, headers=[{"Idempotency-Key": k} for k in keys])
+        for i, body in enumerate(bodies):
+            body["idempotency_key"] = f"seed-{self.seed}-{result.existing + i}"
+        bar = self._bar(result, len(bodies))
+        started = time.perf_counter()
+        for start in range(0, len(bodies), self.batch * self.concurrency):
+            # Backpressure: a saga older than the sweeper's patience is re-sent, so never queue more than the
+            # services finish in a few seconds.
+            await self._until(http, lambda running: running <= self.sagas_in_flight)
+            chunk = bodies[start : start + self.batch * self.concurrency]
+            for status, _, item in await self._send(http, f"{url}/lote", "transacciones", chunk, bar):
+                if status in (201, 202):
+                    result.created += 1
+                elif status == 409:
+                    result.already += 1  # the same key with another body: an earlier run's request
+                else:
+                    result.refused(item)
+        result.seconds = time.perf_counter() - started
+        bar.close()
+        settle = tqdm(desc=f"{'sagas':>13}", unit="saga", disable=not self.progress)
+        await self._until(http, lambda running: running == 0, settle, timeout=self.settle_timeout)
+        settle.close()
+        result.settled_seconds = time.perf_counter() - started
+        for estado in FINAL:
+            response = await self._get(http, f"{url}/estado/{estado}", {"limit": 1})
+            result.outcomes[estado] = int(response.headers.get("X-Total-Count", 0))
         return result
 
-    # -- plumbing --------------------------------------------------------------------------------
+    # -- plumbing --------------------------------------------------------------------------------------------
+    def _bar(self, result: StageResult, total: int) -> tqdm:  # type: ignore[type-arg]
+        return tqdm(total=max(total, 0), desc=f"{result.name:>13}", unit="rec", disable=not self.progress)
+
+    async def _send(
+        self,
+        http: httpx.AsyncClient,
+        url: str,
+        key: str,
+        bodies: Sequence[dict[str, Any]],
+        bar: tqdm,  # type: ignore[type-arg]
+    ) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+        """POST the bodies in batches, `concurrency` batches at a time: (status, body, result item) per body."""
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(chunk: Sequence[dict[str, Any]]) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+            async with slots:
+                response = await self._post(http, url, {key: list(chunk)})
+            items: list[dict[str, Any]] = response.json()["resultados"]
+            bar.update(len(chunk))
+            return [(int(item["status"]), chunk[item["indice"]], item) for item in items]
+
+        chunks = [bodies[i : i + self.batch] for i in range(0, len(bodies), self.batch)]
+        return [row for rows in await asyncio.gather(*(one(c) for c in chunks)) for row in rows]
+
+    async def _post(self, http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> httpx.Response:
+        """A batch POST that waits out a restarting service (connection refused, 5xx) for a few minutes; a
+        repeated batch is harmless (duplicates come back 409, transacciones carry idempotency keys)."""
+        for attempt in range(1, 61):
+            try:
+                response = await http.post(url, json=body)
+                if response.status_code not in RETRYABLE:
+                    response.raise_for_status()  # a whole batch refused (422): a bug in the generator
+                    return response
+            except httpx.TransportError:
+                if attempt == 60:
+                    raise
+            await asyncio.sleep(min(5.0, 0.5 * attempt))
+        response.raise_for_status()
+        return response
+
     async def _get(self, http: httpx.AsyncClient, url: str, params: dict[str, Any]) -> httpx.Response:
         """A GET that waits out a restarting service (connection refused, 5xx) for up to a minute."""
         for attempt in range(1, 31):
@@ -140,6 +240,35 @@ class Seeder:
         header = response.headers.get("X-Total-Count")
         return int(header) if header is not None else len(response.json())
 
+    async def _running(self, http: httpx.AsyncClient) -> int:
+        # The service's own count of sagas in progress (kept in memory), not a PENDIENTE query: on FerretDB 1.x
+        # a filter other than _id scans the whole collection, and polling that every second slowed the sagas.
+        stats = (await self._get(http, f"{self.urls.transacciones}/stats", {})).json()
+        return int(stats["sagas_in_progress"])
+
+    async def _until(
+        self,
+        http: httpx.AsyncClient,
+        ok: Any,
+        bar: tqdm | None = None,  # type: ignore[type-arg]
+        timeout: float = 600.0,
+    ) -> None:
+        """Poll the number of running sagas until `ok(running)`; a bar, if given, counts them down."""
+        deadline = time.monotonic() + timeout
+        first: int | None = None
+        while True:
+            running = await self._running(http)
+            if bar is not None:
+                first = running if first is None else first
+                bar.total = first
+                bar.n = first - running
+                bar.refresh()
+            if ok(running):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{running} sagas still running after {timeout:.0f} s")
+            await asyncio.sleep(self.poll_seconds)
+
     async def _all(self, http: httpx.AsyncClient, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row of a paginated list (limit 500), pages fetched concurrently."""
         first = await self._get(http, url, params | {"limit": 500, "skip": 0})
@@ -156,52 +285,3 @@ class Seeder:
         for chunk in await asyncio.gather(*(page(skip) for skip in range(500, total, 500))):
             rows += chunk
         return rows
-
-    async def _post_all(
-        self,
-        http: httpx.AsyncClient,
-        result: StageResult,
-        url: str,
-        bodies: Sequence[dict[str, Any]],
-        judge: Callable[[httpx.Response], Outcome],
-        *,
-        headers: Sequence[dict[str, str]] | None = None,
-        attempts: int = 8,
-    ) -> None:
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for i in range(len(bodies)):
-            queue.put_nowait(i)
-        bar = tqdm(total=len(bodies), desc=f"{result.name:>13}", unit="req", disable=not self.progress)
-        started = time.perf_counter()
-
-        async def one(i: int) -> None:
-            response: httpx.Response | None = None
-            detail = ""
-            for attempt in range(1, attempts + 1):
-                try:
-                    response = await http.post(url, json=bodies[i], headers=headers[i] if headers else None)
-                    outcome = judge(response)
-                except httpx.TransportError as exc:
-                    outcome, response = "retry", None
-                    detail = repr(exc)
-                if outcome != "retry":
-                    break
-                await asyncio.sleep(min(5.0, 0.2 * attempt))
-            else:
-                outcome = "failed"
-            if outcome == "failed" and len(result.errors) < 5:
-                result.errors.append(f"{response.status_code} {response.text[:200]}" if response else detail)
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            bar.update()
-
-        async def worker() -> None:
-            while not queue.empty():
-                await one(queue.get_nowait())
-
-        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
-        result.seconds = time.perf_counter() - started
-        bar.close()
-
-
-def _default(response: httpx.Response) -> Outcome:
-    return "retry" if response.status_code in RETRYABLE else "failed"

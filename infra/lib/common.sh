@@ -17,6 +17,8 @@ KAFKA_LIBS="$CB_CACHE/kafka-$KAFKA_VERSION/libs"
 KAFKA_CLUSTER_ID="Q2xvdWRCYW5rTG9jYWwxMQ"
 
 FERRETDB_VERSION="v1.24.2"
+# Our build of it: upstream plus the one-line fix in stack.sh install_ferretdb (bump the suffix when that changes).
+FERRETDB_BUILD="$FERRETDB_VERSION-cloudbank.1"
 FERRETDB_BIN="$CB_CACHE/bin/ferretdb"
 
 PG_MAJOR=15

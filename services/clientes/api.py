@@ -9,9 +9,10 @@ from pydantic import AfterValidator
 
 from contracts.clientes import EstadoCliente
 from services.clientes import domain
-from services.clientes.schemas import ClienteCreate, ClientePublic, ClienteUpdate, ErrorDetail, Mensaje
+from services.clientes.schemas import ClienteCreate, ClientePublic, ClientesLote, ClienteUpdate, ErrorDetail, Mensaje
 from services.clientes.service import ClientesService
 from services.platform.health import health_response
+from services.platform.lote import Lote, ResultadoLote
 from services.platform.pagination import PageDep, set_total
 
 router = APIRouter()
@@ -52,6 +53,14 @@ async def crear_cliente(body: ClienteCreate, service: ServiceDep, response: Resp
     cliente = await service.registrar(body.to_domain())
     response.headers["Location"] = f"/clientes/{cliente.cliente_id}"
     return _public(cliente)
+
+
+@router.post("/clientes/lote", response_model=ResultadoLote, tags=["clientes"])
+async def crear_clientes_lote(body: ClientesLote, service: ServiceDep) -> ResultadoLote:
+    """Bulk registration (seed, migrations): each item as POST /clientes would judge it, the same ClienteCreado
+    events; one result per item, in order."""
+    lote = Lote(service.registrar_lote, service.registrar, lambda c: c.cliente_id)
+    return await lote.run([c.to_domain() for c in body.clientes])
 
 
 @router.get("/clientes/email/{email}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"])

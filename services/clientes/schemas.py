@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from contracts.clientes import EstadoCliente, TipoDocumento
 from services.clientes import domain
+from services.platform.lote import LOTE_MAX
 
 Nombre = Annotated[
     str,
@@ -107,6 +108,13 @@ class ClienteCreate(BaseModel):
             estado=self.estado or "activo",
             documento=self.documento.to_domain(),
         )
+
+
+class ClientesLote(BaseModel):
+    """POST /clientes/lote: up to LOTE_MAX clientes, each validated as POST /clientes validates its body (a bad
+    one is a 422 naming `clientes.<index>.<field>`, and nothing of the batch is written)."""
+
+    clientes: list[ClienteCreate] = Field(min_length=1, max_length=LOTE_MAX)
 
 
 class ClienteUpdate(BaseModel):

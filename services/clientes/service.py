@@ -1,6 +1,7 @@
 """Use cases of clientes: register, read, update, soft-delete. Each write commits its state change and the event
 it causes in one transaction (outbox); the relay publishes them to bank.clientes.v1."""
 
+from collections.abc import Sequence
 from typing import Final
 
 from contracts.clientes import ClienteActualizado, ClienteCreado, ClienteEliminado
@@ -65,6 +66,13 @@ class ClientesService:
             cliente = await unit.insert(nuevo)
             await unit.add_events([envelope_for(evento_creado(cliente), source=SOURCE)])
         return cliente
+
+    async def registrar_lote(self, nuevos: Sequence[NuevoCliente]) -> list[Cliente]:
+        """All in one transaction (a bulk load's fast path): any refused item rolls the whole batch back."""
+        async with self._repo.unit() as unit:
+            clientes = [await unit.insert(nuevo) for nuevo in nuevos]
+            await unit.add_events([envelope_for(evento_creado(c), source=SOURCE) for c in clientes])
+        return clientes
 
     async def obtener(self, cliente_id: int) -> Cliente:
         cliente = await self._repo.get(cliente_id) if domain.valid_id(cliente_id) else None

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
+from services.cuentas.domain import ID_MAX, TIPO_ID_MAX, Cuenta
 from services.cuentas.schemas import (
     CuentaCreate,
     CuentaDetalle,
     CuentaPublic,
+    CuentasLote,
     EstadoIn,
     EstadoUpdate,
     Mensaje,
@@ -19,8 +20,9 @@ from services.cuentas.schemas import (
     SaldoUpdate,
     TipoCuentaPublic,
 )
-from services.cuentas.service import CuentasService
+from services.cuentas.service import Apertura, CuentasService
 from services.platform.errors import Invalid
+from services.platform.lote import Lote, ResultadoLote
 from services.platform.pagination import PageDep, set_total
 
 
@@ -70,6 +72,20 @@ async def abrir_cuenta(body: CuentaCreate, service: ServiceDep, correlation_id: 
         correlation_id=correlation_id,
     )
     return CuentaPublic.model_validate(cuenta)
+
+
+@router.post("/cuentas/lote", response_model=ResultadoLote, tags=["cuentas"])
+async def abrir_cuentas_lote(
+    body: CuentasLote, service: ServiceDep, correlation_id: CorrelationId = None
+) -> ResultadoLote:
+    """Bulk opening (seed, migrations): each item as POST /cuentas would judge it, the same events; one result
+    per item, in order."""
+    aperturas = [Apertura(c.cliente_id, c.tipo_cuenta_id, c.saldo, c.moneda, correlation_id) for c in body.cuentas]
+
+    async def una(apertura: Apertura) -> Cuenta:
+        return (await service.abrir_cuentas([apertura]))[0]
+
+    return await Lote(service.abrir_cuentas, una, lambda c: c.cuenta_id).run(aperturas)
 
 
 @router.get("/cuentas", response_model=list[CuentaPublic], tags=["cuentas"])

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
 from contracts.money import Moneda, Money, PositiveMoney
 from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
+from services.platform.lote import LOTE_MAX
 
 
 def _lower(value: Any) -> Any:
@@ -51,6 +52,13 @@ class CuentaCreate(BaseModel):
     tipo_cuenta_id: TipoCuentaId
     saldo: NonNegativeMoney = Decimal("0.00")
     moneda: MonedaIn = "PEN"
+
+
+class CuentasLote(BaseModel):
+    """POST /cuentas/lote: up to LOTE_MAX accounts, each validated as POST /cuentas validates its body (a bad one
+    is a 422 naming `cuentas.<index>.<field>`, and nothing of the batch is written)."""
+
+    cuentas: list[CuentaCreate] = Field(min_length=1, max_length=LOTE_MAX)
 
 
 class CuentaPublic(BaseModel):

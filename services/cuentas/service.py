@@ -1,6 +1,8 @@
 """Use cases behind the REST API: each write is one MySQL transaction holding the state change, its ledger row(s)
 and its events (outbox), so nothing is announced that did not happen and nothing happens unannounced."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Final, Literal
@@ -39,6 +41,17 @@ NUMERO_INTENTOS: Final = 8
 
 OperacionSaldo = Literal["deposito", "retiro"]
 _OPERACION: Final[dict[str, Operacion]] = {"deposito": "CREDITO", "retiro": "DEBITO"}
+
+
+@dataclass(frozen=True)
+class Apertura:
+    """A request to open an account (POST /cuentas, or one item of POST /cuentas/lote)."""
+
+    cliente_id: int
+    tipo_cuenta_id: int
+    saldo: Decimal
+    moneda: Moneda
+    correlation_id: str | None = None
 
 
 class CuentasService:
@@ -103,50 +116,70 @@ class CuentasService:
     ) -> Cuenta:
         """Open an account for a cliente the replica knows as activo. An opening balance is the account's first
         ledger movement (APERTURA) and, like every movement, has its SaldoActualizado."""
-        async with db.reading(self._pool) as cur:
-            cliente = await repo.cliente_replicado(cur, cliente_id)
-            tipo = await repo.tipo_por_id(cur, tipo_cuenta_id)
-        if cliente is None or cliente[1]:
-            raise ClienteNoEncontrado(cliente_id)
-        if cliente[0] != "activo":
-            raise ClienteNoActivo(cliente_id, cliente[0])
-        if tipo is None or tipo.estado != "activo":
-            raise TipoCuentaNoEncontrado(tipo_cuenta_id)
+        apertura = Apertura(cliente_id, tipo_cuenta_id, saldo, moneda, correlation_id)
+        return (await self.abrir_cuentas([apertura]))[0]
 
+    async def abrir_cuentas(self, aperturas: Sequence["Apertura"]) -> list[Cuenta]:
+        """Open them all in one transaction, or none: the first refused one (unknown or inactive cliente or tipo)
+        raises before anything is written."""
+        async with db.reading(self._pool) as cur:
+            clientes = await repo.clientes_replicados(cur, [a.cliente_id for a in aperturas])
+            tipos = {t.tipo_cuenta_id: t for t in await repo.tipos_activos(cur)}
+        for a in aperturas:
+            cliente = clientes.get(a.cliente_id)
+            if cliente is None or cliente[1]:
+                raise ClienteNoEncontrado(a.cliente_id)
+            if cliente[0] != "activo":
+                raise ClienteNoActivo(a.cliente_id, cliente[0])
+            if a.tipo_cuenta_id not in tipos:
+                raise TipoCuentaNoEncontrado(a.tipo_cuenta_id)
         fecha = repo.utcnow()
         async with db.transaction(self._pool) as cur:
-            cuenta_id, numero = await self._insertar_con_numero_libre(
-                cur, cliente_id=cliente_id, tipo_cuenta_id=tipo_cuenta_id, saldo=saldo, moneda=moneda, fecha=fecha
-            )
-            cuenta = Cuenta(
-                cuenta_id=cuenta_id,
-                cliente_id=cliente_id,
-                tipo_cuenta_id=tipo_cuenta_id,
-                numero_cuenta=numero,
-                saldo=saldo,
-                moneda=moneda,
-                fecha_apertura=fecha,
-                estado="activa",
-                tipo_cuenta_nombre=tipo.nombre,
-                tipo_cuenta_descripcion=tipo.descripcion,
-                costo_mantenimiento=tipo.costo_mantenimiento,
-                tasa_interes=tipo.tasa_interes,
-            )
-            outbox: list[Envelope] = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=correlation_id)]
-            if saldo > 0:
-                movimiento_id = await repo.insertar_movimiento(
-                    cur,
-                    cuenta_id=cuenta_id,
-                    operacion="CREDITO",
-                    causa="APERTURA",
-                    monto=saldo,
-                    saldo_resultante=saldo,
-                    fecha=fecha,
-                )
-                apertura = _saldo_event(cuenta, movimiento_id, "CREDITO", "APERTURA", saldo, fecha)
-                outbox.append(events.envelope(apertura, correlation_id=outbox[0].correlation_id))
+            cuentas: list[Cuenta] = []
+            outbox: list[Envelope] = []
+            for a in aperturas:
+                cuenta, eventos = await self._abrir(cur, a, tipos[a.tipo_cuenta_id], fecha)
+                cuentas.append(cuenta)
+                outbox += eventos
             await add_to_outbox(cur, outbox)
-        return cuenta
+        return cuentas
+
+    async def _abrir(
+        self, cur: db.Cursor, a: "Apertura", tipo: TipoCuenta, fecha: datetime
+    ) -> tuple[Cuenta, list[Envelope]]:
+        """The account row, its APERTURA movement (if it opens with money) and their events, on the caller's
+        transaction."""
+        cuenta_id, numero = await self._insertar_con_numero_libre(
+            cur, cliente_id=a.cliente_id, tipo_cuenta_id=a.tipo_cuenta_id, saldo=a.saldo, moneda=a.moneda, fecha=fecha
+        )
+        cuenta = Cuenta(
+            cuenta_id=cuenta_id,
+            cliente_id=a.cliente_id,
+            tipo_cuenta_id=a.tipo_cuenta_id,
+            numero_cuenta=numero,
+            saldo=a.saldo,
+            moneda=a.moneda,
+            fecha_apertura=fecha,
+            estado="activa",
+            tipo_cuenta_nombre=tipo.nombre,
+            tipo_cuenta_descripcion=tipo.descripcion,
+            costo_mantenimiento=tipo.costo_mantenimiento,
+            tasa_interes=tipo.tasa_interes,
+        )
+        eventos = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=a.correlation_id)]
+        if a.saldo > 0:
+            movimiento_id = await repo.insertar_movimiento(
+                cur,
+                cuenta_id=cuenta_id,
+                operacion="CREDITO",
+                causa="APERTURA",
+                monto=a.saldo,
+                saldo_resultante=a.saldo,
+                fecha=fecha,
+            )
+            apertura = _saldo_event(cuenta, movimiento_id, "CREDITO", "APERTURA", a.saldo, fecha)
+            eventos.append(events.envelope(apertura, correlation_id=eventos[0].correlation_id))
+        return cuenta, eventos
 
     async def _insertar_con_numero_libre(
         self, cur: db.Cursor, *, cliente_id: int, tipo_cuenta_id: int, saldo: Decimal, moneda: str, fecha: datetime

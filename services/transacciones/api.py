@@ -1,5 +1,6 @@
 """HTTP routes of MS4 (thin: parse, call a use case, shape the answer)."""
 
+import asyncio
 import re
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
@@ -8,10 +9,20 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BeforeValidator
 
+from services.platform.errors import DomainError
+from services.platform.lote import ResultadoItem, ResultadoLote, refused
 from services.platform.pagination import Page, PageDep, set_total
 from services.transacciones.errors import NoCancelable
 from services.transacciones.repository import Filtro
-from services.transacciones.schemas import Estado, EstadoUpdate, Tipo, TransaccionCreate, TransaccionPublic
+from services.transacciones.schemas import (
+    Estado,
+    EstadoUpdate,
+    Tipo,
+    TransaccionCreate,
+    TransaccionesLote,
+    TransaccionLoteItem,
+    TransaccionPublic,
+)
 from services.transacciones.service import TransaccionesService
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -64,6 +75,23 @@ async def crear(
         response.status_code = 202
         response.headers["Location"] = f"/transacciones/{t.id}"
     return TransaccionPublic.of(t)
+
+
+@router.post("/lote", response_model=ResultadoLote)
+async def crear_lote(body: TransaccionesLote, service: ServiceDep) -> ResultadoLote:
+    """Bulk recording (seed, migrations): each item as POST /transacciones with its Idempotency-Key would be,
+    its saga started the same way, but without waiting for it: 202 (saga running) or 201 (already final) per
+    item, with the id to poll."""
+
+    async def una(indice: int, item: TransaccionLoteItem) -> ResultadoItem:
+        try:
+            t = await service.crear(item, item.idempotency_key, wait=False)
+        except DomainError as error:
+            return refused(indice, error)
+        return ResultadoItem(indice=indice, status=201 if t.final else 202, id=str(t.id))
+
+    # Concurrently: the writer stores what arrives together in one round.
+    return ResultadoLote.of(list(await asyncio.gather(*(una(i, t) for i, t in enumerate(body.transacciones)))))
 
 
 @router.get("")

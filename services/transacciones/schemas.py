@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from contracts.money import Moneda, Money, PositiveMoney
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
+from services.platform.lote import LOTE_MAX
 from services.transacciones.domain import Transaccion
 
 MAX_METADATA_BYTES = 8192
@@ -62,6 +63,23 @@ class TransaccionCreate(BaseModel):
     def fingerprint_body(self) -> dict[str, Any]:
         """The request as parsed: what makes two requests with one Idempotency-Key "the same"."""
         return self.model_dump(mode="json")
+
+
+class TransaccionLoteItem(TransaccionCreate):
+    """One item of POST /transacciones/lote: the body of POST /transacciones plus its Idempotency-Key."""
+
+    idempotency_key: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+
+    def fingerprint_body(self) -> dict[str, Any]:
+        # The key is not part of the request it names: the same body sent alone or in a batch is "the same".
+        return self.model_dump(mode="json", exclude={"idempotency_key"})
+
+
+class TransaccionesLote(BaseModel):
+    """POST /transacciones/lote: up to LOTE_MAX transactions, each validated as POST /transacciones validates its
+    body (a bad one is a 422 naming `transacciones.<index>.<field>`, and none of the batch is recorded)."""
+
+    transacciones: list[TransaccionLoteItem] = Field(min_length=1, max_length=LOTE_MAX)
 
 
 def metadata_json(value: dict[str, Any] | None) -> str:

@@ -94,29 +94,29 @@ class TransaccionesService:
 
     # -- commands ----------------------------------------------------------------------------------------------
 
-    async def crear(self, req: TransaccionCreate, idempotency_key: str | None) -> Transaccion:
-        """Record the transaction PENDIENTE with its saga and first events, then wait briefly for its end.
+    async def crear(self, req: TransaccionCreate, idempotency_key: str | None, *, wait: bool = True) -> Transaccion:
+        """Record the transaction PENDIENTE with its saga and first events, then (`wait`) wait briefly for its end.
         With an Idempotency-Key: the same key and body answer with the original transaction, another body 409."""
         validar_cuentas(req.tipo, req.cuentaOrigenId, req.cuentaDestinoId)
         oid, _ = nuevo_id()
         if idempotency_key is None:
-            return await self._registrar(self._nuevo(req, oid, None, None))
+            return await self._registrar(self._nuevo(req, oid, None, None), wait)
         body_hash = huella(req.fingerprint_body())
         idem = idem_de(idempotency_key, "")
         remembered = self.store.cached_by_idem(idem)
         if remembered is not None:  # a retry of a request this process served: nothing to write or look up
-            return await self._original(remembered, body_hash)
+            return await self._original(remembered, body_hash, wait)
         claim = await self.store.repo.claim(idem, oid, body_hash)
         if claim is None:
-            return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash))
+            return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash), wait)
         if claim.body_hash != body_hash:
             raise IdempotencyKeyReused()
         existing = await self.store.get(claim.doc_id)
         if existing is None:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
-            return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash))
-        return await self._original(existing, body_hash)
+            return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash), wait)
+        return await self._original(existing, body_hash, wait)
 
     def _nuevo(self, req: TransaccionCreate, oid: ObjectId, key: str | None, body_hash: str | None) -> Transaccion:
         now = ahora()
@@ -141,7 +141,7 @@ class TransaccionesService:
         )
         return con_decision(doc, saga.iniciar(doc.orden(), now))
 
-    async def _registrar(self, doc: Transaccion) -> Transaccion:
+    async def _registrar(self, doc: Transaccion, wait: bool = True) -> Transaccion:
         waiter = self.finales.register(doc.id)
         try:
             stored = await self.store.insert(doc)
@@ -150,11 +150,11 @@ class TransaccionesService:
             existing = await self.store.get(doc.id)
             if existing is None:
                 raise
-            return await self._original(existing, doc.body_hash)
+            return await self._original(existing, doc.body_hash, wait)
         except BaseException:
             self.finales.unregister(doc.id, waiter)
             raise
-        return await self._esperar(stored, waiter)
+        return await self._esperar(stored, waiter, wait)
 
     async def cancelar(self, ref: str) -> Transaccion:
         """CANCELADA, only while the transaction has provably moved no money: its first command is still in the
@@ -241,17 +241,17 @@ class TransaccionesService:
             raise TransaccionNoEncontrada(ref)
         return doc
 
-    async def _original(self, doc: Transaccion, body_hash: str | None) -> Transaccion:
+    async def _original(self, doc: Transaccion, body_hash: str | None, wait: bool = True) -> Transaccion:
         """The answer a retried request gets: its original transaction, waited for like the first time."""
         if doc.body_hash != body_hash:
             raise IdempotencyKeyReused()
         waiter = self.finales.register(doc.id)
         latest = await self.store.get(doc.id) or doc
-        return await self._esperar(latest, waiter)
+        return await self._esperar(latest, waiter, wait)
 
-    async def _esperar(self, doc: Transaccion, waiter: "asyncio.Future[Transaccion]") -> Transaccion:
+    async def _esperar(self, doc: Transaccion, waiter: "asyncio.Future[Transaccion]", wait: bool) -> Transaccion:
         try:
-            if doc.final or self.wait_seconds <= 0:
+            if doc.final or self.wait_seconds <= 0 or not wait:
                 return doc
             try:
                 return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)

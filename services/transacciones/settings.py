@@ -28,7 +28,7 @@ class TransaccionesSettings(ServiceSettings):
     write_batch: int = Field(500, ge=1, le=5000, description="most document writes per database round trip")
     relay_batch: int = Field(1000, ge=1, le=10000, description="most events published per relay round")
     publish_ack_fold_seconds: float = Field(
-        1.0,
+        5.0,
         ge=0,
         description="how long a published event may stay in its document waiting to be removed by the "
         "document's next write instead of a write of its own",

@@ -34,6 +34,9 @@ Change = Callable[[Transaccion], tuple[Transaccion | None, T]]
 """A change: the document's next state (None: leave it as it is) and a result for the caller. Runs inside the
 writer loop, so it must not block; raising rejects this change only."""
 Listener = Callable[[Transaccion], None]
+IDLE_PAUSE = 0.2
+"""A wait for work at least this long means the writer keeps up (a shorter one is the gap between two batches
+of a consumer that waits for its writes)."""
 
 
 @dataclass
@@ -74,6 +77,8 @@ class TransaccionStore:
         self._acked: dict[ObjectId, set[str]] = {}
         self._pull_due: dict[ObjectId, float] = {}  # insertion order = deadline order (constant delay)
         self._rewrite: set[ObjectId] = set()  # recovered documents to be written again (e.g. to be archived)
+        self._busy_since: float | None = None  # start of the current stretch of rounds without an idle pause
+        self._waiting_since: float | None = None  # start of the current wait for work
         self.rounds = 0
         self.writes = 0
         self.seconds: dict[str, float] = {"insert": 0.0, "load": 0.0, "replace": 0.0}  # time spent in the store
@@ -125,6 +130,13 @@ class TransaccionStore:
                     self._pull_due.setdefault(doc.id, time.monotonic())
                     self._wake.set()
 
+    def busy_seconds(self) -> float:
+        """How long the writer has gone from round to round without pausing for IDLE_PAUSE (0 when idle)."""
+        now = time.monotonic()
+        if self._waiting_since is not None and now - self._waiting_since >= IDLE_PAUSE:
+            self._busy_since = None
+        return 0.0 if self._busy_since is None else now - self._busy_since
+
     def acked(self, doc_id: ObjectId) -> set[str]:
         return self._acked.get(doc_id, set())
 
@@ -147,6 +159,7 @@ class TransaccionStore:
 
     async def _wait_for_work(self, stop: asyncio.Event) -> None:
         if self._queue:
+            self._mark_busy()
             return
         timeout = None
         if self._pull_due:
@@ -154,12 +167,20 @@ class TransaccionStore:
         if timeout == 0.0:
             return
         waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        self._waiting_since = time.monotonic()
         try:
             await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for w in waits:
                 w.cancel()
+            self.busy_seconds()  # a long enough wait ends the busy stretch
+            self._waiting_since = None
         self._wake.clear()
+        self._mark_busy()
+
+    def _mark_busy(self) -> None:
+        if self._busy_since is None:
+            self._busy_since = time.monotonic()
 
     def _enqueue(self, op: "_Insert | _Mutation[Any]") -> None:
         self._queue.append(op)

@@ -46,6 +46,11 @@ class Sweeper:
         return len(self._due)
 
     async def sweep_once(self) -> int:
+        if self._service.store.busy_seconds() > max(self._stuck_after / 2, 1.0):
+            # The writer has had work queued all along: replies are waiting their turn, not lost. A re-send now
+            # would only add a command, a reply and a write per saga to the queue that makes them late (in a
+            # bulk load that doubled the work). Lost steps are re-sent once the writer catches up.
+            return 0
         now = ahora()
         overdue = [doc_id for doc_id, due in self._due.items() if due <= now]
         for doc_id in overdue:

@@ -65,18 +65,27 @@ def test_transacciones_de_los_cuatro_tipos_con_las_cuentas_que_corresponden():
 
 
 class FakeBank:
-    """Just enough of the three services for the loader."""
+    """Just enough of the three services' batch endpoints for the loader."""
 
     def __init__(self, clientes: int = 0, cuentas: int = 0, transacciones: int = 0, replica_lag: int = 0) -> None:
         self.counts = {"clientes": clientes, "cuentas": cuentas, "transacciones": transacciones}
-        self.posts: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()  # items received per resource
         self.emails: set[str] = set()
-        self.replica_lag = replica_lag  # how many POST /cuentas are refused (404) before the replica catches up
+        self.keys: set[str] = set()
+        self.replica_lag = replica_lag  # how many cuentas are refused (404) before the replica catches up
+        self.running = 0  # sagas in progress, as GET /stats reports them
+        self.peak_running = 0
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if request.method == "GET" and path == "/tipos-cuenta":
             return httpx.Response(200, json=[{"tipo_cuenta_id": i} for i in (1, 2, 3, 4)])
+        if request.method == "GET" and path == "/stats":
+            self.running = max(0, self.running - 3)  # a few sagas end between two polls
+            return httpx.Response(200, json={"sagas_in_progress": self.running})
+        if request.method == "GET" and path.startswith("/transacciones/estado/"):
+            total = self.counts["transacciones"] if path.endswith("COMPLETADA") else 0
+            return httpx.Response(200, json=[], headers={"X-Total-Count": str(total)})
         if request.method == "GET":
             name = path.strip("/")
             skip, limit = int(request.url.params.get("skip", 0)), int(request.url.params.get("limit", 100))
@@ -86,22 +95,36 @@ class FakeBank:
                 for i in range(skip, min(total, skip + limit))
             ]
             return httpx.Response(200, json=rows, headers={"X-Total-Count": str(total)})
-        name = path.strip("/")
-        self.posts[name] += 1
-        body: dict[str, Any] = json.loads(request.content)
+        name = path.strip("/").removesuffix("/lote")
+        items: list[dict[str, Any]] = json.loads(request.content)[name]
+        self.items[name] += len(items)
+        resultados = [{"indice": i, **self._one(name, item)} for i, item in enumerate(items)]
+        self.peak_running = max(self.peak_running, self.running)
+        creados = sum(1 for r in resultados if r["status"] < 300)
+        return httpx.Response(
+            200, json={"creados": creados, "rechazados": len(items) - creados, "resultados": resultados}
+        )
+
+    def _one(self, name: str, item: dict[str, Any]) -> dict[str, Any]:
         if name == "clientes":
-            if body["email"] in self.emails:
-                return httpx.Response(409, json={"detail": "email exists"})
-            self.emails.add(body["email"])
+            if item["email"] in self.emails:
+                return {"status": 409, "detail": "email ya registrado", "campo": "email"}
+            self.emails.add(item["email"])
         if name == "cuentas" and self.replica_lag > 0:
             self.replica_lag -= 1
-            return httpx.Response(404, json={"detail": "cliente no existe"})
+            return {"status": 404, "detail": "cliente no existe"}
+        if name == "transacciones":
+            assert item["idempotency_key"] not in self.keys
+            self.keys.add(item["idempotency_key"])
+            self.running += 1
         self.counts[name] += 1
-        return httpx.Response(201, json={"estado": "COMPLETADA"})
+        return {"status": 202 if name == "transacciones" else 201, "id": self.counts[name]}
 
 
-async def run(bank: FakeBank, targets: Targets) -> list[Any]:
-    seeder = Seeder(Urls("http://c", "http://k", "http://t"), concurrency=4, progress=False)
+async def run(bank: FakeBank, targets: Targets, batch: int = 7) -> list[Any]:
+    seeder = Seeder(
+        Urls("http://c", "http://k", "http://t"), batch=batch, progress=False, sagas_in_flight=20, poll_seconds=0
+    )
     transport = httpx.MockTransport(bank.handler)
     original = httpx.AsyncClient.__init__
 
@@ -113,19 +136,28 @@ async def run(bank: FakeBank, targets: Targets) -> list[Any]:
         return await seeder.run(targets)
 
 
-async def test_sistema_vacio_se_llena_y_reintenta_mientras_la_replica_se_pone_al_dia(monkeypatch):
+async def test_sistema_vacio_se_llena_por_lotes_y_reintenta_mientras_la_replica_se_pone_al_dia(monkeypatch):
     monkeypatch.setattr("bank.seed.loader.asyncio.sleep", _no_sleep)
     bank = FakeBank(replica_lag=5)
     results = await run(bank, Targets(30, 30, 30))
     assert [r.created for r in results] == [30, 30, 30]
-    assert bank.posts["cuentas"] == 35  # five 404s retried
-    assert results[2].outcomes == {"COMPLETADA": 30}
+    assert bank.items["cuentas"] == 35  # five 404s sent again
+    assert results[2].outcomes["COMPLETADA"] == 30
+    assert results[2].settled_seconds is not None
+
+
+async def test_los_lotes_respetan_el_tope_de_sagas_en_curso(monkeypatch):
+    monkeypatch.setattr("bank.seed.loader.asyncio.sleep", _no_sleep)
+    bank = FakeBank()
+    await run(bank, Targets(10, 10, 100), batch=5)
+    # 20 may run; one round of batch x concurrency (10) is sent only when at most 20 run.
+    assert 20 < bank.peak_running <= 30  # without the cap all 100 would run at once
 
 
 async def test_sistema_ya_sembrado_no_hace_nada():
     bank = FakeBank(clientes=30, cuentas=30, transacciones=30)
     results = await run(bank, Targets(30, 30, 30))
-    assert sum(bank.posts.values()) == 0
+    assert sum(bank.items.values()) == 0
     assert [r.existing for r in results] == [30, 30, 30]
 
 
@@ -134,9 +166,20 @@ async def test_siembra_interrumpida_completa_solo_lo_que_falta():
     bank.emails = {c["email"] for c in data.clientes(30)[:10]}
     bank.counts["clientes"] = 10
     results = await run(bank, Targets(30, 30, 30))
-    assert (results[0].created, results[0].already) == (20, 10)
+    assert (results[0].created, results[0].already) == (20, 0)
     assert results[1].created == 5
     assert results[2].created == 30
+
+
+async def test_registros_escritos_fuera_de_orden_se_saltan_y_se_completa_el_total():
+    # An interrupted run wrote clientes 10..19 but not 0..9: the service counts 10, the top-up starts at index 10,
+    # finds those taken (409) and goes on with the next ones until 30 exist.
+    bank = FakeBank()
+    bank.emails = {c["email"] for c in data.clientes(20)[10:20]}
+    bank.counts["clientes"] = 10
+    results = await run(bank, Targets(30, 0, 0))
+    assert (results[0].created, results[0].already) == (20, 10)
+    assert bank.counts["clientes"] == 30
 
 
 async def _no_sleep(_: float) -> None:

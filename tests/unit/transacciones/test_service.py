@@ -189,6 +189,16 @@ async def test_el_barrido_reenvia_un_paso_atascado_como_nueva_emision() -> None:
         assert env.repo.docs[t.id].saga.intentos == 1
 
 
+async def test_con_el_escritor_saturado_el_barrido_espera_en_vez_de_reenviar(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with environment(wait_seconds=0.01, stuck_after=0.0) as env:
+        await env.service.crear(pedido(), None)
+        await env.relay_once()
+        monkeypatch.setattr(env.store, "busy_seconds", lambda: 60.0)  # rounds back to back for a minute
+        assert await env.sweeper.sweep_once() == 0
+        monkeypatch.setattr(env.store, "busy_seconds", lambda: 0.0)  # caught up: the late step goes again
+        assert await env.sweeper.sweep_once() == 1
+
+
 async def test_reenvio_de_un_comando_aun_no_publicado_solo_reinicia_el_reloj() -> None:
     async with environment(wait_seconds=0.01, stuck_after=0.0) as env:
         t = await env.service.crear(pedido(), None)
