@@ -22,6 +22,7 @@ from services.platform.app import create_base_app
 from services.platform.health import health_response, kafka_probe
 from services.platform.workers import Workers
 from services.transacciones.api import router
+from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.orchestrator import GROUP_ID, Orquestador
 from services.transacciones.relay import TransaccionOutbox
 from services.transacciones.repository import (
@@ -59,7 +60,11 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
         relay_store = TransaccionOutbox(store)
         finales = Finales()
         store.subscribe(finales.on_written)
-        service = TransaccionesService(store, relay_store, finales, settings.wait_seconds)
+        listado: Listado | None = None
+        if settings.list_index == "on" or (settings.list_index == "auto" and money == "string"):
+            listado = Listado()
+            store.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
+        service = TransaccionesService(store, relay_store, finales, settings.wait_seconds, listado)
         sweeper = Sweeper(
             service,
             stuck_after=settings.stuck_after_seconds,
@@ -73,6 +78,11 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
         await producer.start()
         try:
             workers.spawn("writer", store.run)
+            if listado is not None:
+                index = listado
+                workers.spawn(
+                    "listing-index", lambda stop: index.build(lambda: store.repo.list_scans(LIST_FIELDS), stop)
+                )
             if settings.run_workers:
                 await sweeper.recover()
                 relay = OutboxRelay(relay_store, producer, batch_size=settings.relay_batch, idle_sleep=0.0)
@@ -102,6 +112,7 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
                 "sagas_in_progress": sweeper.in_progress,
                 "resent": sweeper.resent,
                 "money_bson": money,
+                "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
             }
             yield
         finally:

@@ -14,7 +14,7 @@ Three collections:
 
 import asyncio
 import heapq
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -146,6 +146,10 @@ class Repository(Protocol):
         """Documents with unpublished events or a saga in progress (start-up recovery)."""
         ...
 
+    def list_scans(self, fields: Sequence[str]) -> list[AsyncIterator[dict[str, Any]]]:
+        """Every stored transaction's `fields` and _id (the start-up scan of listing.Listado)."""
+        ...
+
     async def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]: ...
 
     async def ping(self) -> None: ...
@@ -254,6 +258,12 @@ class MongoRepository:
     async def pending(self) -> list[Transaccion]:
         # Everything in the live collection is pending work by definition (and the collection is small).
         return [self.from_bson(raw) async for raw in self._live.find({})]
+
+    def list_scans(self, fields: Sequence[str]) -> list[AsyncIterator[dict[str, Any]]]:
+        """Every stored transaction's `fields` (and _id): the live collection, then the archive. A document being
+        moved may appear in both (listing.Listado keeps the first it sees)."""
+        projection = dict.fromkeys(fields, 1)
+        return [self._live.find({}, projection), self._archive.find({}, projection)]
 
     async def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
         query = filtro.query()

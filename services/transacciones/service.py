@@ -23,6 +23,7 @@ from services.transacciones.domain import (
     validar_cuentas,
 )
 from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
+from services.transacciones.listing import Listado
 from services.transacciones.relay import TransaccionOutbox
 from services.transacciones.repository import DuplicateIdem, Filtro
 from services.transacciones.schemas import TransaccionCreate, metadata_json
@@ -91,6 +92,7 @@ class TransaccionesService:
     relay: TransaccionOutbox
     finales: Finales
     wait_seconds: float = 2.0
+    listado: Listado | None = None  # the lists' index (FerretDB 1.x); None: the store answers lists itself
 
     # -- commands ----------------------------------------------------------------------------------------------
 
@@ -230,7 +232,11 @@ class TransaccionesService:
         return doc
 
     async def listar(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
-        return await self.store.repo.page(filtro, skip, limit)
+        if self.listado is None or not self.listado.ready:
+            return await self.store.repo.page(filtro, skip, limit)
+        ids, total = self.listado.page(filtro, skip, limit)
+        docs = await asyncio.gather(*(self.store.get(i) for i in ids))
+        return [d for d in docs if d is not None], total
 
     # -- helpers -----------------------------------------------------------------------------------------------
 

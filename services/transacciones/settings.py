@@ -25,6 +25,11 @@ class TransaccionesSettings(ServiceSettings):
     recovery_interval_seconds: float = Field(
         300.0, gt=0, description="full re-scan for pending work (start-up always scans)"
     )
+    list_index: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="answer the list endpoints from an in-memory index (listing.py); auto: on FerretDB 1.x only, "
+        "whose queries scan whole collections",
+    )
     write_batch: int = Field(500, ge=1, le=5000, description="most document writes per database round trip")
     relay_batch: int = Field(1000, ge=1, le=10000, description="most events published per relay round")
     publish_ack_fold_seconds: float = Field(

@@ -69,6 +69,13 @@ class FakeRepository:
     async def pending(self) -> list[Transaccion]:
         return [d for d in self.docs.values() if d.id not in self.archived]
 
+    def list_scans(self, fields: Sequence[str]) -> list[AsyncIterator[dict[str, Any]]]:
+        async def scan() -> AsyncIterator[dict[str, Any]]:
+            for doc in list(self.docs.values()):
+                yield {"_id": doc.id} | doc.model_dump(include=set(fields))
+
+        return [scan()]
+
     async def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
         found = sorted(self.docs.values(), key=lambda d: (d.fecha, str(d.id)), reverse=True)
         return found[skip : skip + limit], len(found)
