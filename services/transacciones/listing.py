@@ -29,56 +29,53 @@ log = logging.getLogger(__name__)
 LIST_FIELDS = ("fecha", "tipo", "estado", "cuenta_origen_id", "cuenta_destino_id")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entrada:
+    """One transaction's list fields; only `estado` ever changes (fecha, tipo and cuentas are set at creation)."""
+
+    fecha: datetime
+    id: ObjectId
     tipo: str
     estado: str
     origen: int | None
     destino: int | None
-    fecha: datetime
 
-    def matches(self, f: Filtro) -> bool:
-        return (
-            (f.tipo is None or self.tipo == f.tipo)
-            and (f.estado is None or self.estado == f.estado)
-            and (f.cuenta_id is None or f.cuenta_id in (self.origen, self.destino))
-            and (f.desde is None or self.fecha >= f.desde)
-            and (f.hasta is None or self.fecha <= f.hasta)
-        )
-
-
-OrderKey = tuple[datetime, str]  # (fecha, str(_id)): the repository's newest-first order, reversed
+    @property
+    def key(self) -> tuple[datetime, str]:
+        """The repository's order, (fecha, _id) — newest first is this, descending."""
+        return self.fecha, str(self.id)
 
 
 class Listado:
     def __init__(self) -> None:
-        self._entries: dict[ObjectId, Entrada] = {}
-        self._order: list[OrderKey] = []  # ascending; fecha never changes, so a key never moves
-        self._ids: dict[str, ObjectId] = {}
+        self._by_id: dict[ObjectId, Entrada] = {}
+        self._rows: list[Entrada] = []  # ascending by key; a key never changes, so a row never moves
         self.ready = False
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._by_id)
 
     def on_written(self, doc: Transaccion) -> None:
         """Writer listener: the document's latest durable state."""
-        entrada = Entrada(doc.tipo, doc.estado, doc.cuenta_origen_id, doc.cuenta_destino_id, _stored(doc.fecha))
-        self._put(doc.id, entrada)
+        self._put(
+            Entrada(_stored(doc.fecha), doc.id, doc.tipo, doc.estado, doc.cuenta_origen_id, doc.cuenta_destino_id)
+        )
 
     def add_scanned(self, rows: Iterable[dict[str, Any]]) -> int:
         """Rows read by the start-up scan; a document the writer announced meanwhile is newer and stays."""
         added = 0
         for raw in rows:
-            doc_id = raw["_id"]
-            if doc_id not in self._entries:
-                entrada = Entrada(
-                    raw["tipo"],
-                    raw["estado"],
-                    raw.get("cuenta_origen_id"),
-                    raw.get("cuenta_destino_id"),
-                    _stored(raw["fecha"]),
+            if raw["_id"] not in self._by_id:
+                self._put(
+                    Entrada(
+                        _stored(raw["fecha"]),
+                        raw["_id"],
+                        raw["tipo"],
+                        raw["estado"],
+                        raw.get("cuenta_origen_id"),
+                        raw.get("cuenta_destino_id"),
+                    )
                 )
-                self._put(doc_id, entrada)
                 added += 1
         return added
 
@@ -93,7 +90,7 @@ class Listado:
                     rows = []
             self.add_scanned(rows)
         self.ready = True
-        log.info("listing index ready: %d transactions", len(self._entries))
+        log.info("listing index ready: %d transactions", len(self._by_id))
 
     async def build(self, scans: Callable[[], Iterable[AsyncIterator[dict[str, Any]]]], stop: asyncio.Event) -> None:
         """Worker loop: fill once (a failed scan raises; the supervisor calls again, fresh scans, kept rows stay),
@@ -104,26 +101,35 @@ class Listado:
 
     def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[ObjectId], int]:
         """The ids of one page, newest first, and how many match in all."""
-        ids: list[ObjectId] = []
-        total = 0
-        for _, key in reversed(self._order):
-            doc_id = self._ids[key]
-            if self._entries[doc_id].matches(filtro):
-                if skip <= total < skip + limit:
-                    ids.append(doc_id)
-                total += 1
-        return ids, total
+        rows = self._rows
+        # Rows are in fecha order: a date range is a slice. The other filters narrow it one comprehension each.
+        lo = 0 if filtro.desde is None else bisect.bisect_left(rows, filtro.desde, key=_fecha)
+        hi = len(rows) if filtro.hasta is None else bisect.bisect_right(rows, filtro.hasta, key=_fecha)
+        selected = rows[lo:hi]
+        if filtro.tipo is not None:
+            selected = [e for e in selected if e.tipo == filtro.tipo]
+        if filtro.estado is not None:
+            selected = [e for e in selected if e.estado == filtro.estado]
+        if (cuenta := filtro.cuenta_id) is not None:
+            selected = [e for e in selected if e.origen == cuenta or e.destino == cuenta]
+        total = len(selected)
+        newest = total - skip  # the page is selected[newest - limit : newest], read backwards
+        return [e.id for e in reversed(selected[max(0, newest - limit) : max(0, newest)])], total
 
-    def _put(self, doc_id: ObjectId, entrada: Entrada) -> None:
-        previous = self._entries.get(doc_id)
-        self._entries[doc_id] = entrada
-        if previous is None:
-            key = (entrada.fecha, str(doc_id))
-            self._ids[key[1]] = doc_id
-            if not self._order or self._order[-1] <= key:
-                self._order.append(key)  # the usual case: the newest transaction
-            else:
-                bisect.insort(self._order, key)
+    def _put(self, entrada: Entrada) -> None:
+        known = self._by_id.get(entrada.id)
+        if known is not None:
+            known.estado = entrada.estado
+            return
+        self._by_id[entrada.id] = entrada
+        if not self._rows or self._rows[-1].key <= entrada.key:
+            self._rows.append(entrada)  # the usual case: the newest transaction
+        else:
+            bisect.insort(self._rows, entrada, key=lambda e: e.key)
+
+
+def _fecha(entrada: Entrada) -> datetime:
+    return entrada.fecha
 
 
 def _stored(fecha: datetime) -> datetime:

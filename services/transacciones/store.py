@@ -25,7 +25,7 @@ from bson import ObjectId
 
 from services.transacciones.domain import Transaccion, ahora
 from services.transacciones.errors import TransaccionNoEncontrada
-from services.transacciones.repository import Repository
+from services.transacciones.repository import Repository, archivable
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class TransaccionStore:
         self._fold = fold_seconds
         self._cache: OrderedDict[ObjectId, Transaccion] = OrderedDict()
         self._by_idem: dict[str, ObjectId] = {}  # idempotency keys of the cached documents
+        self._settled: OrderedDict[ObjectId, Transaccion] = OrderedDict()  # read copies of archived documents
         self._queue: list[_Insert | _Mutation[Any]] = []
         self._wake = asyncio.Event()
         self._listeners: list[Listener] = []
@@ -103,12 +104,21 @@ class TransaccionStore:
         return await op.done
 
     async def get(self, doc_id: ObjectId) -> Transaccion | None:
-        cached = self.cached(doc_id)
+        cached = self.cached(doc_id) or self._settled.get(doc_id)
         if cached is not None:
             return cached
-        found = await self.repo.load([doc_id])
+        found = (await self.repo.load([doc_id])).get(doc_id)
         # A write may have landed while we read: the cache, filled only by writes, then wins.
-        return self.cached(doc_id) or found.get(doc_id)
+        latest = self.cached(doc_id)
+        if latest is not None:
+            return latest
+        if found is not None and archivable(found):
+            # Final with nothing left to publish: it will never be written again, so a copy stays true (list
+            # pages read their documents through here; a second look at a page then costs no store lookups).
+            self._settled[doc_id] = found
+            while len(self._settled) > self._cache_size:
+                self._settled.popitem(last=False)
+        return found
 
     def cached(self, doc_id: ObjectId) -> Transaccion | None:
         return self._cache.get(doc_id)
