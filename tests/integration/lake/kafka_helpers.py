@@ -6,21 +6,17 @@ import os
 import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import pyarrow.dataset as ds
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from contracts.base import DomainEvent
-from contracts.clientes import ClienteCreado, Documento
-from contracts.cuentas import CuentaAbierta, SaldoActualizado
 from contracts.envelope import envelope_for
 from contracts.lake import TABLES
-from contracts.transacciones import TransaccionRegistrada, TransaccionSolicitada
 from producers.kafka import make_producer
 from tests.integration.conftest import KAFKA
+from tests.lake_events import sample_event
 
 ROOT = Path(__file__).resolve().parents[3]
 Position = tuple[str, int, int]
@@ -44,57 +40,6 @@ async def delete_topics(names: Sequence[str]) -> None:
         pass
     finally:
         await admin.close()
-
-
-def sample_event(n: int, when: datetime) -> DomainEvent:
-    """Five event types (five tables) in rotation."""
-    kind = n % 5
-    if kind == 0:
-        doc = Documento(documento_id=n, tipo_documento="DNI", numero_documento=f"{n:08d}")
-        return ClienteCreado(
-            cliente_id=n,
-            nombre="Ana",
-            apellido="Paz",
-            email=f"a{n}@x.pe",
-            estado="activo",
-            fecha_registro=when,
-            documentos=(doc,),
-        )
-    if kind == 1:
-        return CuentaAbierta(
-            cuenta_id=n,
-            cliente_id=n,
-            tipo_cuenta_id=1,
-            tipo_cuenta_nombre="Cuenta Sueldo",
-            numero_cuenta=f"{n:013d}",
-            saldo=Decimal("100.00"),
-            moneda="PEN",
-            estado="activa",
-            fecha_apertura=when,
-        )
-    if kind == 2:
-        return SaldoActualizado(
-            cuenta_id=n,
-            cliente_id=n,
-            numero_cuenta=f"{n:013d}",
-            movimiento_id=n,
-            operacion="CREDITO",
-            causa="DEPOSITO",
-            monto=Decimal("1.00"),
-            saldo=Decimal("101.00"),
-            moneda="PEN",
-            fecha=when,
-        )
-    common: dict[str, Any] = {
-        "transaccion_id": f"TRX{n}",
-        "id": f"id{n}",
-        "tipo": "DEPOSITO",
-        "monto": Decimal("9.99"),
-        "moneda": "USD",
-        "cuenta_destino_id": n,
-        "fecha": when,
-    }
-    return TransaccionSolicitada(**common) if kind == 3 else TransaccionRegistrada(**common)
 
 
 async def produce(topics: Sequence[str], count: int, *, garbage: int = 0) -> tuple[set[Position], set[str]]:

@@ -22,7 +22,8 @@ from streams.lake.main import run_sink
 from streams.lake.settings import SinkSettings
 from tests.conftest import eventually
 from tests.integration.conftest import KAFKA
-from tests.integration.lake.kafka_helpers import create_topics, delete_topics, produce, sample_event
+from tests.integration.lake.kafka_helpers import create_topics, delete_topics, produce
+from tests.lake_events import sample_event
 
 BUCKET = "bank-lake"
 EVENTS = 500

@@ -3,16 +3,13 @@
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from aiokafka import TopicPartition
 
-from contracts.clientes import ClienteCreado, Documento
-from contracts.cuentas import CuentaAbierta, SaldoActualizado
 from contracts.envelope import envelope_for
-from contracts.transacciones import TransaccionRegistrada
 from streams.lake.storage import LocalStore
+from tests.lake_events import sample_event
 
 T0 = datetime(2025, 3, 1, 23, 59, 0, tzinfo=UTC)
 
@@ -28,54 +25,10 @@ class Record:
     timestamp: int = 1_740_873_540_000
 
 
-def event(n: int, when: datetime = T0) -> Any:
-    """A varied event for offset n: four tables, two dates."""
-    kind = n % 4
-    if kind == 0:
-        doc = Documento(documento_id=n, tipo_documento="DNI", numero_documento=f"{n:08d}")
-        return ClienteCreado(
-            cliente_id=n,
-            nombre="Ana",
-            apellido="Ruiz",
-            email=f"a{n}@x.pe",
-            estado="activo",
-            fecha_registro=when,
-            documentos=(doc,),
-        )
-    if kind == 1:
-        return CuentaAbierta(
-            cuenta_id=n,
-            cliente_id=n,
-            tipo_cuenta_id=1,
-            tipo_cuenta_nombre="Cuenta Sueldo",
-            numero_cuenta=f"{n:013d}",
-            saldo=Decimal("10.50"),
-            moneda="PEN",
-            estado="activa",
-            fecha_apertura=when,
-        )
-    if kind == 2:
-        return SaldoActualizado(
-            cuenta_id=n,
-            cliente_id=n,
-            numero_cuenta=f"{n:013d}",
-            movimiento_id=n,
-            operacion="CREDITO",
-            causa="DEPOSITO",
-            monto=Decimal("1.25"),
-            saldo=Decimal("11.75"),
-            moneda="USD",
-            fecha=when,
-        )
-    return TransaccionRegistrada(
-        transaccion_id=f"TRX{n}", id=f"id{n}", tipo="DEPOSITO", monto=Decimal("5.00"), moneda="EUR", fecha=when
-    )
-
-
 def record(topic: str, partition: int, offset: int, n: int | None = None) -> Record:
     n = offset if n is None else n
     when = T0 + timedelta(minutes=n % 3)  # crosses midnight: two dt partitions
-    env = envelope_for(event(n, when), source="/test", event_id=f"ev-{topic}-{partition}-{offset}", time=when)
+    env = envelope_for(sample_event(n, when), source="/test", event_id=f"ev-{topic}-{partition}-{offset}", time=when)
     return Record(topic, partition, offset, env.value(), tuple(env.headers()))
 
 

@@ -24,6 +24,7 @@ def test_todas_las_tablas_de_un_lote_llevan_el_primer_offset_del_lote():
         "cliente_creado",
         "cuenta_abierta",
         "saldo_actualizado",
+        "transaccion_solicitada",
         "transaccion_registrada",
     }
     assert {f.dt for f in files} == {"2025-03-01", "2025-03-02"}

@@ -14,7 +14,7 @@ def test_evento_valido_va_a_su_tabla_con_columnas_tipadas():
 
     assert row.table == "cuenta_abierta"
     assert row.dt == "2025-03-02"  # 23:59 + 1 minute, UTC
-    assert row.values["saldo"] == Decimal("10.50")
+    assert row.values["saldo"] == Decimal("100.00")
     assert row.values["kafka_offset"] == 41
     assert row.values["kafka_partition"] == 2
     assert row.values["event_id"] == "ev-bank.cuentas.v1-2-41"
