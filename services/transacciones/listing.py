@@ -8,7 +8,7 @@ On MongoDB the collection's own indexes do this job, so the service builds the i
 
 It is filled by one scan at start-up (in the background; lists read the store until it is done) and then kept
 current by the writer, which announces every durable write. Assumption, as for the writer: one process per
-database. Memory: ~250 bytes per transaction.
+database. Memory: an estimated ~250 bytes per transaction.
 """
 
 import asyncio
