@@ -4,15 +4,15 @@ and events as the single-record POSTs, hundreds of records per round trip) with 
 Re-runs are safe: each stage first asks the service how many records it holds (X-Total-Count) and only tops up
 what is missing. The generators are deterministic and prefix-stable, so a top-up continues where the last run
 stopped; a record an interrupted run already wrote comes back 409 and the stage simply takes the next one.
-Transacciones carry an Idempotency-Key each, and the stage keeps the number of running sagas bounded, then waits
-until every saga has ended.
+Transacciones carry an Idempotency-Key each, and the stage keeps the number of running (PENDIENTE) sagas bounded,
+then waits until every saga has ended.
 """
 
 import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -205,33 +205,28 @@ class Seeder:
         return [row for rows in await asyncio.gather(*(one(c) for c in chunks)) for row in rows]
 
     async def _post(self, http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> httpx.Response:
-        """A batch POST that waits out a restarting service (connection refused, 5xx) for a few minutes; a
-        repeated batch is harmless (duplicates come back 409, transacciones carry idempotency keys)."""
-        for attempt in range(1, 61):
-            try:
-                response = await http.post(url, json=body)
-                if response.status_code not in RETRYABLE:
-                    response.raise_for_status()  # a whole batch refused (422): a bug in the generator
-                    return response
-            except httpx.TransportError:
-                if attempt == 60:
-                    raise
-            await asyncio.sleep(min(5.0, 0.5 * attempt))
-        response.raise_for_status()
-        return response
+        """A repeated batch is harmless (duplicates come back 409, transacciones carry idempotency keys), so a
+        batch POST waits out a restarting service for a few minutes."""
+        return await self._request(http, "POST", url, json=body, attempts=60)
 
     async def _get(self, http: httpx.AsyncClient, url: str, params: dict[str, Any]) -> httpx.Response:
-        """A GET that waits out a restarting service (connection refused, 5xx) for up to a minute."""
-        for attempt in range(1, 31):
+        return await self._request(http, "GET", url, params=params, attempts=16)  # about a minute
+
+    async def _request(
+        self, http: httpx.AsyncClient, method: str, url: str, *, attempts: int, **kwargs: Any
+    ) -> httpx.Response:
+        """Retry while the service restarts (connection refused, 5xx), backing off up to 5 s; any other error
+        status raises (a whole batch refused with 422 is a bug in the generator)."""
+        for attempt in range(1, attempts + 1):
             try:
-                response = await http.get(url, params=params)
+                response = await http.request(method, url, **kwargs)
                 if response.status_code not in RETRYABLE:
                     response.raise_for_status()
                     return response
             except httpx.TransportError:
-                if attempt == 30:
+                if attempt == attempts:
                     raise
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(min(5.0, 0.5 * attempt))
         response.raise_for_status()
         return response
 
@@ -241,15 +236,12 @@ class Seeder:
         return int(header) if header is not None else len(response.json())
 
     async def _running(self, http: httpx.AsyncClient) -> int:
-        # The service's own count of sagas in progress (kept in memory), not a PENDIENTE query: on FerretDB 1.x
-        # a filter other than _id scans the whole collection, and polling that every second slowed the sagas.
-        stats = (await self._get(http, f"{self.urls.transacciones}/stats", {})).json()
-        return int(stats["sagas_in_progress"])
+        return await self._count(http, f"{self.urls.transacciones}/transacciones/estado/PENDIENTE")
 
     async def _until(
         self,
         http: httpx.AsyncClient,
-        ok: Any,
+        ok: Callable[[int], bool],
         bar: tqdm | None = None,  # type: ignore[type-arg]
         timeout: float = 600.0,
     ) -> None:

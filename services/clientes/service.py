@@ -62,13 +62,10 @@ class ClientesService:
         self._repo = repo
 
     async def registrar(self, nuevo: NuevoCliente) -> Cliente:
-        async with self._repo.unit() as unit:
-            cliente = await unit.insert(nuevo)
-            await unit.add_events([envelope_for(evento_creado(cliente), source=SOURCE)])
-        return cliente
+        return (await self.registrar_lote([nuevo]))[0]
 
     async def registrar_lote(self, nuevos: Sequence[NuevoCliente]) -> list[Cliente]:
-        """All in one transaction (a bulk load's fast path): any refused item rolls the whole batch back."""
+        """All in one transaction (also a bulk load's fast path): any refused one rolls the whole batch back."""
         async with self._repo.unit() as unit:
             clientes = [await unit.insert(nuevo) for nuevo in nuevos]
             await unit.add_events([envelope_for(evento_creado(c), source=SOURCE) for c in clientes])

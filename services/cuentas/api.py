@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from services.cuentas.domain import ID_MAX, TIPO_ID_MAX, Cuenta
+from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
 from services.cuentas.schemas import (
     CuentaCreate,
     CuentaDetalle,
@@ -65,11 +65,7 @@ async def obtener_tipo(
 )
 async def abrir_cuenta(body: CuentaCreate, service: ServiceDep, correlation_id: CorrelationId = None) -> CuentaPublic:
     cuenta = await service.abrir_cuenta(
-        cliente_id=body.cliente_id,
-        tipo_cuenta_id=body.tipo_cuenta_id,
-        saldo=body.saldo,
-        moneda=body.moneda,
-        correlation_id=correlation_id,
+        Apertura(body.cliente_id, body.tipo_cuenta_id, body.saldo, body.moneda, correlation_id)
     )
     return CuentaPublic.model_validate(cuenta)
 
@@ -81,11 +77,7 @@ async def abrir_cuentas_lote(
     """Bulk opening (seed, migrations): each item as POST /cuentas would judge it, the same events; one result
     per item, in order."""
     aperturas = [Apertura(c.cliente_id, c.tipo_cuenta_id, c.saldo, c.moneda, correlation_id) for c in body.cuentas]
-
-    async def una(apertura: Apertura) -> Cuenta:
-        return (await service.abrir_cuentas([apertura]))[0]
-
-    return await Lote(service.abrir_cuentas, una, lambda c: c.cuenta_id).run(aperturas)
+    return await Lote(service.abrir_cuentas, service.abrir_cuenta, lambda c: c.cuenta_id).run(aperturas)
 
 
 @router.get("/cuentas", response_model=list[CuentaPublic], tags=["cuentas"])

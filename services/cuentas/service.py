@@ -111,12 +111,9 @@ class CuentasService:
 
     # --- writes ---------------------------------------------------------------------------------------------
 
-    async def abrir_cuenta(
-        self, *, cliente_id: int, tipo_cuenta_id: int, saldo: Decimal, moneda: Moneda, correlation_id: str | None
-    ) -> Cuenta:
+    async def abrir_cuenta(self, apertura: "Apertura") -> Cuenta:
         """Open an account for a cliente the replica knows as activo. An opening balance is the account's first
         ledger movement (APERTURA) and, like every movement, has its SaldoActualizado."""
-        apertura = Apertura(cliente_id, tipo_cuenta_id, saldo, moneda, correlation_id)
         return (await self.abrir_cuentas([apertura]))[0]
 
     async def abrir_cuentas(self, aperturas: Sequence["Apertura"]) -> list[Cuenta]:

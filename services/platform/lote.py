@@ -44,10 +44,20 @@ class ResultadoLote(BaseModel):
         return cls(creados=creados, rechazados=len(resultados) - creados, resultados=resultados)
 
 
-def refused(indice: int, error: DomainError) -> ResultadoItem:
-    return ResultadoItem(
-        indice=indice, status=error.status_code, detail=error.detail, campo=getattr(error, "field", None)
-    )
+async def judge(
+    indice: int,
+    creating: Awaitable[Creado],
+    ident: Callable[[Creado], int | str],
+    status: Callable[[Creado], int] = lambda _: 201,
+) -> ResultadoItem:
+    """One item's outcome: what `creating` made (its id and status), or the DomainError that refused it."""
+    try:
+        creado = await creating
+    except DomainError as error:
+        return ResultadoItem(
+            indice=indice, status=error.status_code, detail=error.detail, campo=getattr(error, "field", None)
+        )
+    return ResultadoItem(indice=indice, status=status(creado), id=ident(creado))
 
 
 class Lote(Generic[Item, Creado]):
@@ -68,12 +78,5 @@ class Lote(Generic[Item, Creado]):
         try:
             creados = await self._todos(items)
         except DomainError:
-            return ResultadoLote.of([await self._one(i, item) for i, item in enumerate(items)])
+            return ResultadoLote.of([await judge(i, self._uno(item), self._ident) for i, item in enumerate(items)])
         return ResultadoLote.of([ResultadoItem(indice=i, status=201, id=self._ident(c)) for i, c in enumerate(creados)])
-
-    async def _one(self, indice: int, item: Item) -> ResultadoItem:
-        try:
-            creado = await self._uno(item)
-        except DomainError as error:
-            return refused(indice, error)
-        return ResultadoItem(indice=indice, status=201, id=self._ident(creado))

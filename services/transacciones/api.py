@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BeforeValidator
 
-from services.platform.errors import DomainError
-from services.platform.lote import ResultadoItem, ResultadoLote, refused
+from services.platform.lote import ResultadoLote, judge
 from services.platform.pagination import Page, PageDep, set_total
+from services.transacciones.domain import Transaccion
 from services.transacciones.errors import NoCancelable
 from services.transacciones.repository import Filtro
 from services.transacciones.schemas import (
@@ -20,7 +20,6 @@ from services.transacciones.schemas import (
     Tipo,
     TransaccionCreate,
     TransaccionesLote,
-    TransaccionLoteItem,
     TransaccionPublic,
 )
 from services.transacciones.service import TransaccionesService
@@ -83,15 +82,17 @@ async def crear_lote(body: TransaccionesLote, service: ServiceDep) -> ResultadoL
     its saga started the same way, but without waiting for it: 202 (saga running) or 201 (already final) per
     item, with the id to poll."""
 
-    async def una(indice: int, item: TransaccionLoteItem) -> ResultadoItem:
-        try:
-            t = await service.crear(item, item.idempotency_key, wait=False)
-        except DomainError as error:
-            return refused(indice, error)
-        return ResultadoItem(indice=indice, status=201 if t.final else 202, id=str(t.id))
+    def estado(t: Transaccion) -> int:
+        return 201 if t.final else 202
 
     # Concurrently: the writer stores what arrives together in one round.
-    return ResultadoLote.of(list(await asyncio.gather(*(una(i, t) for i, t in enumerate(body.transacciones)))))
+    resultados = await asyncio.gather(
+        *(
+            judge(i, service.crear(item, item.idempotency_key, wait=False), lambda t: str(t.id), estado)
+            for i, item in enumerate(body.transacciones)
+        )
+    )
+    return ResultadoLote.of(list(resultados))
 
 
 @router.get("")

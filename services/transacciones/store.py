@@ -143,9 +143,9 @@ class TransaccionStore:
     def busy_seconds(self) -> float:
         """How long the writer has gone from round to round without pausing for IDLE_PAUSE (0 when idle)."""
         now = time.monotonic()
-        if self._waiting_since is not None and now - self._waiting_since >= IDLE_PAUSE:
-            self._busy_since = None
-        return 0.0 if self._busy_since is None else now - self._busy_since
+        if self._busy_since is None or (self._waiting_since is not None and now - self._waiting_since >= IDLE_PAUSE):
+            return 0.0
+        return now - self._busy_since
 
     def acked(self, doc_id: ObjectId) -> set[str]:
         return self._acked.get(doc_id, set())
@@ -183,7 +183,8 @@ class TransaccionStore:
         finally:
             for w in waits:
                 w.cancel()
-            self.busy_seconds()  # a long enough wait ends the busy stretch
+            if time.monotonic() - self._waiting_since >= IDLE_PAUSE:
+                self._busy_since = None  # a long enough wait ends the busy stretch
             self._waiting_since = None
         self._wake.clear()
         self._mark_busy()

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import eventually
 from tests.integration.stack import kill9
 from tests.integration.transacciones.conftest import FINALES, Banco, CuentaFactory
 
@@ -158,17 +159,16 @@ async def test_el_banco_cuadra_con_procesos_matados(banco: Banco, cuenta: Cuenta
 
 
 async def _retry_same(cliente: Cliente, body: dict[str, Any], key: str) -> None:
-    while time.monotonic() < cliente.deadline:
+    async def answered() -> str | None:
         try:
             r = await cliente.banco.post(body, key)
         except httpx.TransportError:
-            await asyncio.sleep(0.5)
-            continue
-        if r.status_code in (201, 202):
-            cliente.ids.append(r.json()["id"])
-            return
-        await asyncio.sleep(0.5)
-    pytest.fail(f"transacciones never answered request {key}")
+            return None
+        return str(r.json()["id"]) if r.status_code in (201, 202) else None
+
+    timeout = max(0.0, cliente.deadline - time.monotonic())
+    trx_id = await eventually(answered, timeout=timeout, interval=0.5, what=f"transacciones to answer request {key}")
+    cliente.ids.append(trx_id)
 
 
 async def _todas_finales(banco: Banco, ids: set[str], deadline: float) -> dict[str, dict[str, Any]]:

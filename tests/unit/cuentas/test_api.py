@@ -1,6 +1,7 @@
 """The REST contract in memory: validation answers 422 naming the field, domain errors map to 404/409, money is a
 two-decimal string. The use cases are replaced by a stub (their SQL is covered by the integration tests)."""
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from services.cuentas.api import router
 from services.cuentas.domain import Cuenta
 from services.cuentas.errors import CuentaNoEncontrada, SaldoInsuficiente
 from services.cuentas.main import create_app
+from services.cuentas.service import Apertura
 from services.platform.app import create_base_app
 
 CUENTA = Cuenta(
@@ -45,8 +47,8 @@ class StubService:
         self.calls.append(("cuentas", kw))
         return [CUENTA], 41
 
-    async def abrir_cuenta(self, **kw: Any) -> Cuenta:
-        self.calls.append(("abrir_cuenta", kw))
+    async def abrir_cuenta(self, apertura: Apertura) -> Cuenta:
+        self.calls.append(("abrir_cuenta", dataclasses.asdict(apertura)))
         return CUENTA
 
     async def mover_saldo(self, cuenta_id: int, **kw: Any) -> Cuenta:

@@ -73,16 +73,16 @@ class FakeBank:
         self.emails: set[str] = set()
         self.keys: set[str] = set()
         self.replica_lag = replica_lag  # how many cuentas are refused (404) before the replica catches up
-        self.running = 0  # sagas in progress, as GET /stats reports them
+        self.running = 0  # sagas in progress (PENDIENTE)
         self.peak_running = 0
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if request.method == "GET" and path == "/tipos-cuenta":
             return httpx.Response(200, json=[{"tipo_cuenta_id": i} for i in (1, 2, 3, 4)])
-        if request.method == "GET" and path == "/stats":
+        if request.method == "GET" and path == "/transacciones/estado/PENDIENTE":
             self.running = max(0, self.running - 3)  # a few sagas end between two polls
-            return httpx.Response(200, json={"sagas_in_progress": self.running})
+            return httpx.Response(200, json=[], headers={"X-Total-Count": str(self.running)})
         if request.method == "GET" and path.startswith("/transacciones/estado/"):
             total = self.counts["transacciones"] if path.endswith("COMPLETADA") else 0
             return httpx.Response(200, json=[], headers={"X-Total-Count": str(total)})
