@@ -26,7 +26,7 @@ from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
+from pymongo.errors import BulkWriteError, WriteError
 
 from contracts.money import format_money
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
@@ -138,8 +138,9 @@ class Repository(Protocol):
         """Persist these states (an archivable one leaves the in-progress collection)."""
         ...
 
-    async def claim(self, idem: str, doc_id: ObjectId, body_hash: str | None) -> Claim | None:
-        """Take an idempotency key for `doc_id`; None when taken now, else the existing claim."""
+    async def claim_many(self, claims: Sequence[Claim]) -> list[Claim | None]:
+        """Take each key for its document; per claim None when taken now, else the claim that already held it
+        (an earlier claim of the same list included)."""
         ...
 
     async def pending(self) -> list[Transaccion]:
@@ -245,15 +246,30 @@ class MongoRepository:
                 chunk = done[start : start + REPLACE_CHUNK]
                 await self._live.bulk_write([DeleteOne({"_id": d.id}) for d in chunk], ordered=False)
 
-    async def claim(self, idem: str, doc_id: ObjectId, body_hash: str | None) -> Claim | None:
+    async def claim_many(self, claims: Sequence[Claim]) -> list[Claim | None]:
+        if not claims:
+            return []
+        taken: set[int] = set()
         try:
-            await self._claims.insert_one({"_id": idem, "doc_id": doc_id, "body_hash": body_hash})
-        except DuplicateKeyError:
-            raw = await self._claims.find_one({"_id": idem})
+            await self._claims.insert_many(
+                [{"_id": c.idem, "doc_id": c.doc_id, "body_hash": c.body_hash} for c in claims], ordered=False
+            )
+        except BulkWriteError as exc:
+            for err in exc.details.get("writeErrors", []):
+                if err.get("code") != DUPLICATE_KEY:
+                    raise
+                taken.add(int(err["index"]))
+        results: list[Claim | None] = []
+        for index, claim in enumerate(claims):
+            if index not in taken:
+                results.append(None)
+                continue
+            # A key already held is a retry: rare, and a lookup by _id is the one query FerretDB answers by index.
+            raw = await self._claims.find_one({"_id": claim.idem})
             if raw is None:  # claims are never deleted
-                raise
-            return Claim(idem, raw["doc_id"], raw.get("body_hash"))
-        return None
+                raise WriteError(f"claim {claim.idem} refused as a duplicate but not found", DUPLICATE_KEY)
+            results.append(Claim(claim.idem, raw["doc_id"], raw.get("body_hash")))
+        return results
 
     async def pending(self) -> list[Transaccion]:
         # Everything in the live collection is pending work by definition (and the collection is small).

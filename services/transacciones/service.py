@@ -108,7 +108,7 @@ class TransaccionesService:
         remembered = self.store.cached_by_idem(idem)
         if remembered is not None:  # a retry of a request this process served: nothing to write or look up
             return await self._original(remembered, body_hash, wait)
-        claim = await self.store.repo.claim(idem, oid, body_hash)
+        claim = await self.store.claims.claim(idem, oid, body_hash)
         if claim is None:
             return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash), wait)
         if claim.body_hash != body_hash:

@@ -23,9 +23,11 @@ from typing import Any, Generic, TypeVar
 
 from bson import ObjectId
 
+from services.transacciones.claims import ClaimBatcher
 from services.transacciones.domain import Transaccion, ahora
 from services.transacciones.errors import TransaccionNoEncontrada
 from services.transacciones.repository import Repository, archivable
+from services.transacciones.saga import PASOS_EN_CURSO
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class TransaccionStore:
         epoch: str | None = None,
     ) -> None:
         self.repo = repo
+        self.claims = ClaimBatcher(repo)  # the Idempotency-Keys taken, batched like the writes
         self.epoch = epoch or uuid.uuid4().hex
         self._batch = batch
         self._cache_size = cache_size
@@ -233,6 +236,12 @@ class TransaccionStore:
             if deadline > now or len(due) >= self._batch:
                 break
             del self._pull_due[doc_id]
+            cached = self._cache.get(doc_id)
+            if cached is not None and not cached.final and cached.saga.paso in PASOS_EN_CURSO:
+                # A step is in flight: its reply (or the sweeper's re-send) writes the document anyway and takes the
+                # acknowledged events out with it. Under a backlog replies take longer than the fold, and writes
+                # of their own had added one write per saga (measured: 2,038 for 2,000 sagas).
+                continue
             pull: _Mutation[None] = _Mutation(doc_id, _touch)
             pull.done.add_done_callback(_consume)  # nobody awaits a pull; a failure is re-scheduled instead
             due.append(pull)

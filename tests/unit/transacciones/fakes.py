@@ -30,6 +30,7 @@ class FakeRepository:
         self.archived: set[ObjectId] = set()  # the real one moves these to another collection
         self.fail_next_write: Exception | None = None
         self.round_trips = 0
+        self.claim_writes = 0
 
     async def load(self, ids: Sequence[ObjectId]) -> dict[ObjectId, Transaccion]:
         await asyncio.sleep(0)
@@ -59,12 +60,14 @@ class FakeRepository:
             if archivable(doc):
                 self.archived.add(doc.id)
 
-    async def claim(self, idem: str, doc_id: ObjectId, body_hash: str | None) -> Claim | None:
+    async def claim_many(self, claims: Sequence[Claim]) -> list[Claim | None]:
+        self.claim_writes += 1
         await asyncio.sleep(0)
-        if idem in self.claims:
-            return self.claims[idem]
-        self.claims[idem] = Claim(idem, doc_id, body_hash)
-        return None
+        results: list[Claim | None] = []
+        for claim in claims:
+            results.append(self.claims.get(claim.idem))
+            self.claims.setdefault(claim.idem, claim)
+        return results
 
     async def pending(self) -> list[Transaccion]:
         return [d for d in self.docs.values() if d.id not in self.archived]

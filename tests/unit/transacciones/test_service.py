@@ -12,6 +12,7 @@ from bson import ObjectId
 from services.transacciones import saga
 from services.transacciones.domain import Transaccion, huella
 from services.transacciones.errors import IdempotencyKeyReused, Invalid, NoCancelable, TransaccionNoEncontrada
+from services.transacciones.repository import Claim
 from services.transacciones.schemas import TransaccionCreate
 from tests.conftest import eventually
 from tests.unit.transacciones.fakes import Env, FakeRepository, environment
@@ -68,6 +69,19 @@ async def _empty_outbox(env: Env, doc: Transaccion) -> bool:
     return env.repo.docs[doc.id].outbox == ()
 
 
+async def test_un_paso_en_curso_no_se_escribe_solo_para_quitar_eventos_publicados() -> None:
+    async with environment(wait_seconds=0.01, fold_seconds=0.01) as env:
+        doc = await env.service.crear(pedido(tipo="RETIRO", cuentaDestinoId=None), None)
+        assert await env.relay_once() == 2  # TransaccionSolicitada + DebitarCuenta, acknowledged
+        await asyncio.sleep(0.1)  # ten fold delays: no write of its own while the debit is in flight
+        assert env.repo.replaced == []
+        await env.reply(doc.id, saga.Aplicado(f"{doc.transaccion_id}-DEB", 5, "111"))
+        written = env.repo.docs[doc.id]
+        assert written.estado == "COMPLETADA"
+        assert [json.loads(r["payload"])["transaccion_id"] for r in written.outbox] == [doc.transaccion_id]
+        assert len(written.outbox) == 1  # the reply's write took the two published events out
+
+
 async def test_sin_respuesta_a_tiempo_la_peticion_recibe_pendiente() -> None:
     async with environment(wait_seconds=0.05) as env:
         t = await env.service.crear(pedido(), None)
@@ -105,7 +119,7 @@ async def test_clave_reclamada_por_una_peticion_que_murio_antes_de_registrar() -
     async with environment(wait_seconds=0.01) as env:
         oid = ObjectId()
         req = pedido()
-        await env.repo.claim("k:k2", oid, huella(req.fingerprint_body()))  # ...and then the process died
+        await env.repo.claim_many([Claim("k:k2", oid, huella(req.fingerprint_body()))])  # ...and then the process died
         t = await env.service.crear(req, "k2")
         assert t.id == oid
         assert (await env.service.crear(req, "k2")).id == oid
@@ -117,6 +131,15 @@ async def test_peticiones_simultaneas_con_la_misma_clave_crean_una_transaccion()
         results = await asyncio.gather(*(env.service.crear(pedido(), "same") for _ in range(10)))
         assert len({r.id for r in results}) == 1
         assert len(env.repo.docs) == 1
+
+
+async def test_las_claves_de_peticiones_simultaneas_se_reclaman_en_una_escritura() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        keys = [f"lote-{i}" for i in range(200)] + ["lote-7", "lote-7"]  # two retries inside the same write
+        results = await asyncio.gather(*(env.service.crear(pedido(), k, wait=False) for k in keys))
+        assert env.repo.claim_writes == 1
+        assert len(env.repo.docs) == 200
+        assert results[-1].id == results[-2].id == results[7].id
 
 
 async def test_respuestas_duplicadas_no_emiten_nada_mas() -> None:
