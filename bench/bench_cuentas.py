@@ -16,11 +16,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import aiomysql
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench._harness import measure, percentile, save
+from bench._raw_mariadb import raw_balance_updates
 from contracts import topics
 from contracts.clientes import ClienteCreado
 from contracts.comandos import AcreditarCuenta, DebitarCuenta
@@ -30,7 +30,6 @@ from producers.kafka import make_producer, publish
 BASE = "http://127.0.0.1:8002"
 HAPROXY_STATS = "http://127.0.0.1:8404/;csv"
 KAFKA = "127.0.0.1:9092"
-MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "bank", "password": "bank"}
 
 
 async def _bench_cliente() -> int:
@@ -154,53 +153,6 @@ async def _commands(total: int, accounts: int) -> dict[str, Any]:
     }
 
 
-async def _raw_sql(requests: int, levels: list[int], accounts: int) -> list[dict[str, Any]]:
-    """UPDATE cuentas SET saldo = saldo ± m WHERE ... on a copy of the table: the floor under any ledger+outbox path."""
-    scratch = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = await aiomysql.connect(**MYSQL, autocommit=True)
-    async with admin.cursor() as cur:
-        await cur.execute(f"CREATE DATABASE `{scratch}`")
-        await cur.execute(f"CREATE TABLE `{scratch}`.cuentas LIKE cuentas.cuentas")
-        await cur.executemany(
-            f"INSERT INTO `{scratch}`.cuentas (cliente_id, tipo_cuenta_id, numero_cuenta, saldo, moneda, estado, "
-            "fecha_apertura) VALUES (%s, 1, %s, 1000000.00, 'PEN', 'activa', UTC_TIMESTAMP(6))",
-            [(1, f"{i:013d}") for i in range(accounts)],
-        )
-        await cur.execute(f"SELECT cuenta_id FROM `{scratch}`.cuentas")
-        ids = [r[0] for r in await cur.fetchall()]
-    pool = await aiomysql.create_pool(**MYSQL, db=scratch, autocommit=True, minsize=1, maxsize=max(levels))
-    try:
-
-        async def update(i: int) -> None:
-            cuenta_id = ids[i % len(ids)]
-            async with pool.acquire() as conn, conn.cursor() as cur:
-                if i % 2:
-                    await cur.execute(
-                        "UPDATE cuentas SET saldo = saldo - %s WHERE cuenta_id = %s AND estado = 'activa' "
-                        "AND saldo >= %s",
-                        ("1.00", cuenta_id, "1.00"),
-                    )
-                else:
-                    await cur.execute(
-                        "UPDATE cuentas SET saldo = saldo + %s WHERE cuenta_id = %s AND estado = 'activa'",
-                        ("1.00", cuenta_id),
-                    )
-                if cur.rowcount != 1:
-                    raise RuntimeError("conditional update matched no row")
-
-        await measure("warm-up", update, requests=min(500, requests), concurrency=min(levels))
-        return [
-            await measure(f"raw UPDATE (autocommit), {accounts} rows", update, requests=requests * 2, concurrency=c)
-            for c in levels
-        ]
-    finally:
-        pool.close()
-        await pool.wait_closed()
-        async with admin.cursor() as cur:
-            await cur.execute(f"DROP DATABASE `{scratch}`")
-        admin.close()
-
-
 async def _wait_balancer() -> None:
     """Both instances UP behind HAProxy (right after a restart they are still being checked)."""
     async with httpx.AsyncClient(timeout=3) as client:
@@ -220,7 +172,9 @@ async def main(parts: set[str], requests: int, levels: list[int], accounts: int,
     if "commands" in parts:
         results.append(await _commands(commands, accounts))
     if "sql" in parts:
-        results += await _raw_sql(requests, levels, accounts)
+        results += await raw_balance_updates(
+            f"raw UPDATE (autocommit), {accounts} rows", requests, levels, accounts, credits_too=True
+        )
     if results:
         save("cuentas", results)
 

@@ -17,17 +17,16 @@ import time
 import uuid
 from typing import Any
 
-import aiomysql
 import httpx
 from bson import ObjectId
 from pymongo import AsyncMongoClient, ReplaceOne
 
 from bench._harness import measure, save
+from bench._raw_mariadb import raw_balance_updates
 
 CLIENTES = "http://127.0.0.1:8001"
 CUENTAS = "http://127.0.0.1:8002"
 TRANSACCIONES = "http://127.0.0.1:8004"
-MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "bank", "password": "bank"}
 MONGO = "mongodb://127.0.0.1:27017/"
 FINAL = {"COMPLETADA", "FALLIDA", "CANCELADA"}
 
@@ -103,46 +102,6 @@ async def _saga(requests: int, levels: list[int], accounts: list[int]) -> list[d
         return results
 
 
-async def _raw_sql(requests: int, levels: list[int], accounts: int) -> list[dict[str, Any]]:
-    """UPDATE cuentas SET saldo = saldo ± m WHERE ... on a copy of the table (what cuentas does per command)."""
-    scratch = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = await aiomysql.connect(**MYSQL, autocommit=True)
-    async with admin.cursor() as cur:
-        await cur.execute(f"CREATE DATABASE `{scratch}`")
-        await cur.execute(f"CREATE TABLE `{scratch}`.cuentas LIKE cuentas.cuentas")
-        await cur.executemany(
-            f"INSERT INTO `{scratch}`.cuentas (cliente_id, tipo_cuenta_id, numero_cuenta, saldo, moneda, estado, "
-            "fecha_apertura) VALUES (%s, 1, %s, 1000000.00, 'PEN', 'activa', UTC_TIMESTAMP(6))",
-            [(1, f"{i:013d}") for i in range(accounts)],
-        )
-        await cur.execute(f"SELECT cuenta_id FROM `{scratch}`.cuentas")
-        ids = [r[0] for r in await cur.fetchall()]
-    pool = await aiomysql.create_pool(**MYSQL, db=scratch, autocommit=True, minsize=1, maxsize=max(levels))
-    try:
-
-        async def update(i: int) -> None:
-            cuenta_id = ids[i % len(ids)]
-            async with pool.acquire() as conn, conn.cursor() as cur:
-                await cur.execute(
-                    "UPDATE cuentas SET saldo = saldo - %s WHERE cuenta_id = %s AND estado = 'activa' AND saldo >= %s",
-                    ("1.00", cuenta_id, "1.00"),
-                )
-                if cur.rowcount != 1:
-                    raise RuntimeError("conditional update matched no row")
-
-        await measure("warm-up", update, requests=500, concurrency=min(levels))
-        return [
-            await measure("raw conditional UPDATE (MariaDB)", update, requests=requests * 2, concurrency=c)
-            for c in levels
-        ]
-    finally:
-        pool.close()
-        await pool.wait_closed()
-        async with admin.cursor() as cur:
-            await cur.execute(f"DROP DATABASE `{scratch}`")
-        admin.close()
-
-
 def _doc(i: int) -> dict[str, Any]:
     """About the size of a transaction document with two pending events."""
     event: dict[str, Any] = {"event_id": str(uuid.uuid4()), "topic": "bank.cuentas.comandos.v1", "key": "12"}
@@ -185,7 +144,7 @@ async def _document_store(requests: int) -> list[dict[str, Any]]:
 async def main(requests: int, levels: list[int], accounts: int) -> None:
     ids = await _accounts(accounts)
     results = await _saga(requests, levels, ids)
-    raw = await _raw_sql(requests, levels, accounts)
+    raw = await raw_balance_updates("raw conditional UPDATE (MariaDB)", requests, levels, accounts, credits_too=False)
     results += raw
     results += await _document_store(min(requests, 2000))
     best_saga = max(r["rps"] for r in results if r["name"].startswith("saga"))

@@ -1,7 +1,7 @@
 // Small presentational building blocks shared by every tab: fields, alerts, badges, pagination.
 import { useEffect, useId, useRef, type ReactNode, type InputHTMLAttributes, type SelectHTMLAttributes } from "react";
 import { ApiError } from "../api/http";
-import { estadoLabel, formatInteger, formatMoney } from "../lib/format";
+import { estadoLabel, formatInteger, formatMoney, splitMotivo } from "../lib/format";
 
 interface FieldShell {
   label: string;
@@ -113,6 +113,26 @@ export function Empty({ children }: { children: ReactNode }) {
 export function Badge({ estado }: { estado: string | null | undefined }) {
   const key = (estado ?? "").toLowerCase();
   return <span className={`badge badge-${key}`}>{estadoLabel(estado)}</span>;
+}
+
+/** A transaction's state, with the reason it failed (its text; the code is in the tooltip) under it. */
+export function EstadoConMotivo({
+  estado,
+  motivo,
+}: {
+  estado: string | null | undefined;
+  motivo: string | null | undefined;
+}) {
+  return (
+    <>
+      <Badge estado={estado} />
+      {motivo ? (
+        <div className="cell-sub motivo" title={motivo}>
+          {splitMotivo(motivo).text}
+        </div>
+      ) : null}
+    </>
+  );
 }
 
 export function Money({

@@ -5,7 +5,8 @@ import { ESTADOS_CLIENTE, type Cliente, type EstadoCliente } from "../../api/typ
 import { Confirm } from "../../components/Confirm";
 import { clienteNombre } from "../../components/pickers";
 import { useToast } from "../../components/toast";
-import { Badge, Empty, ErrorState, Loading, Modal, PageHeader, Pagination } from "../../components/ui";
+import { PagedTable } from "../../components/PagedTable";
+import { Badge, Modal, PageHeader } from "../../components/ui";
 import { estadoLabel, formatDate } from "../../lib/format";
 import { routeHref, useAsync, useDebounced } from "../../lib/hooks";
 import { ClienteForm } from "./ClienteForm";
@@ -83,116 +84,97 @@ export function ClientesTab() {
         </div>
       </div>
 
-      {page.error ? <ErrorState error={page.error} onRetry={page.reload} what="los clientes" /> : null}
-      {page.loading && !page.data ? <Loading what="clientes" /> : null}
-      {page.data ? (
-        page.data.items.length === 0 ? (
-          <Empty>{query ? `Ningún cliente coincide con «${query}».` : "Aún no hay clientes registrados."}</Empty>
-        ) : (
+      <PagedTable
+        page={page}
+        what="los clientes"
+        whatLoading="clientes"
+        empty={query ? `Ningún cliente coincide con «${query}».` : "Aún no hay clientes registrados."}
+        label="Clientes"
+        head={
           <>
-            <div className={`table-wrap ${page.loading ? "is-loading" : ""}`}>
-              <table className="table" aria-label="Clientes">
-                <thead>
-                  <tr>
-                    <th className="num">ID</th>
-                    <th>Cliente</th>
-                    <th>Documento</th>
-                    <th className="hide-sm">Teléfono</th>
-                    <th>Estado</th>
-                    <th className="hide-sm">Registro</th>
-                    <th className="actions-col">Acciones</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.items.map((c) => {
-                    const doc = c.documentos?.[0];
-                    return (
-                      <tr key={c.cliente_id} data-testid={`cliente-${c.cliente_id}`}>
-                        <td className="num">{c.cliente_id}</td>
-                        <td>
-                          <div className="cell-title">{clienteNombre(c)}</div>
-                          <div className="cell-sub">{c.email}</div>
-                        </td>
-                        <td>
-                          {doc ? (
-                            <>
-                              <div>
-                                {doc.tipo_documento} <span className="mono">{doc.numero_documento}</span>
-                              </div>
-                              {doc.fecha_vencimiento ? (
-                                <div className="cell-sub">vence {formatDate(doc.fecha_vencimiento)}</div>
-                              ) : null}
-                            </>
-                          ) : (
-                            "—"
-                          )}
-                        </td>
-                        <td className="hide-sm">{c.telefono ?? "—"}</td>
-                        <td>
-                          <Badge estado={c.estado} />
-                        </td>
-                        <td className="hide-sm">{formatDate(c.fecha_registro)}</td>
-                        <td className="actions">
-                          <a
-                            className="btn btn-small btn-ghost"
-                            href={routeHref("perfil", { cliente_id: c.cliente_id })}
-                          >
-                            Perfil
-                          </a>
-                          <a
-                            className="btn btn-small btn-ghost"
-                            href={routeHref("cuentas", { cliente_id: c.cliente_id })}
-                          >
-                            Cuentas
-                          </a>
-                          <button
-                            type="button"
-                            className="btn btn-small btn-ghost"
-                            onClick={() => setDialog({ kind: "editar", cliente: c })}
-                          >
-                            Editar
-                          </button>
-                          {c.estado === "bloqueado" ? (
-                            <button
-                              type="button"
-                              className="btn btn-small btn-ghost"
-                              onClick={() => setDialog({ kind: "estado", cliente: c, estado: "activo" })}
-                            >
-                              Desbloquear
-                            </button>
-                          ) : (
-                            <button
-                              type="button"
-                              className="btn btn-small btn-warn"
-                              onClick={() => setDialog({ kind: "estado", cliente: c, estado: "bloqueado" })}
-                            >
-                              Bloquear
-                            </button>
-                          )}
-                          <button
-                            type="button"
-                            className="btn btn-small btn-danger-ghost"
-                            onClick={() => setDialog({ kind: "eliminar", cliente: c })}
-                          >
-                            Eliminar
-                          </button>
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-            <Pagination
-              skip={skip}
-              limit={PAGE}
-              total={page.data.total}
-              count={page.data.items.length}
-              onChange={setSkip}
-            />
+            <th className="num">ID</th>
+            <th>Cliente</th>
+            <th>Documento</th>
+            <th className="hide-sm">Teléfono</th>
+            <th>Estado</th>
+            <th className="hide-sm">Registro</th>
+            <th className="actions-col">Acciones</th>
           </>
-        )
-      ) : null}
+        }
+        row={(c) => {
+          const doc = c.documentos?.[0];
+          return (
+            <tr key={c.cliente_id} data-testid={`cliente-${c.cliente_id}`}>
+              <td className="num">{c.cliente_id}</td>
+              <td>
+                <div className="cell-title">{clienteNombre(c)}</div>
+                <div className="cell-sub">{c.email}</div>
+              </td>
+              <td>
+                {doc ? (
+                  <>
+                    <div>
+                      {doc.tipo_documento} <span className="mono">{doc.numero_documento}</span>
+                    </div>
+                    {doc.fecha_vencimiento ? (
+                      <div className="cell-sub">vence {formatDate(doc.fecha_vencimiento)}</div>
+                    ) : null}
+                  </>
+                ) : (
+                  "—"
+                )}
+              </td>
+              <td className="hide-sm">{c.telefono ?? "—"}</td>
+              <td>
+                <Badge estado={c.estado} />
+              </td>
+              <td className="hide-sm">{formatDate(c.fecha_registro)}</td>
+              <td className="actions">
+                <a className="btn btn-small btn-ghost" href={routeHref("perfil", { cliente_id: c.cliente_id })}>
+                  Perfil
+                </a>
+                <a className="btn btn-small btn-ghost" href={routeHref("cuentas", { cliente_id: c.cliente_id })}>
+                  Cuentas
+                </a>
+                <button
+                  type="button"
+                  className="btn btn-small btn-ghost"
+                  onClick={() => setDialog({ kind: "editar", cliente: c })}
+                >
+                  Editar
+                </button>
+                {c.estado === "bloqueado" ? (
+                  <button
+                    type="button"
+                    className="btn btn-small btn-ghost"
+                    onClick={() => setDialog({ kind: "estado", cliente: c, estado: "activo" })}
+                  >
+                    Desbloquear
+                  </button>
+                ) : (
+                  <button
+                    type="button"
+                    className="btn btn-small btn-warn"
+                    onClick={() => setDialog({ kind: "estado", cliente: c, estado: "bloqueado" })}
+                  >
+                    Bloquear
+                  </button>
+                )}
+                <button
+                  type="button"
+                  className="btn btn-small btn-danger-ghost"
+                  onClick={() => setDialog({ kind: "eliminar", cliente: c })}
+                >
+                  Eliminar
+                </button>
+              </td>
+            </tr>
+          );
+        }}
+        skip={skip}
+        limit={PAGE}
+        onSkip={setSkip}
+      />
 
       {dialog?.kind === "crear" ? (
         <Modal title="Registrar cliente" onClose={close} wide>

@@ -6,7 +6,8 @@ import { ESTADOS_CUENTA, MONEDAS, type Cliente, type Cuenta, type EstadoCuenta, 
 import { Confirm } from "../../components/Confirm";
 import { ClientePicker } from "../../components/pickers";
 import { useToast } from "../../components/toast";
-import { Badge, Empty, ErrorState, Loading, Modal, Money, PageHeader, Pagination } from "../../components/ui";
+import { PagedTable } from "../../components/PagedTable";
+import { Badge, ErrorState, Modal, Money, PageHeader } from "../../components/ui";
 import { toCents } from "../../lib/decimal";
 import { estadoLabel, formatDate } from "../../lib/format";
 import { routeHref, useAsync, useRoute } from "../../lib/hooks";
@@ -103,109 +104,91 @@ export function CuentasTab() {
         </div>
       </div>
       {cliente.error ? <ErrorState error={cliente.error} what={`el cliente #${clienteId}`} /> : null}
-      {page.error ? <ErrorState error={page.error} onRetry={page.reload} what="las cuentas" /> : null}
-      {page.loading && !page.data ? <Loading what="cuentas" /> : null}
-      {page.data ? (
-        page.data.items.length === 0 ? (
-          <Empty>
-            {clienteId ? "Este cliente no tiene cuentas con estos filtros." : "No hay cuentas con estos filtros."}
-          </Empty>
-        ) : (
+      <PagedTable
+        page={page}
+        what="las cuentas"
+        whatLoading="cuentas"
+        empty={clienteId ? "Este cliente no tiene cuentas con estos filtros." : "No hay cuentas con estos filtros."}
+        label="Cuentas"
+        head={
           <>
-            <div className={`table-wrap ${page.loading ? "is-loading" : ""}`}>
-              <table className="table" aria-label="Cuentas">
-                <thead>
-                  <tr>
-                    <th>Número</th>
-                    <th className="num">Cliente</th>
-                    <th className="hide-sm">Tipo</th>
-                    <th className="num">Saldo</th>
-                    <th>Estado</th>
-                    <th className="hide-sm">Apertura</th>
-                    <th className="actions-col">Acciones</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.items.map((c) => (
-                    <tr key={c.cuenta_id} data-testid={`cuenta-${c.numero_cuenta}`}>
-                      <td>
-                        <div className="mono cell-title">{c.numero_cuenta}</div>
-                        <div className="cell-sub">
-                          #{c.cuenta_id} · {c.moneda}
-                        </div>
-                      </td>
-                      <td className="num">
-                        <a href={routeHref("perfil", { cliente_id: c.cliente_id })}>#{c.cliente_id}</a>
-                      </td>
-                      <td className="hide-sm">{c.tipo_cuenta_nombre ?? `#${c.tipo_cuenta_id}`}</td>
-                      <td className="num saldo" data-testid="saldo">
-                        <Money amount={c.saldo} moneda={c.moneda} />
-                      </td>
-                      <td>
-                        <Badge estado={c.estado} />
-                      </td>
-                      <td className="hide-sm">{formatDate(c.fecha_apertura)}</td>
-                      <td className="actions">
-                        <button
-                          type="button"
-                          className="btn btn-small btn-ghost"
-                          onClick={() => setDialog({ kind: "extracto", cuenta: c })}
-                        >
-                          Extracto
-                        </button>
-                        {c.estado === "activa" ? (
-                          <a
-                            className="btn btn-small btn-ghost"
-                            href={routeHref("transacciones", { cuenta: c.cuenta_id })}
-                          >
-                            Operar
-                          </a>
-                        ) : null}
-                        {c.estado === "activa" ? (
-                          <button
-                            type="button"
-                            className="btn btn-small btn-warn"
-                            onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "bloqueada" })}
-                          >
-                            Bloquear
-                          </button>
-                        ) : null}
-                        {c.estado === "bloqueada" ? (
-                          <button
-                            type="button"
-                            className="btn btn-small btn-ghost"
-                            onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "activa" })}
-                          >
-                            Desbloquear
-                          </button>
-                        ) : null}
-                        {c.estado !== "cerrada" ? (
-                          <button
-                            type="button"
-                            className="btn btn-small btn-danger-ghost"
-                            disabled={!saldoCero(c)}
-                            title={saldoCero(c) ? "Cerrar la cuenta" : "Solo se cierra con saldo 0"}
-                            onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "cerrada" })}
-                          >
-                            Cerrar
-                          </button>
-                        ) : null}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pagination
-              skip={skip}
-              limit={PAGE}
-              total={page.data.total}
-              count={page.data.items.length}
-              onChange={setSkip}
-            />
+            <th>Número</th>
+            <th className="num">Cliente</th>
+            <th className="hide-sm">Tipo</th>
+            <th className="num">Saldo</th>
+            <th>Estado</th>
+            <th className="hide-sm">Apertura</th>
+            <th className="actions-col">Acciones</th>
           </>
-        )
-      ) : null}
+        }
+        row={(c) => (
+          <tr key={c.cuenta_id} data-testid={`cuenta-${c.numero_cuenta}`}>
+            <td>
+              <div className="mono cell-title">{c.numero_cuenta}</div>
+              <div className="cell-sub">
+                #{c.cuenta_id} · {c.moneda}
+              </div>
+            </td>
+            <td className="num">
+              <a href={routeHref("perfil", { cliente_id: c.cliente_id })}>#{c.cliente_id}</a>
+            </td>
+            <td className="hide-sm">{c.tipo_cuenta_nombre ?? `#${c.tipo_cuenta_id}`}</td>
+            <td className="num saldo" data-testid="saldo">
+              <Money amount={c.saldo} moneda={c.moneda} />
+            </td>
+            <td>
+              <Badge estado={c.estado} />
+            </td>
+            <td className="hide-sm">{formatDate(c.fecha_apertura)}</td>
+            <td className="actions">
+              <button
+                type="button"
+                className="btn btn-small btn-ghost"
+                onClick={() => setDialog({ kind: "extracto", cuenta: c })}
+              >
+                Extracto
+              </button>
+              {c.estado === "activa" ? (
+                <a className="btn btn-small btn-ghost" href={routeHref("transacciones", { cuenta: c.cuenta_id })}>
+                  Operar
+                </a>
+              ) : null}
+              {c.estado === "activa" ? (
+                <button
+                  type="button"
+                  className="btn btn-small btn-warn"
+                  onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "bloqueada" })}
+                >
+                  Bloquear
+                </button>
+              ) : null}
+              {c.estado === "bloqueada" ? (
+                <button
+                  type="button"
+                  className="btn btn-small btn-ghost"
+                  onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "activa" })}
+                >
+                  Desbloquear
+                </button>
+              ) : null}
+              {c.estado !== "cerrada" ? (
+                <button
+                  type="button"
+                  className="btn btn-small btn-danger-ghost"
+                  disabled={!saldoCero(c)}
+                  title={saldoCero(c) ? "Cerrar la cuenta" : "Solo se cierra con saldo 0"}
+                  onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "cerrada" })}
+                >
+                  Cerrar
+                </button>
+              ) : null}
+            </td>
+          </tr>
+        )}
+        skip={skip}
+        limit={PAGE}
+        onSkip={setSkip}
+      />
 
       {dialog?.kind === "abrir" ? (
         <Modal title="Abrir cuenta" onClose={close} wide>

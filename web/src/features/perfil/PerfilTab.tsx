@@ -4,8 +4,8 @@ import { buscarClientes, perfilCompleto, type Freshness } from "../../api/perfil
 import { ApiError } from "../../api/http";
 import type { PerfilCompleto } from "../../api/types";
 import { clienteNombre } from "../../components/pickers";
-import { Badge, Empty, ErrorState, Loading, Money, PageHeader, Pagination } from "../../components/ui";
-import { formatDate, formatDateTime, formatInteger, formatLagSeconds, splitMotivo, tipoLabel } from "../../lib/format";
+import { Badge, Empty, ErrorState, EstadoConMotivo, Loading, Money, PageHeader, Pagination } from "../../components/ui";
+import { formatDate, formatDateTime, formatInteger, formatLagSeconds, tipoLabel } from "../../lib/format";
 import { routeHref, useAsync, useDebounced, useRoute } from "../../lib/hooks";
 
 const PAGE = 10;
@@ -159,12 +159,7 @@ function Perfil({
                     <Money amount={t.monto} moneda={t.moneda} />
                   </td>
                   <td>
-                    <Badge estado={t.estado} />
-                    {t.motivo ? (
-                      <div className="cell-sub motivo" title={t.motivo}>
-                        {splitMotivo(t.motivo).text}
-                      </div>
-                    ) : null}
+                    <EstadoConMotivo estado={t.estado} motivo={t.motivo} />
                   </td>
                 </tr>
               ))}

@@ -11,7 +11,8 @@ import {
   type Transaccion,
 } from "../../api/types";
 import { CuentaPicker, type CuentaOption } from "../../components/pickers";
-import { Alert, Badge, Empty, ErrorState, Loading, Money, PageHeader, Pagination } from "../../components/ui";
+import { PagedTable } from "../../components/PagedTable";
+import { Alert, Badge, Empty, EstadoConMotivo, Loading, Money, PageHeader } from "../../components/ui";
 import { estadoLabel, formatDateTime, splitMotivo, tipoLabel } from "../../lib/format";
 import { useAsync, useRoute } from "../../lib/hooks";
 import { TransaccionForm, type Fase, type Resultado } from "./TransaccionForm";
@@ -211,63 +212,45 @@ export function TransaccionesTab() {
           </button>
         </div>
       </div>
-      {page.error ? <ErrorState error={page.error} onRetry={page.reload} what="las transacciones" /> : null}
-      {page.loading && !page.data ? <Loading what="transacciones" /> : null}
-      {page.data ? (
-        page.data.items.length === 0 ? (
-          <Empty>No hay transacciones con estos filtros.</Empty>
-        ) : (
+      <PagedTable
+        page={page}
+        what="las transacciones"
+        whatLoading="transacciones"
+        empty={"No hay transacciones con estos filtros."}
+        label="Transacciones"
+        head={
           <>
-            <div className={`table-wrap ${page.loading ? "is-loading" : ""}`}>
-              <table className="table" aria-label="Transacciones">
-                <thead>
-                  <tr>
-                    <th>Fecha</th>
-                    <th>Transacción</th>
-                    <th>Tipo</th>
-                    <th className="hide-sm">Cuentas</th>
-                    <th className="num">Monto</th>
-                    <th>Estado</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.items.map((t) => (
-                    <tr key={t.id} data-testid={`trx-${t.transaccionId}`}>
-                      <td>{formatDateTime(t.fecha)}</td>
-                      <td>
-                        <div className="mono cell-title">{t.transaccionId}</div>
-                        {t.descripcion ? <div className="cell-sub">{t.descripcion}</div> : null}
-                      </td>
-                      <td>{tipoLabel(t.tipo)}</td>
-                      <td className="hide-sm">
-                        <Cuentas t={t} />
-                      </td>
-                      <td className="num">
-                        <Money amount={t.monto} moneda={t.moneda} />
-                      </td>
-                      <td>
-                        <Badge estado={t.estado} />
-                        {t.motivo ? (
-                          <div className="cell-sub motivo" title={t.motivo}>
-                            {splitMotivo(t.motivo).text}
-                          </div>
-                        ) : null}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pagination
-              skip={skip}
-              limit={PAGE}
-              total={page.data.total}
-              count={page.data.items.length}
-              onChange={setSkip}
-            />
+            <th>Fecha</th>
+            <th>Transacción</th>
+            <th>Tipo</th>
+            <th className="hide-sm">Cuentas</th>
+            <th className="num">Monto</th>
+            <th>Estado</th>
           </>
-        )
-      ) : null}
+        }
+        row={(t) => (
+          <tr key={t.id} data-testid={`trx-${t.transaccionId}`}>
+            <td>{formatDateTime(t.fecha)}</td>
+            <td>
+              <div className="mono cell-title">{t.transaccionId}</div>
+              {t.descripcion ? <div className="cell-sub">{t.descripcion}</div> : null}
+            </td>
+            <td>{tipoLabel(t.tipo)}</td>
+            <td className="hide-sm">
+              <Cuentas t={t} />
+            </td>
+            <td className="num">
+              <Money amount={t.monto} moneda={t.moneda} />
+            </td>
+            <td>
+              <EstadoConMotivo estado={t.estado} motivo={t.motivo} />
+            </td>
+          </tr>
+        )}
+        skip={skip}
+        limit={PAGE}
+        onSkip={setSkip}
+      />
     </section>
   );
 }
