@@ -67,8 +67,12 @@ class ConsumerLoop:
         max_attempts: int = 5,
         retry_backoff: float = 0.5,
         max_backoff: float = 5.0,
+        parallel_partitions: bool = False,
     ) -> None:
         self._consumer = consumer
+        # True: the partitions of one poll are handled at the same time (each in its own order). Only for
+        # handlers whose effects on different partitions never contend, e.g. ones that go through one writer.
+        self._parallel = parallel_partitions
         self._producer = producer
         self._group = group_id
         self._handler = handler
@@ -82,14 +86,37 @@ class ConsumerLoop:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             batches = await self._consumer.getmany(timeout_ms=200)
-            for tp, records in batches.items():
-                await self._process_partition(tp, records, stop)
-                if stop.is_set():
-                    return
+            handled: dict[TopicPartition, int] = {}
+            failure: BaseException | None = None
+            if self._parallel:
+                outcomes = await asyncio.gather(
+                    *(self._process_partition(tp, records, stop) for tp, records in batches.items()),
+                    return_exceptions=True,
+                )
+                for tp, outcome in zip(batches, outcomes, strict=True):
+                    if isinstance(outcome, BaseException):
+                        failure = failure or outcome
+                    elif outcome is not None:
+                        handled[tp] = outcome
+            else:
+                for tp, records in batches.items():
+                    next_offset = await self._process_partition(tp, records, stop)
+                    if next_offset is not None:
+                        handled[tp] = next_offset
+                    if stop.is_set():
+                        break
+            # One commit for every partition of the poll, not one each: a commit is a round trip to the broker
+            # that holds up the next poll, and under light, spread traffic a poll brings one record from each of
+            # several partitions. Nothing is committed before its effect either way.
+            if handled:
+                await self._consumer.commit(handled)
+            if failure is not None:
+                raise failure  # after committing the partitions that were handled
 
     async def _process_partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event
-    ) -> None:
+    ) -> int | None:
+        """Handle a partition's records; the offset to commit for it (None: nothing handled)."""
         pairs: list[tuple[Delivery, ConsumerRecord[bytes, bytes]]] = []
         for record in records:
             try:
@@ -101,10 +128,9 @@ class ConsumerLoop:
         if pairs and not await self._try_batch([d for d, _ in pairs]):
             for delivery, record in pairs:
                 if not await self._handle_one(delivery, record, stop):
-                    if delivery.offset > records[0].offset:
-                        await self._consumer.commit({tp: delivery.offset})
-                    return  # stopping mid-partition: commit nothing past what was handled
-        await self._consumer.commit({tp: records[-1].offset + 1})
+                    # stopping mid-partition: commit nothing past what was handled
+                    return delivery.offset if delivery.offset > records[0].offset else None
+        return int(records[-1].offset) + 1
 
     async def _try_batch(self, deliveries: list[Delivery]) -> bool:
         if self._batch_handler is None or len(deliveries) == 1:

@@ -96,6 +96,8 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
                     group_id=GROUP_ID,
                     handler=orquestador.handle,
                     batch_handler=orquestador.handle_batch,
+                    # Replies only meet in the single writer: each partition's batch shares its next round.
+                    parallel_partitions=True,
                 )
                 workers.spawn("saga", loop.run)
                 workers.spawn("sweeper", sweeper.run)

@@ -18,10 +18,12 @@ TOPIC = "bank.clientes.v1"
 TP = TopicPartition(TOPIC, 0)
 
 
-def _record(offset: int, cliente_id: int = 1, *, poison: bool = False) -> ConsumerRecord[bytes, bytes]:
+def _record(
+    offset: int, cliente_id: int = 1, *, poison: bool = False, partition: int = 0
+) -> ConsumerRecord[bytes, bytes]:
     env = envelope_for(ClienteEliminado(cliente_id=cliente_id), source="/test")
     headers = [] if poison else env.headers()
-    return ConsumerRecord(TOPIC, 0, offset, 0, 0, b"1", env.value(), None, 0, 0, tuple(headers))
+    return ConsumerRecord(TOPIC, partition, offset, 0, 0, b"1", env.value(), None, 0, 0, tuple(headers))
 
 
 class FakeConsumer:
@@ -162,3 +164,82 @@ async def test_el_lote_exitoso_no_toca_el_manejador_individual(n: int) -> None:
     await loop.run(stop)
     assert batches == ([n] if n > 1 else [-1])
     assert Decimal(loop.handled) == n
+
+
+class _Polls:
+    """A consumer whose polls are scripted per partition; records every commit."""
+
+    def __init__(self, polls: list[dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]], stop: asyncio.Event):
+        self._polls = polls
+        self._stop = stop
+        self.commits: list[dict[TopicPartition, int]] = []
+
+    async def getmany(self, timeout_ms: int = 0) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        if not self._polls:
+            self._stop.set()
+            return {}
+        return self._polls.pop(0)
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.commits.append(dict(offsets))
+
+
+async def test_particiones_en_paralelo_cada_una_en_su_orden() -> None:
+    stop = asyncio.Event()
+    tp1 = TopicPartition(TOPIC, 1)
+    consumer = _Polls([{TP: [_record(0), _record(1)], tp1: [_record(5, partition=1)]}], stop)
+    second_started = asyncio.Event()
+    seen: list[tuple[int, int]] = []
+
+    async def handler(d: Delivery) -> None:
+        if d.partition == 0 and d.offset == 0:
+            await asyncio.wait_for(second_started.wait(), 1)  # only returns if partition 1 runs meanwhile
+        if d.partition == 1:
+            second_started.set()
+        seen.append((d.partition, d.offset))
+
+    loop = ConsumerLoop(consumer, FakeProducer(), group_id="g", handler=handler, parallel_partitions=True)  # type: ignore[arg-type]
+    await loop.run(stop)
+    assert seen == [(1, 5), (0, 0), (0, 1)]
+    assert consumer.commits == [{TP: 2, tp1: 6}]
+
+
+async def test_en_paralelo_un_fallo_no_impide_confirmar_las_otras_particiones() -> None:
+    stop = asyncio.Event()
+    tp1 = TopicPartition(TOPIC, 1)
+    consumer = _Polls([{TP: [_record(0)], tp1: [_record(5, partition=1)]}], stop)
+
+    async def handler(d: Delivery) -> None:
+        if d.partition == 1:
+            raise RuntimeError("boom")
+
+    class BrokerAway(FakeProducer):
+        async def send_and_wait(self, *args: Any, **kwargs: Any) -> None:
+            raise ConnectionError("broker away")  # so the dead letter cannot be written either
+
+    loop = ConsumerLoop(
+        consumer,  # type: ignore[arg-type]
+        BrokerAway(),  # type: ignore[arg-type]
+        group_id="g",
+        handler=handler,
+        parallel_partitions=True,
+        max_attempts=1,
+    )
+    with pytest.raises(ConnectionError):
+        await loop.run(stop)
+    assert consumer.commits == [{TP: 1}]
+
+
+async def test_una_sola_confirmacion_por_lectura_para_todas_sus_particiones() -> None:
+    stop = asyncio.Event()
+    tp1 = TopicPartition(TOPIC, 1)
+    consumer = _Polls([{TP: [_record(0), _record(1)], tp1: [_record(7, partition=1)]}], stop)
+    seen: list[int] = []
+
+    async def handler(d: Delivery) -> None:
+        seen.append(d.offset)
+
+    loop = ConsumerLoop(consumer, FakeProducer(), group_id="g", handler=handler)  # type: ignore[arg-type]
+    await loop.run(stop)
+    assert seen == [0, 1, 7]
+    assert consumer.commits == [{TP: 2, tp1: 8}]
