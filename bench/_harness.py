@@ -75,3 +75,8 @@ def save(name: str, results: list[dict[str, Any]]) -> Path:
         print("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True)))
     print(f"saved {path}")
     return path
+
+
+def concurrency_levels(text: str) -> list[int]:
+    """argparse type of every benchmark's --concurrency: comma-separated levels, e.g. "1,16,64"."""
+    return [int(level) for level in text.split(",")]

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bench._harness import measure, save
+from bench._harness import concurrency_levels, measure, save
 
 BASE = "http://127.0.0.1:8001"
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,8 +84,8 @@ async def main(requests: int, levels: list[int], seed: int, pid: int | None) -> 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", default="1,10,50", help="comma-separated levels")
+    parser.add_argument("--concurrency", type=concurrency_levels, default="1,10,50", help="comma-separated levels")
     parser.add_argument("--seed", type=int, default=50, help="clientes created to read")
     parser.add_argument("--pid", type=int, default=None, help="server pid (default: supervisor's clientes)")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, [int(c) for c in args.concurrency.split(",")], args.seed, args.pid))
+    asyncio.run(main(args.requests, args.concurrency, args.seed, args.pid))

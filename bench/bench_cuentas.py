@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench._harness import measure, percentile, save
+from bench._harness import concurrency_levels, measure, percentile, save
 from bench._raw_mariadb import raw_balance_updates
 from contracts import topics
 from contracts.clientes import ClienteCreado
@@ -182,10 +182,10 @@ async def main(parts: set[str], requests: int, levels: list[int], accounts: int,
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", default="1,16,64", help="comma-separated levels")
+    parser.add_argument("--concurrency", type=concurrency_levels, default="1,16,64", help="comma-separated levels")
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--commands", type=int, default=5000, help="saga commands in the burst")
     parser.add_argument("--parts", default="http,commands,sql", help="which measurements to run")
     args = parser.parse_args()
-    levels = [int(c) for c in args.concurrency.split(",")]
+    levels = args.concurrency
     asyncio.run(main(set(args.parts.split(",")), args.requests, levels, args.accounts, args.commands))

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
-from bench._harness import measure, save
+from bench._harness import concurrency_levels, measure, save
 
 TRANSACCIONES = "http://127.0.0.1:8004"
 MONGO = "mongodb://127.0.0.1:27017/"
@@ -74,7 +74,7 @@ async def main(requests: int, levels: list[int], direct_requests: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--concurrency", default="1,8", help="comma-separated levels")
+    parser.add_argument("--concurrency", type=concurrency_levels, default="1,8", help="comma-separated levels")
     parser.add_argument("--direct-requests", type=int, default=3, help="0 to skip the direct store queries")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, [int(c) for c in args.concurrency.split(",")], args.direct_requests))
+    asyncio.run(main(args.requests, args.concurrency, args.direct_requests))

@@ -21,7 +21,7 @@ import httpx
 from bson import ObjectId
 from pymongo import AsyncMongoClient, ReplaceOne
 
-from bench._harness import measure, save
+from bench._harness import concurrency_levels, measure, save
 from bench._raw_mariadb import raw_balance_updates
 
 CLIENTES = "http://127.0.0.1:8001"
@@ -171,7 +171,7 @@ async def main(requests: int, levels: list[int], accounts: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", default="1,32,128,256", help="comma-separated levels")
+    parser.add_argument("--concurrency", type=concurrency_levels, default="1,32,128,256", help="comma-separated levels")
     parser.add_argument("--accounts", type=int, default=100)
     args = parser.parse_args()
-    asyncio.run(main(args.requests, [int(c) for c in args.concurrency.split(",")], args.accounts))
+    asyncio.run(main(args.requests, args.concurrency, args.accounts))

@@ -86,32 +86,37 @@ class ConsumerLoop:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             batches = await self._consumer.getmany(timeout_ms=200)
-            handled: dict[TopicPartition, int] = {}
-            failure: BaseException | None = None
-            if self._parallel:
-                outcomes = await asyncio.gather(
-                    *(self._process_partition(tp, records, stop) for tp, records in batches.items()),
-                    return_exceptions=True,
-                )
-                for tp, outcome in zip(batches, outcomes, strict=True):
-                    if isinstance(outcome, BaseException):
-                        failure = failure or outcome
-                    elif outcome is not None:
-                        handled[tp] = outcome
-            else:
-                for tp, records in batches.items():
-                    next_offset = await self._process_partition(tp, records, stop)
-                    if next_offset is not None:
-                        handled[tp] = next_offset
-                    if stop.is_set():
-                        break
+            outcomes = await self._process_poll(batches, stop)
             # One commit for every partition of the poll, not one each: a commit is a round trip to the broker
             # that holds up the next poll, and under light, spread traffic a poll brings one record from each of
-            # several partitions. Nothing is committed before its effect either way.
+            # several partitions. Nothing is committed before its effect.
+            handled = {tp: o for tp, o in outcomes.items() if isinstance(o, int)}
             if handled:
                 await self._consumer.commit(handled)
+            failure = next((o for o in outcomes.values() if isinstance(o, BaseException)), None)
             if failure is not None:
                 raise failure  # after committing the partitions that were handled
+
+    async def _process_poll(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], stop: asyncio.Event
+    ) -> dict[TopicPartition, int | BaseException | None]:
+        """Each partition's outcome: the offset to commit, None (nothing handled) or what it failed with."""
+        if self._parallel:
+            results = await asyncio.gather(
+                *(self._process_partition(tp, records, stop) for tp, records in batches.items()),
+                return_exceptions=True,
+            )
+            return dict(zip(batches, results, strict=True))
+        outcomes: dict[TopicPartition, int | BaseException | None] = {}
+        for tp, records in batches.items():
+            try:
+                outcomes[tp] = await self._process_partition(tp, records, stop)
+            except Exception as exc:
+                outcomes[tp] = exc
+                break
+            if stop.is_set():
+                break
+        return outcomes
 
     async def _process_partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event

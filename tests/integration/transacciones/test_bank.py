@@ -109,7 +109,7 @@ async def test_el_banco_cuadra_con_procesos_matados(banco: Banco, cuenta: Cuenta
     assert len(killed) >= 3, killed
 
     # -- every transaction reaches a final state ------------------------------------------------------------------
-    finales = await _todas_finales(banco, set(cliente.ids), time.monotonic() + SETTLE_SECONDS)
+    finales = await _todas_finales(banco, set(cliente.ids), SETTLE_SECONDS)
     estados: dict[str, int] = defaultdict(int)
     for t in finales.values():
         estados[t["estado"]] += 1
@@ -171,21 +171,22 @@ async def _retry_same(cliente: Cliente, body: dict[str, Any], key: str) -> None:
     cliente.ids.append(trx_id)
 
 
-async def _todas_finales(banco: Banco, ids: set[str], deadline: float) -> dict[str, dict[str, Any]]:
+async def _todas_finales(banco: Banco, ids: set[str], timeout: float) -> dict[str, dict[str, Any]]:
     finales: dict[str, dict[str, Any]] = {}
     pendientes = set(ids)
-    while pendientes and time.monotonic() < deadline:
+
+    async def ninguna_pendiente() -> bool:
         for trx_id in list(pendientes):
             try:
                 r = await banco.trx.get(f"/transacciones/{trx_id}")
             except httpx.TransportError:
-                break
+                return False  # transacciones is restarting: ask again next round
             if r.status_code == 200 and r.json()["estado"] in FINALES:
                 finales[trx_id] = r.json()
                 pendientes.discard(trx_id)
-        if pendientes:
-            await asyncio.sleep(0.5)
-    assert not pendientes, f"{len(pendientes)} transactions still PENDIENTE after the deadline"
+        return not pendientes
+
+    await eventually(ninguna_pendiente, timeout=timeout, interval=0.5, what=f"all {len(ids)} transactions final")
     return finales
 
 
