@@ -90,7 +90,8 @@ async def _saga(requests: int, levels: list[int], accounts: list[int]) -> list[d
                 except httpx.TransportError:
                     # e.g. a keep-alive connection the server closed as it was reused: the key makes a resend safe
                     continue
-                if r.status_code not in (201, 202):
+                # 409 with the transaction: the saga refused it (FALLIDA), reported below like any final state.
+                if r.status_code not in (201, 202) and not (r.status_code == 409 and r.json().get("estado")):
                     raise RuntimeError(r.text)
                 t = r.json()
                 if t["estado"] in FINAL:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BeforeValidator
 
 from services.platform.lote import ResultadoLote, judge
@@ -21,6 +22,7 @@ from services.transacciones.schemas import (
     TransaccionCreate,
     TransaccionesLote,
     TransaccionPublic,
+    TransaccionRechazada,
 )
 from services.transacciones.service import TransaccionesService
 
@@ -56,9 +58,15 @@ router = APIRouter(prefix="/transacciones", tags=["transacciones"])
 @router.post(
     "",
     status_code=201,
+    response_model=TransaccionPublic,
     responses={
         202: {"model": TransaccionPublic, "description": "saga still running: poll the Location"},
-        409: {"description": "Idempotency-Key reused with a different body"},
+        409: {
+            "model": TransaccionRechazada,
+            "description": "the saga ended FALLIDA (saldo insuficiente, cuenta bloqueada/cerrada/inexistente, moneda "
+            "distinta): the FALLIDA transaction plus detail/error/message = its motivo. Also 409, as a plain error "
+            "body: Idempotency-Key reused with a different body",
+        },
     },
 )
 async def crear(
@@ -66,21 +74,32 @@ async def crear(
     service: ServiceDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
-) -> TransaccionPublic:
-    """Records the transaction and runs its saga; 201 with the final state if it ends within the wait, else
-    202 PENDIENTE with a Location to poll. Same Idempotency-Key and body: the original transaction."""
+) -> TransaccionPublic | JSONResponse:
+    """Records the transaction and runs its saga; 201 with the final state if it ends within the wait, 409 with the
+    transaction if it ended FALLIDA (a refusal is an error to the caller), else 202 PENDIENTE with a Location to
+    poll. Same Idempotency-Key and body: the original transaction, with the status its state gives (the same 409
+    for a refusal)."""
     t = await service.crear(body, idempotency_key)
+    if t.estado == "FALLIDA":
+        return rechazada(t)
     if not t.final:
         response.status_code = 202
         response.headers["Location"] = f"/transacciones/{t.id}"
     return TransaccionPublic.of(t)
 
 
+def rechazada(t: Transaccion) -> JSONResponse:
+    """The 409 of a refused transaction: a resource representation (application/json), not only a problem."""
+    return JSONResponse(TransaccionRechazada.of_fallida(t).model_dump(mode="json"), status_code=409)
+
+
 @router.post("/lote", response_model=ResultadoLote)
 async def crear_lote(body: TransaccionesLote, service: ServiceDep) -> ResultadoLote:
     """Bulk recording (seed, migrations): each item as POST /transacciones with its Idempotency-Key would be,
     its saga started the same way, but without waiting for it: 202 (saga running) or 201 (already final) per
-    item, with the id to poll."""
+    item, with the id to poll. An item's 2xx says it was recorded, not how its saga ended: a FALLIDA (a replay of
+    a key whose saga already failed) is 201 with its id like any final one, and its estado and motivo are read
+    from GET /transacciones/{id} (the single POST, which waits, answers that refusal with 409)."""
 
     def estado(t: Transaccion) -> int:
         return 201 if t.final else 202

@@ -13,6 +13,8 @@ from services.transacciones.domain import Transaccion
 
 MAX_METADATA_BYTES = 8192
 MAX_CUENTA_ID = 2**63 - 1
+# The problem type of a refused transaction (relative URI, RFC 9457 §3.1.1): a client tells it from other 409s.
+TRANSACCION_FALLIDA = "/problems/transaccion-fallida"
 
 
 def _upper(value: Any) -> Any:
@@ -123,4 +125,32 @@ class TransaccionPublic(BaseModel):
             estado=t.estado,
             motivo=t.motivo,
             metadata=t.metadata(),
+        )
+
+
+class TransaccionRechazada(TransaccionPublic):
+    """409 of POST /transacciones when the saga ended FALLIDA within the wait: the transaction as recorded (a
+    resource, as GET /transacciones/{id} answers it) plus the members every error body carries (RFC 9457 names,
+    and `error`/`message` that the original clients read), all saying the motivo."""
+
+    type: str = Field(examples=[TRANSACCION_FALLIDA])
+    title: str = Field(examples=["Transacción rechazada"])
+    status: int = Field(examples=[409])
+    detail: str = Field(examples=["SALDO_INSUFICIENTE: saldo 10.00, se pidió 10.01"])
+    instance: str = Field(examples=["/transacciones/6650c0ffee0123456789abcd"])
+    error: str
+    message: str
+
+    @classmethod
+    def of_fallida(cls, t: Transaccion) -> "TransaccionRechazada":
+        motivo = t.motivo or "Transacción rechazada"
+        return cls(
+            **TransaccionPublic.of(t).model_dump(),
+            type=TRANSACCION_FALLIDA,
+            title="Transacción rechazada",
+            status=409,
+            detail=motivo,
+            instance=f"/transacciones/{t.id}",
+            error=motivo,
+            message=motivo,
         )

@@ -104,6 +104,80 @@ async def test_cuenta_desconocida_falla(banco: Banco) -> None:
     assert (t["estado"], t["motivo"].split(":")[0]) == ("FALLIDA", "CUENTA_NO_EXISTE")
 
 
+# --- a refusal is an error to the caller (the original SPA reads the status, then error.response.data.message) ------
+
+TRANSACCION = {
+    "id", "transaccionId", "tipo", "cuentaOrigenId", "cuentaDestinoId", "monto", "moneda", "descripcion", "fecha",
+    "estado", "motivo", "metadata",
+}  # fmt: skip
+
+
+async def test_un_retiro_sin_saldo_es_409_con_la_transaccion_fallida_y_su_motivo(
+    banco: Banco, cuenta: CuentaFactory
+) -> None:
+    c = await cuenta("10.00")
+    r = await banco.trx.post(
+        "/transacciones", json={"tipo": "RETIRO", "monto": 10.01, "moneda": "PEN", "cuentaOrigenId": c}
+    )
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert (body["estado"], body["motivo"].split(":")[0]) == ("FALLIDA", "SALDO_INSUFICIENTE")
+    assert body["message"] == body["error"] == body["detail"] == body["motivo"]
+    assert (body["status"], body["instance"]) == (409, f"/transacciones/{body['id']}")
+    assert {"type", "title"} <= set(body)
+    stored = (await banco.trx.get(f"/transacciones/{body['id']}")).json()
+    assert {k: body[k] for k in TRANSACCION} == stored  # the resource as GET answers it, plus the error members
+    assert await banco.saldo(c) == Decimal("10.00")
+
+
+async def test_la_misma_clave_repite_el_mismo_409(banco: Banco, cuenta: CuentaFactory) -> None:
+    c = await cuenta("5.00")
+    key = f"k-{uuid.uuid4()}"
+    body = {"tipo": "PAGO_SERVICIO", "monto": "6.00", "moneda": "PEN", "cuentaOrigenId": c}
+    first = await banco.post(body, key)
+    again = await banco.post(body | {"monto": 6}, key)
+    assert first.status_code == 409, first.text
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    listed = (await banco.trx.get(f"/transacciones/cuenta/{c}")).json()
+    assert [t["id"] for t in listed] == [first.json()["id"]]  # recorded once
+
+
+@pytest.mark.parametrize("caso", ["bloqueada", "cerrada", "moneda_distinta", "inexistente"])
+async def test_cada_rechazo_del_saga_es_409(banco: Banco, cuenta: CuentaFactory, caso: str) -> None:
+    c = await cuenta("0.00" if caso == "cerrada" else "20.00")
+    body: dict[str, Any] = {"tipo": "RETIRO", "monto": "1.00", "moneda": "PEN", "cuentaOrigenId": c}
+    if caso in ("bloqueada", "cerrada"):
+        await banco.estado_cuenta(c, caso)
+        if caso == "cerrada":
+            body = {"tipo": "DEPOSITO", "monto": "1.00", "moneda": "PEN", "cuentaDestinoId": c}
+    elif caso == "moneda_distinta":
+        body["moneda"] = "USD"
+    else:
+        body["cuentaOrigenId"] = 2_100_000_000 + uuid.uuid4().int % 1000
+    r = await banco.post(body)
+    assert r.status_code == 409, r.text
+    t = r.json()
+    assert t["estado"] == "FALLIDA"
+    assert (
+        t["motivo"].split(":")[0]
+        == {
+            "bloqueada": "CUENTA_BLOQUEADA",
+            "cerrada": "CUENTA_CERRADA",
+            "moneda_distinta": "MONEDA_DISTINTA",
+            "inexistente": "CUENTA_NO_EXISTE",
+        }[caso]
+    )
+    assert t["message"] == t["motivo"]
+
+
+async def test_el_openapi_declara_el_409_con_la_transaccion(banco: Banco) -> None:
+    spec = (await banco.trx.get("/openapi.json")).json()
+    ref = spec["paths"]["/transacciones"]["post"]["responses"]["409"]["content"]["application/json"]["schema"]["$ref"]
+    props = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]["properties"]
+    assert TRANSACCION | {"type", "title", "status", "detail", "instance", "error", "message"} <= set(props)
+
+
 # --- validation ---------------------------------------------------------------------------------------------------------
 
 

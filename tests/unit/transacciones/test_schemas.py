@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from services.transacciones.domain import Transaccion, object_id_de, parse_object_id
 from services.transacciones.repository import Filtro, MongoRepository
 from services.transacciones.saga import SagaState
-from services.transacciones.schemas import TransaccionCreate, TransaccionPublic
+from services.transacciones.schemas import TransaccionCreate, TransaccionPublic, TransaccionRechazada
 
 BASE: dict[str, Any] = {"tipo": "deposito", "monto": "10", "moneda": "pen", "cuentaDestinoId": 5}
 
@@ -78,3 +78,19 @@ def test_dinero_en_bson_exacto_en_ambos_formatos() -> None:
         assert not isinstance(raw["monto"], float)
         assert MongoRepository.from_bson(raw) == doc
     assert TransaccionPublic.of(doc).model_dump(mode="json")["monto"] == "0.10"
+
+
+def test_una_fallida_es_la_transaccion_mas_los_campos_de_error_con_su_motivo() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    doc = Transaccion(
+        id=ObjectId(), transaccion_id="TRX1", tipo="RETIRO", monto=Decimal("10.01"), moneda="PEN", fecha=now,
+        estado="FALLIDA", motivo="SALDO_INSUFICIENTE: saldo 10.00", cuenta_origen_id=5, idem="t:TRX1", epoch="e",
+        saga=SagaState(paso="FIN", desde=now), actualizada=now,
+    )  # fmt: skip
+    body = TransaccionRechazada.of_fallida(doc).model_dump(mode="json")
+    recurso = TransaccionPublic.of(doc).model_dump(mode="json")
+    assert {k: body[k] for k in recurso} == recurso  # every Transaccion field, as GET answers it
+    motivo = "SALDO_INSUFICIENTE: saldo 10.00"
+    assert (body["detail"], body["error"], body["message"], body["status"]) == (motivo, motivo, motivo, 409)
+    assert body["instance"] == f"/transacciones/{doc.id}"
+    assert body["type"] and body["title"]
