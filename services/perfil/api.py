@@ -71,7 +71,7 @@ async def buscar(
 @router.get("/api/clientes/{cliente_id}/perfil-completo", response_model=PerfilCompleto, tags=["perfil"])
 @router.get("/cliente/{cliente_id}/completo", response_model=PerfilCompleto, tags=["perfil"])
 async def perfil_completo(res: ResourcesDep, response: Response, cliente_id: ClienteId) -> dict[str, Any]:
-    """The 360° profile: cliente, accounts, 50 newest transactions and per-currency totals."""
+    """The 360° profile: cliente, accounts, 50 newest transactions, the PEN total and per-currency totals."""
     schema = await res.view.schema()
     perfil = await service.perfil_completo(res.store, schema, cliente_id)
     await _answer(res, response, schema)

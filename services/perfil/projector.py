@@ -8,7 +8,8 @@ lets a rebuild from offset 0 equal the live view:
 - an event that arrives before its parent (a SaldoActualizado before its CuentaAbierta, anything
   before ClienteCreado) creates a partial entry under the same key, and the parent merges into it;
 - recent transactions are the 50 newest by (fecha, transaccion_id) of a set, so order-free;
-- ultima_actividad is a max.
+- ultima_actividad is a max (of any event's time; kept as stored, but what perfil answers as ultima_actividad is
+  the newest transaction's fecha, derived when reading: see resumen).
 """
 
 from collections.abc import Iterable, Mapping
@@ -294,19 +295,24 @@ def public_cuentas(doc: Doc) -> list[Doc]:
 
 
 def resumen(doc: Doc) -> Doc:
-    """Totals per currency: amounts in different monedas are never added together."""
+    """The financial summary, derived when reading (so every stored document, however old, and every rebuilt one
+    answers the same): balances of every existing account whatever its estado (a blocked account's money is still
+    the cliente's), per currency and never added across monedas; `patrimonio_total` is the PEN one, as the
+    original's single number was; `ultima_actividad` is the newest transaction's fecha, None without any."""
     cuentas = public_cuentas(doc)
     patrimonio: dict[str, Decimal] = {}
     for cuenta in cuentas:
         if cuenta["moneda"] is None or cuenta["saldo"] is None:
             continue
         patrimonio[cuenta["moneda"]] = patrimonio.get(cuenta["moneda"], Decimal("0")) + Decimal(cuenta["saldo"])
+    recientes = doc["transacciones_recientes"]  # newest first
     return {
-        "patrimonio_total": {m: format_money(v) for m, v in sorted(patrimonio.items())},
+        "patrimonio_total": format_money(patrimonio.get("PEN", Decimal("0"))),
+        "patrimonio_por_moneda": {m: format_money(v) for m, v in sorted(patrimonio.items())},
         "total_cuentas": len(cuentas),
         "cuentas_activas": sum(1 for c in cuentas if c["estado"] == "activa"),
         "total_transacciones": doc["total_transacciones"],
-        "ultima_actividad": doc["ultima_actividad"],
+        "ultima_actividad": datetime.fromisoformat(recientes[0]["fecha"]).isoformat() if recientes else None,
     }
 
 

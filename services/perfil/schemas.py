@@ -56,13 +56,18 @@ class TransaccionPerfil(BaseModel):
 
 
 class ResumenFinanciero(BaseModel):
-    patrimonio_total: dict[str, str] = Field(
-        description="per currency, never summed across monedas", examples=[{"PEN": "1500.00"}]
+    patrimonio_total: str = Field(
+        description="the PEN total of the cliente's accounts (the original's single number; other monedas are in "
+        "patrimonio_por_moneda, never converted or added)",
+        examples=["1500.00"],
+    )
+    patrimonio_por_moneda: dict[str, str] = Field(
+        description="per currency, never summed across monedas", examples=[{"PEN": "1500.00", "USD": "20.00"}]
     )
     total_cuentas: int
     cuentas_activas: int
     total_transacciones: int
-    ultima_actividad: datetime | None = None
+    ultima_actividad: datetime | None = Field(None, description="the newest transaction's fecha; null without any")
 
 
 class PerfilCompleto(BaseModel):

@@ -15,6 +15,7 @@ URLS = {
     "perfil": "http://127.0.0.1:6000",
     "transacciones": "http://127.0.0.1:8004",
     "analytics": "http://127.0.0.1:8000",
+    "gateway": "http://127.0.0.1:8080",
 }
 
 

@@ -141,6 +141,9 @@ test("staff journey: cliente → cuentas → transacciones → perfil → analyt
     await expect(page.getByText("Supera el saldo disponible")).toBeVisible();
     await page.getByRole("button", { name: "Registrar transferencia" }).click();
     await expect(resultado).toContainText("Fallida", { timeout: 60_000 });
+    // The service answered 409 with the refused transaction: shown as a refusal, never as a success.
+    await expect(page.getByTestId("resultado-rechazo")).toBeVisible();
+    await expect(resultado).not.toContainText("Completada");
     const motivo = page.getByTestId("resultado-motivo");
     await expect(motivo).toBeVisible();
     await expect(motivo).toContainText(/saldo/i);
@@ -180,13 +183,15 @@ test("staff journey: cliente → cuentas → transacciones → perfil → analyt
     const perfil = page.getByTestId("perfil");
     await expect(async () => {
       await page.reload();
-      await expect(perfil.getByTestId("patrimonio-PEN")).toContainText(soles("1,000.00"), { timeout: 5_000 });
+      await expect(perfil.getByTestId("patrimonio-total")).toContainText(soles("1,000.00"), { timeout: 5_000 });
+      await expect(perfil.getByTestId("patrimonio-PEN")).toContainText(soles("1,000.00"), { timeout: 1_000 });
       await expect(perfil.getByTestId(`perfil-trx-${trx[1]}`)).toBeVisible({ timeout: 1_000 });
       await expect(perfil.getByTestId(`perfil-trx-${trx[2]}`)).toContainText("Fallida", { timeout: 1_000 });
     }).toPass({ timeout: 40_000, intervals: [1_000, 2_000] });
     await expect(perfil.getByTestId(`perfil-cuenta-${cuentaA}`)).toContainText(soles("700.00"));
     await expect(perfil.getByTestId(`perfil-cuenta-${cuentaB}`)).toContainText(soles("300.00"));
     await expect(perfil.getByTestId("frescura")).toBeVisible();
+    await expect(perfil.getByTestId("ultima-actividad")).not.toContainText("Sin transacciones");
     await shot(page, "04-perfil");
   });
 

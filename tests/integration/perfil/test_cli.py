@@ -56,6 +56,26 @@ async def visible(bank: Bank, cliente_id: int, cuentas: int = 0) -> dict[str, An
 async def test_replay_rebuilds_an_equal_view_and_the_running_service_follows_the_switch(bank: Bank) -> None:
     before = await bank.nuevo_cliente()
     await visible(bank, before["cliente_id"])
+    # A cliente with money in two monedas and one transaction: the summary must come back the same from the replay.
+    rico = (await bank.nuevo_cliente())["cliente_id"]
+    pen = await bank.abrir_cuenta(rico, "30.00", "PEN")
+    await bank.abrir_cuenta(rico, "7.00", "EUR")
+    await bank.wait_final(
+        [
+            await bank.transaccion(
+                {"tipo": "DEPOSITO", "monto": "2.50", "moneda": "PEN", "cuentaDestinoId": pen["cuenta_id"]}
+            )
+        ]
+    )
+
+    async def folded() -> dict[str, Any] | None:
+        perfil = await visible(bank, rico, cuentas=2)
+        return perfil if perfil["resumen_financiero"]["total_transacciones"] == 1 else None
+
+    prior = await eventually(folded, timeout=30, what="the transaction in the profile")
+    assert prior["resumen_financiero"]["patrimonio_total"] == "32.50"
+    assert prior["resumen_financiero"]["patrimonio_por_moneda"] == {"EUR": "7.00", "PEN": "32.50"}
+    assert prior["resumen_financiero"]["ultima_actividad"] is not None
 
     code, out = await bank_cli("replay", "perfil", "--json")
 
@@ -67,6 +87,8 @@ async def test_replay_rebuilds_an_equal_view_and_the_running_service_follows_the
     assert report["events"] > 0
     shown = await visible(bank, before["cliente_id"])
     assert shown["cliente"]["email"] == before["email"]
+    assert shown["resumen_financiero"]["ultima_actividad"] is None
+    assert await visible(bank, rico) == prior  # the rebuilt copy answers the same fields, summary included
     after = await bank.nuevo_cliente()
     await visible(bank, after["cliente_id"])  # folded by the live projection into the new copy
 

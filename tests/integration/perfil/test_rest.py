@@ -3,6 +3,7 @@ clientes, cuentas and transacciones, every profile equals what the owning servic
 
 import random
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,14 +35,21 @@ def differences(truth: dict[str, Any], perfil: dict[str, Any], listed: dict[str,
     for c in truth["cuentas"]:
         patrimonio[c["moneda"]] = patrimonio.get(c["moneda"], Decimal(0)) + Decimal(c["saldo"])
     resumen = perfil["resumen_financiero"]
-    if {m: Decimal(v) for m, v in resumen["patrimonio_total"].items()} != patrimonio:
-        out.append(f"patrimonio {resumen['patrimonio_total']} != {patrimonio}")
+    if {m: Decimal(v) for m, v in resumen["patrimonio_por_moneda"].items()} != patrimonio:
+        out.append(f"patrimonio_por_moneda {resumen['patrimonio_por_moneda']} != {patrimonio}")
+    if Decimal(resumen["patrimonio_total"]) != patrimonio.get("PEN", Decimal(0)):
+        out.append(f"patrimonio_total {resumen['patrimonio_total']} != the PEN sum {patrimonio.get('PEN')}")
     if resumen["total_cuentas"] != len(truth["cuentas"]):
         out.append("total_cuentas")
     if resumen["cuentas_activas"] != sum(1 for c in truth["cuentas"] if c["estado"] == "activa"):
         out.append("cuentas_activas")
 
     trxs = truth["transacciones"]
+    newest = max((t["fecha"] for t in trxs.values()), key=datetime.fromisoformat, default=None)
+    if (resumen["ultima_actividad"] and datetime.fromisoformat(resumen["ultima_actividad"])) != (
+        newest and datetime.fromisoformat(newest)
+    ):
+        out.append(f"ultima_actividad {resumen['ultima_actividad']} != the newest transaction's fecha {newest}")
     if resumen["total_transacciones"] != len(trxs) or listed["total_transacciones"] != len(trxs):
         out.append(
             f"total_transacciones {resumen['total_transacciones']}/{listed['total_transacciones']} != {len(trxs)}"

@@ -30,7 +30,9 @@ def test_cliente_creado_gives_a_visible_profile_with_its_documents():
         "fecha_vencimiento": None,
     }
     assert perfil["cuentas"] == []
-    assert perfil["resumen_financiero"]["patrimonio_total"] == {}
+    resumen = perfil["resumen_financiero"]
+    assert (resumen["patrimonio_total"], resumen["patrimonio_por_moneda"]) == ("0.00", {})
+    assert resumen["ultima_actividad"] is None  # registered, but no transaction yet
 
 
 def test_a_profile_is_not_served_before_the_cliente_is_known():
@@ -109,7 +111,7 @@ def test_a_deleted_account_leaves_the_list_and_the_totals():
     resumen = projector.resumen(doc)
     assert [c["cuenta_id"] for c in projector.public_cuentas(doc)] == [6]
     assert resumen["total_cuentas"] == 1
-    assert resumen["patrimonio_total"] == {"PEN": "10.00"}
+    assert (resumen["patrimonio_total"], resumen["patrimonio_por_moneda"]) == ("10.00", {"PEN": "10.00"})
     assert "0000000000005" not in projector.search_text(doc)
 
 
@@ -127,8 +129,43 @@ def test_totals_are_per_currency_and_never_mixed():
         ev.estado(8, 1, "activa", "bloqueada", 50),
     )
     resumen = projector.resumen(doc)
-    assert resumen["patrimonio_total"] == {"EUR": "0.00", "PEN": "1500.75", "USD": "99.99"}
+    assert resumen["patrimonio_por_moneda"] == {"EUR": "0.00", "PEN": "1500.75", "USD": "99.99"}
+    assert resumen["patrimonio_total"] == "1500.75"  # the PEN one: other monedas are never converted or added
     assert (resumen["total_cuentas"], resumen["cuentas_activas"]) == (4, 3)
+
+
+def test_without_transactions_ultima_actividad_is_none_whatever_else_happened():
+    doc = fold(1, ev.cliente_creado(1), ev.cuenta_abierta(5, 1), ev.saldo(5, 1, movimiento_id=1, saldo="3.00"))
+    assert projector.resumen(doc)["ultima_actividad"] is None
+    doc = projector.apply(doc, ev.registrada(destino=(1, 5), minute=7))
+    assert projector.resumen(doc)["ultima_actividad"] == ev.at(7).isoformat()
+
+
+def test_a_document_stored_before_the_pen_total_answers_the_new_fields():
+    # As an older perfil stored it: the fold's own fields only, ultima_actividad = the registration time.
+    stored = {
+        "cliente_id": 1,
+        "cliente": {"cliente_id": 1, "nombre": "Ana", "apellido": "Q", "email": "a@x.pe", "telefono": None,
+                    "estado": "activo", "fecha_registro": "2025-01-01T12:00:00Z", "documentos": []},
+        "cliente_creado": True, "cliente_actualizado": False, "eliminado": False,
+        "cuentas": {
+            "5": {"cuenta_id": 5, "cliente_id": 1, "tipo_cuenta_id": 2, "numero_cuenta": "1", "saldo": "7.50",
+                  "moneda": "PEN", "fecha_apertura": "2025-01-01T12:01:00+00:00", "estado": "bloqueada",
+                  "tipo_cuenta_nombre": "Cuenta Free", "_movimiento_id": 3, "_estado_fecha": None,
+                  "_abierta": True, "_eliminada": False},
+            "6": {"cuenta_id": 6, "cliente_id": 1, "tipo_cuenta_id": 2, "numero_cuenta": "2", "saldo": "2.00",
+                  "moneda": "USD", "fecha_apertura": "2025-01-01T12:01:00+00:00", "estado": "activa",
+                  "tipo_cuenta_nombre": "Cuenta Free", "_movimiento_id": 4, "_estado_fecha": None,
+                  "_abierta": True, "_eliminada": False},
+        },
+        "transacciones_recientes": [],
+        "total_transacciones": 0,
+        "ultima_actividad": "2025-01-01T12:01:00+00:00",
+    }  # fmt: skip
+    resumen = projector.resumen(stored)
+    assert resumen["patrimonio_total"] == "7.50"  # a blocked account's money still counts, as it always did
+    assert resumen["patrimonio_por_moneda"] == {"PEN": "7.50", "USD": "2.00"}
+    assert resumen["ultima_actividad"] is None
 
 
 def test_a_repeated_transaction_is_listed_and_counted_once():
@@ -146,7 +183,7 @@ def test_recent_transactions_are_the_fifty_newest_newest_first():
     assert len(fechas) == 50
     assert fechas == sorted(fechas, reverse=True)
     assert doc["total_transacciones"] == 60
-    assert doc["ultima_actividad"] == ev.at(59).isoformat()
+    assert projector.resumen(doc)["ultima_actividad"] == ev.at(59).isoformat()
 
 
 def test_a_transfer_appears_in_both_profiles_with_each_ones_account_number():

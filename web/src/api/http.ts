@@ -15,13 +15,22 @@ export class ApiError extends Error {
   readonly status: number;
   readonly fieldErrors: Record<string, string>;
   readonly service: string;
+  /** The parsed error body, for answers that carry a resource (a refused transaction's 409). */
+  readonly payload: unknown;
 
-  constructor(message: string, status: number, service: string, fieldErrors: Record<string, string> = {}) {
+  constructor(
+    message: string,
+    status: number,
+    service: string,
+    fieldErrors: Record<string, string> = {},
+    payload?: unknown,
+  ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.service = service;
     this.fieldErrors = fieldErrors;
+    this.payload = payload;
   }
 }
 
@@ -137,7 +146,7 @@ export async function request<T>(service: string, path: string, opts: RequestOpt
       detailMessage(detail) ??
       (typeof analyticsError === "string" ? analyticsError : undefined) ??
       statusMessage(res.status, service);
-    throw new ApiError(message, res.status, service, res.status === 422 ? fieldErrorsFrom(detail) : {});
+    throw new ApiError(message, res.status, service, res.status === 422 ? fieldErrorsFrom(detail) : {}, payload);
   }
   return { data: payload as T, status: res.status, headers: res.headers };
 }

@@ -1,5 +1,5 @@
 // transacciones (MS4) through the gateway: /api/transacciones → :8004/transacciones.
-import { request, totalCount, type Query } from "./http";
+import { ApiError, request, totalCount, type Query } from "./http";
 import type { EstadoTransaccion, Page, TipoTransaccion, Transaccion, TransaccionCreate } from "./types";
 
 const S = "transacciones";
@@ -25,18 +25,38 @@ export async function getTransaccion(id: string, signal?: AbortSignal): Promise<
 
 export interface Submitted {
   transaccion: Transaccion;
-  /** true when the saga had already finished (201); false for 202 + Location. */
+  /** true when the saga had already finished (201, or 409 when it refused); false for 202 + Location. */
   final: boolean;
   /** The id to poll: from the body, else the last segment of Location. */
   pollId: string;
 }
 
+/** A 409 whose body is the transaction the saga refused (FALLIDA with its motivo), not another conflict. */
+export function refusedTransaccion(err: unknown): Transaccion | undefined {
+  if (!(err instanceof ApiError) || err.status !== 409) return undefined;
+  const t = err.payload as Partial<Transaccion> | undefined;
+  return t && typeof t === "object" && t.estado === "FALLIDA" && typeof t.id === "string"
+    ? (t as Transaccion)
+    : undefined;
+}
+
+/**
+ * POST the operation. A refusal (409 + the FALLIDA transaction) is a final answer, returned like a 201 for
+ * the caller to show as refused; any other error (422, an Idempotency-Key conflict, …) is thrown.
+ */
 export async function createTransaccion(body: TransaccionCreate, idempotencyKey: string): Promise<Submitted> {
-  const res = await request<Transaccion>(S, "/transacciones", {
-    method: "POST",
-    body,
-    headers: { "Idempotency-Key": idempotencyKey },
-  });
+  let res;
+  try {
+    res = await request<Transaccion>(S, "/transacciones", {
+      method: "POST",
+      body,
+      headers: { "Idempotency-Key": idempotencyKey },
+    });
+  } catch (err) {
+    const refused = refusedTransaccion(err);
+    if (refused) return { transaccion: refused, final: true, pollId: refused.id };
+    throw err;
+  }
   const location = res.headers.get("Location") ?? "";
   const pollId = res.data?.id ?? location.split("/").filter(Boolean).pop() ?? "";
   const final = res.status === 201 && isFinal(res.data?.estado);

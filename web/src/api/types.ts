@@ -152,10 +152,14 @@ export interface PerfilTransaccion extends Partial<Transaccion> {
 }
 
 export interface ResumenFinanciero {
-  patrimonio_total: Record<string, string>;
+  /** The PEN total, one decimal string (what the original SPA shows as "S/ …"). */
+  patrimonio_total: string;
+  /** Per currency, never summed across monedas: {"PEN": "…", "USD": "…"}. */
+  patrimonio_por_moneda: Record<string, string>;
   total_cuentas: number;
   cuentas_activas: number;
   total_transacciones: number;
+  /** The newest transaction's fecha; null while the cliente has none. */
   ultima_actividad: string | null;
 }
 

@@ -2,13 +2,27 @@
 import { useEffect, useState } from "react";
 import { buscarClientes, perfilCompleto, type Freshness } from "../../api/perfil";
 import { ApiError } from "../../api/http";
-import type { PerfilCompleto } from "../../api/types";
+import type { PerfilCompleto, ResumenFinanciero } from "../../api/types";
 import { clienteNombre } from "../../components/pickers";
 import { Badge, Empty, ErrorState, EstadoConMotivo, Loading, Money, PageHeader, Pagination } from "../../components/ui";
 import { formatDate, formatDateTime, formatInteger, formatLagSeconds, tipoLabel } from "../../lib/format";
 import { routeHref, useAsync, useDebounced, useRoute } from "../../lib/hooks";
 
 const PAGE = 10;
+
+/**
+ * The PEN total and the per-currency split, in display order (PEN first). A perfil from before the split
+ * (patrimonio_total as the per-currency object) still reads right.
+ */
+export function patrimonio(r: ResumenFinanciero): { total: string; porMoneda: [string, string][] } {
+  const legacy = typeof r.patrimonio_total === "object" && r.patrimonio_total !== null;
+  const split: Record<string, string> = legacy
+    ? (r.patrimonio_total as unknown as Record<string, string>)
+    : (r.patrimonio_por_moneda ?? {});
+  const total = legacy ? (split.PEN ?? "0.00") : r.patrimonio_total;
+  const porMoneda = Object.entries(split).sort(([a], [b]) => (a === "PEN" ? -1 : b === "PEN" ? 1 : a.localeCompare(b)));
+  return { total, porMoneda };
+}
 
 /** X-View-Lag (seconds) → a sentence; the view is eventually consistent and staff should know by how much. */
 export function describeFreshness(f: Freshness): { text: string; stale: boolean } {
@@ -31,7 +45,7 @@ function Perfil({
   const c = perfil.cliente;
   const r = perfil.resumen_financiero;
   const fresh = describeFreshness(freshness);
-  const patrimonio = Object.entries(r.patrimonio_total ?? {});
+  const p = patrimonio(r);
   return (
     <div className="perfil" data-testid="perfil">
       <div className="card perfil-head">
@@ -63,21 +77,23 @@ function Perfil({
       </div>
 
       <div className="kpis">
-        {patrimonio.length === 0 ? (
-          <div className="kpi">
-            <span className="kpi-label">Patrimonio</span>
-            <span className="kpi-value">—</span>
+        <div className="kpi">
+          <span className="kpi-label">Patrimonio total (PEN)</span>
+          <span className="kpi-value" data-testid="patrimonio-total">
+            <Money amount={p.total} moneda="PEN" />
+          </span>
+          {p.porMoneda.length > 1 || (p.porMoneda.length === 1 && p.porMoneda[0]![0] !== "PEN") ? (
+            <span className="cell-sub">Otras monedas aparte: no se convierten ni se suman.</span>
+          ) : null}
+        </div>
+        {p.porMoneda.map(([moneda, total]) => (
+          <div className="kpi" key={moneda} data-testid={`patrimonio-${moneda}`}>
+            <span className="kpi-label">Patrimonio {moneda}</span>
+            <span className="kpi-value">
+              <Money amount={total} moneda={moneda} />
+            </span>
           </div>
-        ) : (
-          patrimonio.map(([moneda, total]) => (
-            <div className="kpi" key={moneda} data-testid={`patrimonio-${moneda}`}>
-              <span className="kpi-label">Patrimonio {moneda}</span>
-              <span className="kpi-value">
-                <Money amount={total} moneda={moneda} />
-              </span>
-            </div>
-          ))
-        )}
+        ))}
         <div className="kpi">
           <span className="kpi-label">Cuentas (activas)</span>
           <span className="kpi-value">
@@ -90,7 +106,9 @@ function Perfil({
         </div>
         <div className="kpi">
           <span className="kpi-label">Última actividad</span>
-          <span className="kpi-value small">{formatDateTime(r.ultima_actividad)}</span>
+          <span className="kpi-value small" data-testid="ultima-actividad">
+            {r.ultima_actividad ? formatDateTime(r.ultima_actividad) : "Sin transacciones"}
+          </span>
         </div>
       </div>
 

@@ -125,4 +125,61 @@ describe("TransaccionForm submit", () => {
     });
     expect(new Headers(post.init!.headers).get("Idempotency-Key")).toMatch(/^[0-9a-f-]{36}$/);
   });
+
+  it("shows a 409 FALLIDA as the saga's refusal with its motivo, not as an error or a success", async () => {
+    const origen = cuenta(1, "10.00");
+    const motivo = "SALDO_INSUFICIENTE: saldo 10.00, se pidió 50.00";
+    const fallida = {
+      id: "f00",
+      transaccionId: "TRXf00",
+      tipo: "RETIRO",
+      cuentaOrigenId: 1,
+      cuentaDestinoId: null,
+      monto: "50.00",
+      moneda: "PEN",
+      descripcion: null,
+      fecha: "2024-01-01T00:00:00Z",
+      estado: "FALLIDA",
+      motivo,
+      metadata: {},
+      type: "/problems/transaccion-fallida",
+      title: "Transacción rechazada",
+      status: 409,
+      detail: motivo,
+      instance: "/transacciones/f00",
+      error: motivo,
+      message: motivo,
+    };
+    const urls: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        urls.push(url);
+        const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
+        if (url.startsWith("/api/clientes?"))
+          return json(200, [
+            { cliente_id: 1, nombre: "Ana", apellido: "P", email: "a@x.pe", estado: "activo", documentos: [] },
+          ]);
+        if (url === "/api/cuentas/cliente/1") return json(200, [origen]);
+        if (url === "/api/cuentas/1") return json(200, origen);
+        if (url === "/api/transacciones" && init?.method === "POST") return json(409, fallida);
+        return json(404, { detail: `unexpected ${url}` });
+      }),
+    );
+    const onResultado = vi.fn<(r: Resultado) => void>();
+    render(<TransaccionForm onFase={() => undefined} onResultado={onResultado} />);
+    const user = userEvent.setup({ delay: null });
+    await user.click(screen.getByRole("radio", { name: "Retiro" }));
+    await user.type(screen.getByLabelText("Cuenta a debitar"), "ana");
+    await user.click(await screen.findByRole("option", { name: /1000000000001/ }, { timeout: 10_000 }));
+    await user.type(screen.getByLabelText("Monto (PEN)"), "50");
+    await user.click(screen.getByRole("button", { name: "Registrar retiro" }));
+
+    await waitFor(() => expect(onResultado).toHaveBeenCalled(), { timeout: 15_000 });
+    const r = onResultado.mock.calls[0]![0];
+    expect([r.transaccion.estado, r.transaccion.motivo, r.pendiente]).toEqual(["FALLIDA", motivo, false]);
+    expect(r.saldos.map((s) => [s.rol, s.antes, s.despues])).toEqual([["Origen", "10.00", "10.00"]]);
+    expect(urls.filter((u) => u.startsWith("/api/transacciones/"))).toEqual([]); // final: nothing to poll
+    expect(screen.queryByRole("alert")).toBeNull(); // a refusal is the result, not a form error
+  });
 });

@@ -42,7 +42,14 @@ function ResultadoCard({ r }: { r: Resultado }) {
       <div className="result-id mono" data-testid="resultado-id">
         {t.transaccionId}
       </div>
-      {t.estado === "FALLIDA" ? <Motivo motivo={t.motivo} /> : null}
+      {t.estado === "FALLIDA" ? (
+        <>
+          <p className="result-refused" data-testid="resultado-rechazo">
+            Operación rechazada: los saldos quedan como estaban.
+          </p>
+          <Motivo motivo={t.motivo} />
+        </>
+      ) : null}
       {r.pendiente ? <p>La operación sigue en proceso; su estado final aparecerá en la lista.</p> : null}
       {r.saldos.length > 0 ? (
         <table className="table compact" aria-label="Saldos">
