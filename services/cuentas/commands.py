@@ -60,11 +60,6 @@ async def aplicar(pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido]) -> 
         debitos = await repo.debitos_saga(cur, originales)
 
         resultados = saga.decidir(comandos, cuentas, debitos)
-        invalidos = [r for r in resultados if isinstance(r, saga.Invalido)]
-        if invalidos:
-            # Rolls the whole batch back; ConsumerLoop then applies the commands one by one and dead-letters this one.
-            raise PermanentError(f"comando {invalidos[0].comando.comando_id}: {invalidos[0].razon}")
-
         await repo.aplicar_deltas(cur, saga.deltas(resultados))
         fecha = repo.utcnow()
         aplicados = [r for r in resultados if isinstance(r, saga.Aplicado)]
@@ -87,7 +82,6 @@ async def aplicar(pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido]) -> 
         )
         respuestas = []
         for r in resultados:
-            assert not isinstance(r, saga.Invalido)
             origen = por_id[r.comando.comando_id].envelope
             mensaje = events.respuesta_saga(r, ids.get(r.comando.comando_id), fecha)
             respuestas.append(events.envelope(mensaje, correlation_id=origen.correlation_id, causation_id=origen.id))

@@ -4,10 +4,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
-from contracts.money import Moneda, Money, PositiveMoney
+from contracts.money import Moneda, Money, NonNegativeMoneyIn, PositiveMoneyIn
 from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
 from services.platform.lote import LOTE_MAX
 
@@ -21,13 +21,6 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _not_negative(value: Decimal) -> Decimal:
-    if value < 0:
-        raise ValueError("must be greater than or equal to 0")
-    return abs(value)  # "-0.00" is accepted as zero, and answered as "0.00"
-
-
-NonNegativeMoney = Annotated[Money, AfterValidator(_not_negative)]
 ClienteId = Annotated[int, Field(ge=1, le=ID_MAX)]
 TipoCuentaId = Annotated[int, Field(ge=1, le=TIPO_ID_MAX)]
 MonedaIn = Annotated[Moneda, BeforeValidator(_upper)]
@@ -50,7 +43,7 @@ class CuentaCreate(BaseModel):
 
     cliente_id: ClienteId
     tipo_cuenta_id: TipoCuentaId
-    saldo: NonNegativeMoney = Decimal("0.00")
+    saldo: NonNegativeMoneyIn = Decimal("0.00")
     moneda: MonedaIn = "PEN"
 
 
@@ -82,7 +75,7 @@ class CuentaDetalle(CuentaPublic):
 
 
 class SaldoUpdate(BaseModel):
-    monto: PositiveMoney
+    monto: PositiveMoneyIn
     operacion: Annotated[Literal["deposito", "retiro"], BeforeValidator(_lower)]
 
 

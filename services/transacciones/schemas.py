@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from contracts.money import Moneda, Money, PositiveMoney
+from contracts.money import Moneda, Money, PositiveMoneyIn
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
 from services.platform.lote import LOTE_MAX
 from services.transacciones.domain import Transaccion
@@ -38,7 +38,7 @@ class TransaccionCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     tipo: Tipo
-    monto: PositiveMoney = Field(description='> 0, at most 2 decimals and 13 integer digits; number or "1500.00"')
+    monto: PositiveMoneyIn = Field(description='> 0, at most 2 decimals and 13 integer digits; number or "1500.00"')
     moneda: MonedaIn
     cuentaOrigenId: CuentaId | None = None
     cuentaDestinoId: CuentaId | None = None

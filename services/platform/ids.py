@@ -1,0 +1,25 @@
+"""PathId: the one way a route reads an integer id from its path: plain ASCII digits, within the column's range."""
+
+import re
+from typing import Annotated, Any, Final
+
+from fastapi import Path
+from pydantic import BeforeValidator
+
+BIGINT_MAX: Final = 2**63 - 1
+INT_MAX: Final = 2**31 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def plain_integer(value: Any) -> Any:
+    """Refuse what int() would forgive in a path: spaces, a sign, underscores, non-ASCII digits ("١")."""
+    if isinstance(value, str) and not _ASCII_DIGITS.fullmatch(value):
+        raise ValueError("must be a positive integer written with ASCII digits only")
+    return value
+
+
+PathId = Annotated[int, BeforeValidator(plain_integer), Path(ge=1, le=BIGINT_MAX)]
+"""An id of a BIGINT column (cliente_id, cuenta_id)."""
+
+SmallPathId = Annotated[int, BeforeValidator(plain_integer), Path(ge=1, le=INT_MAX)]
+"""An id of an INT column (tipo_cuenta_id)."""
