@@ -170,13 +170,16 @@ async def test_revertir_debito_aunque_la_cuenta_se_bloquee_y_nunca_dos_veces(
     await _send(producer, rev)
     await _send(producer, rev)  # redelivered: ignored
     otra = rev.model_copy(update={"comando_id": str(uuid.uuid4())})
-    await _send(producer, otra)  # a second reversal of the same debit: never applied, dead-lettered
+    await _send(producer, otra)  # a second reversal of the same debit: never applied, answered as invalid
 
     [r] = await cuentas_tap.wait_for(SALDO, comando_id=rev.comando_id)
     assert (r["operacion"], r["causa"], r["saldo"]) == ("CREDITO", "REVERSION", "50.00")
-    await dlq_tap.wait_for(comando_id=otra.comando_id)
+    [rechazo] = await cuentas_tap.wait_for(RECHAZO, comando_id=otra.comando_id)
+    assert rechazo["motivo"] == "COMANDO_INVALIDO"
+    assert "ya fue revertido" in rechazo["detalle"]
     assert len(cuentas_tap.events(SALDO, comando_id=rev.comando_id)) == 1
-    assert not cuentas_tap.events(comando_id=otra.comando_id)
+    assert not cuentas_tap.events(SALDO, comando_id=otra.comando_id)
+    assert not dlq_tap.events(comando_id=otra.comando_id)
     saldo, ledger, _ = await saldo_y_ledger(db, cuenta["cuenta_id"])
     assert saldo == ledger == Decimal("50.00")
 
