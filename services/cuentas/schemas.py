@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
 from contracts.money import Moneda, Money, NonNegativeMoneyIn, PositiveMoneyIn
 from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
+from services.platform.ids import IdIn
 from services.platform.lote import LOTE_MAX
 
 
@@ -21,8 +22,8 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-ClienteId = Annotated[int, Field(ge=1, le=ID_MAX)]
-TipoCuentaId = Annotated[int, Field(ge=1, le=TIPO_ID_MAX)]
+ClienteId = Annotated[IdIn, Field(ge=1, le=ID_MAX)]
+TipoCuentaId = Annotated[IdIn, Field(ge=1, le=TIPO_ID_MAX)]
 MonedaIn = Annotated[Moneda, BeforeValidator(_upper)]
 EstadoIn = Annotated[EstadoCuenta, BeforeValidator(_lower)]
 

@@ -1,4 +1,5 @@
-"""PathId: the one way a route reads an integer id from its path: plain ASCII digits, within the column's range."""
+"""PathId: the one way a route reads an integer id from its path: plain ASCII digits, within the column's range
+(and IdIn, the same rule for an id in a body, where a JSON integer is also fine)."""
 
 import re
 from typing import Annotated, Any, Final
@@ -12,10 +13,16 @@ _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 def plain_integer(value: Any) -> Any:
-    """Refuse what int() would forgive in a path: spaces, a sign, underscores, non-ASCII digits ("١")."""
-    if isinstance(value, str) and not _ASCII_DIGITS.fullmatch(value):
-        raise ValueError("must be a positive integer written with ASCII digits only")
-    return value
+    """Refuse what int() would forgive: spaces, a sign, underscores, non-ASCII digits ("١"), 1.0, true."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _ASCII_DIGITS.fullmatch(value):
+        return value
+    raise ValueError("must be a positive integer written with ASCII digits only")
+
+
+IdIn = Annotated[int, BeforeValidator(plain_integer)]
+"""An id in a request body: a JSON integer or a string of ASCII digits (bounds are the field's)."""
 
 
 PathId = Annotated[int, BeforeValidator(plain_integer), Path(ge=1, le=BIGINT_MAX)]

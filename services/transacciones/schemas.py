@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from contracts.money import Moneda, Money, PositiveMoneyIn
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
+from services.platform.ids import IdIn
 from services.platform.lote import LOTE_MAX
 from services.transacciones.domain import Transaccion
 
@@ -22,7 +23,7 @@ def _upper(value: Any) -> Any:
 Tipo = Annotated[TipoTransaccion, BeforeValidator(_upper)]
 Estado = Annotated[EstadoTransaccion, BeforeValidator(_upper)]
 MonedaIn = Annotated[Moneda, BeforeValidator(_upper)]
-CuentaId = Annotated[int, Field(gt=0, le=MAX_CUENTA_ID)]
+CuentaId = Annotated[IdIn, Field(gt=0, le=MAX_CUENTA_ID)]
 
 
 def _sin_nul(value: str | None) -> str | None:

@@ -125,3 +125,13 @@ async def test_un_id_de_ruta_que_no_es_un_entero_ascii_es_422_nombrando_el_param
 async def test_un_id_de_ruta_ascii_se_sigue_leyendo(clients: dict[str, httpx.AsyncClient], cuenta_id: int) -> None:
     assert (await clients["cuentas"].get(f"/cuentas/{cuenta_id}")).status_code == 200
     assert (await clients["cuentas"].get("/tipos-cuenta/1")).status_code == 200
+
+
+@pytest.mark.parametrize("raw", [" 1", "+1", "١", "1_0", "1.0", True])
+async def test_un_id_en_el_cuerpo_que_no_es_un_entero_ascii_es_422(
+    clients: dict[str, httpx.AsyncClient], raw: object
+) -> None:
+    deposito = {"tipo": "DEPOSITO", "monto": "1.00", "moneda": "PEN", "cuentaDestinoId": raw}
+    assert _loc(await clients["transacciones"].post("/transacciones", json=deposito)) == ["body", "cuentaDestinoId"]
+    apertura = {"cliente_id": raw, "tipo_cuenta_id": 1}
+    assert _loc(await clients["cuentas"].post("/cuentas", json=apertura)) == ["body", "cliente_id"]

@@ -5,10 +5,10 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from contracts.money import PositiveMoneyIn
-from services.platform.ids import PathId, SmallPathId
+from services.platform.ids import IdIn, PathId, SmallPathId
 from services.platform.json_body import ExactNumbersRoute
 
 
@@ -74,3 +74,14 @@ def test_un_numero_json_fuera_de_la_gramatica_es_422_aunque_un_float_lo_perdone(
 def test_los_demas_numeros_del_cuerpo_siguen_siendo_numeros() -> None:
     answer = client.post("/montos", json={"monto": "1.00", "metadata": {"x": 1.5, "y": [2.25e3]}})
     assert answer.json()["metadata"] == {"x": 1.5, "y": [2250.0]}
+
+
+@pytest.mark.parametrize("raw", [" 1", "+1", "١", "1_0", "1.0", 1.0, True, None, "1\n"])
+def test_un_id_en_el_cuerpo_tambien_es_estricto(raw: object) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(IdIn).validate_python(raw)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(7, 7), ("7", 7), ("007", 7)])
+def test_un_id_en_el_cuerpo_puede_ser_entero_o_texto_ascii(raw: object, expected: int) -> None:
+    assert TypeAdapter(IdIn).validate_python(raw) == expected
