@@ -28,5 +28,8 @@ IdIn = Annotated[int, BeforeValidator(plain_integer)]
 PathId = Annotated[int, BeforeValidator(plain_integer), Path(ge=1, le=BIGINT_MAX)]
 """An id of a BIGINT column (cliente_id, cuenta_id)."""
 
+LookupPathId = Annotated[int, BeforeValidator(plain_integer), Path()]
+"""An id whose range the service judges itself (clientes answers 404 for 0 or an id beyond BIGINT: no such row)."""
+
 SmallPathId = Annotated[int, BeforeValidator(plain_integer), Path(ge=1, le=INT_MAX)]
 """An id of an INT column (tipo_cuenta_id)."""
