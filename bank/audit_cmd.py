@@ -1,7 +1,9 @@
-"""`bank audit [--from TIME]`: reconcile every account's balance: events vs cuentas.saldo vs the ledger."""
+"""`bank audit [--from TIME]`: reconcile every account's balance (events vs cuentas.saldo vs the ledger), and
+report sagas stuck PENDIENTE and dead-lettered messages."""
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -20,10 +22,21 @@ def audit(
         float,
         typer.Option(min=0, help="seconds a movement may wait for its event (outbox relay) before it counts as lost"),
     ] = 30.0,
+    transacciones_url: Annotated[
+        str, typer.Option(envvar="AUDIT_TRANSACCIONES_URL", help="transacciones REST API; '' skips the saga check")
+    ] = "http://127.0.0.1:8004",
+    stuck_after: Annotated[
+        float, typer.Option(min=0, help="seconds after which a PENDIENTE transaction counts as a stuck saga")
+    ] = 300.0,
+    triaged_until: Annotated[
+        str | None,
+        typer.Option(help="ignore dead letters and stuck sagas from before this time (already looked at)"),
+    ] = None,
 ) -> None:
     """Replay bank.cuentas.v1 and check, for every account, that the balance the events give equals
     cuentas.saldo and the sum of its movimientos, and that every movement has its event.
-    Prints a summary and every discrepancy; exits 1 if there is any."""
+    Also lists transactions still PENDIENTE after --stuck-after and the messages of every <topic>.dlq.
+    Prints a summary and every finding; exits 1 if there is any."""
     from streams.replay.audit import audit as run_audit  # lazy: every `bank` command imports this module
     from streams.replay.reader import parse_time
 
@@ -32,8 +45,22 @@ def audit(
         when = parse_time(since) if since else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--from") from None
-    report = asyncio.run(run_audit(bootstrap, mysql_url, since=when, grace_seconds=grace))
+    try:
+        triaged = parse_time(triaged_until) if triaged_until else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--triaged-until") from None
+    report = asyncio.run(
+        run_audit(
+            bootstrap,
+            mysql_url,
+            since=when,
+            grace_seconds=grace,
+            transacciones_url=transacciones_url or None,
+            stuck_after=timedelta(seconds=stuck_after),
+            triaged_until=triaged,
+        )
+    )
     for line in report.lines():
         typer.echo(line)
-    if report.discrepancies:
+    if not report.clean:
         raise typer.Exit(1)

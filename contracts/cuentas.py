@@ -17,6 +17,10 @@ MotivoRechazo = Literal[
     "CUENTA_CERRADA",
     "MONEDA_DISTINTA",
     "SALDO_INSUFICIENTE",
+    # Added later (readers of older events never see them): a credit beyond the balance ceiling, and a command
+    # that can never apply as sent (e.g. reverting a debit that does not exist or was already reverted).
+    "SALDO_EXCEDIDO",
+    "COMANDO_INVALIDO",
 ]
 
 

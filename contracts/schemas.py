@@ -97,8 +97,9 @@ def _props(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
 def incompatibilities(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Why `new` cannot replace `old` under the same type name (empty when it can).
 
-    Allowed: adding optional fields, adding descriptions. Refused: removing or retyping a field,
-    making an optional field required, adding a required field.
+    Allowed: adding optional fields, adding descriptions, adding values to an enum (readers are deployed
+    before the producers that start sending a new value). Refused: removing or retyping a field, removing an
+    enum value, making an optional field required, adding a required field.
     """
     problems = []
     old_props, old_req = _props(old)
@@ -110,6 +111,9 @@ def incompatibilities(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         strip = {"description", "title", "examples", "default"}
         old_spec = {k: v for k, v in spec.items() if k not in strip}
         new_spec = {k: v for k, v in new_props[name].items() if k not in strip}
+        if set(old_spec.get("enum", ())) <= set(new_spec.get("enum", ())):
+            old_spec.pop("enum", None)
+            new_spec.pop("enum", None)
         if old_spec != new_spec:
             problems.append(f"field {name!r} changed type")
     for name in new_req - old_req:

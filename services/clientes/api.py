@@ -12,6 +12,7 @@ from services.clientes import domain
 from services.clientes.schemas import ClienteCreate, ClientePublic, ClientesLote, ClienteUpdate, ErrorDetail, Mensaje
 from services.clientes.service import ClientesService
 from services.platform.health import health_response
+from services.platform.ids import LookupPathId
 from services.platform.lote import Lote, ResultadoLote
 from services.platform.pagination import PageDep, set_total
 
@@ -77,14 +78,14 @@ async def cliente_por_documento(numero_documento: str, service: ServiceDep) -> C
 
 
 @router.get("/clientes/{cliente_id}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"])
-async def obtener_cliente(cliente_id: int, service: ServiceDep) -> ClientePublic:
+async def obtener_cliente(cliente_id: LookupPathId, service: ServiceDep) -> ClientePublic:
     return _public(await service.obtener(cliente_id))
 
 
 @router.put(
     "/clientes/{cliente_id}", response_model=ClientePublic, responses={**_NOT_FOUND, **_CONFLICT}, tags=["clientes"]
 )
-async def actualizar_cliente(cliente_id: int, body: ClienteUpdate, service: ServiceDep) -> ClientePublic:
+async def actualizar_cliente(cliente_id: LookupPathId, body: ClienteUpdate, service: ServiceDep) -> ClientePublic:
     """Fields left out keep their value (estado is never reset by omission)."""
     return _public(await service.actualizar(cliente_id, body.to_domain()))
 
@@ -92,7 +93,7 @@ async def actualizar_cliente(cliente_id: int, body: ClienteUpdate, service: Serv
 @router.delete(
     "/clientes/{cliente_id}", response_model=Mensaje, responses={**_NOT_FOUND, **_CONFLICT}, tags=["clientes"]
 )
-async def eliminar_cliente(cliente_id: int, service: ServiceDep) -> Mensaje:
+async def eliminar_cliente(cliente_id: LookupPathId, service: ServiceDep) -> Mensaje:
     """Soft delete; 409 while the cliente has open accounts with balance."""
     await service.eliminar(cliente_id)
     return Mensaje(mensaje=f"Cliente {cliente_id} eliminado")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
+from services.cuentas.domain import ID_MAX
 from services.cuentas.schemas import (
     CuentaCreate,
     CuentaDetalle,
@@ -22,6 +22,8 @@ from services.cuentas.schemas import (
 )
 from services.cuentas.service import Apertura, CuentasService
 from services.platform.errors import Invalid
+from services.platform.ids import PathId, SmallPathId
+from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import Lote, ResultadoLote
 from services.platform.pagination import PageDep, set_total
 
@@ -33,11 +35,11 @@ async def _service(request: Request) -> CuentasService:
 
 
 ServiceDep = Annotated[CuentasService, Depends(_service)]
-CuentaIdPath = Annotated[int, Path(ge=1, le=ID_MAX)]
+CuentaIdPath = PathId
 # Lets a caller (the SPA, a script, another service) tie our events to its own flow.
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-ID", max_length=100)]
 
-router = APIRouter()
+router = APIRouter(route_class=ExactNumbersRoute)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown id"}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "refused by a business rule"}}
 
@@ -50,9 +52,7 @@ async def listar_tipos(service: ServiceDep) -> list[TipoCuentaPublic]:
 @router.get(
     "/tipos-cuenta/{tipo_cuenta_id}", response_model=TipoCuentaPublic, responses=NOT_FOUND, tags=["tipos-cuenta"]
 )
-async def obtener_tipo(
-    tipo_cuenta_id: Annotated[int, Path(ge=1, le=TIPO_ID_MAX)], service: ServiceDep
-) -> TipoCuentaPublic:
+async def obtener_tipo(tipo_cuenta_id: SmallPathId, service: ServiceDep) -> TipoCuentaPublic:
     return TipoCuentaPublic.model_validate(await service.tipo_cuenta(tipo_cuenta_id))
 
 
@@ -98,7 +98,7 @@ async def listar_cuentas(
 
 @router.get("/cuentas/cliente/{cliente_id}", response_model=list[CuentaPublic], tags=["cuentas"])
 async def cuentas_de_cliente(
-    cliente_id: Annotated[int, Path(ge=1, le=ID_MAX)], response: Response, service: ServiceDep, page: PageDep
+    cliente_id: PathId, response: Response, service: ServiceDep, page: PageDep
 ) -> list[CuentaPublic]:
     cuentas, total = await service.cuentas(cliente_id=cliente_id, skip=page.skip, limit=page.limit)
     set_total(response, total)

@@ -9,15 +9,15 @@ from decimal import Decimal
 from typing import Final, get_args
 
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
-from contracts.money import Moneda
+from contracts.money import MAX_BALANCE, Moneda
 from services.cuentas.errors import SaldoExcedido, SaldoInsuficiente, SaldoNoCero, TransicionInvalida
 
 ESTADOS: Final[tuple[str, ...]] = get_args(EstadoCuenta)
 # Ids are BIGINT / INT columns; anything outside cannot name a row (and would overflow the driver).
 ID_MAX: Final = 2**63 - 1
 TIPO_ID_MAX: Final = 2**31 - 1
-# DECIMAL(15,2): the largest balance a column can hold.
-SALDO_MAX: Final = Decimal("9999999999999.99")
+# The per-account balance ceiling: the largest a DECIMAL(15,2) column holds (why this value: contracts.money).
+SALDO_MAX: Final = MAX_BALANCE
 CERO: Final = Decimal("0.00")
 
 NUMERO_DIGITOS: Final = 13

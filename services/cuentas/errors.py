@@ -10,7 +10,7 @@ DomainError (services.platform.errors)
 │   ├── CuentaNoActiva          (balance change on a blocked/closed account)
 │   ├── TransicionInvalida      (estado state machine)
 │   ├── SaldoNoCero             (close or delete with money in the account)
-│   ├── SaldoExcedido           (a deposit beyond DECIMAL(15,2))
+│   ├── SaldoExcedido           (a deposit beyond the per-account ceiling, contracts.money.MAX_BALANCE)
 │   └── ClienteNoActivo
 ├── Invalid   -> 422
 └── SinNumeroLibre -> 503 (every random account number drawn was taken: practically never; retry)
@@ -18,6 +18,7 @@ DomainError (services.platform.errors)
 
 from decimal import Decimal
 
+from contracts.money import MAX_BALANCE
 from services.platform.errors import Conflict, DomainError, NotFound
 
 
@@ -63,7 +64,7 @@ class SaldoNoCero(Conflict):
 
 class SaldoExcedido(Conflict):
     def __init__(self) -> None:
-        super().__init__("El saldo resultante excede el máximo permitido")
+        super().__init__(f"El saldo resultante excedería el máximo por cuenta ({MAX_BALANCE:.2f})")
 
 
 class SinNumeroLibre(DomainError):

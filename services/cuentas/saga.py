@@ -12,7 +12,7 @@ from decimal import Decimal
 from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
 from contracts.cuentas import Causa, EstadoCuenta, MotivoRechazo, Operacion
 from contracts.money import Moneda
-from services.cuentas.domain import saldo_tras
+from services.cuentas.domain import SALDO_MAX, saldo_tras
 from services.cuentas.errors import SaldoExcedido, SaldoInsuficiente
 
 Comando = DebitarCuenta | AcreditarCuenta | RevertirDebito
@@ -57,7 +57,12 @@ class Aplicado:
 
 @dataclass(frozen=True)
 class Rechazado:
-    """A refusal the orchestrator must hear about: no money moved, one MovimientoRechazado."""
+    """A refusal the orchestrator must hear about: no money moved, one MovimientoRechazado.
+
+    Every command that cannot apply is answered with one, whatever the reason (a business rule, a balance
+    ceiling, a revert that names no debit): a command that is only dead-lettered leaves its saga waiting forever.
+    Only what cannot even be read as a command (no comando_id/transaccion_id to answer to) goes to the DLQ.
+    """
 
     comando: Comando
     operacion: Operacion
@@ -66,15 +71,7 @@ class Rechazado:
     cliente_id: int | None
 
 
-@dataclass(frozen=True)
-class Invalido:
-    """A command no retry can ever apply (e.g. reverting a debit that never happened): it is dead-lettered."""
-
-    comando: Comando
-    razon: str
-
-
-Resultado = Aplicado | Rechazado | Invalido
+Resultado = Aplicado | Rechazado
 
 
 def operacion_de(comando: Comando) -> Operacion:
@@ -143,26 +140,39 @@ def _mover(comando: DebitarCuenta | AcreditarCuenta, cuenta: CuentaBloqueada | N
             "SALDO_INSUFICIENTE", f"Saldo insuficiente: disponible {cuenta.saldo:.2f}, requerido {comando.monto:.2f}"
         )
     except SaldoExcedido:
-        return Invalido(comando, "el saldo resultante excede DECIMAL(15,2)")
+        return rechazo("SALDO_EXCEDIDO", _excedido(cuenta, comando.monto))
     return Aplicado(comando, replace(cuenta, saldo=saldo), operacion, "SAGA")
 
 
 def _revertir(comando: RevertirDebito, cuenta: CuentaBloqueada | None, debito: DebitoSaga | None) -> Resultado:
     # Giving money back is applied whatever the account's estado is now (blocked, even closed or deleted since):
-    # refusing would destroy the money the debit took. It is checked against the debit it names instead.
+    # refusing would destroy the money the debit took. It is checked against the debit it names instead; a revert
+    # that fails those checks is answered (COMANDO_INVALIDO) and its saga parks for an operator, never retried.
+    def rechazo(motivo: MotivoRechazo, detalle: str) -> Rechazado:
+        return Rechazado(comando, "CREDITO", motivo, detalle, cuenta.cliente_id if cuenta else None)
+
     if debito is None or debito.cuenta_id != comando.cuenta_id:
-        return Invalido(comando, f"no hay un débito {comando.comando_original_id} de la cuenta {comando.cuenta_id}")
+        return rechazo(
+            "COMANDO_INVALIDO", f"No hay un débito {comando.comando_original_id} de la cuenta {comando.cuenta_id}"
+        )
     if debito.revertido:
-        return Invalido(comando, f"el débito {comando.comando_original_id} ya fue revertido por otro comando")
+        return rechazo("COMANDO_INVALIDO", f"El débito {comando.comando_original_id} ya fue revertido por otro comando")
     if debito.monto != comando.monto:
-        return Invalido(comando, f"el débito fue de {debito.monto:.2f}, no de {comando.monto:.2f}")
+        return rechazo("COMANDO_INVALIDO", f"El débito fue de {debito.monto:.2f}, no de {comando.monto:.2f}")
     if cuenta is None or comando.moneda != cuenta.moneda:
-        return Invalido(comando, "la moneda no es la de la cuenta debitada")
+        return rechazo("COMANDO_INVALIDO", "La moneda no es la de la cuenta debitada")
     try:
         saldo = saldo_tras(cuenta.saldo, "CREDITO", comando.monto)
     except SaldoExcedido:
-        return Invalido(comando, "el saldo resultante excede DECIMAL(15,2)")
+        # Credits that arrived after the debit filled the account to the ceiling; an operator must decide.
+        return rechazo("SALDO_EXCEDIDO", _excedido(cuenta, comando.monto))
     return Aplicado(comando, replace(cuenta, saldo=saldo), "CREDITO", "REVERSION")
+
+
+def _excedido(cuenta: CuentaBloqueada, monto: Decimal) -> str:
+    return (
+        f"El saldo resultante excedería el máximo por cuenta ({SALDO_MAX:.2f}): saldo {cuenta.saldo:.2f} + {monto:.2f}"
+    )
 
 
 def deltas(resultados: Iterable[Resultado]) -> dict[int, Decimal]:

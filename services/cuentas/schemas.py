@@ -4,11 +4,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
-from contracts.money import Moneda, Money, PositiveMoney
+from contracts.money import Moneda, Money, NonNegativeMoneyIn, PositiveMoneyIn
 from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
+from services.platform.ids import IdIn
 from services.platform.lote import LOTE_MAX
 
 
@@ -21,15 +22,8 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _not_negative(value: Decimal) -> Decimal:
-    if value < 0:
-        raise ValueError("must be greater than or equal to 0")
-    return abs(value)  # "-0.00" is accepted as zero, and answered as "0.00"
-
-
-NonNegativeMoney = Annotated[Money, AfterValidator(_not_negative)]
-ClienteId = Annotated[int, Field(ge=1, le=ID_MAX)]
-TipoCuentaId = Annotated[int, Field(ge=1, le=TIPO_ID_MAX)]
+ClienteId = Annotated[IdIn, Field(ge=1, le=ID_MAX)]
+TipoCuentaId = Annotated[IdIn, Field(ge=1, le=TIPO_ID_MAX)]
 MonedaIn = Annotated[Moneda, BeforeValidator(_upper)]
 EstadoIn = Annotated[EstadoCuenta, BeforeValidator(_lower)]
 
@@ -50,7 +44,7 @@ class CuentaCreate(BaseModel):
 
     cliente_id: ClienteId
     tipo_cuenta_id: TipoCuentaId
-    saldo: NonNegativeMoney = Decimal("0.00")
+    saldo: NonNegativeMoneyIn = Decimal("0.00")
     moneda: MonedaIn = "PEN"
 
 
@@ -82,7 +76,7 @@ class CuentaDetalle(CuentaPublic):
 
 
 class SaldoUpdate(BaseModel):
-    monto: PositiveMoney
+    monto: PositiveMoneyIn
     operacion: Annotated[Literal["deposito", "retiro"], BeforeValidator(_lower)]
 
 

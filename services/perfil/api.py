@@ -4,7 +4,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.perfil import service
@@ -13,11 +13,10 @@ from services.perfil.schemas import BusquedaClientes, PerfilCompleto, Transaccio
 from services.perfil.service import ActiveView
 from services.perfil.store import ViewStore
 from services.platform.health import Probe, health_response
+from services.platform.ids import PathId
 from services.platform.pagination import PageDep, set_total
 
 router = APIRouter()
-
-MAX_ID = 2**63 - 1  # BIGINT: a larger id is bad input (422), never a database error
 
 
 @dataclass
@@ -37,7 +36,7 @@ def _resources(request: Request) -> Resources:
 
 
 ResourcesDep = Annotated[Resources, Depends(_resources)]
-ClienteId = Annotated[int, Path(ge=1, le=MAX_ID, description="cliente_id of MS1")]
+ClienteId = PathId  # cliente_id of MS1
 
 
 async def _answer(res: Resources, response: Response, schema: str) -> None:

@@ -5,11 +5,13 @@ import re
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BeforeValidator
 
+from services.platform.ids import PathId
+from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote, judge
 from services.platform.pagination import Page, PageDep, set_total
 from services.transacciones.domain import Transaccion
@@ -42,7 +44,7 @@ def _utc(value: datetime) -> datetime:
 
 Desde = Annotated[datetime, AfterValidator(_utc)]
 Hasta = Annotated[datetime, BeforeValidator(_end_of_day), AfterValidator(_utc)]
-CuentaId = Annotated[int, Path(gt=0, le=2**63 - 1)]
+CuentaId = PathId
 
 
 async def get_service(request: Request) -> TransaccionesService:
@@ -52,7 +54,7 @@ async def get_service(request: Request) -> TransaccionesService:
 
 ServiceDep = Annotated[TransaccionesService, Depends(get_service)]
 
-router = APIRouter(prefix="/transacciones", tags=["transacciones"])
+router = APIRouter(prefix="/transacciones", tags=["transacciones"], route_class=ExactNumbersRoute)
 
 
 @router.post(

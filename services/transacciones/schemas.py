@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from contracts.money import Moneda, Money, PositiveMoney
+from contracts.money import Moneda, Money, PositiveMoneyIn
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
+from services.platform.ids import IdIn
 from services.platform.lote import LOTE_MAX
 from services.transacciones.domain import Transaccion
 
@@ -24,7 +25,7 @@ def _upper(value: Any) -> Any:
 Tipo = Annotated[TipoTransaccion, BeforeValidator(_upper)]
 Estado = Annotated[EstadoTransaccion, BeforeValidator(_upper)]
 MonedaIn = Annotated[Moneda, BeforeValidator(_upper)]
-CuentaId = Annotated[int, Field(gt=0, le=MAX_CUENTA_ID)]
+CuentaId = Annotated[IdIn, Field(gt=0, le=MAX_CUENTA_ID)]
 
 
 def _sin_nul(value: str | None) -> str | None:
@@ -40,7 +41,7 @@ class TransaccionCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     tipo: Tipo
-    monto: PositiveMoney = Field(description='> 0, at most 2 decimals and 13 integer digits; number or "1500.00"')
+    monto: PositiveMoneyIn = Field(description='> 0, at most 2 decimals and 13 integer digits; number or "1500.00"')
     moneda: MonedaIn
     cuentaOrigenId: CuentaId | None = None
     cuentaDestinoId: CuentaId | None = None

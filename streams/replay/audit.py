@@ -8,6 +8,7 @@ Three records of one balance must agree:
            the event of movement m says the saldo_resultante of row m.
 Events lag the database by the outbox relay, so movements (and accounts) younger than `grace` that
 have no event yet are counted as in flight, not reported; older ones are missing events.
+It also reports what was left undone (streams.replay.outstanding): sagas stuck PENDIENTE and dead letters.
 """
 
 import time
@@ -25,6 +26,7 @@ from contracts.base import Message
 from contracts.cuentas import CuentaAbierta, CuentaEliminada, SaldoActualizado
 from contracts.envelope import from_record
 from contracts.topics import CUENTAS
+from streams.replay.outstanding import DlqTopic, SagasPendientes, dead_letters, sagas_pendientes
 from streams.replay.reader import Record, make_reader, offsets_at, read_range, topic_partitions
 
 ZERO = Decimal("0.00")
@@ -213,6 +215,14 @@ class AuditReport:
     discrepancies: list[Discrepancia] = field(default_factory=list)
     undecodable: int = 0
     seconds: float = 0.0
+    stuck_after: timedelta = timedelta(minutes=5)
+    sagas: SagasPendientes | None = None  # None: not checked (no transacciones URL)
+    dlq: list[DlqTopic] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """Nothing to report: balances agree, no saga is stuck and no message was dead-lettered."""
+        return not self.discrepancies and not (self.sagas and self.sagas.total) and not self.dlq
 
     def lines(self) -> list[str]:
         head = [
@@ -222,7 +232,13 @@ class AuditReport:
             f"{self.accounts_audited} audited, {self.in_flight} with movements still being published",
             f"  discrepancies: {len(self.discrepancies)}",
         ]
-        return head + [f"  - {d}" for d in self.discrepancies] + [f"  took {self.seconds:.1f}s"]
+        body = head + [f"  - {d}" for d in self.discrepancies]
+        if self.sagas is not None:
+            body += self.sagas.lines(self.stuck_after)
+        body.append(f"  dead-letter topics with messages: {len(self.dlq)}")
+        for topic in self.dlq:
+            body += topic.lines()
+        return [*body, f"  took {self.seconds:.1f}s"]
 
 
 def mysql_params(url: str) -> dict[str, Any]:
@@ -299,9 +315,12 @@ async def audit(
     since: datetime | None = None,
     topic: str = CUENTAS,
     grace_seconds: float = 30.0,
+    transacciones_url: str | None = None,
+    stuck_after: timedelta = timedelta(minutes=5),
+    triaged_until: datetime | None = None,
 ) -> AuditReport:
     started = time.monotonic()
-    report = AuditReport(since=since)
+    report = AuditReport(since=since, stuck_after=stuck_after)
     full = since is None
     ledger = EventLedger(from_start=full)
     consumer = make_reader(bootstrap, client_id="bank-audit")
@@ -323,5 +342,8 @@ async def audit(
     report.accounts_in_database = len(base)
     report.accounts_audited = result.audited
     report.in_flight = len(result.en_vuelo)
+    if transacciones_url:
+        report.sagas = await sagas_pendientes(transacciones_url, stuck_after=stuck_after, triaged_until=triaged_until)
+    report.dlq = await dead_letters(bootstrap, triaged_until=triaged_until)
     report.seconds = time.monotonic() - started
     return report

@@ -191,11 +191,18 @@ async def test_get_por_id(api: httpx.AsyncClient, cliente: dict[str, Any]) -> No
     assert response.json() == cliente
 
 
-@pytest.mark.parametrize("cliente_id", ["0", "-1", "999999999999", "99999999999999999999999999"])
+@pytest.mark.parametrize("cliente_id", ["0", "999999999999", "99999999999999999999999999"])
 async def test_get_de_id_desconocido_es_404(api: httpx.AsyncClient, cliente_id: str) -> None:
     response = await api.get(f"/clientes/{cliente_id}")
     assert response.status_code == 404
     assert isinstance(response.json()["detail"], str)
+
+
+@pytest.mark.parametrize("cliente_id", ["-1", "+1", "%201", "1_0"])
+async def test_un_id_que_no_es_un_entero_ascii_es_422(api: httpx.AsyncClient, cliente_id: str) -> None:
+    response = await api.get(f"/clientes/{cliente_id}")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "cliente_id"]
 
 
 async def test_get_con_id_no_numerico_es_422(api: httpx.AsyncClient) -> None:

@@ -170,13 +170,16 @@ async def test_revertir_debito_aunque_la_cuenta_se_bloquee_y_nunca_dos_veces(
     await _send(producer, rev)
     await _send(producer, rev)  # redelivered: ignored
     otra = rev.model_copy(update={"comando_id": str(uuid.uuid4())})
-    await _send(producer, otra)  # a second reversal of the same debit: never applied, dead-lettered
+    await _send(producer, otra)  # a second reversal of the same debit: never applied, answered as invalid
 
     [r] = await cuentas_tap.wait_for(SALDO, comando_id=rev.comando_id)
     assert (r["operacion"], r["causa"], r["saldo"]) == ("CREDITO", "REVERSION", "50.00")
-    await dlq_tap.wait_for(comando_id=otra.comando_id)
+    [rechazo] = await cuentas_tap.wait_for(RECHAZO, comando_id=otra.comando_id)
+    assert rechazo["motivo"] == "COMANDO_INVALIDO"
+    assert "ya fue revertido" in rechazo["detalle"]
     assert len(cuentas_tap.events(SALDO, comando_id=rev.comando_id)) == 1
-    assert not cuentas_tap.events(comando_id=otra.comando_id)
+    assert not cuentas_tap.events(SALDO, comando_id=otra.comando_id)
+    assert not dlq_tap.events(comando_id=otra.comando_id)
     saldo, ledger, _ = await saldo_y_ledger(db, cuenta["cuenta_id"])
     assert saldo == ledger == Decimal("50.00")
 
@@ -207,3 +210,32 @@ async def test_comando_venenoso_va_al_dlq_y_la_particion_sigue(
     await eventually(both_dead, timeout=30, what="two poison records in the DLQ")
     assert {h["dlq_error_type"] for h in dead} == {"ValidationError", "EnvelopeError"}
     assert all(h["dlq_consumer_group"] == "cuentas.comandos" for h in dead)
+
+
+async def test_todo_comando_que_nunca_se_aplicara_se_responde_y_nada_va_al_dlq(
+    http: httpx.AsyncClient, cuenta_factory: Factory, producer: AIOKafkaProducer, cuentas_tap: Tap, dlq_tap: Tap
+) -> None:
+    cuenta = await cuenta_factory(saldo="1.00")
+    excede = acreditar(cuenta["cuenta_id"], "9999999999999.99")
+    largo = debitar(cuenta["cuenta_id"], "0.50").model_copy(update={"comando_id": "C" * 65})
+    fantasma = RevertirDebito(
+        comando_id=str(uuid.uuid4()),
+        transaccion_id=excede.transaccion_id,
+        cuenta_id=cuenta["cuenta_id"],
+        monto=Decimal("1.00"),
+        moneda="PEN",
+        comando_original_id=str(uuid.uuid4()),  # no such debit
+    )
+    for comando in (excede, largo, fantasma):
+        await _send(producer, comando)
+
+    [r] = await cuentas_tap.wait_for(RECHAZO, comando_id=excede.comando_id)
+    assert (r["motivo"], r["operacion"], r["cliente_id"]) == ("SALDO_EXCEDIDO", "CREDITO", cuenta["cliente_id"])
+    assert "excedería el máximo por cuenta (9999999999999.99)" in r["detalle"]
+    [r] = await cuentas_tap.wait_for(RECHAZO, comando_id=largo.comando_id)
+    assert (r["motivo"], r["operacion"]) == ("COMANDO_INVALIDO", "DEBITO")
+    [r] = await cuentas_tap.wait_for(RECHAZO, comando_id=fantasma.comando_id)
+    assert r["motivo"] == "COMANDO_INVALIDO"
+    assert await _saldo(http, cuenta["cuenta_id"]) == "1.00"
+    assert not cuentas_tap.events(SALDO, cuenta_id=cuenta["cuenta_id"], causa="SAGA")
+    assert not [d for c in (excede, largo, fantasma) for d in dlq_tap.events(comando_id=c.comando_id)]

@@ -38,6 +38,13 @@ def test_quitar_un_campo_o_volverlo_obligatorio_es_incompatible() -> None:
     )
 
 
+def test_agregar_un_valor_a_un_enum_es_compatible_quitarlo_no() -> None:
+    old = {"properties": {"m": {"type": "string", "enum": ["A", "B"]}}, "required": ["m"]}
+    new = {"properties": {"m": {"type": "string", "enum": ["A", "B", "C"]}}, "required": ["m"]}
+    assert schemas.incompatibilities(old, new) == []
+    assert schemas.incompatibilities(new, old) == ["field 'm' changed type"]
+
+
 def test_agregar_un_campo_opcional_es_compatible() -> None:
     old = {"properties": {"a": {"type": "string"}}, "required": ["a"]}
     new = {"properties": {"a": {"type": "string"}, "z": {"type": "string", "default": None}}, "required": ["a"]}

@@ -1,4 +1,5 @@
-"""What the commands consumer refuses before touching the database (dead-lettered, never retried)."""
+"""What the commands consumer judges before touching the database: what cannot be read as a command is
+dead-lettered (never retried); a readable command that can never apply is marked to be answered as invalid."""
 
 import uuid
 from datetime import UTC, datetime
@@ -36,14 +37,14 @@ def test_un_evento_que_no_es_comando_es_permanente() -> None:
 
 
 @pytest.mark.parametrize("field", ["comando_id", "transaccion_id"])
-def test_ids_que_no_caben_en_sus_columnas_son_permanentes(field: str) -> None:
-    with pytest.raises(PermanentError):
-        decodificar(envelope_for(_debit(**{field: "x" * 101}), source="/t"))
+def test_ids_que_no_caben_en_sus_columnas_se_responden_como_invalidos(field: str) -> None:
+    recibido = decodificar(envelope_for(_debit(**{field: "x" * 101}), source="/t"))
+    assert recibido.invalido is not None
+    assert "caracteres" in recibido.invalido
 
 
-def test_ids_vacios_o_largos_de_reversion_son_permanentes() -> None:
-    with pytest.raises(PermanentError):
-        decodificar(envelope_for(_debit(comando_id=""), source="/t"))
+def test_ids_vacios_o_largos_de_reversion_se_responden_como_invalidos() -> None:
+    assert decodificar(envelope_for(_debit(comando_id=""), source="/t")).invalido is not None
     revert = RevertirDebito(
         comando_id="r",
         transaccion_id="t",
@@ -52,8 +53,8 @@ def test_ids_vacios_o_largos_de_reversion_son_permanentes() -> None:
         moneda="PEN",
         comando_original_id="y" * 65,  # type: ignore[arg-type]
     )
-    with pytest.raises(PermanentError):
-        decodificar(envelope_for(revert, source="/t"))
+    assert decodificar(envelope_for(revert, source="/t")).invalido is not None
+    assert decodificar(envelope_for(_debit(), source="/t")).invalido is None
 
 
 def test_un_payload_invalido_es_permanente() -> None:

@@ -4,12 +4,12 @@ import uuid
 from decimal import Decimal
 
 from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
+from services.cuentas.domain import SALDO_MAX
 from services.cuentas.saga import (
     Aplicado,
     Comando,
     CuentaBloqueada,
     DebitoSaga,
-    Invalido,
     Rechazado,
     decidir,
     deltas,
@@ -125,12 +125,12 @@ def test_un_debito_nunca_se_revierte_dos_veces() -> None:
     debito = DebitoSaga("d1", 1, Decimal("25.00"))
     first, second = decidir([revertir("d1", "25.00"), revertir("d1", "25.00")], {1: _cuenta()}, {"d1": debito})
     assert isinstance(first, Aplicado)
-    assert isinstance(second, Invalido)
+    assert _motivo(second) == "COMANDO_INVALIDO"
     [again] = decidir([revertir("d1", "25.00")], {1: _cuenta()}, {"d1": DebitoSaga("d1", 1, Decimal("25.00"), True)})
-    assert isinstance(again, Invalido)
+    assert _motivo(again) == "COMANDO_INVALIDO"
 
 
-def test_revertir_lo_que_no_se_debito_es_invalido() -> None:
+def test_revertir_lo_que_no_se_debito_se_rechaza_como_comando_invalido() -> None:
     cuentas = {1: _cuenta(), 2: _cuenta(2)}
     debito = DebitoSaga("d1", 1, Decimal("25.00"))
     unknown, other_account, other_amount = decidir(
@@ -138,15 +138,34 @@ def test_revertir_lo_que_no_se_debito_es_invalido() -> None:
         cuentas,
         {"d1": debito},
     )
-    assert isinstance(unknown, Invalido)
-    assert isinstance(other_account, Invalido)
-    assert isinstance(other_amount, Invalido)
+    assert [_motivo(r) for r in (unknown, other_account, other_amount)] == ["COMANDO_INVALIDO"] * 3
 
 
 def test_un_debito_rechazado_no_se_puede_revertir() -> None:
     resultados = decidir([debitar("500.00", comando_id="d1"), revertir("d1", "500.00")], {1: _cuenta()}, {})
     assert isinstance(resultados[0], Rechazado)
-    assert isinstance(resultados[1], Invalido)
+    assert _motivo(resultados[1]) == "COMANDO_INVALIDO"
+
+
+def test_un_credito_que_excede_el_maximo_se_rechaza_nombrando_el_limite() -> None:
+    [r] = decidir([acreditar("9999999999999.99")], {1: _cuenta(saldo="0.01")}, {})
+    assert isinstance(r, Rechazado)
+    assert (r.motivo, r.operacion, r.cliente_id) == ("SALDO_EXCEDIDO", "CREDITO", 7)
+    assert "excedería el máximo por cuenta (9999999999999.99)" in r.detalle
+    [hasta_el_maximo] = decidir([acreditar("9999999999999.98")], {1: _cuenta(saldo="0.01")}, {})
+    assert isinstance(hasta_el_maximo, Aplicado)
+    assert hasta_el_maximo.saldo == SALDO_MAX
+
+
+def test_una_reversion_que_excede_el_maximo_se_rechaza() -> None:
+    debito = DebitoSaga("d1", 1, Decimal("25.00"))
+    [r] = decidir([revertir("d1", "25.00")], {1: _cuenta(saldo=str(SALDO_MAX))}, {"d1": debito})
+    assert _motivo(r) == "SALDO_EXCEDIDO"
+    assert deltas([r]) == {}
+
+
+def _motivo(resultado: Aplicado | Rechazado) -> str | None:
+    return resultado.motivo if isinstance(resultado, Rechazado) else None
 
 
 def test_comandos_repetidos_se_aplican_una_vez() -> None:
