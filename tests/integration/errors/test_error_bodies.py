@@ -133,3 +133,11 @@ async def test_openapi_declara_problem_para_los_errores(http: httpx.AsyncClient,
                 # A route may declare its own body for a specific status (e.g. the FALLIDA Transaccion on a 409).
                 if code in ("4XX", "422", "503", "5XX"):
                     assert answer["content"]["application/problem+json"]["schema"] == ref, (method, path, code)
+
+
+async def test_el_gateway_del_console_responde_con_la_misma_forma(http: httpx.AsyncClient) -> None:
+    body = problem(await http.get("http://127.0.0.1:8080/api/no-existe"), 404, "/api/")
+    assert body["message"] == "Ruta no encontrada en el gateway."
+    # Through the gateway a service's own problem passes untouched.
+    path = "/api/clientes/2000000000"
+    assert problem(await http.get(f"http://127.0.0.1:8080{path}"), 404, "/clientes/2000000000")["error"]
