@@ -178,7 +178,7 @@ async def writes_succeed(http: httpx.AsyncClient, component: str, cuenta: dict[s
         r = await http.get(f"{URLS['perfil']}/api/clientes/buscar", params={"q": "resiliencia"})
         assert r.status_code == 200, r.text
     if component == "mariadb":
-        for base in (URLS["cuentas"], TARGETS["cuentas-1"]):  # both pools behind the balancer, and one instance
+        for base in ("http://127.0.0.1:8012", "http://127.0.0.1:8013", URLS["cuentas"]):  # each instance's pool
             saldo = {"monto": "1.00", "operacion": "deposito"}
             r = await http.patch(f"{base}/cuentas/{cuenta['cuenta_id']}/saldo", json=saldo)
             assert r.status_code == 200, r.text
