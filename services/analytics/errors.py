@@ -7,7 +7,7 @@ DomainError (services.platform.errors)
     └── QueryTimeout      504  the query ran past the time limit and was interrupted
 """
 
-from services.platform.errors import DomainError
+from services.platform.errors import DomainError, Unavailable
 
 
 class AnalyticsError(DomainError):
@@ -18,7 +18,7 @@ class QueryRefused(AnalyticsError):
     status_code = 400
 
 
-class LakeUnavailable(AnalyticsError):
+class LakeUnavailable(AnalyticsError, Unavailable):  # Unavailable: the platform adds Retry-After
     status_code = 503
 
 

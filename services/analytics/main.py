@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse
 
 from services.analytics import api
 from services.analytics.engine import Engine
-from services.analytics.errors import AnalyticsError
 from services.analytics.service import AnalyticsService
 from services.analytics.settings import AnalyticsSettings
 from services.platform.app import create_base_app
@@ -45,6 +44,13 @@ def build_engine(settings: AnalyticsSettings) -> Engine:
     )
 
 
+def _envelope(problem: dict[str, Any]) -> dict[str, Any]:
+    """Every error answer in the original shape with a real status code, around the platform's problem body;
+    `error` stays the text the original clients showed."""
+    text = problem["detail"] if isinstance(problem["detail"], str) else problem["message"]
+    return problem | {"success": False, "data": [], "rows_count": 0, "execution_time_ms": 0, "error": text}
+
+
 def create_app(settings: AnalyticsSettings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or AnalyticsSettings()
 
@@ -69,13 +75,8 @@ def create_app(settings: AnalyticsSettings | None = None, engine: Engine | None 
         cors_origins=settings.cors_origins,
         lifespan=lifespan,
         description="Read-only SQL over the event lake: DuckDB over Parquet, or Athena over Glue + S3.",
+        error_body=_envelope,
     )
-
-    @app.exception_handler(AnalyticsError)
-    async def _analytics_error(_: Request, exc: AnalyticsError) -> JSONResponse:
-        # The original answer shape, with a real status code; `detail` as every other service says it.
-        body = {"success": False, "data": [], "rows_count": 0, "execution_time_ms": 0, "error": exc.detail}
-        return JSONResponse(body | {"detail": exc.detail}, status_code=exc.status_code)
 
     @app.get("/health", tags=["Health"])
     async def health(request: Request) -> JSONResponse:

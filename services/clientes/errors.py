@@ -14,17 +14,23 @@ from services.platform.errors import Conflict, Invalid, NotFound
 
 
 class ClienteNoEncontrado(NotFound):
+    error = "Cliente no encontrado"
+
     def __init__(self, what: object) -> None:
         super().__init__(f"Cliente no encontrado: {what}")
 
 
 class DatoDuplicado(Conflict):
+    error = "Dato duplicado"
+
     def __init__(self, field: str) -> None:
         super().__init__(f"{field} ya registrado por otro cliente")
         self.field = field
 
 
 class ClienteConSaldo(Conflict):
+    error = "Cliente con saldo"
+
     def __init__(self, cliente_id: int) -> None:
         super().__init__(f"El cliente {cliente_id} tiene cuentas abiertas con saldo; no puede eliminarse")
 

@@ -12,8 +12,7 @@ from typing import TypedDict
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from consumers.runner import ConsumerLoop, make_consumer
 from producers.outbox import OutboxRelay
@@ -40,18 +39,6 @@ class State(TypedDict):
     service: ClientesService
     probes: dict[str, Probe]
     version: str
-
-
-# The database being away is not the request's fault: answer 503 (retry later), never 500.
-_UNAVAILABLE = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-)
 
 
 def create_app(settings: ClientesSettings | None = None) -> FastAPI:
@@ -98,16 +85,8 @@ def create_app(settings: ClientesSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Clientes y documentos de identidad. Eventos en bank.clientes.v1.",
     )
-
-    for exc_class in _UNAVAILABLE:
-        app.add_exception_handler(exc_class, _unavailable)
     app.include_router(api.router)
     return app
-
-
-async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
-    log.warning("dependency unavailable: %r", exc)
-    return JSONResponse({"detail": "Servicio no disponible temporalmente"}, status_code=503)
 
 
 async def _producer_when_up(link: KafkaLink, stop: asyncio.Event, who: str) -> AIOKafkaProducer | None:

@@ -9,9 +9,8 @@ import time
 from collections.abc import AsyncIterator
 
 import aiomysql
-import pymysql
 from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from consumers.runner import BatchHandler, ConsumerLoop, Handler, make_consumer
@@ -139,14 +138,6 @@ def create_app(settings: CuentasSettings | None = None) -> FastAPI:
         description="Account types, accounts, balances and their ledger. Money as decimal strings.",
     )
     app.include_router(router)
-
-    @app.exception_handler(pymysql.err.OperationalError)
-    @app.exception_handler(pymysql.err.InterfaceError)
-    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        # The database is away, restarting, or gave up on a lock (deadlock, lock wait timeout): nothing was committed,
-        # so the request can be retried. A 503 says so; a 500 would claim a bug.
-        log.warning("database unavailable: %r", exc)
-        return JSONResponse({"detail": "Base de datos no disponible; reintente"}, status_code=503)
 
     @app.get("/health", tags=["health"])
     async def health() -> JSONResponse:

@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from producers.kafka import make_producer
 from services.perfil.api import Resources, router
-from services.perfil.errors import ViewUnavailable
 from services.perfil.rebuild import rebuild
 from services.perfil.runner import LiveProjection, make_reader
 from services.perfil.service import ActiveView
@@ -92,13 +90,5 @@ def create_app(settings: PerfilSettings | None = None) -> FastAPI:
         description="360° customer profile: a materialized view folded from the domain topics.",
     )
 
-    async def _store_down(_: Request, exc: Exception) -> JSONResponse:
-        # The view store being away is not the caller's fault, and not a 500 either.
-        log.warning("view store unavailable: %r", exc)
-        error = ViewUnavailable()
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
-
-    for kind in (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
-        app.add_exception_handler(kind, _store_down)
     app.include_router(router)
     return app

@@ -1,18 +1,157 @@
-"""create_base_app: the FastAPI app every service starts from (CORS, error mapping, no 500 for input)."""
+"""create_base_app: the FastAPI app every service starts from (CORS, and the one error path: every 4xx/5xx as
+problem+json, 503 + Retry-After when a dependency is away, a logged problem+json 500 for anything unexpected)."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from starlette.types import Lifespan
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
-from services.platform.errors import DomainError, Invalid
+from services.platform import mensajes, problems
+from services.platform.dependencies import dependency_down
+from services.platform.errors import RETRY_AFTER_SECONDS, DomainError, Invalid, Unavailable
+from services.platform.openapi import declare_problems
 
 log = logging.getLogger(__name__)
+
+ErrorBody = Callable[[dict[str, Any]], dict[str, Any]]
+"""A service's own members around the problem body (analytics' {success, data, ...} envelope)."""
+
+_UNSAFE_NOTE = (
+    " Si la petición modificaba datos, pudo haberse aplicado o no: reintente con la misma Idempotency-Key o "
+    "compruebe el resultado."
+)
+
+
+def _answer(request: Request, content: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    shape: ErrorBody | None = getattr(request.app.state, "error_body", None)
+    if shape is not None:
+        content = shape(content)
+    return JSONResponse(content, status_code=content["status"], headers=headers, media_type=problems.PROBLEM_JSON)
+
+
+def unavailable_response(request: Request, what: str, retry_after: int = RETRY_AFTER_SECONDS) -> JSONResponse:
+    """503 for a dependency that is away. A write cut off mid-COMMIT has an unknown outcome: say so, never 'refused'."""
+    detail = f"{what} no está disponible en este momento; reintente en unos segundos"
+    message = mensajes.as_sentence(detail)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        message += _UNSAFE_NOTE
+    content = problems.body(
+        status=503, kind="dependencia-no-disponible", instance=request.url.path, message=message, detail=detail
+    )
+    return _answer(request, content, {"Retry-After": str(retry_after)})
+
+
+def failure_response(request: Request, exc: BaseException) -> JSONResponse:
+    """Any exception no handler knew: 503 when a dependency failed (classified in one place), else a logged 500."""
+    what = dependency_down(exc)
+    if what is not None:
+        log.warning("%s %s: dependency unavailable: %r", request.method, request.url.path, exc)
+        return unavailable_response(request, what)
+    log.error("%s %s: unexpected error", request.method, request.url.path, exc_info=exc)
+    content = problems.body(
+        status=500,
+        kind="error-interno",
+        instance=request.url.path,
+        message="Error interno del servicio; el incidente quedó registrado.",
+        detail="Error interno del servicio",
+    )
+    return _answer(request, content)
+
+
+class _CatchAll:
+    """Inside CORS (so browsers can read the answer), outside the routes: what no exception handler took ends here
+    as problem+json instead of Starlette's plain-text 'Internal Server Error'."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        except Exception as exc:
+            if started:  # too late for another answer: the connection is cut, as before
+                raise
+            await failure_response(Request(scope), exc)(scope, receive, send)
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    if isinstance(exc, Invalid):
+        raw = [{"loc": ["body", exc.field], "msg": exc.detail, "type": "value_error"}]
+        found = problems.field_problems(raw)
+        content = problems.body(
+            status=exc.status_code,
+            kind=problems.kind_of(type(exc).__name__),
+            instance=request.url.path,
+            message=problems.summary(found),
+            detail=problems.validation_items(raw),
+            error=exc.error,
+            errors=found,
+        )
+        return _answer(request, content)
+    field: str | None = getattr(exc, "field", None)
+    message = mensajes.as_sentence(exc.detail)
+    if field and field not in exc.detail:
+        message = f"«{field}»: {message}"
+    content = problems.body(
+        status=exc.status_code,
+        kind=problems.kind_of(type(exc).__name__),
+        instance=request.url.path,
+        message=message,
+        detail=exc.detail,
+        error=exc.error,
+        errors=[problems.FieldProblem(field=field, message=message)] if field else (),
+    )
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
+    return _answer(request, content, headers)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    found = problems.field_problems(raw)
+    content = problems.body(
+        status=422,
+        kind="validacion",
+        instance=request.url.path,
+        message=problems.summary(found),
+        detail=problems.validation_items(raw),
+        errors=found,
+    )
+    return _answer(request, content)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    """Unknown routes (404), wrong methods (405) and any HTTPException raised by a route or a dependency."""
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    default = status in (404, 405) and exc.detail in ("Not Found", "Method Not Allowed")
+    if status == 404 and default:
+        kind, message = "ruta-inexistente", f"La ruta {request.url.path} no existe."
+    elif status == 405 and default:
+        kind, message = "metodo-no-permitido", f"La ruta {request.url.path} no admite el método {request.method}."
+    else:
+        kind, message = f"http-{status}", mensajes.as_sentence(str(exc.detail)) or problems.error_phrase(status)
+    # Starlette's own English "Not Found" says less than the sentence; a route's own detail is kept as it is.
+    detail = message.rstrip(".") if default else str(exc.detail)
+    content = problems.body(status=status, kind=kind, instance=request.url.path, message=message, detail=detail)
+    return _answer(request, content, dict(exc.headers) if exc.headers else None)
 
 
 def create_base_app(
@@ -22,8 +161,11 @@ def create_base_app(
     cors_origins: Sequence[str],
     lifespan: Lifespan[Any] | None = None,
     description: str = "",
+    error_body: ErrorBody | None = None,
 ) -> FastAPI:
     app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    app.state.error_body = error_body
+    app.add_middleware(_CatchAll)  # added first = innermost: CORS wraps its answers too
     # The original SPA calls every port directly; credentials are never allowed with "*".
     app.add_middleware(
         CORSMiddleware,
@@ -31,27 +173,18 @@ def create_base_app(
         allow_credentials=False,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=["X-Total-Count", "Location", "X-View-Lag", "X-View-Offsets"],
+        expose_headers=["X-Total-Count", "Location", "X-View-Lag", "X-View-Offsets", "Retry-After"],
     )
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
 
-    @app.exception_handler(Invalid)
-    async def _invalid(_: Request, exc: Invalid) -> JSONResponse:
-        return JSONResponse(
-            {"detail": [{"loc": ["body", exc.field], "msg": exc.detail, "type": "value_error"}]}, status_code=422
-        )
+    generate = app.openapi
 
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_problems(generate())
+        return app.openapi_schema
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's 422 shape, minus the raw input (may be huge or binary) and ctx objects
-        # that are not JSON-serializable (a Decimal or an exception inside ctx would 500).
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            for e in exc.errors()
-        ]
-        return JSONResponse({"detail": errors}, status_code=422)
-
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -15,6 +15,8 @@ __all__ = ["IdempotencyKeyReused", "Invalid", "NoCancelable", "TransaccionNoEnco
 
 
 class TransaccionNoEncontrada(NotFound):
+    error = "Transacción no encontrada"
+
     def __init__(self, ref: str) -> None:
         super().__init__(f"Transacción {ref} no encontrada")
 
@@ -22,7 +24,11 @@ class TransaccionNoEncontrada(NotFound):
 class NoCancelable(Conflict):
     """Only a PENDIENTE whose first command has provably never reached Kafka can be cancelled."""
 
+    error = "Transacción no cancelable"
+
 
 class IdempotencyKeyReused(Conflict):
+    error = "Idempotency-Key reutilizada"
+
     def __init__(self) -> None:
         super().__init__("Idempotency-Key ya usada con otro cuerpo de petición")

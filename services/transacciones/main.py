@@ -12,7 +12,6 @@ from beanie import init_beanie
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
 
 from consumers.runner import ConsumerLoop, make_consumer
 from contracts import topics
@@ -132,12 +131,6 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
         description="MS4: transactions and the orchestrated money saga.",
     )
     app.include_router(router)
-
-    @app.exception_handler(PyMongoError)
-    async def _store_down(_: Any, exc: PyMongoError) -> JSONResponse:
-        # The document store is away or refused a write: not the client's fault, and not a crash either.
-        log.warning("document store error: %r", exc)
-        return JSONResponse({"detail": "almacén de transacciones no disponible"}, status_code=503)
 
     @app.get("/health", tags=["health"])
     async def health() -> JSONResponse:

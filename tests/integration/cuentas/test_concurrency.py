@@ -28,7 +28,7 @@ async def test_50_retiros_concurrentes_dan_un_saldo_exacto(
     responses = await asyncio.gather(*(retiro() for _ in range(50)))
     codes = Counter(r.status_code for r in responses)
     assert codes == {200: 33, 409: 17}, codes
-    assert all(r.json() == {"detail": "Saldo insuficiente"} for r in responses if r.status_code == 409)
+    assert all(r.json()["detail"] == "Saldo insuficiente" for r in responses if r.status_code == 409)
     saldos_vistos = sorted(Decimal(r.json()["saldo"]) for r in responses if r.status_code == 200)
     # Each success saw its own balance: 990, 960, ..., 10 — no two withdrawals read the same saldo.
     assert saldos_vistos == [Decimal(1000) - monto * k for k in range(33, 0, -1)]

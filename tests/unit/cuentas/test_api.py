@@ -123,7 +123,8 @@ async def test_saldo_insuficiente_es_409(client: tuple[httpx.AsyncClient, StubSe
     c, _ = client
     r = await c.patch("/cuentas/5/saldo", json={"monto": "1000.01", "operacion": "retiro"})
     assert r.status_code == 409
-    assert r.json() == {"detail": "Saldo insuficiente"}
+    assert r.json()["detail"] == r.json()["error"] == "Saldo insuficiente"
+    assert r.json()["message"] == "Saldo insuficiente."
 
 
 @pytest.mark.parametrize(
@@ -196,4 +197,5 @@ async def test_base_de_datos_caida_es_503_no_500() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.get("/cuentas/5")
     assert r.status_code == 503
-    assert "detail" in r.json()
+    assert r.headers["retry-after"]
+    assert {"detail", "error", "message"} <= r.json().keys()

@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, fieldErrorsFrom, formErrorsFrom, locToField, request, totalCount, withQuery } from "./http";
+import {
+  ApiError,
+  errorMessage,
+  fieldErrorsFrom,
+  formErrorsFrom,
+  locToField,
+  problemFieldErrors,
+  request,
+  totalCount,
+  withQuery,
+} from "./http";
 
 function mockFetch(status: number, body: unknown, headers: Record<string, string> = {}) {
   const fn = vi.fn(
@@ -54,6 +64,32 @@ describe("request", () => {
     expect((err as ApiError).fieldErrors).toEqual({ "documento.numero_documento": "DNI must be exactly 8 digits" });
   });
 
+  it("shows a problem's message, with its errors[] next to the fields", async () => {
+    mockFetch(
+      422,
+      {
+        type: "urn:cloudbank:problema:validacion",
+        title: "Datos inválidos",
+        status: 422,
+        detail: [{ loc: ["body", "documento", "numero_documento"], msg: "Value error, DNI must be exactly 8 digits" }],
+        error: "Datos inválidos",
+        message: "El campo «documento.numero_documento» debe tener exactamente 8 dígitos (DNI).",
+        errors: [
+          {
+            field: "documento.numero_documento",
+            message: "El campo «documento.numero_documento» debe tener exactamente 8 dígitos (DNI).",
+          },
+        ],
+      },
+      { "Content-Type": "application/problem+json" },
+    );
+    const err = (await request("clientes", "/clientes", { method: "POST", body: {} }).catch(
+      (e: unknown) => e,
+    )) as ApiError;
+    expect(err.message).toBe("El campo «documento.numero_documento» debe tener exactamente 8 dígitos (DNI).");
+    expect(err.fieldErrors).toEqual({ "documento.numero_documento": err.message });
+  });
+
   it("says which service is down when the gateway answers 502", async () => {
     mockFetch(502, "<html>bad gateway</html>");
     const err = (await request("perfil", "/perfil/x").catch((e: unknown) => e)) as ApiError;
@@ -74,6 +110,33 @@ describe("request", () => {
     const err = (await request("cuentas", "/cuentas").catch((e: unknown) => e)) as ApiError;
     expect(err.status).toBe(0);
     expect(err.message).toMatch(/No se pudo conectar con el servicio cuentas/);
+  });
+});
+
+describe("errorMessage", () => {
+  it("prefers message, then error, then detail, then the status", () => {
+    const full = { message: "Saldo insuficiente.", error: "Saldo insuficiente", detail: "Saldo insuficiente" };
+    expect(errorMessage(full, 409, "cuentas")).toBe("Saldo insuficiente.");
+    expect(errorMessage({ error: "Cliente no encontrado" }, 404, "cuentas")).toBe("Cliente no encontrado");
+    expect(errorMessage({ detail: [{ loc: ["body", "monto"], msg: "bad" }] }, 422, "x")).toBe("monto: bad");
+    expect(errorMessage({ message: "", error: undefined }, 503, "cuentas")).toBe(
+      "El servicio cuentas no está disponible en este momento (HTTP 503).",
+    );
+    expect(errorMessage("Internal Server Error", 500, "clientes")).toBe(
+      "Error interno del servicio clientes (HTTP 500).",
+    );
+  });
+
+  it("never shows undefined for an Express-style {error} body", () => {
+    expect(errorMessage({ error: "El cliente 5 no está activo" }, 409, "cuentas")).toBe("El cliente 5 no está activo");
+    expect(errorMessage({}, 400, "cuentas")).not.toMatch(/undefined/);
+  });
+
+  it("reads errors[] without list indices and ignores entries without a message", () => {
+    expect(
+      problemFieldErrors([{ field: "clientes[1].email", message: "m" }, { field: "x" }, { message: "todo" }]),
+    ).toEqual({ "clientes.email": "m", _: "todo" });
+    expect(problemFieldErrors([])).toBeUndefined();
   });
 });
 

@@ -56,6 +56,19 @@ export function fieldErrorsFrom(detail: unknown): Record<string, string> {
   return out;
 }
 
+/** problem+json `errors[]` (`{field, message}`, Spanish) → `{field: message}`; undefined when there are none. */
+export function problemFieldErrors(errors: unknown): Record<string, string> | undefined {
+  if (!Array.isArray(errors) || errors.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of errors as { field?: unknown; message?: unknown }[]) {
+    if (typeof item?.message !== "string") continue;
+    // `clientes[1].email` → `clientes.email`, as locToField names a field.
+    const field = typeof item.field === "string" && item.field ? item.field.replace(/\[\d+\]/g, "") : "_";
+    if (!(field in out)) out[field] = item.message;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 /** Pydantic prefixes custom errors with "Value error, "; staff need only the reason. */
 function cleanMessage(msg: string): string {
   return msg.replace(/^Value error,\s*/i, "");
@@ -71,6 +84,17 @@ function detailMessage(detail: unknown): string | undefined {
     return parts.join("; ");
   }
   return undefined;
+}
+
+/**
+ * The one place an error answer becomes text: every service answers problem+json with `message` (one Spanish
+ * sentence naming the field), `error` (a short phrase) and `detail` (a string, or FastAPI's list for a 422).
+ * Older or foreign answers (a proxy's HTML page) fall back to a sentence about the status.
+ */
+export function errorMessage(payload: unknown, status: number, service: string): string {
+  const body = payload && typeof payload === "object" ? (payload as Record<string, unknown>) : {};
+  const text = (v: unknown) => (typeof v === "string" && v.trim() ? v : undefined);
+  return text(body.message) ?? text(body.error) ?? text(detailMessage(body.detail)) ?? statusMessage(status, service);
 }
 
 function statusMessage(status: number, service: string): string {
@@ -139,14 +163,9 @@ export async function request<T>(service: string, path: string, opts: RequestOpt
     }
   }
   if (!res.ok) {
-    const detail = payload && typeof payload === "object" ? (payload as { detail?: unknown }).detail : undefined;
-    // analytics answers {success:false, error:"..."} with a real status code.
-    const analyticsError = payload && typeof payload === "object" ? (payload as { error?: unknown }).error : undefined;
-    const message =
-      detailMessage(detail) ??
-      (typeof analyticsError === "string" ? analyticsError : undefined) ??
-      statusMessage(res.status, service);
-    throw new ApiError(message, res.status, service, res.status === 422 ? fieldErrorsFrom(detail) : {}, payload);
+    const body = payload && typeof payload === "object" ? (payload as { detail?: unknown; errors?: unknown }) : {};
+    const fields = res.status === 422 ? (problemFieldErrors(body.errors) ?? fieldErrorsFrom(body.detail)) : {};
+    throw new ApiError(errorMessage(payload, res.status, service), res.status, service, fields, payload);
   }
   return { data: payload as T, status: res.status, headers: res.headers };
 }
