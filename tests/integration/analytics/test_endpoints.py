@@ -1,6 +1,7 @@
 """Every analytics path over a known lake (written by the sink's writer) returns the right figures,
 computed here independently from the dataset's plain-Python description."""
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -273,9 +274,25 @@ async def test_consulta_que_se_pasa_de_tiempo_es_interrumpida(lake):
     settings = AnalyticsSettings(lake_root=str(lake), query_timeout_seconds=0.2)
     async with app_client(create_app(settings)) as client:
         slow = "SELECT COUNT(*) AS n FROM cuentas a, cuentas b, cuentas c, cuentas d, cuentas e, cuentas f, cuentas g, cuentas h, cuentas i, cuentas j, cuentas k, cuentas l"
+        started = time.monotonic()
         response = await client.post("/api/query/custom", json={"query": slow})
-    assert response.status_code == 504
+        elapsed = time.monotonic() - started
+    assert response.status_code == 408
     assert "interrupted" in response.json()["error"]
+    assert elapsed < 3, elapsed  # the interrupt really stops it (the query alone would run for hours)
+
+
+async def test_respuesta_de_consulta_personalizada_se_corta_en_bytes(lake):
+    settings = AnalyticsSettings(lake_root=str(lake), custom_max_bytes=2_000)
+    async with app_client(create_app(settings)) as client:
+        body = (
+            await client.post("/api/query/custom", json={"query": "SELECT repeat('x', 500) AS s FROM cuentas"})
+        ).json()
+        assert body["truncated"] is True
+        assert 1 <= body["rows_count"] < len(CUENTAS)
+        response = await client.post("/api/query/custom", json={"query": "SELECT repeat('x', 5000) AS s FROM cuentas"})
+        assert response.status_code == 422
+        assert "first row" in response.json()["error"]
 
 
 async def test_todas_las_rutas_responden_sobre_lago_vacio(tmp_path):

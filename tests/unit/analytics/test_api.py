@@ -1,5 +1,6 @@
 """The answer shape and real status codes, with a scripted engine."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -7,7 +8,7 @@ import httpx
 import pytest
 
 from services.analytics.engine import QueryResult
-from services.analytics.errors import LakeUnavailable, QueryTimeout
+from services.analytics.errors import LakeUnavailable, QueryTimeout, QueryTooLarge
 from services.analytics.main import create_app
 from services.analytics.settings import AnalyticsSettings
 from tests.unit.analytics.asgi import app_client
@@ -111,3 +112,50 @@ async def test_cors_preflight(client):
         "/api/dashboard", headers={"Origin": "http://spa", "Access-Control-Request-Method": "GET"}
     )
     assert response.status_code == 200
+
+
+async def test_consulta_personalizada_interrumpida_es_408_y_sin_memoria_422(client, fake):
+    def slow(sql: str) -> QueryResult:
+        raise QueryTimeout("query interrupted after 15 s")
+
+    fake.answer = slow
+    response = await client.post("/api/query/custom", json={"query": "SELECT 1 AS n FROM clientes"})
+    assert response.status_code == 408
+    assert response.json()["success"] is False
+    assert "interrupted" in response.json()["error"]
+
+    def big(sql: str) -> QueryResult:
+        raise QueryTooLarge("query interrupted: it needed more memory than a custom query may use")
+
+    fake.answer = big
+    response = await client.post("/api/query/custom", json={"query": "SELECT 1 AS n FROM clientes"})
+    assert response.status_code == 422
+    assert "memory" in response.json()["error"]
+
+
+class BlockingEngine(FakeEngine):
+    """Custom queries wait until released: they hold their slots meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def custom_query(self, sql: str, *, timeout: float, max_bytes: int) -> QueryResult:
+        await self.release.wait()
+        return QueryResult(["n"], [(1,)], 1)
+
+
+async def test_mas_consultas_personalizadas_que_cupos_es_429_con_retry_after():
+    engine = BlockingEngine()
+    async with app_client(create_app(AnalyticsSettings(custom_max_concurrent=2), engine=engine)) as client:
+        body = {"query": "SELECT 1 AS n FROM clientes"}
+        running = [asyncio.create_task(client.post("/api/query/custom", json=body)) for _ in range(2)]
+        await asyncio.sleep(0.2)
+        refused = await client.post("/api/query/custom", json=body)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert refused.json()["success"] is False
+        assert (await client.get("/api/clientes/resumen")).status_code == 200  # standard queries are not held up
+        engine.release.set()
+        assert [r.status_code for r in await asyncio.gather(*running)] == [200, 200]
+        assert (await client.post("/api/query/custom", json=body)).status_code == 200  # the slots are free again
