@@ -1,6 +1,7 @@
 """Routes of analytics: one GET per predefined query path, the query list, the checked custom query."""
 
 import inspect
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -68,7 +69,9 @@ async def list_queries() -> QueriesList:
             "name": q.name,
             "paths": list(q.paths),
             "description": q.description,
-            "params": {p.name: format(p.default, "f") if p.kind is not int else p.default for p in q.params},
+            "params": {
+                p.name: format(p.default, "f") if isinstance(p.default, Decimal) else p.default for p in q.params
+            },
         }
         for q in PREDEFINED
     ]

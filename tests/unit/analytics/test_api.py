@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -41,11 +42,35 @@ async def test_respuesta_con_forma_original_y_valores_tipados(client, fake):
     }
 
 
-async def test_saldos_por_cliente_se_agrupan_por_moneda(client, fake):
-    cols = ["cliente_id", "total_cuentas", "saldo_total_pen", "saldo_total_usd", "saldo_total_eur"]
-    fake.answer = lambda sql: QueryResult(cols, [(1, 2, Decimal("1.00"), Decimal("0"), Decimal("2.50"))], 1)
-    row = (await client.get("/api/clientes/con-cuentas")).json()["data"][0]
-    assert row["saldo_total"] == {"PEN": "1.00", "USD": "0", "EUR": "2.50"}
+async def test_moneda_llega_a_la_sql_pen_por_omision(client, fake):
+    await client.get("/api/cuentas/por-tipo")
+    assert "moneda IN ('PEN')" in fake.queries[-1]
+    await client.get("/api/cuentas/por-tipo", params={"moneda": "USD"})
+    assert "moneda IN ('USD')" in fake.queries[-1]
+    await client.get("/api/cuentas/por-tipo", params={"moneda": "todas"})
+    assert "moneda IN ('PEN', 'USD', 'EUR')" in fake.queries[-1]
+
+
+async def test_moneda_invalida_es_422_con_el_parametro(client, fake):
+    for bad in ("GBP", "pen", "PEN' OR 1=1 --", ""):
+        response = await client.get("/api/dashboard", params={"moneda": bad})
+        assert response.status_code == 422, bad
+        assert response.json()["detail"][0]["loc"][-1] == "moneda"
+    assert fake.queries == []
+
+
+async def test_openapi_documenta_moneda_en_cada_ruta_con_dinero(client):
+    spec = (await client.get("/openapi.json")).json()
+
+    def params(path: str) -> dict[str, Any]:
+        return {p["name"]: p for p in spec["paths"][path]["get"].get("parameters", [])}
+
+    for path in ("/api/dashboard", "/api/cuentas/por-tipo", "/api/cuentas/top-saldos", "/api/analisis/clientes-vip"):
+        moneda = params(path)["moneda"]
+        assert moneda["in"] == "query"
+        assert moneda["schema"]["default"] == "PEN"
+        assert set(moneda["schema"]["enum"]) == {"PEN", "USD", "EUR", "todas"}
+    assert "moneda" not in params("/api/clientes/resumen")  # no money there
 
 
 async def test_parametros_fuera_de_rango_dan_422_con_el_campo(client):
