@@ -1,6 +1,7 @@
 """Routes of analytics: one GET per predefined query path, the query list, the checked custom query."""
 
 import inspect
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -68,7 +69,9 @@ async def list_queries() -> QueriesList:
             "name": q.name,
             "paths": list(q.paths),
             "description": q.description,
-            "params": {p.name: format(p.default, "f") if p.kind is not int else p.default for p in q.params},
+            "params": {
+                p.name: format(p.default, "f") if isinstance(p.default, Decimal) else p.default for p in q.params
+            },
         }
         for q in PREDEFINED
     ]
@@ -82,9 +85,26 @@ async def list_queries() -> QueriesList:
     )
 
 
-@router.post("/api/query/custom", response_model=QueryResponse, tags=["Custom"])
+_CUSTOM_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": QueryResponse,
+        "description": "not one read-only SELECT over the lake views, or it generates "
+        "data (range, generate_series, recursive CTEs, unbounded repeat/lpad)",
+    },
+    408: {"model": QueryResponse, "description": "interrupted at the time limit"},
+    422: {
+        "model": QueryResponse,
+        "description": "needed more memory than a custom query may use, or one row "
+        "alone is over the answer's byte limit",
+    },
+    429: {"model": QueryResponse, "description": "the custom-query slots are busy; see Retry-After"},
+}
+
+
+@router.post("/api/query/custom", response_model=QueryResponse, tags=["Custom"], responses=_CUSTOM_ERRORS)
 async def custom_query(body: CustomQueryRequest, service: ServiceDep) -> QueryResponse:
-    """One read-only SELECT over the lake's tables and views; refused (400) otherwise; rows and time bounded."""
+    """One read-only SELECT over the lake's tables and views, run apart from the dashboards: bounded in rows,
+    answer bytes (`truncated` says when rows were cut), time, memory and concurrency."""
     answer = await service.custom(body.query)
     return QueryResponse(
         success=True,

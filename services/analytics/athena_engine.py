@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 from contracts.lake import PARTITION_COLUMN, TABLES, hive_columns
-from services.analytics.engine import QueryResult
-from services.analytics.errors import LakeUnavailable, QueryRefused, QueryTimeout
+from services.analytics.engine import QueryResult, within_bytes
+from services.analytics.errors import LakeUnavailable, QueryRefused, QueryTimeout, QueryTooLarge
 from services.analytics.service import transpile
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.views import VIEWS
@@ -83,6 +83,14 @@ class AthenaEngine:
 
     async def query(self, sql: str, *, timeout: float) -> QueryResult:
         return await asyncio.to_thread(self._run, sql, timeout)
+
+    async def custom_query(self, sql: str, *, timeout: float, max_bytes: int) -> QueryResult:
+        """Athena bounds memory and threads itself (per workgroup); the answer is cut at max_bytes here."""
+        result = await self.query(sql, timeout=timeout)
+        rows, _, truncated = within_bytes(result.rows, max_bytes)
+        if truncated and not rows:
+            raise QueryTooLarge(f"the first row alone is over the answer's limit of {max_bytes} bytes")
+        return QueryResult(result.columns, rows, result.elapsed_ms, truncated)
 
     def _prepare(self) -> None:
         for table in TABLES:

@@ -13,6 +13,12 @@ lake. `state_ttl=0` disables the cache (plain views, always exact, slower).
 
 The database is sandboxed before any query runs: no file access outside the lake folder, and the
 configuration is locked, so even SQL that slipped past the parser check could not read or write elsewhere.
+
+Custom (caller-written) queries run in a second, separate DuckDB database (its own threads and memory limit;
+the state tables are copied into it after each rebuild), on a few low-priority threads of their own: a heavy
+custom query cannot take the memory, the threads or the executor the dashboards use. Each one is watched
+while it runs: past its time limit, or when the whole process's RSS passes `rss_limit`, it is interrupted
+(DuckDB does not account for every allocation in its memory limit, so the RSS is the real bound).
 """
 
 import asyncio
@@ -23,6 +29,7 @@ import os
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -34,8 +41,8 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from contracts.lake import PARTITION_COLUMN, TABLES, arrow_schema
-from services.analytics.engine import QueryResult
-from services.analytics.errors import LakeUnavailable, QueryRefused, QueryTimeout
+from services.analytics.engine import QueryResult, within_bytes
+from services.analytics.errors import LakeUnavailable, QueryRefused, QueryTimeout, QueryTooLarge
 from services.analytics.views import VIEWS
 
 log = logging.getLogger(__name__)
@@ -52,11 +59,36 @@ _REFUSED = (
     duckdb.SyntaxException,
     duckdb.TypeMismatchException,
 )
+_WATCH_INTERVAL = 0.05  # seconds between a custom query's time and memory checks
+_FETCH_ROWS = 256
+_CUSTOM_NICENESS = 10  # custom-query threads yield the cores to the dashboards' threads
 _PARTITIONING = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive")
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def process_rss() -> int:
+    """Resident memory of this process in bytes (Linux; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def _interrupted(why: str, timeout: float) -> QueryTimeout | QueryTooLarge:
+    if why == "memory":
+        return QueryTooLarge("query interrupted: it needed more memory than a custom query may use")
+    return QueryTimeout(f"query interrupted after {timeout:g} s")
+
+
+def _lower_priority() -> None:
+    try:  # Linux: the niceness of one thread (a task of its own)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _CUSTOM_NICENESS)
+    except OSError:
+        log.warning("could not lower the priority of the custom-query threads")
 
 
 def _with_partition(table: str) -> pa.Schema:
@@ -84,6 +116,10 @@ class DuckDBEngine:
         region: str = "us-east-1",
         listing_ttl: float = 3.0,
         state_ttl: float = 10.0,
+        custom_threads: int = 1,
+        custom_memory_limit: str = "512MB",
+        custom_concurrency: int = 2,
+        rss_limit: int | None = None,
     ) -> None:
         self._root = root
         self._s3 = root.startswith("s3://")
@@ -93,7 +129,14 @@ class DuckDBEngine:
         self._region = region
         self._listing_ttl = listing_ttl
         self._state_ttl = state_ttl
+        self._custom_threads = custom_threads
+        self._custom_memory_limit = custom_memory_limit
+        self._rss_limit = rss_limit
         self._db: duckdb.DuckDBPyConnection | None = None
+        self._sandbox: duckdb.DuckDBPyConnection | None = None  # the custom queries' own database
+        self._custom_pool = ThreadPoolExecutor(
+            custom_concurrency, thread_name_prefix="custom-query", initializer=_lower_priority
+        )
         self._fs: pafs.S3FileSystem | None = None
         self._lock = threading.Lock()  # one refresh (listing, views, state tables) at a time
         self._files: dict[str, tuple[Any, ...]] = {}  # table -> its files (path, mtime, size) as last seen
@@ -116,9 +159,11 @@ class DuckDBEngine:
         self._stop.set()
         if self._refresher is not None:
             await asyncio.to_thread(self._refresher.join, 30)
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._custom_pool.shutdown(wait=False, cancel_futures=True)
+        for db in (self._db, self._sandbox):
+            if db is not None:
+                db.close()
+        self._db = self._sandbox = None
 
     async def ping(self) -> None:
         """The lake answers: its storage can be listed and the engine runs a query."""
@@ -128,21 +173,31 @@ class DuckDBEngine:
     async def query(self, sql: str, *, timeout: float) -> QueryResult:
         return await asyncio.to_thread(self._run, sql, timeout)
 
+    async def custom_query(self, sql: str, *, timeout: float, max_bytes: int) -> QueryResult:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._custom_pool, self._run_custom, sql, timeout, max_bytes)
+
     # -- setup -----------------------------------------------------------------------------------
     def _open(self) -> None:
-        db = duckdb.connect(":memory:")
-        db.execute(f"SET threads = {int(self._threads)}")
-        db.execute(f"SET memory_limit = {_quote(self._memory_limit)}")
-        db.execute("SET TimeZone = 'UTC'")  # dates of events are UTC dates, as in the dt partitions
-        spill = Path(tempfile.gettempdir()) / "cloud-bank-duckdb"
-        spill.mkdir(parents=True, exist_ok=True)
-        db.execute(f"SET temp_directory = {_quote(str(spill))}")
-        # Lake files never change once written (a redo replaces a file, with a new mtime): cache footers.
-        db.execute("SET parquet_metadata_cache = true")
         if self._s3:
             self._fs = self._s3_filesystem()
         else:
             Path(self._root).mkdir(parents=True, exist_ok=True)
+        self._db = self._connect(self._threads, self._memory_limit, "main")
+        self._sandbox = self._connect(self._custom_threads, self._custom_memory_limit, "custom")
+        self._refresh(force=True)
+
+    def _connect(self, threads: int, memory_limit: str, name: str) -> duckdb.DuckDBPyConnection:
+        db = duckdb.connect(":memory:")
+        db.execute(f"SET threads = {int(threads)}")
+        db.execute(f"SET memory_limit = {_quote(memory_limit)}")
+        db.execute("SET TimeZone = 'UTC'")  # dates of events are UTC dates, as in the dt partitions
+        spill = Path(tempfile.gettempdir()) / f"cloud-bank-duckdb-{os.getpid()}-{name}"
+        spill.mkdir(parents=True, exist_ok=True)
+        db.execute(f"SET temp_directory = {_quote(str(spill))}")
+        # Lake files never change once written (a redo replaces a file, with a new mtime): cache footers.
+        db.execute("SET parquet_metadata_cache = true")
+        if not self._s3:
             db.execute(f"SET allowed_directories = [{_quote(str(Path(self._root).resolve()) + '/')}]")
         db.execute("SET enable_external_access = false")
         db.execute("SET lock_configuration = true")
@@ -150,8 +205,7 @@ class DuckDBEngine:
             db.register("_empty_arrow", _with_partition(table).empty_table())
             db.execute(f"CREATE TABLE _empty_{table} AS SELECT * FROM _empty_arrow")
             db.unregister("_empty_arrow")
-        self._db = db
-        self._refresh(force=True)
+        return db
 
     def _s3_filesystem(self) -> pafs.S3FileSystem:
         kwargs: dict[str, Any] = {"region": self._region}
@@ -190,28 +244,38 @@ class DuckDBEngine:
             self._sources = sources  # swapped whole: queries iterate the previous dict undisturbed
             self._listed_at = time.monotonic()
             assert self._db is not None
-            cursor = self._db.cursor()
+            assert self._sandbox is not None
+            cursor, sandbox = self._db.cursor(), self._sandbox.cursor()
             try:
-                self._install_sources(cursor)
+                for db in (cursor, sandbox):
+                    self._install_sources(db)
                 for table in TABLES:
                     changed = bool(before.get(table)) != bool(self._files[table])
                     if force or changed or uniform_before.get(table) != self._uniform[table]:
-                        cursor.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {self._source(table)}")
+                        for db in (cursor, sandbox):
+                            db.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {self._source(table)}")
                 due = time.monotonic() - self._state_built_at >= self._state_ttl
                 if force or (self._state_ttl > 0 and due and self._files != self._state_of):
-                    self._build_state(cursor)
+                    self._build_state(cursor, sandbox)
                     self._state_of = dict(self._files)
                     self._state_built_at = time.monotonic()
             finally:
                 cursor.close()
+                sandbox.close()
 
-    def _build_state(self, cursor: duckdb.DuckDBPyConnection) -> None:
+    def _build_state(self, cursor: duckdb.DuckDBPyConnection, sandbox: duckdb.DuckDBPyConnection) -> None:
         for name, select in VIEWS.items():
             if self._state_ttl > 0:
                 cursor.execute(f"CREATE OR REPLACE TABLE _state_{name} AS {select}")
                 cursor.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _state_{name}")
+                # The custom queries' database gets a copy (a few MB) rather than folding the events again.
+                sandbox.register("_state_copy", cursor.sql(f"SELECT * FROM _state_{name}").to_arrow_table())
+                sandbox.execute(f"CREATE OR REPLACE TABLE _state_{name} AS SELECT * FROM _state_copy")
+                sandbox.unregister("_state_copy")
+                sandbox.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _state_{name}")
             else:
-                cursor.execute(f"CREATE OR REPLACE VIEW {name} AS {select}")
+                for db in (cursor, sandbox):
+                    db.execute(f"CREATE OR REPLACE VIEW {name} AS {select}")
 
     def _list(self, table: str) -> tuple[tuple[Any, ...], Any]:
         """The table's files (path, mtime, size) and, on S3, the dataset to scan them."""
@@ -283,6 +347,63 @@ class DuckDBEngine:
                 pass
 
     # -- queries ---------------------------------------------------------------------------------
+    def _run_custom(self, sql: str, timeout: float, max_bytes: int, retry: bool = True) -> QueryResult:
+        """A caller's query in the sandbox database, watched for time and memory, its answer cut at max_bytes."""
+        if self._sandbox is None:
+            raise LakeUnavailable("engine not started")
+        started = time.perf_counter()
+        cursor = self._sandbox.cursor()
+        done = threading.Event()
+        why: list[str] = []  # set by the watchdog before it interrupts
+
+        def watch() -> None:
+            deadline = time.monotonic() + timeout
+            while not done.wait(_WATCH_INTERVAL):
+                if time.monotonic() >= deadline:
+                    why.append("time")
+                elif self._rss_limit and process_rss() > self._rss_limit:
+                    why.append("memory")
+                else:
+                    continue
+                cursor.interrupt()
+                return
+
+        watchdog = threading.Thread(target=watch, name="custom-query-watchdog", daemon=True)
+        try:
+            self._install_sources(cursor)
+            watchdog.start()
+            cursor.execute(sql)
+            columns = [d[0] for d in cursor.description or []]
+            rows: list[tuple[Any, ...]] = []
+            used, truncated = 0, False
+            while not truncated and not why:  # fetched in slices: a huge answer is cut, never built whole
+                batch = cursor.fetchmany(_FETCH_ROWS)
+                if not batch:
+                    break
+                kept, used, truncated = within_bytes(batch, max_bytes, used)
+                rows += kept
+            if why:
+                raise _interrupted(why[0], timeout)
+            if truncated and not rows:
+                raise QueryTooLarge(f"the first row alone is over the answer's limit of {max_bytes} bytes")
+        except duckdb.InterruptException:
+            raise _interrupted(why[0] if why else "time", timeout) from None
+        except duckdb.OutOfMemoryException:
+            raise _interrupted("memory", timeout) from None
+        except duckdb.IOException as exc:
+            if retry and "No files found" in str(exc):
+                self._refresh(force=True)
+                return self._run_custom(sql, timeout, max_bytes, retry=False)
+            raise LakeUnavailable(f"lake storage error: {exc}") from None
+        except _REFUSED as exc:
+            raise QueryRefused(str(exc).splitlines()[0]) from None
+        except duckdb.Error as exc:
+            raise LakeUnavailable(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            done.set()
+            cursor.close()
+        return QueryResult(columns, rows, int((time.perf_counter() - started) * 1000), truncated)
+
     def _run(self, sql: str, timeout: float, retry: bool = True) -> QueryResult:
         if self._db is None:
             raise LakeUnavailable("engine not started")

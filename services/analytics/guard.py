@@ -4,6 +4,12 @@ Accepted: exactly one statement, a query (SELECT, WITH ... SELECT, UNION/INTERSE
 reads only the lake's tables and views (or its own CTEs), calls no table function and no function the
 parser does not know (DuckDB's read_csv, glob, query, current_setting, ... are all unknown or refused), and
 has no DDL/DML anywhere inside. The accepted query gets a row limit (max_rows + 1, to tell truncation).
+
+Nor may it make data out of nothing: generators (range, generate_series, ... as scalar or table functions),
+recursive CTEs and format() are refused, and repeat/lpad/rpad/space only take a small literal length. Their
+output is not in DuckDB's memory accounting: `unnest(range(1e9))` grew the process to 20 GB and ignored the
+time limit, since the interrupt is only checked between chunks. The engine still bounds time, memory and
+result size of whatever passes (see duckdb_engine).
 """
 
 import logging
@@ -51,6 +57,23 @@ _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
 # Functions sqlglot models as their own classes but that read files or the engine's state.
 _FORBIDDEN_FUNCTIONS = {"ReadCSV", "ReadParquet", "ReadJSON", "ReadText", "ReadBlob"}
 
+# Functions that generate rows or values from a count rather than from the lake's data.
+_GENERATORS = {
+    "GenerateSeries",  # generate_series() and range()
+    "ExplodingGenerateSeries",
+    "GenerateDateArray",
+    "GenerateTimestampArray",
+    "Generator",
+    "GenerateTable",
+    "GapFill",
+    "RangeN",
+    "Format",  # format('{:>1000000000}', x) pads to any width
+}
+
+# Functions whose output length is an argument: (position of the length argument, largest literal allowed).
+MAX_GENERATED_LENGTH = 10_000
+_SIZED = {"Repeat": "times", "Pad": "expression", "Space": "this"}
+
 
 def check_query(sql: str, *, dialect: str, tables: frozenset[str], max_rows: int) -> str:
     """The query, limited, in `dialect`; raises QueryRefused with the reason."""
@@ -65,6 +88,7 @@ def check_query(sql: str, *, dialect: str, tables: frozenset[str], max_rows: int
         raise QueryRefused(f"only SELECT queries are allowed, got {query.key.upper()}")
     for node in query.walk():
         _check_node(node)
+        _check_generators(node)
     _check_sources(query, tables)
     return _limited(query, max_rows).sql(dialect=dialect)
 
@@ -97,6 +121,27 @@ def _check_node(node: exp.Expr) -> None:
         raise QueryRefused(f"function {node.name}() is not allowed")
     if type(node).__name__ in _FORBIDDEN_FUNCTIONS:
         raise QueryRefused(f"{node.key.upper()}() is not allowed: no file access")
+
+
+def _check_generators(node: exp.Expr) -> None:
+    name = type(node).__name__
+    label = "RANGE/GENERATE_SERIES" if name == "GenerateSeries" else node.key.upper()
+    if isinstance(node, exp.Func) and name != "GenerateSeries":
+        label = node.sql_name()
+    if name in _GENERATORS:
+        raise QueryRefused(f"{label}() is not allowed: it generates data instead of reading the lake")
+    if isinstance(node, exp.With) and node.args.get("recursive"):
+        raise QueryRefused("WITH RECURSIVE is not allowed: it can generate rows without end")
+    if name in _SIZED:
+        length = node.args.get(_SIZED[name])
+        small = isinstance(length, exp.Literal) and length.is_int and int(length.this) <= MAX_GENERATED_LENGTH
+        # The repeated value must be a plain value too: repeat(repeat(...)) or repeat(string_agg(...)) multiplies.
+        plain = name == "Space" or isinstance(node.this, exp.Literal | exp.Column)
+        if not (small and plain):
+            raise QueryRefused(
+                f"{label}() is only allowed on a column or literal with a literal length of at most "
+                f"{MAX_GENERATED_LENGTH}"
+            )
 
 
 def _limited(query: exp.Query, max_rows: int) -> exp.Query:

@@ -41,6 +41,10 @@ def build_engine(settings: AnalyticsSettings) -> Engine:
         region=settings.aws_region,
         listing_ttl=settings.listing_ttl_seconds,
         state_ttl=settings.state_cache_seconds,
+        custom_threads=settings.custom_threads,
+        custom_memory_limit=settings.custom_memory_limit,
+        custom_concurrency=settings.custom_max_concurrent,
+        rss_limit=settings.custom_rss_limit_mb * 1024 * 1024 or None,
     )
 
 
@@ -63,6 +67,8 @@ def create_app(settings: AnalyticsSettings | None = None, engine: Engine | None 
             timeout=settings.query_timeout_seconds,
             custom_max_rows=settings.custom_max_rows,
             max_concurrent=settings.max_concurrent_queries,
+            custom_max_concurrent=settings.custom_max_concurrent,
+            custom_max_bytes=settings.custom_max_bytes,
         )
         try:
             yield State(service=service, settings=settings)

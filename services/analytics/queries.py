@@ -1,42 +1,44 @@
 """The predefined queries behind each analytics path: SQL written once (DuckDB dialect, transpiled for
-Athena) over the current-state views, plus how each answer is shaped. Money totals are always per moneda."""
+Athena) over the current-state views, plus how each answer is shaped.
+
+Money is never summed across currencies: every query with money takes `moneda` (PEN by default, USD, EUR,
+or `todas`) and answers as the original did for a bank with that one currency: one row per tipo/estado/day,
+rankings and `limit` over the whole answer, the dashboard's eight metrics once each. `todas` is the
+per-currency split: the same rows for each moneda, PEN then USD then EUR (rankings and their `limit` per
+moneda, since amounts in different currencies are not comparable; the plain lists of transactions stay one
+list, newest first, `limit` over all of it).
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from contracts.money import MONEDAS
 
 Row = dict[str, Any]
 Shape = Callable[[list[Row]], list[Row]]
 
-_MONEDAS_VALUES = ", ".join(f"({i}, '{m}')" for i, m in enumerate(MONEDAS))
-_PER_MONEDA = ",\n".join(
-    f"COALESCE(SUM(CASE WHEN moneda = '{m}' THEN saldo END), 0) AS saldo_total_{m.lower()}" for m in MONEDAS
-)
+TODAS = "todas"
+MonedaConsulta = Literal["PEN", "USD", "EUR", "todas"]  # contracts.money.MONEDAS plus the split
+
+_MONEDAS_VALUES = ", ".join(f"({i}, '{m}')" for i, m in enumerate(MONEDAS, start=1))
+# The asked currencies as a table (orden, moneda): a currency without rows still answers its zeros.
+_MONEDAS = f"SELECT * FROM (VALUES {_MONEDAS_VALUES}) AS m(orden, moneda) WHERE moneda IN ({{monedas}})"
+
+
+def _orden(column: str) -> str:
+    """PEN, USD, EUR (the order of contracts.money.MONEDAS), not alphabetical."""
+    return f"CASE {column} " + " ".join(f"WHEN '{m}' THEN {i}" for i, m in enumerate(MONEDAS, start=1)) + " END"
 
 
 def _same(rows: list[Row]) -> list[Row]:
     return rows
 
 
-def fold_money(prefix: str) -> Shape:
-    """`<prefix>_pen, <prefix>_usd, ...` columns -> one `<prefix>: {"PEN": ..., "USD": ...}` object."""
-
-    def shape(rows: list[Row]) -> list[Row]:
-        out = []
-        for row in rows:
-            row = dict(row)
-            row[prefix] = {m: row.pop(f"{prefix}_{m.lower()}") for m in MONEDAS}
-            out.append(row)
-        return out
-
-    return shape
-
-
 def _dashboard(rows: list[Row]) -> list[Row]:
-    """One metric per row, as the original dashboard; money metrics one row per moneda."""
+    """One metric per row as the original dashboard ({metrica, valor, categoria}), plus its moneda (None for
+    the clientes counts, which have none)."""
     return [
         {
             "metrica": r["metrica"],
@@ -54,10 +56,19 @@ class Param:
 
     name: str
     default: Any
-    kind: type = int
+    kind: Any = int
     ge: float | None = None
     le: float | None = None
     description: str = ""
+
+
+def monedas_sql(moneda: str) -> str:
+    """`moneda` -> the SQL list of the currencies it asks for: 'PEN', or 'PEN', 'USD', 'EUR' for todas."""
+    if moneda == TODAS:
+        return ", ".join(f"'{m}'" for m in MONEDAS)
+    if moneda not in MONEDAS:  # FastAPI refused it already; never let a stray value into the SQL
+        raise ValueError(f"unknown moneda {moneda!r}")
+    return f"'{moneda}'"
 
 
 @dataclass(frozen=True)
@@ -71,38 +82,59 @@ class Predefined:
 
     def render(self, values: dict[str, Any]) -> str:
         """Parameters are already typed and bounded; Decimals are written plainly (never 1E+4)."""
-        return self.sql.format(**{k: format(v, "f") if isinstance(v, Decimal) else int(v) for k, v in values.items()})
+        args: dict[str, str | int] = {}
+        for key, value in values.items():
+            if key == "moneda":
+                args["monedas"] = monedas_sql(value)
+            else:
+                args[key] = format(value, "f") if isinstance(value, Decimal) else int(value)
+        return self.sql.format(**args)
 
 
 LIMIT_50 = Param("limit", 50, ge=1, le=500, description="rows to return")
-LIMIT_20 = Param("limit", 20, ge=1, le=100, description="rows per moneda")
+LIMIT_20 = Param("limit", 20, ge=1, le=100, description="rows to return (per moneda with moneda=todas)")
+LIMIT_RANKING = Param("limit", 50, ge=1, le=500, description="rows to return (per moneda with moneda=todas)")
+MONEDA = Param(
+    "moneda",
+    "PEN",
+    MonedaConsulta,
+    description="the one currency to answer in (PEN, USD, EUR); `todas`: the same answer for each currency",
+)
+
+_COMPLETADA = "CASE WHEN estado = 'COMPLETADA' THEN monto END"
 
 DASHBOARD = f"""
 WITH c AS (SELECT * FROM clientes WHERE NOT eliminado),
+monedas AS ({_MONEDAS}),
 k AS (SELECT * FROM cuentas WHERE NOT eliminada),
-monedas AS (SELECT * FROM (VALUES {_MONEDAS_VALUES}) AS m(orden, moneda)),
+cuentas_m AS (
+    SELECT m.orden, m.moneda, COUNT(k.cuenta_id) AS cantidad, COALESCE(SUM(k.saldo), 0) AS total,
+           COALESCE(CAST(AVG(k.saldo) AS DECIMAL(15, 2)), 0) AS promedio
+    FROM monedas m LEFT JOIN k ON k.moneda = m.moneda GROUP BY m.orden, m.moneda
+),
+transacciones_m AS (
+    SELECT m.orden, m.moneda, COUNT(t.transaccion_id) AS cantidad,
+           COALESCE(SUM(CASE WHEN t.estado = 'COMPLETADA' THEN t.monto END), 0) AS volumen,
+           COALESCE(CAST(AVG(CASE WHEN t.estado = 'COMPLETADA' THEN t.monto END) AS DECIMAL(15, 2)), 0) AS promedio
+    FROM monedas m LEFT JOIN transacciones t ON t.moneda = m.moneda GROUP BY m.orden, m.moneda
+),
 metricas AS (
-    SELECT 1 AS orden, 'Total Clientes' AS metrica, 'clientes' AS categoria, CAST(NULL AS VARCHAR) AS moneda,
+    SELECT 10 AS orden, 'Total Clientes' AS metrica, 'clientes' AS categoria, CAST(NULL AS VARCHAR) AS moneda,
            COUNT(*) AS cantidad, CAST(NULL AS DECIMAL(38, 2)) AS monto FROM c
     UNION ALL
-    SELECT 2, 'Clientes Activos', 'clientes', NULL, COUNT(*), NULL FROM c WHERE estado = 'activo'
+    SELECT 20 + orden, 'Total Cuentas', 'cuentas', moneda, cantidad, NULL FROM cuentas_m
     UNION ALL
-    SELECT 3, 'Total Cuentas', 'cuentas', NULL, COUNT(*), NULL FROM k
+    SELECT 30 + orden, 'Saldo Total Banco', 'cuentas', moneda, NULL, total FROM cuentas_m
     UNION ALL
-    SELECT 4, 'Cuentas Activas', 'cuentas', NULL, COUNT(*), NULL FROM k WHERE estado = 'activa'
+    SELECT 40 + orden, 'Total Transacciones', 'transacciones', moneda, cantidad, NULL FROM transacciones_m
     UNION ALL
-    SELECT 5 * 10 + m.orden, 'Saldo Total Banco', 'cuentas', m.moneda, COUNT(k.cuenta_id), COALESCE(SUM(k.saldo), 0)
-    FROM monedas m LEFT JOIN k ON k.moneda = m.moneda GROUP BY m.orden, m.moneda
+    SELECT 50 + orden, 'Volumen Transaccional', 'transacciones', moneda, NULL, volumen FROM transacciones_m
     UNION ALL
-    SELECT 60, 'Total Transacciones', 'transacciones', NULL, COUNT(*), NULL FROM transacciones
+    SELECT 60, 'Clientes Activos', 'clientes', NULL, COUNT(*), NULL FROM c WHERE estado = 'activo'
     UNION ALL
-    SELECT 70, 'Transacciones Completadas', 'transacciones', NULL, COUNT(*), NULL
-    FROM transacciones WHERE estado = 'COMPLETADA'
+    SELECT 70 + orden, 'Saldo Promedio', 'cuentas', moneda, NULL, promedio FROM cuentas_m
     UNION ALL
-    SELECT 80 + m.orden, 'Volumen Transaccional', 'transacciones', m.moneda, COUNT(t.transaccion_id),
-           COALESCE(SUM(t.monto), 0)
-    FROM monedas m LEFT JOIN transacciones t ON t.moneda = m.moneda AND t.estado = 'COMPLETADA'
-    GROUP BY m.orden, m.moneda
+    SELECT 80 + orden, 'Transacción Promedio', 'transacciones', moneda, NULL, promedio FROM transacciones_m
 )
 SELECT metrica, categoria, moneda, cantidad, monto FROM metricas ORDER BY orden
 """
@@ -126,63 +158,67 @@ LIMIT {{limit}}
 
 CLIENTES_CON_CUENTAS = f"""
 WITH por_cliente AS (
-    SELECT cliente_id, COUNT(*) AS total_cuentas,
-           COUNT(CASE WHEN estado = 'activa' THEN 1 END) AS cuentas_activas,
-           {_PER_MONEDA}
-    FROM cuentas WHERE NOT eliminada GROUP BY cliente_id
+    SELECT cliente_id, moneda, COUNT(*) AS total_cuentas,
+           COUNT(CASE WHEN estado = 'activa' THEN 1 END) AS cuentas_activas, SUM(saldo) AS saldo_total
+    FROM cuentas WHERE NOT eliminada AND moneda IN ({{monedas}}) GROUP BY cliente_id, moneda
+), r AS (
+    SELECT p.*, ROW_NUMBER() OVER (PARTITION BY p.moneda ORDER BY p.saldo_total DESC, p.cliente_id) AS ranking
+    FROM por_cliente p JOIN clientes c ON c.cliente_id = p.cliente_id
+    WHERE NOT c.eliminado
 )
-SELECT c.cliente_id, c.nombre, c.apellido, c.email, c.estado, p.total_cuentas, p.cuentas_activas,
-       {", ".join(f"p.saldo_total_{m.lower()}" for m in MONEDAS)}
-FROM clientes c JOIN por_cliente p ON p.cliente_id = c.cliente_id
-WHERE NOT c.eliminado
-ORDER BY p.total_cuentas DESC, c.cliente_id
-LIMIT {{limit}}
+SELECT c.cliente_id, c.nombre, c.apellido, c.email, c.estado, r.total_cuentas, r.cuentas_activas, r.saldo_total,
+       r.moneda
+FROM r JOIN clientes c ON c.cliente_id = r.cliente_id
+WHERE r.ranking <= {{limit}}
+ORDER BY {_orden("r.moneda")}, r.ranking
 """
 
-CUENTAS_RESUMEN = """
-SELECT moneda, COUNT(*) AS total_cuentas,
-       COUNT(CASE WHEN estado = 'activa' THEN 1 END) AS cuentas_activas,
-       COUNT(CASE WHEN estado = 'bloqueada' THEN 1 END) AS cuentas_bloqueadas,
-       COUNT(CASE WHEN estado = 'cerrada' THEN 1 END) AS cuentas_cerradas,
-       SUM(saldo) AS saldo_total_banco, CAST(AVG(saldo) AS DECIMAL(15, 2)) AS saldo_promedio,
-       MIN(saldo) AS saldo_minimo, MAX(saldo) AS saldo_maximo
-FROM cuentas WHERE NOT eliminada
-GROUP BY moneda ORDER BY moneda
+CUENTAS_RESUMEN = f"""
+WITH monedas AS ({_MONEDAS}), k AS (SELECT * FROM cuentas WHERE NOT eliminada)
+SELECT m.moneda, COUNT(k.cuenta_id) AS total_cuentas,
+       COUNT(CASE WHEN k.estado = 'activa' THEN 1 END) AS cuentas_activas,
+       COUNT(CASE WHEN k.estado = 'bloqueada' THEN 1 END) AS cuentas_bloqueadas,
+       COUNT(CASE WHEN k.estado = 'cerrada' THEN 1 END) AS cuentas_cerradas,
+       COALESCE(SUM(k.saldo), 0) AS saldo_total_banco, CAST(AVG(k.saldo) AS DECIMAL(15, 2)) AS saldo_promedio,
+       MIN(k.saldo) AS saldo_minimo, MAX(k.saldo) AS saldo_maximo
+FROM monedas m LEFT JOIN k ON k.moneda = m.moneda
+GROUP BY m.orden, m.moneda ORDER BY m.orden
 """
 
-CUENTAS_POR_TIPO = """
+CUENTAS_POR_TIPO = f"""
 SELECT tipo_cuenta_id, tipo_cuenta_nombre AS tipo_cuenta, moneda, COUNT(*) AS cantidad_cuentas,
        SUM(saldo) AS saldo_total, CAST(AVG(saldo) AS DECIMAL(15, 2)) AS saldo_promedio
-FROM cuentas WHERE NOT eliminada
+FROM cuentas WHERE NOT eliminada AND moneda IN ({{monedas}})
 GROUP BY tipo_cuenta_id, tipo_cuenta_nombre, moneda
-ORDER BY tipo_cuenta_id, moneda
+ORDER BY {_orden("moneda")}, tipo_cuenta_id
 """
 
-TOP_SALDOS = """
+TOP_SALDOS = f"""
 WITH r AS (
     SELECT k.*, ROW_NUMBER() OVER (PARTITION BY k.moneda ORDER BY k.saldo DESC, k.cuenta_id) AS ranking
-    FROM cuentas k WHERE NOT k.eliminada
+    FROM cuentas k WHERE NOT k.eliminada AND k.moneda IN ({{monedas}})
 )
 SELECT r.moneda, r.ranking, r.cuenta_id, r.numero_cuenta, r.cliente_id, c.nombre, c.apellido, c.email, r.saldo,
        r.tipo_cuenta_nombre AS tipo_cuenta, r.estado, r.fecha_apertura
 FROM r LEFT JOIN clientes c ON c.cliente_id = r.cliente_id
-WHERE r.ranking <= {limit}
-ORDER BY r.moneda, r.ranking
+WHERE r.ranking <= {{limit}}
+ORDER BY {_orden("r.moneda")}, r.ranking
 """
 
-_COMPLETADA = "CASE WHEN estado = 'COMPLETADA' THEN monto END"
+_T_COMPLETADA = "CASE WHEN t.estado = 'COMPLETADA' THEN t.monto END"
 
 TRANSACCIONES_RESUMEN = f"""
-SELECT moneda, COUNT(*) AS total_transacciones,
-       COUNT(CASE WHEN estado = 'COMPLETADA' THEN 1 END) AS completadas,
-       COUNT(CASE WHEN estado = 'FALLIDA' THEN 1 END) AS fallidas,
-       COUNT(CASE WHEN estado = 'PENDIENTE' THEN 1 END) AS pendientes,
-       COUNT(CASE WHEN estado = 'CANCELADA' THEN 1 END) AS canceladas,
-       COALESCE(SUM({_COMPLETADA}), 0) AS volumen_total,
-       CAST(AVG({_COMPLETADA}) AS DECIMAL(15, 2)) AS monto_promedio,
-       MIN({_COMPLETADA}) AS monto_minimo, MAX({_COMPLETADA}) AS monto_maximo
-FROM transacciones
-GROUP BY moneda ORDER BY moneda
+WITH monedas AS ({_MONEDAS})
+SELECT m.moneda, COUNT(t.transaccion_id) AS total_transacciones,
+       COUNT(CASE WHEN t.estado = 'COMPLETADA' THEN 1 END) AS completadas,
+       COUNT(CASE WHEN t.estado = 'FALLIDA' THEN 1 END) AS fallidas,
+       COUNT(CASE WHEN t.estado = 'PENDIENTE' THEN 1 END) AS pendientes,
+       COUNT(CASE WHEN t.estado = 'CANCELADA' THEN 1 END) AS canceladas,
+       COALESCE(SUM({_T_COMPLETADA}), 0) AS volumen_total,
+       CAST(AVG({_T_COMPLETADA}) AS DECIMAL(15, 2)) AS monto_promedio,
+       MIN({_T_COMPLETADA}) AS monto_minimo, MAX({_T_COMPLETADA}) AS monto_maximo
+FROM monedas m LEFT JOIN transacciones t ON t.moneda = m.moneda
+GROUP BY m.orden, m.moneda ORDER BY m.orden
 """
 
 TRANSACCIONES_POR_TIPO = f"""
@@ -191,21 +227,22 @@ SELECT tipo, moneda, COUNT(*) AS cantidad,
        COUNT(CASE WHEN estado = 'FALLIDA' THEN 1 END) AS fallidas,
        COALESCE(SUM({_COMPLETADA}), 0) AS monto_total,
        CAST(AVG({_COMPLETADA}) AS DECIMAL(15, 2)) AS monto_promedio
-FROM transacciones
-GROUP BY tipo, moneda ORDER BY tipo, moneda
+FROM transacciones WHERE moneda IN ({{monedas}})
+GROUP BY tipo, moneda ORDER BY {_orden("moneda")}, tipo
 """
 
-TRANSACCIONES_POR_ESTADO = """
+TRANSACCIONES_POR_ESTADO = f"""
 SELECT estado, moneda, COUNT(*) AS cantidad_transacciones, SUM(monto) AS monto_total,
        CAST(AVG(monto) AS DECIMAL(15, 2)) AS monto_promedio
-FROM transacciones
-GROUP BY estado, moneda ORDER BY estado, moneda
+FROM transacciones WHERE moneda IN ({{monedas}})
+GROUP BY estado, moneda ORDER BY {_orden("moneda")}, estado
 """
 
 RECIENTES = """
 SELECT transaccion_id, id, tipo, monto, moneda, fecha, estado, motivo, descripcion, cuenta_origen_id,
        cuenta_destino_id
 FROM transacciones
+WHERE moneda IN ({monedas})
 ORDER BY fecha DESC, transaccion_id DESC
 LIMIT {limit}
 """
@@ -220,14 +257,15 @@ LEFT JOIN cuentas co ON co.cuenta_id = t.cuenta_origen_id
 LEFT JOIN cuentas cd ON cd.cuenta_id = t.cuenta_destino_id
 LEFT JOIN clientes clo ON clo.cliente_id = co.cliente_id
 LEFT JOIN clientes cld ON cld.cliente_id = cd.cliente_id
+WHERE t.moneda IN ({monedas})
 ORDER BY t.fecha DESC, t.transaccion_id DESC
 LIMIT {limit}
 """
 
-CLIENTES_VIP = """
+CLIENTES_VIP = f"""
 WITH patrimonio AS (
     SELECT cliente_id, moneda, COUNT(*) AS total_cuentas, SUM(saldo) AS patrimonio_total
-    FROM cuentas WHERE NOT eliminada GROUP BY cliente_id, moneda
+    FROM cuentas WHERE NOT eliminada AND moneda IN ({{monedas}}) GROUP BY cliente_id, moneda
 ), participaciones AS (
     SELECT k.cliente_id, k.moneda, t.transaccion_id
     FROM transacciones t JOIN cuentas k ON k.cuenta_id = t.cuenta_origen_id
@@ -240,15 +278,15 @@ WITH patrimonio AS (
 ), vip AS (
     SELECT p.*, ROW_NUMBER() OVER (PARTITION BY p.moneda ORDER BY p.patrimonio_total DESC, p.cliente_id) AS ranking
     FROM patrimonio p JOIN clientes c ON c.cliente_id = p.cliente_id
-    WHERE p.patrimonio_total >= {threshold} AND NOT c.eliminado
+    WHERE p.patrimonio_total >= {{threshold}} AND NOT c.eliminado
 )
 SELECT v.moneda, v.ranking, c.cliente_id, c.nombre, c.apellido, c.email, v.total_cuentas, v.patrimonio_total,
        COALESCE(m.total_transacciones, 0) AS total_transacciones
 FROM vip v
 JOIN clientes c ON c.cliente_id = v.cliente_id
 LEFT JOIN movimiento m ON m.cliente_id = v.cliente_id AND m.moneda = v.moneda
-WHERE v.ranking <= {limit}
-ORDER BY v.moneda, v.ranking
+WHERE v.ranking <= {{limit}}
+ORDER BY {_orden("v.moneda")}, v.ranking
 """
 
 ACTIVIDAD_DIARIA = f"""
@@ -256,9 +294,9 @@ SELECT CAST(fecha AS DATE) AS fecha, tipo, moneda, COUNT(*) AS cantidad,
        COUNT(CASE WHEN estado = 'COMPLETADA' THEN 1 END) AS completadas,
        COALESCE(SUM({_COMPLETADA}), 0) AS monto_total
 FROM transacciones
-WHERE CAST(fecha AS DATE) > CURRENT_DATE - INTERVAL {{dias}} DAY
+WHERE CAST(fecha AS DATE) > CURRENT_DATE - INTERVAL {{dias}} DAY AND moneda IN ({{monedas}})
 GROUP BY CAST(fecha AS DATE), tipo, moneda
-ORDER BY fecha DESC, tipo, moneda
+ORDER BY fecha DESC, {_orden("moneda")}, tipo
 """
 
 CLIENTES_POR_ESTADO = """
@@ -268,10 +306,10 @@ GROUP BY CASE WHEN eliminado THEN 'eliminado' ELSE estado END
 ORDER BY cantidad DESC, estado
 """
 
-VOLUMEN = """
+VOLUMEN = f"""
 SELECT moneda, tipo, COUNT(*) AS cantidad, SUM(monto) AS volumen, CAST(AVG(monto) AS DECIMAL(15, 2)) AS ticket_promedio
-FROM transacciones WHERE estado = 'COMPLETADA'
-GROUP BY moneda, tipo ORDER BY moneda, tipo
+FROM transacciones WHERE estado = 'COMPLETADA' AND moneda IN ({{monedas}})
+GROUP BY moneda, tipo ORDER BY {_orden("moneda")}, tipo
 """
 
 POR_MES = f"""
@@ -279,16 +317,18 @@ SELECT strftime(fecha, '%Y-%m') AS mes, moneda, COUNT(*) AS cantidad,
        COUNT(CASE WHEN estado = 'COMPLETADA' THEN 1 END) AS completadas,
        COALESCE(SUM({_COMPLETADA}), 0) AS monto_total
 FROM transacciones
+WHERE moneda IN ({{monedas}})
 GROUP BY strftime(fecha, '%Y-%m'), moneda
-ORDER BY mes DESC, moneda
+ORDER BY mes DESC, {_orden("moneda")}
 """
 
 PREDEFINED: tuple[Predefined, ...] = (
     Predefined(
         "dashboard_ejecutivo",
         ("/api/dashboard", "/dashboard-ejecutivo"),
-        "Key figures: clientes, cuentas, transacciones; balances and completed volume per moneda",
+        "The original's eight metrics, once each: clientes (bank-wide), cuentas and transacciones in the moneda",
         DASHBOARD,
+        (MONEDA,),
         shape=_dashboard,
     ),
     Predefined(
@@ -314,76 +354,93 @@ PREDEFINED: tuple[Predefined, ...] = (
     Predefined(
         "clientes_con_cuentas",
         ("/api/clientes/con-cuentas",),
-        "Clientes with accounts: counts and balance per moneda",
+        "Clientes with accounts in the moneda: their count and balance there, highest balance first",
         CLIENTES_CON_CUENTAS,
-        (LIMIT_50,),
-        fold_money("saldo_total"),
+        (MONEDA, LIMIT_RANKING),
     ),
-    Predefined("cuentas_resumen", ("/api/cuentas/resumen",), "Accounts and balances per moneda", CUENTAS_RESUMEN),
+    Predefined(
+        "cuentas_resumen", ("/api/cuentas/resumen",), "Accounts and balances in the moneda", CUENTAS_RESUMEN, (MONEDA,)
+    ),
     Predefined(
         "cuentas_por_tipo",
         ("/api/cuentas/por-tipo", "/cuentas/por-tipo"),
-        "Accounts and balances per account type and moneda",
+        "Accounts and balances per account type, in the moneda",
         CUENTAS_POR_TIPO,
+        (MONEDA,),
     ),
     Predefined(
         "cuentas_top_saldos",
         ("/api/cuentas/top-saldos", "/top-cuentas"),
-        "Highest balances, ranked within each moneda",
+        "Highest balances in the moneda",
         TOP_SALDOS,
-        (LIMIT_20,),
+        (MONEDA, LIMIT_20),
     ),
     Predefined(
         "transacciones_resumen",
         ("/api/transacciones/resumen",),
-        "Transactions per moneda: counts by estado, completed volume",
+        "Transactions in the moneda: counts by estado, completed volume",
         TRANSACCIONES_RESUMEN,
+        (MONEDA,),
     ),
     Predefined(
         "transacciones_por_tipo",
         ("/api/transacciones/por-tipo",),
-        "Transactions per tipo and moneda",
+        "Transactions per tipo, in the moneda",
         TRANSACCIONES_POR_TIPO,
+        (MONEDA,),
     ),
     Predefined(
         "transacciones_por_estado",
         ("/api/transacciones/por-estado",),
-        "Transactions per estado and moneda",
+        "Transactions per estado, in the moneda",
         TRANSACCIONES_POR_ESTADO,
+        (MONEDA,),
     ),
     Predefined(
-        "transacciones_recientes", ("/api/transacciones/recientes",), "Newest transactions", RECIENTES, (LIMIT_50,)
+        "transacciones_recientes",
+        ("/api/transacciones/recientes",),
+        "Newest transactions in the moneda (todas: in any)",
+        RECIENTES,
+        (MONEDA, LIMIT_50),
     ),
     Predefined(
         "transacciones_detalladas",
         ("/api/transacciones/detalladas",),
-        "Newest transactions with account numbers and owners",
+        "Newest transactions in the moneda (todas: in any) with account numbers and owners",
         DETALLADAS,
-        (LIMIT_50,),
+        (MONEDA, LIMIT_50),
     ),
     Predefined(
         "volumen_transacciones",
         ("/volumen-transacciones",),
-        "Completed volume per moneda and tipo",
+        "Completed volume per tipo, in the moneda",
         VOLUMEN,
+        (MONEDA,),
     ),
-    Predefined("transacciones_por_mes", ("/transacciones/por-mes",), "Transactions per month and moneda", POR_MES),
+    Predefined(
+        "transacciones_por_mes",
+        ("/transacciones/por-mes",),
+        "Transactions per month, in the moneda",
+        POR_MES,
+        (MONEDA,),
+    ),
     Predefined(
         "analisis_clientes_vip",
         ("/api/analisis/clientes-vip",),
-        "Clientes whose balance in one moneda reaches the threshold, ranked within each moneda",
+        "Clientes whose balance in the moneda reaches the threshold, highest first",
         CLIENTES_VIP,
         (
-            Param("threshold", Decimal(10000), Decimal, ge=0, le=1e13, description="minimum balance in one moneda"),
+            MONEDA,
+            Param("threshold", Decimal(10000), Decimal, ge=0, le=1e13, description="minimum balance in the moneda"),
             LIMIT_20,
         ),
     ),
     Predefined(
         "actividad_transaccional_diaria",
         ("/api/analisis/actividad-diaria",),
-        "Transactions per day, tipo and moneda over the last `dias` days (UTC)",
+        "Transactions per day and tipo, in the moneda, over the last `dias` days (UTC)",
         ACTIVIDAD_DIARIA,
-        (Param("dias", 30, ge=1, le=3660, description="days back, today included"),),
+        (MONEDA, Param("dias", 30, ge=1, le=3660, description="days back, today included")),
     ),
 )
 

@@ -11,7 +11,7 @@ from typing import Any
 import sqlglot
 
 from services.analytics.engine import Engine, QueryResult
-from services.analytics.errors import LakeUnavailable, QueryRefused
+from services.analytics.errors import LakeUnavailable, QueryInterrupted, QueryRefused, QueryTimeout, TooManyQueries
 from services.analytics.guard import check_query
 from services.analytics.queries import BY_NAME, Predefined
 from services.analytics.views import QUERYABLE
@@ -57,11 +57,25 @@ def transpile(sql: str, dialect: str) -> str:
 
 
 class AnalyticsService:
-    def __init__(self, engine: Engine, *, timeout: float, custom_max_rows: int, max_concurrent: int = 4) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        timeout: float,
+        custom_max_rows: int,
+        max_concurrent: int = 4,
+        custom_max_concurrent: int = 2,
+        custom_max_bytes: int = 4_000_000,
+    ) -> None:
         self._engine = engine
         self._timeout = timeout
         self._max_rows = custom_max_rows
+        self._max_bytes = custom_max_bytes
         self._slots = asyncio.Semaphore(max_concurrent)  # 2 cores: queue queries instead of thrashing
+        # Custom queries are refused, not queued, when their slots are busy: a queue of heavy queries would
+        # only make every caller wait longer (and hold their connections).
+        self._custom_slots = custom_max_concurrent
+        self._custom_running = 0
 
     def sql_for(self, query: Predefined, params: dict[str, Any]) -> str:
         return transpile(query.render(params), self._engine.dialect)
@@ -78,12 +92,23 @@ class AnalyticsService:
 
     async def custom(self, sql: str) -> Answer:
         checked = check_query(sql, dialect=self._engine.dialect, tables=QUERYABLE, max_rows=self._max_rows)
-        result = await self._run(checked)
+        if self._custom_running >= self._custom_slots:
+            raise TooManyQueries(
+                f"{self._custom_slots} custom queries are already running; try again shortly",
+                retry_after=max(1, round(self._timeout / 4)),
+            )
+        self._custom_running += 1
+        try:
+            result = await self._engine.custom_query(checked, timeout=self._timeout, max_bytes=self._max_bytes)
+        except QueryTimeout as exc:
+            raise QueryInterrupted(exc.detail) from None
+        finally:
+            self._custom_running -= 1
         rows = result.rows[: self._max_rows]
         if len(set(result.columns)) != len(result.columns):
             raise QueryRefused("duplicate column names in the result; give each column an alias")
         data = [jsonable(dict(zip(result.columns, row, strict=True))) for row in rows]
-        return Answer(data, result.elapsed_ms, truncated=len(result.rows) > self._max_rows)
+        return Answer(data, result.elapsed_ms, truncated=len(result.rows) > self._max_rows or result.truncated)
 
     async def ping(self) -> None:
         await self._engine.ping()

@@ -23,6 +23,15 @@ class AnalyticsSettings(ServiceSettings):
     query_timeout_seconds: float = Field(15.0, gt=0, description="every query is interrupted after this")
     custom_max_rows: int = Field(1000, ge=1, le=100_000, description="row limit of POST /api/query/custom")
     max_concurrent_queries: int = Field(4, ge=1)
+    # Custom queries run apart (their own DuckDB database, threads and slots) so they cannot starve the
+    # dashboards; over these bounds they are refused or interrupted, never left to take the process down.
+    custom_max_concurrent: int = Field(2, ge=1, description="custom queries at once; more answer 429")
+    custom_max_bytes: int = Field(4_000_000, ge=1_000, description="answer size of a custom query (rows are cut)")
+    custom_threads: int = Field(1, ge=1)
+    custom_memory_limit: str = "512MB"
+    custom_rss_limit_mb: int = Field(
+        1536, ge=0, description="a custom query is interrupted when the process's RSS passes this (0: no limit)"
+    )
 
     duckdb_threads: int = Field(2, ge=1)
     duckdb_memory_limit: str = "1GB"

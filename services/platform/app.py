@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from services.platform import mensajes, problems
 from services.platform.dependencies import dependency_down
-from services.platform.errors import RETRY_AFTER_SECONDS, DomainError, Invalid, Unavailable
+from services.platform.errors import RETRY_AFTER_SECONDS, DomainError, Invalid
 from services.platform.openapi import declare_problems
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         error=exc.error,
         errors=[problems.FieldProblem(field=field, message=message)] if field else (),
     )
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
     return _answer(request, content, headers)
 
 

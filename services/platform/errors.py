@@ -14,6 +14,7 @@ RETRY_AFTER_SECONDS = 2
 class DomainError(Exception):
     status_code = 400
     error = "Solicitud rechazada"
+    retry_after: int | None = None  # seconds; when set, the answer carries Retry-After (503s, 429s)
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

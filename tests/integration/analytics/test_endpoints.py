@@ -1,9 +1,10 @@
 """Every analytics path over a known lake (written by the sink's writer) returns the right figures,
 computed here independently from the dataset's plain-Python description."""
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -57,24 +58,89 @@ async def data(api: httpx.AsyncClient, path: str, **params: Any) -> list[dict[st
     return rows
 
 
-async def test_dashboard(api):
-    rows = await data(api, "/api/dashboard")
-    got = {(r["metrica"], r["moneda"]): r["valor"] for r in rows}
-    completadas = [t for t in TRANSACCIONES.values() if t["estado"] == "COMPLETADA"]
-    assert got[("Total Clientes", None)] == len(VIVOS)
-    assert got[("Clientes Activos", None)] == sum(c["estado"] == "activo" for c in VIVOS.values())
-    assert got[("Total Cuentas", None)] == len(ABIERTAS)
-    assert got[("Cuentas Activas", None)] == sum(estado_cuenta(k) == "activa" for k in ABIERTAS.values())
-    assert got[("Total Transacciones", None)] == len(TRANSACCIONES)
-    assert got[("Transacciones Completadas", None)] == len(completadas)
-    for m in MONEDAS:
-        assert got[("Saldo Total Banco", m)] == money(
-            sum((saldo_final(k) for k in ABIERTAS.values() if k["moneda"] == m), D(0))
-        )
-        assert got[("Volumen Transaccional", m)] == money(
-            sum((t["monto"] for t in completadas if t["moneda"] == m), D(0))
-        )
-    assert await data(api, "/dashboard-ejecutivo") == rows
+def avg(values: list[Decimal]) -> str:
+    return money((sum(values, D(0)) / len(values)).quantize(D("0.01"), ROUND_HALF_UP) if values else D(0))
+
+
+ORIGINAL_METRICS = [
+    "Total Clientes",
+    "Total Cuentas",
+    "Saldo Total Banco",
+    "Total Transacciones",
+    "Volumen Transaccional",
+    "Clientes Activos",
+    "Saldo Promedio",
+    "Transacción Promedio",
+]
+
+
+@pytest.mark.parametrize("moneda", MONEDAS)
+async def test_dashboard_tiene_las_metricas_originales_una_vez_en_una_moneda(api, moneda):
+    rows = await data(api, "/api/dashboard", moneda=moneda)
+    assert [r["metrica"] for r in rows] == ORIGINAL_METRICS
+    got = {r["metrica"]: r["valor"] for r in rows}
+    mine = [k for k in ABIERTAS.values() if k["moneda"] == moneda]
+    trx = [t for t in TRANSACCIONES.values() if t["moneda"] == moneda]
+    completadas = [t["monto"] for t in trx if t["estado"] == "COMPLETADA"]
+    assert got == {
+        "Total Clientes": len(VIVOS),
+        "Clientes Activos": sum(c["estado"] == "activo" for c in VIVOS.values()),
+        "Total Cuentas": len(mine),
+        "Saldo Total Banco": money(sum((saldo_final(k) for k in mine), D(0))),
+        "Saldo Promedio": avg([saldo_final(k) for k in mine]),
+        "Total Transacciones": len(trx),
+        "Volumen Transaccional": money(sum(completadas, D(0))),
+        "Transacción Promedio": avg(completadas),
+    }
+    assert {r["moneda"] for r in rows if r["categoria"] != "clientes"} == {moneda}
+    assert {r["moneda"] for r in rows if r["categoria"] == "clientes"} == {None}
+
+
+async def test_dashboard_pen_por_omision_y_todas_reparte_por_moneda(api):
+    assert await data(api, "/api/dashboard") == await data(api, "/api/dashboard", moneda="PEN")
+    assert await data(api, "/dashboard-ejecutivo") == await data(api, "/api/dashboard")
+    todas = await data(api, "/api/dashboard", moneda="todas")
+    por_moneda = {m: await data(api, "/api/dashboard", moneda=m) for m in MONEDAS}
+    for metrica in ORIGINAL_METRICS:
+        rows = [r for r in todas if r["metrica"] == metrica]
+        if metrica in ("Total Clientes", "Clientes Activos"):
+            assert len(rows) == 1  # no currency: once
+        else:
+            assert [r["moneda"] for r in rows] == list(MONEDAS)  # never one sum over currencies
+            for r in rows:
+                assert [x for x in por_moneda[r["moneda"]] if x["metrica"] == metrica] == [r]
+
+
+MONEY_PATHS = [
+    ("/api/cuentas/resumen", {}),
+    ("/api/cuentas/por-tipo", {}),
+    ("/cuentas/por-tipo", {}),
+    ("/api/cuentas/top-saldos", {"limit": 2}),
+    ("/top-cuentas", {"limit": 2}),
+    ("/api/clientes/con-cuentas", {"limit": 2}),
+    ("/api/transacciones/resumen", {}),
+    ("/api/transacciones/por-tipo", {}),
+    ("/api/transacciones/por-estado", {}),
+    ("/api/analisis/clientes-vip", {"threshold": "0", "limit": 1}),
+    ("/api/analisis/actividad-diaria", {"dias": 60}),
+    ("/volumen-transacciones", {}),
+    ("/transacciones/por-mes", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), MONEY_PATHS)
+async def test_cada_ruta_con_dinero_responde_en_una_moneda_y_todas_es_el_reparto(api, path, params):
+    por_moneda = {m: await data(api, path, moneda=m, **params) for m in MONEDAS}
+    for m, rows in por_moneda.items():
+        assert {r["moneda"] for r in rows} <= {m}
+    assert await data(api, path, **params) == por_moneda["PEN"]
+    assert await data(api, path, moneda="todas", **params) == [r for m in MONEDAS for r in por_moneda[m]]
+
+
+async def test_moneda_invalida_es_422(api):
+    response = await api.get("/api/cuentas/top-saldos", params={"moneda": "BTC"})
+    assert response.status_code == 422
+    assert "moneda" in response.text
 
 
 async def test_clientes_resumen_y_por_estado(api):
@@ -103,28 +169,25 @@ async def test_clientes_lista_y_activos(api):
     assert {r["cliente_id"] for r in activos} == {cid for cid, c in VIVOS.items() if c["estado"] == "activo"}
 
 
-async def test_clientes_con_cuentas_saldo_por_moneda(api):
-    rows = await data(api, "/api/clientes/con-cuentas")
+@pytest.mark.parametrize("moneda", MONEDAS)
+async def test_clientes_con_cuentas_en_una_moneda(api, moneda):
+    rows = await data(api, "/api/clientes/con-cuentas", moneda=moneda)
     expected = {}
     for cid in VIVOS:
-        mine = [k for k in ABIERTAS.values() if k["cliente"] == cid]
+        mine = [k for k in ABIERTAS.values() if k["cliente"] == cid and k["moneda"] == moneda]
         if mine:
-            expected[cid] = {
-                "total_cuentas": len(mine),
-                "saldo_total": {
-                    m: money(sum((saldo_final(k) for k in mine if k["moneda"] == m), D(0))) for m in MONEDAS
-                },
-            }
-    assert {
-        r["cliente_id"]: {"total_cuentas": r["total_cuentas"], "saldo_total": r["saldo_total"]} for r in rows
-    } == expected
+            expected[cid] = (len(mine), money(sum((saldo_final(k) for k in mine), D(0))))
+    assert {r["cliente_id"]: (r["total_cuentas"], r["saldo_total"]) for r in rows} == expected
+    saldos = [D(r["saldo_total"]) for r in rows]
+    assert saldos == sorted(saldos, reverse=True)  # as the original: highest balance first
+    assert len(await data(api, "/api/clientes/con-cuentas", moneda=moneda, limit=1)) == min(1, len(expected))
 
 
 async def test_cuentas_resumen_por_moneda(api):
-    rows = {r["moneda"]: r for r in await data(api, "/api/cuentas/resumen")}
     for m in MONEDAS:
+        [row] = await data(api, "/api/cuentas/resumen", moneda=m)  # one row, as the original
         saldos = [saldo_final(k) for k in ABIERTAS.values() if k["moneda"] == m]
-        row = rows[m]
+        assert row["moneda"] == m
         assert row["total_cuentas"] == len(saldos)
         assert row["saldo_total_banco"] == money(sum(saldos, D(0)))
         assert row["saldo_maximo"] == money(max(saldos))
@@ -135,7 +198,7 @@ async def test_cuentas_resumen_por_moneda(api):
 
 
 async def test_cuentas_por_tipo(api):
-    rows = await data(api, "/api/cuentas/por-tipo")
+    rows = await data(api, "/api/cuentas/por-tipo", moneda="todas")
     cantidad: Counter[tuple[str, str]] = Counter()
     total: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for k in ABIERTAS.values():
@@ -143,22 +206,23 @@ async def test_cuentas_por_tipo(api):
         total[(TIPOS[k["tipo"]], k["moneda"])] += saldo_final(k)
     assert {(r["tipo_cuenta"], r["moneda"]): r["cantidad_cuentas"] for r in rows} == cantidad
     assert {(r["tipo_cuenta"], r["moneda"]): D(r["saldo_total"]) for r in rows} == total
-    assert await data(api, "/cuentas/por-tipo") == rows
+    pen = await data(api, "/api/cuentas/por-tipo")
+    assert len({r["tipo_cuenta"] for r in pen}) == len(pen)  # one row per tipo
+    assert {r["tipo_cuenta"] for r in pen} == {TIPOS[k["tipo"]] for k in ABIERTAS.values() if k["moneda"] == "PEN"}
 
 
-async def test_top_saldos_por_moneda(api):
-    rows = await data(api, "/api/cuentas/top-saldos", limit=1)
-    best: dict[str, int] = {}
-    for kid, k in ABIERTAS.items():
-        if k["moneda"] not in best or saldo_final(k) > saldo_final(ABIERTAS[best[k["moneda"]]]):
-            best[k["moneda"]] = kid
-    assert {r["moneda"]: r["cuenta_id"] for r in rows} == best
-    assert all(r["ranking"] == 1 for r in rows)
-    assert len(await data(api, "/top-cuentas", limit=20)) == len(ABIERTAS)
+async def test_top_saldos_en_una_moneda(api):
+    for m in MONEDAS:
+        mine = sorted((k for k in ABIERTAS.items() if k[1]["moneda"] == m), key=lambda kv: -saldo_final(kv[1]))
+        rows = await data(api, "/api/cuentas/top-saldos", moneda=m, limit=1)
+        assert [(r["cuenta_id"], r["ranking"]) for r in rows] == [(mine[0][0], 1)]
+        everything = await data(api, "/api/cuentas/top-saldos", moneda=m, limit=20)
+        assert [r["cuenta_id"] for r in everything] == [kid for kid, _ in mine]
+    assert len(await data(api, "/api/cuentas/top-saldos", moneda="todas", limit=1)) == len(MONEDAS)
 
 
 async def test_transacciones_resumen_tipo_estado(api):
-    resumen = {r["moneda"]: r for r in await data(api, "/api/transacciones/resumen")}
+    resumen = {r["moneda"]: r for r in await data(api, "/api/transacciones/resumen", moneda="todas")}
     for m in {t["moneda"] for t in TRANSACCIONES.values()}:
         mine = [t for t in TRANSACCIONES.values() if t["moneda"] == m]
         done = [t["monto"] for t in mine if t["estado"] == "COMPLETADA"]
@@ -167,10 +231,13 @@ async def test_transacciones_resumen_tipo_estado(api):
         assert resumen[m]["fallidas"] == sum(t["estado"] == "FALLIDA" for t in mine)
         assert resumen[m]["pendientes"] == sum(t["estado"] == "PENDIENTE" for t in mine)
         assert resumen[m]["volumen_total"] == money(sum(done, D(0)))
-    por_tipo = {(r["tipo"], r["moneda"]): r["cantidad"] for r in await data(api, "/api/transacciones/por-tipo")}
+    por_tipo = {
+        (r["tipo"], r["moneda"]): r["cantidad"] for r in await data(api, "/api/transacciones/por-tipo", moneda="todas")
+    }
     assert por_tipo == Counter((t["tipo"], t["moneda"]) for t in TRANSACCIONES.values())
     por_estado = {
-        (r["estado"], r["moneda"]): D(r["monto_total"]) for r in await data(api, "/api/transacciones/por-estado")
+        (r["estado"], r["moneda"]): D(r["monto_total"])
+        for r in await data(api, "/api/transacciones/por-estado", moneda="todas")
     }
     expected: defaultdict[Any, Decimal] = defaultdict(Decimal)
     for t in TRANSACCIONES.values():
@@ -179,21 +246,23 @@ async def test_transacciones_resumen_tipo_estado(api):
 
 
 async def test_recientes_y_detalladas(api):
-    recientes = await data(api, "/api/transacciones/recientes", limit=3)
+    recientes = await data(api, "/api/transacciones/recientes", moneda="todas", limit=3)
     order = sorted(TRANSACCIONES, key=lambda tid: (TRANSACCIONES[tid]["dias"], int(tid[3:])))
     assert [r["transaccion_id"] for r in recientes] == order[:3]
     assert recientes[0]["monto"] == money(TRANSACCIONES[order[0]]["monto"])
-    detalladas = {r["transaccion_id"]: r for r in await data(api, "/api/transacciones/detalladas")}
+    detalladas = {r["transaccion_id"]: r for r in await data(api, "/api/transacciones/detalladas", moneda="todas")}
     trx3 = detalladas["TRX3"]
     assert trx3["cuenta_origen"] == f"{11:013d}"
     assert trx3["cliente_origen_nombre"] == CLIENTES[1]["nombre"]
     assert trx3["cliente_destino_nombre"] == CLIENTES[6]["nombre"]
     assert trx3["motivo"] == "CUENTA_CERRADA"
     assert trx3["estado"] == "FALLIDA"
+    pen = await data(api, "/api/transacciones/recientes", limit=500)
+    assert [r["transaccion_id"] for r in pen] == [t for t in order if TRANSACCIONES[t]["moneda"] == "PEN"]
 
 
 async def test_clientes_vip_por_moneda(api):
-    rows = await data(api, "/api/analisis/clientes-vip", threshold="10000", limit=20)
+    rows = await data(api, "/api/analisis/clientes-vip", moneda="todas", threshold="10000", limit=20)
     patrimonio: defaultdict[Any, Decimal] = defaultdict(Decimal)
     for k in ABIERTAS.values():
         if k["cliente"] in VIVOS:
@@ -202,27 +271,32 @@ async def test_clientes_vip_por_moneda(api):
     assert {(r["cliente_id"], r["moneda"]): r["patrimonio_total"] for r in rows} == expected
     ana_usd = next(r for r in rows if r["cliente_id"] == 1 and r["moneda"] == "USD")
     assert ana_usd["total_transacciones"] == 1  # TRX3 left from cuenta 11
-    assert await data(api, "/api/analisis/clientes-vip", threshold="1000000") == []
+    assert await data(api, "/api/analisis/clientes-vip", moneda="todas", threshold="1000000") == []
+    pen = await data(api, "/api/analisis/clientes-vip", threshold="0", limit=1)
+    best_pen = max((v, -cid) for (cid, m), v in patrimonio.items() if m == "PEN")
+    assert [(r["cliente_id"], r["ranking"]) for r in pen] == [(-best_pen[1], 1)]  # limit over the whole answer
 
 
 async def test_actividad_diaria_ultimos_30_dias(api):
-    rows = await data(api, "/api/analisis/actividad-diaria")
+    rows = await data(api, "/api/analisis/actividad-diaria", moneda="todas")
     recent = [t for t in TRANSACCIONES.values() if t["dias"] < 30]
     assert sum(r["cantidad"] for r in rows) == len(recent)
     assert sum(D(r["monto_total"]) for r in rows) == sum(
         (t["monto"] for t in recent if t["estado"] == "COMPLETADA"), D(0)
     )
-    assert len(await data(api, "/api/analisis/actividad-diaria", dias=60)) > len(rows) - 1
+    assert len(await data(api, "/api/analisis/actividad-diaria", moneda="todas", dias=60)) > len(rows) - 1
 
 
 async def test_volumen_y_por_mes(api):
-    volumen = {(r["moneda"], r["tipo"]): D(r["volumen"]) for r in await data(api, "/volumen-transacciones")}
+    volumen = {
+        (r["moneda"], r["tipo"]): D(r["volumen"]) for r in await data(api, "/volumen-transacciones", moneda="todas")
+    }
     expected: defaultdict[Any, Decimal] = defaultdict(Decimal)
     for t in TRANSACCIONES.values():
         if t["estado"] == "COMPLETADA":
             expected[(t["moneda"], t["tipo"])] += t["monto"]
     assert volumen == expected
-    por_mes = await data(api, "/transacciones/por-mes")
+    por_mes = await data(api, "/transacciones/por-mes", moneda="todas")
     assert sum(r["cantidad"] for r in por_mes) == len(TRANSACCIONES)
     assert all(len(r["mes"]) == 7 for r in por_mes)
 
@@ -273,9 +347,25 @@ async def test_consulta_que_se_pasa_de_tiempo_es_interrumpida(lake):
     settings = AnalyticsSettings(lake_root=str(lake), query_timeout_seconds=0.2)
     async with app_client(create_app(settings)) as client:
         slow = "SELECT COUNT(*) AS n FROM cuentas a, cuentas b, cuentas c, cuentas d, cuentas e, cuentas f, cuentas g, cuentas h, cuentas i, cuentas j, cuentas k, cuentas l"
+        started = time.monotonic()
         response = await client.post("/api/query/custom", json={"query": slow})
-    assert response.status_code == 504
+        elapsed = time.monotonic() - started
+    assert response.status_code == 408
     assert "interrupted" in response.json()["error"]
+    assert elapsed < 3, elapsed  # the interrupt really stops it (the query alone would run for hours)
+
+
+async def test_respuesta_de_consulta_personalizada_se_corta_en_bytes(lake):
+    settings = AnalyticsSettings(lake_root=str(lake), custom_max_bytes=2_000)
+    async with app_client(create_app(settings)) as client:
+        body = (
+            await client.post("/api/query/custom", json={"query": "SELECT repeat('x', 500) AS s FROM cuentas"})
+        ).json()
+        assert body["truncated"] is True
+        assert 1 <= body["rows_count"] < len(CUENTAS)
+        response = await client.post("/api/query/custom", json={"query": "SELECT repeat('x', 5000) AS s FROM cuentas"})
+        assert response.status_code == 422
+        assert "first row" in response.json()["error"]
 
 
 async def test_todas_las_rutas_responden_sobre_lago_vacio(tmp_path):

@@ -28,6 +28,9 @@ class FakeEngine:
         self.queries.append(sql)
         return self.answer(sql)
 
+    async def custom_query(self, sql: str, *, timeout: float, max_bytes: int) -> QueryResult:
+        return await self.query(sql, timeout=timeout)
+
     async def ping(self) -> None:
         if self.ping_error:
             raise self.ping_error

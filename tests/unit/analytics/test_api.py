@@ -1,13 +1,15 @@
 """The answer shape and real status codes, with a scripted engine."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 
 from services.analytics.engine import QueryResult
-from services.analytics.errors import LakeUnavailable, QueryTimeout
+from services.analytics.errors import LakeUnavailable, QueryTimeout, QueryTooLarge
 from services.analytics.main import create_app
 from services.analytics.settings import AnalyticsSettings
 from tests.unit.analytics.asgi import app_client
@@ -40,11 +42,35 @@ async def test_respuesta_con_forma_original_y_valores_tipados(client, fake):
     }
 
 
-async def test_saldos_por_cliente_se_agrupan_por_moneda(client, fake):
-    cols = ["cliente_id", "total_cuentas", "saldo_total_pen", "saldo_total_usd", "saldo_total_eur"]
-    fake.answer = lambda sql: QueryResult(cols, [(1, 2, Decimal("1.00"), Decimal("0"), Decimal("2.50"))], 1)
-    row = (await client.get("/api/clientes/con-cuentas")).json()["data"][0]
-    assert row["saldo_total"] == {"PEN": "1.00", "USD": "0", "EUR": "2.50"}
+async def test_moneda_llega_a_la_sql_pen_por_omision(client, fake):
+    await client.get("/api/cuentas/por-tipo")
+    assert "moneda IN ('PEN')" in fake.queries[-1]
+    await client.get("/api/cuentas/por-tipo", params={"moneda": "USD"})
+    assert "moneda IN ('USD')" in fake.queries[-1]
+    await client.get("/api/cuentas/por-tipo", params={"moneda": "todas"})
+    assert "moneda IN ('PEN', 'USD', 'EUR')" in fake.queries[-1]
+
+
+async def test_moneda_invalida_es_422_con_el_parametro(client, fake):
+    for bad in ("GBP", "pen", "PEN' OR 1=1 --", ""):
+        response = await client.get("/api/dashboard", params={"moneda": bad})
+        assert response.status_code == 422, bad
+        assert response.json()["detail"][0]["loc"][-1] == "moneda"
+    assert fake.queries == []
+
+
+async def test_openapi_documenta_moneda_en_cada_ruta_con_dinero(client):
+    spec = (await client.get("/openapi.json")).json()
+
+    def params(path: str) -> dict[str, Any]:
+        return {p["name"]: p for p in spec["paths"][path]["get"].get("parameters", [])}
+
+    for path in ("/api/dashboard", "/api/cuentas/por-tipo", "/api/cuentas/top-saldos", "/api/analisis/clientes-vip"):
+        moneda = params(path)["moneda"]
+        assert moneda["in"] == "query"
+        assert moneda["schema"]["default"] == "PEN"
+        assert set(moneda["schema"]["enum"]) == {"PEN", "USD", "EUR", "todas"}
+    assert "moneda" not in params("/api/clientes/resumen")  # no money there
 
 
 async def test_parametros_fuera_de_rango_dan_422_con_el_campo(client):
@@ -111,3 +137,50 @@ async def test_cors_preflight(client):
         "/api/dashboard", headers={"Origin": "http://spa", "Access-Control-Request-Method": "GET"}
     )
     assert response.status_code == 200
+
+
+async def test_consulta_personalizada_interrumpida_es_408_y_sin_memoria_422(client, fake):
+    def slow(sql: str) -> QueryResult:
+        raise QueryTimeout("query interrupted after 15 s")
+
+    fake.answer = slow
+    response = await client.post("/api/query/custom", json={"query": "SELECT 1 AS n FROM clientes"})
+    assert response.status_code == 408
+    assert response.json()["success"] is False
+    assert "interrupted" in response.json()["error"]
+
+    def big(sql: str) -> QueryResult:
+        raise QueryTooLarge("query interrupted: it needed more memory than a custom query may use")
+
+    fake.answer = big
+    response = await client.post("/api/query/custom", json={"query": "SELECT 1 AS n FROM clientes"})
+    assert response.status_code == 422
+    assert "memory" in response.json()["error"]
+
+
+class BlockingEngine(FakeEngine):
+    """Custom queries wait until released: they hold their slots meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def custom_query(self, sql: str, *, timeout: float, max_bytes: int) -> QueryResult:
+        await self.release.wait()
+        return QueryResult(["n"], [(1,)], 1)
+
+
+async def test_mas_consultas_personalizadas_que_cupos_es_429_con_retry_after():
+    engine = BlockingEngine()
+    async with app_client(create_app(AnalyticsSettings(custom_max_concurrent=2), engine=engine)) as client:
+        body = {"query": "SELECT 1 AS n FROM clientes"}
+        running = [asyncio.create_task(client.post("/api/query/custom", json=body)) for _ in range(2)]
+        await asyncio.sleep(0.2)
+        refused = await client.post("/api/query/custom", json=body)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert refused.json()["success"] is False
+        assert (await client.get("/api/clientes/resumen")).status_code == 200  # standard queries are not held up
+        engine.release.set()
+        assert [r.status_code for r in await asyncio.gather(*running)] == [200, 200]
+        assert (await client.post("/api/query/custom", json=body)).status_code == 200  # the slots are free again

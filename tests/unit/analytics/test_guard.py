@@ -20,6 +20,8 @@ def check(sql: str, max_rows: int = 100, dialect: str = "duckdb") -> str:
         "SELECT tipo FROM transacciones UNION ALL SELECT tipo FROM transaccion_solicitada",
         "SELECT c.nombre FROM clientes c WHERE EXISTS (SELECT 1 FROM cuentas k WHERE k.cliente_id = c.cliente_id)",
         "SELECT 'DELETE FROM clientes' AS texto, 'drop' AS otro FROM clientes",  # keywords inside strings are fine
+        "SELECT lpad(nombre, 20, '.'), repeat('-', 10) FROM clientes",  # bounded padding is fine
+        "SELECT cliente_id, unnest(documentos) FROM clientes",  # unnesting the lake's own lists is fine
     ],
 )
 def test_consultas_de_lectura_sobre_las_vistas_son_aceptadas(sql):
@@ -61,6 +63,33 @@ def test_consultas_de_lectura_sobre_las_vistas_son_aceptadas(sql):
 )
 def test_todo_lo_demas_es_rechazado_con_el_motivo(sql, reason):
     with pytest.raises(QueryRefused, match=reason):
+        check(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT count(*) FROM (SELECT unnest(range(1000000000)))",  # grew the process to 20 GB
+        "SELECT unnest(generate_series(1, 1e8))",  # ignored the time limit for 40 s
+        "SELECT range(10)",
+        "SELECT * FROM range(10)",
+        "SELECT list_transform(range(10), x -> x * 2)",
+        "SELECT generate_series(1, 10) FROM clientes",
+        "SELECT repeat('x', 1e9)",  # ran 12 s
+        "SELECT repeat('x', 10001)",
+        "SELECT repeat('x', n) FROM (SELECT count(*) AS n FROM clientes)",
+        "SELECT repeat(repeat('x', 10000), 10000)",
+        "SELECT length(string_agg(repeat(string_agg(email, ''), 10), '')) FROM clientes",
+        "SELECT lpad('x', 1000000000, 'y')",
+        "SELECT space(100000000)",
+        "SELECT format('{:>1000000000}', 'x')",
+        "SELECT printf('%1000000000d', 1)",
+        "SELECT list_resize([1], 100000000)",
+        "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) FROM t",
+    ],
+)
+def test_consultas_que_generan_datos_de_la_nada_son_rechazadas(sql):
+    with pytest.raises(QueryRefused, match=r"not allowed|at most"):
         check(sql)
 
 

@@ -33,8 +33,11 @@ export function humanize(key: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-const MONEY_WORDS =
-  /saldo|monto|volumen|importe|patrimonio|total_money|suma|promedio_saldo|depositos_total|retiros_total/i;
+const MONEY_WORDS = /saldo|monto|volumen|importe|patrimonio|total_money|suma|promedio|depositos_total|retiros_total/i;
+
+/** What analytics' `moneda` parameter takes: one currency (the original's shapes) or `todas` (the split). */
+export const MONEDAS_CONSULTA = ["PEN", "USD", "EUR", "todas"] as const;
+export type MonedaConsulta = (typeof MONEDAS_CONSULTA)[number];
 
 /** A column holds money when its name says so and its value is a decimal string (money is never a JSON number). */
 export function isMoneyColumn(key: string, value: unknown): boolean {

@@ -4,7 +4,18 @@ import { analytics } from "../../api/analytics";
 import type { AnalyticsResult } from "../../api/types";
 import { ColumnChart, HBarChart } from "../../components/charts";
 import { Badge, Empty, ErrorState, Loading, Money, PageHeader } from "../../components/ui";
-import { asNumber, dashboardKpis, isDecimalString, LABELS, pick, seriesBy, type Row } from "../../lib/analytics";
+import {
+  asNumber,
+  dashboardKpis,
+  isDecimalString,
+  LABELS,
+  MONEDAS_CONSULTA,
+  pick,
+  seriesBy,
+  type Kpi,
+  type MonedaConsulta,
+  type Row,
+} from "../../lib/analytics";
 import { estadoLabel, formatDateTime, formatInteger, formatMoney, formatNumber, tipoLabel } from "../../lib/format";
 import { useAsync, type Async } from "../../lib/hooks";
 
@@ -59,27 +70,38 @@ function KpiValue({ value, money, moneda }: { value: unknown; money: boolean; mo
   return <>{String(value ?? "—")}</>;
 }
 
-function Dashboard({ rows }: { rows: Row[] }) {
+function KpiCards({ kpis, moneda, testId }: { kpis: Kpi[]; moneda?: string; testId: string }) {
+  return (
+    <div className="kpis" data-testid={testId}>
+      {kpis.map((k) => (
+        <div className="kpi" key={k.key} data-kpi={k.key}>
+          <span className="kpi-label">{k.label}</span>
+          <span className="kpi-value">
+            <KpiValue value={k.value} money={k.money} moneda={moneda} />
+          </span>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function Dashboard({ rows }: { rows: Row[] }) {
   const groups = dashboardKpis(rows);
   const general = groups.filter((g) => !g.moneda);
   const perMoneda = groups.filter((g) => g.moneda);
   // Money metrics side by side per currency (one row each): never one total across currencies.
   const metricas = [...new Set(perMoneda.flatMap((g) => g.kpis.map((k) => k.key)))];
+  const [only] = perMoneda.length === 1 ? perMoneda : [];
   return (
     <div className="kpi-groups">
       {general.map((g) => (
-        <div className="kpis" key={g.title} data-testid="kpis-general">
-          {g.kpis.map((k) => (
-            <div className="kpi" key={k.key} data-kpi={k.key}>
-              <span className="kpi-label">{k.label}</span>
-              <span className="kpi-value">
-                <KpiValue value={k.value} money={k.money} />
-              </span>
-            </div>
-          ))}
-        </div>
+        <KpiCards key={g.title} kpis={g.kpis} testId="kpis-general" />
       ))}
-      {perMoneda.length > 0 ? (
+      {only ? (
+        // One currency (the original's dashboard): one card per metric, in that currency.
+        <KpiCards kpis={only.kpis} moneda={only.moneda} testId={`kpis-${only.moneda}`} />
+      ) : null}
+      {perMoneda.length > 1 ? (
         <div className="table-wrap">
           <table className="table" aria-label="Indicadores por moneda" data-testid="kpis-moneda">
             <thead>
@@ -171,25 +193,53 @@ function montosText(montos: Record<string, string>): string | undefined {
   return parts.length ? parts.join(" · ") : undefined;
 }
 
+const MONEDA_LABEL: Record<MonedaConsulta, string> = { PEN: "PEN", USD: "USD", EUR: "EUR", todas: "Todas" };
+
+/** Which currency every panel answers in: one (as the original console), or all of them side by side. */
+export function MonedaSelector({ value, onChange }: { value: MonedaConsulta; onChange: (m: MonedaConsulta) => void }) {
+  return (
+    <div className="segmented" role="radiogroup" aria-label="Moneda de los indicadores">
+      {MONEDAS_CONSULTA.map((m) => (
+        <button
+          key={m}
+          type="button"
+          role="radio"
+          aria-checked={m === value}
+          className={m === value ? "active" : ""}
+          onClick={() => onChange(m)}
+        >
+          {MONEDA_LABEL[m]}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function AnalyticsTab() {
   const [tick, setTick] = useState(0);
-  const dashboard = useAsync((s) => analytics("/api/dashboard", undefined, s), [tick]);
-  const diaria = useAsync((s) => analytics("/api/analisis/actividad-diaria", undefined, s), [tick]);
-  const porTipo = useAsync((s) => analytics("/api/transacciones/por-tipo", undefined, s), [tick]);
-  const cuentasTipo = useAsync((s) => analytics("/api/cuentas/por-tipo", undefined, s), [tick]);
-  const porEstado = useAsync((s) => analytics("/api/transacciones/por-estado", undefined, s), [tick]);
-  const top = useAsync((s) => analytics("/api/cuentas/top-saldos", { limit: 10 }, s), [tick]);
-  const recientes = useAsync((s) => analytics("/api/transacciones/recientes", { limit: 10 }, s), [tick]);
+  // Every money query answers in one currency (PEN by default); `todas` gives one answer per currency.
+  const [moneda, setMoneda] = useState<MonedaConsulta>("PEN");
+  const deps = [tick, moneda];
+  const dashboard = useAsync((s) => analytics("/api/dashboard", { moneda }, s), deps);
+  const diaria = useAsync((s) => analytics("/api/analisis/actividad-diaria", { moneda }, s), deps);
+  const porTipo = useAsync((s) => analytics("/api/transacciones/por-tipo", { moneda }, s), deps);
+  const cuentasTipo = useAsync((s) => analytics("/api/cuentas/por-tipo", { moneda }, s), deps);
+  const porEstado = useAsync((s) => analytics("/api/transacciones/por-estado", { moneda }, s), deps);
+  const top = useAsync((s) => analytics("/api/cuentas/top-saldos", { moneda, limit: 10 }, s), deps);
+  const recientes = useAsync((s) => analytics("/api/transacciones/recientes", { moneda, limit: 10 }, s), deps);
 
   return (
     <section>
       <PageHeader
         title="Analytics"
-        subtitle="Indicadores sobre el lago de datos (eventos en Parquet). Los totales van por moneda; las operaciones nuevas aparecen con unos segundos de retraso."
+        subtitle="Indicadores sobre el lago de datos (eventos en Parquet), en una moneda a la vez o todas lado a lado: nunca una suma entre monedas. Las operaciones nuevas aparecen con unos segundos de retraso."
         actions={
-          <button type="button" className="btn btn-ghost" onClick={() => setTick((t) => t + 1)}>
-            Actualizar
-          </button>
+          <>
+            <MonedaSelector value={moneda} onChange={setMoneda} />
+            <button type="button" className="btn btn-ghost" onClick={() => setTick((t) => t + 1)}>
+              Actualizar
+            </button>
+          </>
         }
       />
       <Panel title="Indicadores" state={dashboard} testId="panel-dashboard">
