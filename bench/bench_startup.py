@@ -2,14 +2,14 @@
 
 Measured from the process's own start time (/proc/<pid>/stat, on the boot clock), so supervisorctl's startsecs and
 our polling cadence (20 ms) add nothing. Each service is restarted `--rounds` times (one at a time, the rest of the
-stack up); the figures are the per-service minimum, median and maximum in seconds.
+stack up); the figures are the per-service minimum, median and maximum in seconds, the median CPU seconds the
+process used until then (less sensitive to a busy machine than wall time) and the load average at the time.
 
 Run: .venv/bin/python -m bench.bench_startup [--rounds 3] [--services clientes,transacciones]
 Needs the whole stack up (`make apps`). Restarts the services it measures, so do not run it beside other tests.
 """
 
 import argparse
-import asyncio
 import os
 import statistics
 import subprocess
@@ -38,14 +38,14 @@ def _ctl(*args: str) -> str:
     return subprocess.run([*SUPERVISORCTL, *args], capture_output=True, text=True, timeout=120).stdout
 
 
-def _started_at(pid: int) -> float:
-    """The process's start on the boot clock (field 22 of /proc/<pid>/stat, in clock ticks since boot)."""
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 on (after "pid (comm) "), so list index = field number - 3."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": field 3 onwards
-    return int(fields[19]) / TICKS
+    return stat[stat.rindex(")") + 2 :].split()
 
 
-async def _one(program: str, url: str, http: httpx.AsyncClient, timeout: float = 60.0) -> float:
+def _one(program: str, url: str, http: httpx.Client, timeout: float = 60.0) -> tuple[float, float]:
+    """(seconds from the process's start to its first /health 200, CPU seconds it used until then)."""
     _ctl("stop", program)
     starter = subprocess.Popen([*SUPERVISORCTL, "start", program], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
@@ -56,21 +56,25 @@ async def _one(program: str, url: str, http: httpx.AsyncClient, timeout: float =
                 text = _ctl("pid", program).strip()
                 pid = int(text) if text.isdigit() and text != "0" else 0
             try:
-                if (await http.get(url)).status_code == 200 and pid:
-                    return time.clock_gettime(time.CLOCK_BOOTTIME) - _started_at(pid)
+                if pid and http.get(url).status_code == 200:
+                    now = time.clock_gettime(time.CLOCK_BOOTTIME)
+                    fields = _stat(pid)
+                    # starttime (field 22) is in clock ticks since boot; utime + stime (fields 14, 15) likewise.
+                    return now - int(fields[19]) / TICKS, (int(fields[11]) + int(fields[12])) / TICKS
             except httpx.TransportError:
                 pass
-            await asyncio.sleep(0.02)
+            time.sleep(0.02)
     finally:
         starter.wait(timeout=120)
     raise TimeoutError(f"{program}: no /health 200 within {timeout}s")
 
 
-async def main(rounds: int, services: list[str]) -> list[dict[str, Any]]:
+def main(rounds: int, services: list[str]) -> list[dict[str, Any]]:
     results = []
-    async with httpx.AsyncClient(timeout=2.0) as http:
+    with httpx.Client(timeout=2.0) as http:
         for program in services:
-            times = [await _one(program, SERVICES[program], http) for _ in range(rounds)]
+            runs = [_one(program, SERVICES[program], http) for _ in range(rounds)]
+            times, cpu = [r[0] for r in runs], [r[1] for r in runs]
             results.append(
                 {
                     "name": program.split(":")[-1],
@@ -78,9 +82,11 @@ async def main(rounds: int, services: list[str]) -> list[dict[str, Any]]:
                     "min_s": round(min(times), 2),
                     "median_s": round(statistics.median(times), 2),
                     "max_s": round(max(times), 2),
+                    "cpu_median_s": round(statistics.median(cpu), 2),
+                    "load_1m": round(os.getloadavg()[0], 1),
                 }
             )
-            print(f"{program}: {', '.join(f'{t:.2f}s' for t in times)}", flush=True)
+            print(f"{program}: {', '.join(f'{t:.2f}s' for t in times)} (CPU {', '.join(f'{c:.2f}s' for c in cpu)})")
     return results
 
 
@@ -90,5 +96,4 @@ if __name__ == "__main__":
     parser.add_argument("--services", default=",".join(s.split(":")[-1] for s in SERVICES))
     args = parser.parse_args()
     chosen = [p for p in SERVICES if p.split(":")[-1] in args.services.split(",")]
-    results = asyncio.run(main(args.rounds, chosen))
-    save("startup", results)
+    save("startup", main(args.rounds, chosen))
