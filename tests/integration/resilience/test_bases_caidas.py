@@ -4,9 +4,12 @@ Kafka, and the only 5xx ever answered is 503 (the dependency is away: retry)."""
 
 import asyncio
 import contextlib
+import os
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -68,8 +71,25 @@ async def _writer(
         await asyncio.sleep(0.05)
 
 
+def _crash(program: str) -> int:
+    """kill -9 of a database server as a crash takes it: the supervised process and its children at once
+    (PostgreSQL's backends would otherwise outlive the postmaster and keep serving their connections)."""
+    main = stack.pid(program)
+    assert main, f"{program} is not running"
+    children = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            if entry.name.isdigit() and int(stat[stat.rindex(")") + 2 :].split()[1]) == main:
+                children.append(int(entry.name))
+    for pid in [main, *children]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return main
+
+
 async def _kill_and_recover(http: httpx.AsyncClient, program: str) -> None:
-    killed = stack.kill9(program)
+    killed = _crash(program)
 
     async def restarted() -> bool:
         return stack.pid(program) not in (0, killed)
