@@ -22,7 +22,8 @@ usage: infra/stack.sh <command>
   start-apps [URL..]  start, then every non-infra supervisor group (load balancer last); wait for health URLs
   stop-apps           stop every non-infra group (load balancer first); infra keeps running
 env: STACK_TIMEOUT, APPS_TIMEOUT (seconds, default 120), CLOUDBANK_CACHE (default ~/.cache/cloudbank),
-     KAFKA_OPTS (extra JVM flags for the broker)
+     KAFKA_OPTS (extra JVM flags for the broker),
+     CLOUDBANK_DURABILITY (durable, the default, or relaxed: no fsync, for benchmarks/tests only; README "Durability")
 EOF
   exit 2
 }
@@ -399,9 +400,12 @@ SQL
 # ---------------------------------------------------------------------------------------------------------------
 
 cmd_start() {
+  local durability
+  durability="$(durability_wanted)"   # before anything starts: a typo in the variable must not go unnoticed
   cmd_install
   find_supervisor
   local pid states name state
+  echo "$durability" >"$DURABILITY_FILE"   # what the launchers apply from now on (infra/lib/common.sh)
   if pid="$(supervisord_pid)"; then
     # Already up: apply edited/added program files, start whatever infra program is not running.
     render_kafka_config "$CB_RUN/kafka/data"
@@ -409,7 +413,16 @@ cmd_start() {
     states="$(sv_states)"
     for name in "${INFRA[@]}"; do
       state="$(awk -v p="infra:$name" '$1==p {print $2}' <<<"$states")"
-      case "$state" in RUNNING | STARTING) ;; *) ctl start "infra:$name" >/dev/null || true ;; esac
+      case "$state" in
+        RUNNING | STARTING)
+          # Started in the other mode (e.g. a relaxed benchmark run, then a plain `make up`): restart it, so the
+          # stack never stays relaxed unless this start asked for it.
+          if [ "$(cat "$DURABILITY_FILE.$name" 2>/dev/null)" != "$durability" ]; then
+            log "restarting $name to apply durability=$durability"
+            ctl restart "infra:$name" >/dev/null || true
+          fi ;;
+        *) ctl start "infra:$name" >/dev/null || true ;;
+      esac
     done
   else
     sweep_orphans   # a crashed supervisord leaves its children running: they hold ports and data dirs
@@ -475,7 +488,21 @@ cmd_status() {
     printf '%-14s %-8s %-9s %-10s %s\n' "$name" "$pid" "$state" "$health" "$detail"
   done
   rm -rf "$tmp"
+  durability_line
   return "$rc"
+}
+
+# "durability: durable|relaxed" as the running databases and broker applied it (each launcher records its mode);
+# "mixed (...)" names the odd ones out, e.g. while a restart to the other mode is under way.
+durability_line() {
+  local name mode modes=() first="" mixed=""
+  for name in "${INFRA[@]}"; do
+    mode="$(cat "$DURABILITY_FILE.$name" 2>/dev/null || echo unknown)"
+    modes+=("$name=$mode")
+    [ -n "$first" ] || first="$mode"
+    [ "$mode" = "$first" ] || mixed=1
+  done
+  if [ -z "$mixed" ]; then echo "durability: $first"; else echo "durability: mixed (${modes[*]})"; fi
 }
 
 cmd_stop() {

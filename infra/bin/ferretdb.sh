@@ -4,13 +4,15 @@ set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 
 # No auth (the SQLite handler has none), telemetry off, debug HTTP listener off (one less port to collide on).
-# synchronous(normal): FerretDB already runs SQLite in WAL mode; NORMAL skips the fsync of every commit, so a commit
-# survives a crash of any process (kill -9 included) and only a power loss may drop the last ones, the same bargain
-# as postgres.sh and mariadb.sh make for this local stack. Measured: bulk replaces 691-940/s -> 1,158-1,206/s,
-# single inserts 503/s -> 777-911/s.
+# FerretDB runs SQLite in WAL mode. durable (the default): synchronous(full) fsyncs the WAL at every commit before
+# FerretDB answers, so an acknowledged write survives a kill -9 and a power loss.
+# relaxed (CLOUDBANK_DURABILITY=relaxed, benchmarks/tests only): synchronous(normal) skips that fsync; a commit
+# survives a kill -9 of any process, a power loss may drop the last ones. Measured on this box: bulk replaces
+# 691-940/s (full) vs 1,158-1,206/s (normal), single inserts 503/s vs 777-911/s.
+if [ "$(durability_for ferretdb)" = durable ]; then SYNCHRONOUS=full; else SYNCHRONOUS=normal; fi
 exec "$FERRETDB_BIN" \
   --handler=sqlite \
-  --sqlite-url="file:$CB_RUN/ferretdb/?_pragma=synchronous(normal)" \
+  --sqlite-url="file:$CB_RUN/ferretdb/?_pragma=synchronous($SYNCHRONOUS)" \
   --state-dir="$CB_RUN/ferretdb-state" \
   --listen-addr="127.0.0.1:$FERRETDB_PORT" \
   --debug-addr=- \

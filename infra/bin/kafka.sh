@@ -21,7 +21,14 @@ JVM_OPTS=(
 )
 # shellcheck disable=SC2206 # KAFKA_OPTS is a space-separated list of JVM flags by convention
 [ -z "${KAFKA_OPTS:-}" ] || JVM_OPTS+=($KAFKA_OPTS)
-MAIN=(-cp "$KAFKA_LIBS/*" kafka.Kafka "$CB_RUN/kafka/server.properties")
+# Kafka acknowledges a record once it is in the page cache of every in-sync replica and leaves the fsync to the OS
+# (log.flush.interval.messages defaults to "never"), trusting replication for power losses. One broker has no other
+# replica: an answered record survives a kill -9 of the broker (the OS still has the pages) but not a power loss.
+# durable (the default) therefore flushes the log after every append, before the produce request is answered
+# (KRaft's metadata log is fsynced regardless); relaxed (CLOUDBANK_DURABILITY=relaxed) keeps Kafka's default.
+DURABILITY=()
+[ "$(durability_for kafka)" = relaxed ] || DURABILITY=(--override log.flush.interval.messages=1)
+MAIN=(-cp "$KAFKA_LIBS/*" kafka.Kafka "$CB_RUN/kafka/server.properties" "${DURABILITY[@]}")
 
 # Class Data Sharing: an archive of Kafka's ~6,000 loaded classes cuts startup CPU by ~40% more. The JVM writes it
 # when it exits after a run with ArchiveClassesAtExit, i.e. at the first `stop`; later starts map it.

@@ -4,8 +4,12 @@ set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 
 # --no-defaults: ignore /etc/mysql/*.cnf so a distro install (socket in /run/mysqld, other ports) cannot interfere.
-# innodb_flush_log_at_trx_commit=2: flush the redo log once a second instead of per commit (dev stack; a crash of
-# the OS may lose the last second, a crash of mariadbd loses nothing).
+# durable (the default): innodb_flush_log_at_trx_commit=1 fsyncs the redo log at every COMMIT before answering, and
+# the doublewrite buffer (on by default) covers torn pages. The binary log is off (no --log-bin), so there is no
+# sync_binlog to set; whoever turns it on must add --sync-binlog=1.
+# relaxed (CLOUDBANK_DURABILITY=relaxed, benchmarks/tests only): =2 writes the log at each commit but fsyncs it once
+# a second; a kill -9 of mariadbd loses nothing, a power loss may lose the last second of answered commits.
+if [ "$(durability_for mariadb)" = durable ]; then FLUSH_AT_COMMIT=1; else FLUSH_AT_COMMIT=2; fi
 # skip-name-resolve: no DNS lookups per connection; users are matched by '%' / 'localhost' (socket) only.
 exec /usr/sbin/mariadbd --no-defaults \
   --user=root \
@@ -16,7 +20,7 @@ exec /usr/sbin/mariadbd --no-defaults \
   --port="$MARIADB_PORT" \
   --skip-name-resolve \
   --max-connections=500 \
-  --innodb-flush-log-at-trx-commit=2 \
+  --innodb-flush-log-at-trx-commit="$FLUSH_AT_COMMIT" \
   --innodb-buffer-pool-size=256M \
   --character-set-server=utf8mb4 \
   --collation-server=utf8mb4_unicode_ci \

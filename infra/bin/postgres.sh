@@ -5,8 +5,15 @@ source "$(dirname "$0")/../lib/common.sh"
 
 # setpriv execs in place (no extra parent process like su/runuser), so supervisord's signals reach the postmaster.
 # Settings are flags rather than an edited postgresql.conf so they are all visible here and apply on every start.
-# fsync/synchronous_commit/full_page_writes off: this is a throwaway dev/test stack; a power loss may corrupt it
-# (`stack.sh clean` fixes that). Never use these settings anywhere data matters.
+# durable (the default): a COMMIT is answered only after its WAL is fsynced, and full-page images make a torn page
+# after a power loss recoverable, so every acknowledged write survives a kill -9 and a power loss.
+# relaxed (CLOUDBANK_DURABILITY=relaxed, benchmarks/tests only): no fsync at all; a kill -9 of postgres loses
+# nothing (the OS still has the pages), a power loss may lose answered commits or corrupt the cluster.
+if [ "$(durability_for postgres)" = durable ]; then
+  DURABILITY=(-c fsync=on -c synchronous_commit=on -c full_page_writes=on)
+else
+  DURABILITY=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+fi
 cd "$PG_DATA"
 exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
   "$PG_BIN/postgres" -D "$PG_DATA" \
@@ -15,9 +22,7 @@ exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
   -c unix_socket_directories="$PG_DATA" \
   -c max_connections=200 \
   -c shared_buffers=128MB \
-  -c fsync=off \
-  -c synchronous_commit=off \
-  -c full_page_writes=off \
+  "${DURABILITY[@]}" \
   -c logging_collector=off \
   -c log_destination=stderr \
   -c log_min_messages=warning \

@@ -36,3 +36,21 @@ FERRETDB_PORT=27017
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Durability (README "Durability"): `durable` unless CLOUDBANK_DURABILITY=relaxed asks for the fast, unsafe settings
+# by name. `stack.sh start` writes the chosen mode to DURABILITY_FILE; each infra launcher reads it when it starts
+# (so a supervisord restart after a kill -9 keeps the mode) and records what it applied in DURABILITY_FILE.<name>,
+# which `stack.sh status` reports.
+DURABILITY_FILE="$CB_RUN/durability"
+durability_wanted() {  # from the environment: durable, relaxed, or an error
+  case "${CLOUDBANK_DURABILITY:-durable}" in
+    durable | relaxed) echo "${CLOUDBANK_DURABILITY:-durable}" ;;
+    *) die "CLOUDBANK_DURABILITY must be durable or relaxed, not '$CLOUDBANK_DURABILITY'" ;;
+  esac
+}
+durability_for() {  # $1 = launcher name: the mode it applies now (anything but a written "relaxed" is durable)
+  local mode=durable
+  [ "$(cat "$DURABILITY_FILE" 2>/dev/null)" != relaxed ] || mode=relaxed
+  echo "$mode" >"$DURABILITY_FILE.$1"
+  echo "$mode"
+}

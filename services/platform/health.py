@@ -1,7 +1,13 @@
-"""The /health answer every service gives: each dependency really probed, 503 when one is down."""
+"""The /health answer every service gives: each dependency really probed; 503 only when one a request needs is down.
+
+Readiness (what the balancer and `stack.sh` read from the status code) follows what a request needs: the service's
+own database. A dependency only the background work needs (Kafka: the outbox relays and consumers wait for it and
+catch up) is probed and reported, and its failure makes the answer `"status": "degraded"` with HTTP 200, so a broker
+restart does not take every instance out of rotation while writes still land in the outbox.
+"""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +15,9 @@ from aiokafka import AIOKafkaProducer
 from fastapi.responses import JSONResponse
 
 Probe = Callable[[], Awaitable[object]]
+
+# Probed and reported, but not needed to answer a request: their failure degrades instead of failing the answer.
+BACKGROUND = frozenset({"kafka"})
 
 
 async def _check(probe: Probe, timeout: float) -> str:
@@ -26,13 +35,14 @@ async def kafka_probe(producer: AIOKafkaProducer) -> None:
         raise ConnectionError("no metadata")
 
 
-async def health_response(version: str, probes: dict[str, Probe], timeout: float = 2.0) -> JSONResponse:
+async def health_response(
+    version: str, probes: dict[str, Probe], timeout: float = 2.0, background: Collection[str] = BACKGROUND
+) -> JSONResponse:
+    """`{<probe>: "connected"|"error: ...", "status": "healthy"|"degraded"|"unhealthy", "timestamp", "version"}`:
+    503 when a probe outside `background` failed, 200 otherwise."""
     results = await asyncio.gather(*(_check(p, timeout) for p in probes.values()))
     body: dict[str, Any] = dict(zip(probes, results, strict=True))
-    healthy = all(r == "connected" for r in results)
-    body |= {
-        "status": "healthy" if healthy else "unhealthy",
-        "timestamp": datetime.now(UTC).isoformat(),
-        "version": version,
-    }
-    return JSONResponse(body, status_code=200 if healthy else 503)
+    down = {name for name, result in body.items() if result != "connected"}
+    status = "unhealthy" if down - set(background) else "degraded" if down else "healthy"
+    body |= {"status": status, "timestamp": datetime.now(UTC).isoformat(), "version": version}
+    return JSONResponse(body, status_code=503 if status == "unhealthy" else 200)

@@ -1,13 +1,14 @@
 """Wiring of the transacciones process: Mongo + beanie, the writer, and (with run_workers) the outbox relay,
 the saga orchestrator consumer and the sweeper. Nothing connects at import time."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaProducer
 from beanie import init_beanie
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -19,7 +20,7 @@ from producers.kafka import make_producer
 from producers.outbox import OutboxRelay
 from services.platform.app import create_base_app
 from services.platform.health import health_response, kafka_probe
-from services.platform.workers import Workers
+from services.platform.workers import Loop, Workers
 from services.transacciones.api import router
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.orchestrator import GROUP_ID, Orquestador
@@ -36,6 +37,31 @@ from services.transacciones.store import TransaccionStore
 from services.transacciones.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
+
+
+def _saga_loop(settings: TransaccionesSettings, orquestador: Orquestador, producer: AIOKafkaProducer) -> Loop:
+    """The saga's reply consumer, started inside its worker and not before the API serves: its start waits for the
+    group's assignment, which after a kill -9 waits for the dead member's session to expire (10 s), and while
+    Kafka is down does not end at all. Sagas simply advance once it runs; the API has nothing to wait for."""
+
+    async def run(stop: asyncio.Event) -> None:
+        consumer = make_consumer(settings.kafka_bootstrap, GROUP_ID, [topics.CUENTAS])
+        try:
+            await consumer.start()  # a failed start is stopped too (its client would leak), then Workers retries
+            loop = ConsumerLoop(
+                consumer,
+                producer,
+                group_id=GROUP_ID,
+                handler=orquestador.handle,
+                batch_handler=orquestador.handle_batch,
+                # Replies only meet in the single writer: each partition's batch shares its next round.
+                parallel_partitions=True,
+            )
+            await loop.run(stop)
+        finally:
+            await consumer.stop()
+
+    return run
 
 
 def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
@@ -72,7 +98,6 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
             recovery_interval=settings.recovery_interval_seconds,
         )
         producer = make_producer(settings.kafka_bootstrap, client_id="transacciones")
-        consumer: AIOKafkaConsumer | None = None
         workers = Workers()
         await producer.start()
         try:
@@ -86,19 +111,7 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
                 await sweeper.recover()
                 relay = OutboxRelay(relay_store, producer, batch_size=settings.relay_batch, idle_sleep=0.0)
                 workers.spawn("outbox-relay", relay.run)
-                consumer = make_consumer(settings.kafka_bootstrap, GROUP_ID, [topics.CUENTAS])
-                await consumer.start()
-                orquestador = Orquestador(service)
-                loop = ConsumerLoop(
-                    consumer,
-                    producer,
-                    group_id=GROUP_ID,
-                    handler=orquestador.handle,
-                    batch_handler=orquestador.handle_batch,
-                    # Replies only meet in the single writer: each partition's batch shares its next round.
-                    parallel_partitions=True,
-                )
-                workers.spawn("saga", loop.run)
+                workers.spawn("saga", _saga_loop(settings, Orquestador(service), producer))
                 workers.spawn("sweeper", sweeper.run)
                 workers.spawn("recovery", sweeper.run_recovery)
             app.state.service = service
@@ -118,8 +131,6 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
             yield
         finally:
             await workers.close()
-            if consumer is not None:
-                await consumer.stop()
             await producer.stop()
             await client.close()
 
