@@ -9,9 +9,11 @@ import asyncpg
 
 from contracts.envelope import Envelope
 from producers.outbox_postgres import add_to_outbox
+from services.clientes import idempotencia
 from services.clientes.domain import Cliente, Documento, NuevoCliente
 from services.clientes.errors import DatoDuplicado, DatoInvalido
 from services.clientes.projection import CambioCuenta
+from services.platform.idempotency import Keyed, Recorded
 
 _SELECT = """
 SELECT c.cliente_id, c.nombre, c.apellido, c.email, c.telefono, c.estado, c.fecha_registro,
@@ -211,6 +213,14 @@ class Unit:
         await add_to_outbox(self._conn, envelopes)
         self.has_events = True
 
+    async def claim_key(self, keyed: Keyed[Any] | None) -> None:
+        """An Idempotency-Key, taken first (raises KeyTaken when another request committed it)."""
+        await idempotencia.claim(self._conn, keyed)
+
+    async def record_answer(self, keyed: Keyed[Any] | None, result: Any) -> None:
+        """The answer of the key taken by claim_key, stored last."""
+        await idempotencia.record(self._conn, keyed, result)
+
 
 class ClientesRepository:
     """Reads through the pool; writes through `unit()`, one transaction each. `on_events` is called after a
@@ -232,6 +242,11 @@ class ClientesRepository:
     async def get(self, cliente_id: int) -> Cliente | None:
         async with self._pool.acquire() as conn:
             return await _one(conn, _BY_ID, cliente_id)
+
+    async def recorded_answer(self, clave: str) -> Recorded | None:
+        """What a committed write with this Idempotency-Key answered."""
+        async with self._pool.acquire() as conn:
+            return await idempotencia.find(conn, clave)
 
     async def by_email(self, email: str) -> Cliente | None:
         async with self._pool.acquire() as conn:
