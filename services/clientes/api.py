@@ -13,7 +13,8 @@ from services.clientes.schemas import ClienteCreate, ClientePublic, ClientesLote
 from services.clientes.service import ClientesService
 from services.platform.health import health_response
 from services.platform.idempotency import IdempotencyKey, Keyed, run_keyed
-from services.platform.lote import Lote, ResultadoLote
+from services.platform.idempotent_lote import KeyedLote
+from services.platform.lote import ResultadoLote
 from services.platform.pagination import PageDep, set_total
 
 router = APIRouter()
@@ -83,11 +84,13 @@ def _location(cliente: domain.Cliente) -> str:
 
 
 @router.post("/clientes/lote", response_model=ResultadoLote, tags=["clientes"])
-async def crear_clientes_lote(body: ClientesLote, service: ServiceDep) -> ResultadoLote:
+async def crear_clientes_lote(
+    body: ClientesLote, service: ServiceDep, request: Request, idempotency_key: IdempotencyKey = None
+) -> ResultadoLote | Response:
     """Bulk registration (seed, migrations): each item as POST /clientes would judge it, the same ClienteCreado
-    events; one result per item, in order."""
-    lote = Lote(service.registrar_lote, service.registrar, lambda c: c.cliente_id)
-    return await lote.run([c.to_domain() for c in body.clientes])
+    events; one result per item, in order. With an Idempotency-Key a retry registers each cliente at most once."""
+    lote = KeyedLote(service.registrar_lote, service.registrar, lambda c: c.cliente_id, service.respuestas_registradas)
+    return await lote.run(request, idempotency_key, body, [c.to_domain() for c in body.clientes])
 
 
 @router.get("/clientes/email/{email}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"])

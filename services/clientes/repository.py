@@ -1,9 +1,9 @@
 """SQL of the clientes database (asyncpg): reads, the unit of work that writes state and outbox together, and the
 cuentas projection. Database constraint errors are translated here into the service's typed errors."""
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -14,6 +14,8 @@ from services.clientes.domain import Cliente, Documento, NuevoCliente
 from services.clientes.errors import DatoDuplicado, DatoInvalido
 from services.clientes.projection import CambioCuenta
 from services.platform.idempotency import Keyed, Recorded
+
+T = TypeVar("T")
 
 _SELECT = """
 SELECT c.cliente_id, c.nombre, c.apellido, c.email, c.telefono, c.estado, c.fecha_registro,
@@ -213,13 +215,13 @@ class Unit:
         await add_to_outbox(self._conn, envelopes)
         self.has_events = True
 
-    async def claim_key(self, keyed: Keyed[Any] | None) -> None:
-        """An Idempotency-Key, taken first (raises KeyTaken when another request committed it)."""
-        await idempotencia.claim(self._conn, keyed)
+    async def claim_keys(self, keys: Sequence[Keyed[Any]]) -> None:
+        """Idempotency-Keys, taken first (raises KeyTaken when another request committed one)."""
+        await idempotencia.claim(self._conn, keys)
 
-    async def record_answer(self, keyed: Keyed[Any] | None, result: Any) -> None:
-        """The answer of the key taken by claim_key, stored last."""
-        await idempotencia.record(self._conn, keyed, result)
+    async def record_answers(self, answered: Iterable[tuple[Keyed[T], T]]) -> None:
+        """The answers of the keys taken by claim_keys, stored last."""
+        await idempotencia.record(self._conn, answered)
 
 
 class ClientesRepository:
@@ -245,8 +247,11 @@ class ClientesRepository:
 
     async def recorded_answer(self, clave: str) -> Recorded | None:
         """What a committed write with this Idempotency-Key answered."""
+        return (await self.recorded_answers([clave])).get(clave)
+
+    async def recorded_answers(self, claves: Sequence[str]) -> dict[str, Recorded]:
         async with self._pool.acquire() as conn:
-            return await idempotencia.find(conn, clave)
+            return await idempotencia.find(conn, claves)
 
     async def by_email(self, email: str) -> Cliente | None:
         async with self._pool.acquire() as conn:

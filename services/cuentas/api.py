@@ -23,7 +23,8 @@ from services.cuentas.schemas import (
 from services.cuentas.service import Apertura, CuentasService
 from services.platform.errors import Invalid
 from services.platform.idempotency import IdempotencyKey, run_keyed
-from services.platform.lote import Lote, ResultadoLote
+from services.platform.idempotent_lote import KeyedLote
+from services.platform.lote import ResultadoLote
 from services.platform.pagination import PageDep, set_total
 
 
@@ -87,12 +88,17 @@ async def abrir_cuenta(
 
 @router.post("/cuentas/lote", response_model=ResultadoLote, tags=["cuentas"])
 async def abrir_cuentas_lote(
-    body: CuentasLote, service: ServiceDep, correlation_id: CorrelationId = None
-) -> ResultadoLote:
+    body: CuentasLote,
+    service: ServiceDep,
+    request: Request,
+    correlation_id: CorrelationId = None,
+    idempotency_key: IdempotencyKey = None,
+) -> ResultadoLote | Response:
     """Bulk opening (seed, migrations): each item as POST /cuentas would judge it, the same events; one result
-    per item, in order."""
+    per item, in order. With an Idempotency-Key a retry opens each account at most once."""
     aperturas = [Apertura(c.cliente_id, c.tipo_cuenta_id, c.saldo, c.moneda, correlation_id) for c in body.cuentas]
-    return await Lote(service.abrir_cuentas, service.abrir_cuenta, lambda c: c.cuenta_id).run(aperturas)
+    lote = KeyedLote(service.abrir_cuentas, service.abrir_cuenta, lambda c: c.cuenta_id, service.respuestas_registradas)
+    return await lote.run(request, idempotency_key, body, aperturas)
 
 
 @router.get("/cuentas", response_model=list[CuentaPublic], tags=["cuentas"])

@@ -112,23 +112,23 @@ class CuentasService:
 
     async def respuesta_registrada(self, clave: str) -> Recorded | None:
         """The answer a committed write with this Idempotency-Key gave (either instance: the record is in MariaDB)."""
+        return (await self.respuestas_registradas([clave])).get(clave)
+
+    async def respuestas_registradas(self, claves: Sequence[str]) -> dict[str, Recorded]:
         async with db.reading(self._pool) as cur:
-            return await idempotencia.find(cur, clave)
+            return await idempotencia.find(cur, claves)
 
     # --- writes ---------------------------------------------------------------------------------------------
-    # `idem`: the write's Idempotency-Key, claimed first and answered last in the write's own transaction.
+    # `idem`: the write's Idempotency-Key(s), claimed first and answered last in the write's own transaction.
 
     async def abrir_cuenta(self, apertura: "Apertura", idem: Keyed[Cuenta] | None = None) -> Cuenta:
         """Open an account for a cliente the replica knows as activo. An opening balance is the account's first
         ledger movement (APERTURA) and, like every movement, has its SaldoActualizado."""
-        una: Keyed[Sequence[Cuenta]] | None = idem.adapt(lambda cuentas: cuentas[0]) if idem else None
-        return (await self.abrir_cuentas([apertura], una))[0]
+        return (await self.abrir_cuentas([apertura], [idem] if idem else ()))[0]
 
-    async def abrir_cuentas(
-        self, aperturas: Sequence["Apertura"], idem: Keyed[Sequence[Cuenta]] | None = None
-    ) -> list[Cuenta]:
+    async def abrir_cuentas(self, aperturas: Sequence["Apertura"], idem: Sequence[Keyed[Cuenta]] = ()) -> list[Cuenta]:
         """Open them all in one transaction, or none: the first refused one (unknown or inactive cliente or tipo)
-        raises before anything is written."""
+        raises before anything is written. `idem`: none, or one key per apertura, in order."""
         async with db.reading(self._pool) as cur:
             clientes = await repo.clientes_replicados(cur, [a.cliente_id for a in aperturas])
             tipos = {t.tipo_cuenta_id: t for t in await repo.tipos_activos(cur)}
@@ -150,7 +150,7 @@ class CuentasService:
                 cuentas.append(cuenta)
                 outbox += eventos
             await add_to_outbox(cur, outbox)
-            await idempotencia.record(cur, idem, cuentas)
+            await idempotencia.record(cur, zip(idem, cuentas, strict=False))
         return cuentas
 
     async def _abrir(
@@ -225,7 +225,7 @@ class CuentasService:
         """A teller deposit or withdrawal: conditional update, ledger row and SaldoActualizado in one transaction."""
         op = _OPERACION[operacion]
         async with db.transaction(self._pool) as cur:
-            await idempotencia.claim(cur, idem)
+            await idempotencia.claim(cur, [idem] if idem else [])
             moved = await repo.mover_saldo(cur, cuenta_id=cuenta_id, operacion=op, monto=monto)
             # Read back under the row lock the update holds (or, when it matched nothing, to say why).
             cuenta = await repo.cuenta_por_id(cur, cuenta_id)
@@ -245,7 +245,7 @@ class CuentasService:
             )
             evento = _saldo_event(cuenta, movimiento_id, op, causa, monto, fecha)
             await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
-            await idempotencia.record(cur, idem, cuenta)
+            await idempotencia.record(cur, [(idem, cuenta)] if idem else [])
         return cuenta
 
     async def cambiar_estado(
@@ -257,7 +257,7 @@ class CuentasService:
         idem: Keyed[Cuenta] | None = None,
     ) -> Cuenta:
         async with db.transaction(self._pool) as cur:
-            await idempotencia.claim(cur, idem)
+            await idempotencia.claim(cur, [idem] if idem else [])
             locked = await repo.bloquear_cuenta(cur, cuenta_id)
             if locked is None:
                 raise CuentaNoEncontrada(cuenta_id)
@@ -269,13 +269,13 @@ class CuentasService:
             if anterior != estado:
                 evento = events.estado_cambiado(cuenta, anterior, repo.utcnow())
                 await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
-            await idempotencia.record(cur, idem, cuenta)
+            await idempotencia.record(cur, [(idem, cuenta)] if idem else [])
         return cuenta
 
     async def eliminar(self, cuenta_id: int, *, correlation_id: str | None, idem: Keyed[None] | None = None) -> None:
         """Soft delete (the ledger stays) of an empty account."""
         async with db.transaction(self._pool) as cur:
-            await idempotencia.claim(cur, idem)
+            await idempotencia.claim(cur, [idem] if idem else [])
             locked = await repo.bloquear_cuenta(cur, cuenta_id)
             if locked is None:
                 raise CuentaNoEncontrada(cuenta_id)
@@ -285,7 +285,7 @@ class CuentasService:
             await repo.marcar_eliminada(cur, cuenta_id=cuenta_id, cuando=fecha)
             evento = events.cuenta_eliminada(cuenta_id, cliente_id, fecha)
             await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
-            await idempotencia.record(cur, idem, None)
+            await idempotencia.record(cur, [(idem, None)] if idem else [])
 
 
 def _saldo_event(

@@ -44,7 +44,6 @@ IdempotencyKey = Annotated[
 ]
 
 T = TypeVar("T")
-U = TypeVar("U")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -94,17 +93,6 @@ class Keyed(Generic[T]):
     def record(self, result: T) -> Recorded:
         body = self.render(result).model_dump_json()
         return Recorded(self.fingerprint, self.status, body, self.location(result) if self.location else None)
-
-    def adapt(self, f: Callable[[U], T]) -> "Keyed[U]":
-        """The same key for a use case whose result `f` turns into this one's (e.g. a batch of one → its item)."""
-        render, location = self.render, self.location
-        return Keyed(
-            self.key,
-            self.fingerprint,
-            self.status,
-            lambda u: render(f(u)),
-            (lambda u: location(f(u))) if location else None,
-        )
 
 
 def answer(recorded: Recorded, fingerprint_now: str, *, replayed: bool) -> Response:

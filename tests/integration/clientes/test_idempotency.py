@@ -62,3 +62,20 @@ async def test_put_repetido_devuelve_la_respuesta_original(api: httpx.AsyncClien
     assert (await api.get(path)).json()["estado"] == "activo"  # the retry did not apply the change again
     other = await api.put(f"/clientes/{cliente['cliente_id'] + 1}", json=cambio, headers=headers)
     assert other.status_code == 409
+
+
+async def test_lote_repetido_registra_cada_cliente_una_vez(api: httpx.AsyncClient) -> None:
+    """Both paths: a batch written in one transaction, and one with a refused item (written item by item)."""
+    a, b, dup = nuevo_cliente(), nuevo_cliente(), nuevo_cliente()
+    assert (await api.post("/clientes", json=dup)).status_code == 201
+    for items, creados in (([a], 1), ([b, dup], 1)):
+        headers = _key()
+        first = await api.post("/clientes/lote", json={"clientes": items}, headers=headers)
+        again = await api.post("/clientes/lote", json={"clientes": items}, headers=headers)
+        assert first.status_code == again.status_code == 200, (first.text, again.text)
+        assert first.json()["creados"] == creados
+        assert again.json() == first.json()
+        other = await api.post("/clientes/lote", json={"clientes": [nuevo_cliente()]}, headers=headers)
+        assert other.status_code == 409, other.text
+    for body in (a, b):
+        assert (await api.get(f"/clientes/email/{body['email']}")).status_code == 200

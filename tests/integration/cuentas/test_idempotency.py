@@ -138,6 +138,25 @@ async def test_estado_y_eliminacion_repetidos_devuelven_la_respuesta_original(
     assert (await http.delete(f"/cuentas/{cuenta['cuenta_id']}")).status_code == 404  # without the key: gone
 
 
+async def test_lote_repetido_abre_cada_cuenta_una_vez(
+    http: httpx.AsyncClient, cliente: int, cuenta_factory: Callable[..., Any]
+) -> None:
+    """Both paths: a batch written in one transaction, and one with a refused item (written item by item)."""
+    await cuenta_factory()
+    ok = {"cliente_id": cliente, "tipo_cuenta_id": 1, "saldo": "10.00"}
+    refused = {"cliente_id": cliente, "tipo_cuenta_id": 99, "saldo": "10.00"}
+    for items, creados in (([ok, ok], 2), ([ok, refused, ok], 2)):
+        headers = _key()
+        first = await http.post("/cuentas/lote", json={"cuentas": items}, headers=headers)
+        again = await http.post("/cuentas/lote", json={"cuentas": items}, headers=headers)
+        assert first.status_code == again.status_code == 200, (first.text, again.text)
+        assert first.json()["creados"] == creados
+        assert again.json() == first.json()
+        other = await http.post("/cuentas/lote", json={"cuentas": [ok]}, headers=headers)
+        assert other.status_code == 409, other.text
+    assert len((await http.get(f"/cuentas/cliente/{cliente}")).json()) == 1 + 2 + 2
+
+
 @pytest.mark.parametrize("key", [b"", b"x" * 201, "clave-ñ".encode(), b"tab\there"])
 async def test_clave_invalida_es_422(http: httpx.AsyncClient, key: bytes) -> None:
     r = await http.patch(
@@ -172,6 +191,33 @@ async def test_instancia_muerta_entre_commit_y_respuesta_el_reintento_devuelve_e
         assert await _movimientos(http, cuenta["cuenta_id"]) == 2
         saldo, ledger, _ = await saldo_y_ledger(db, cuenta["cuenta_id"])
         assert saldo == ledger == Decimal("140.00")
+    finally:
+        await _both_instances_healthy()
+
+
+@pytest.mark.slow
+async def test_lote_con_instancia_muerta_tras_escribir_item_a_item_abre_cada_cuenta_una_vez(
+    http: httpx.AsyncClient, cliente: int, cuenta_factory: Callable[..., Any]
+) -> None:
+    """A batch with a refused item is written item by item, one transaction (and one recorded sub-key) each; the
+    instance dies after the last one, HAProxy resends the batch and the other instance answers it from the records,
+    opening nothing twice."""
+    await cuenta_factory()
+    ok = {"cliente_id": cliente, "tipo_cuenta_id": 1, "saldo": "10.00"}
+    items = [ok, {"cliente_id": cliente, "tipo_cuenta_id": 99, "saldo": "10.00"}, ok]
+    pids = [await asyncio.to_thread(stack.pid, p) for p in PROGRAMS]
+    r = await http.post(
+        "/cuentas/lote", json={"cuentas": items}, headers={**_key(), "X-Failpoint": "crash-after-commit"}
+    )
+    try:
+        assert r.status_code == 200, r.text
+        after = [await asyncio.to_thread(stack.pid, p) for p in PROGRAMS]
+        assert sum(1 for a, b in zip(pids, after, strict=True) if a != b) == 1, (pids, after)
+        result = r.json()
+        assert [x["status"] for x in result["resultados"]] == [201, 404, 201]
+        opened = {c["cuenta_id"] for c in (await http.get(f"/cuentas/cliente/{cliente}")).json()}
+        assert len(opened) == 3  # the fixture's account and the batch's two
+        assert {x["id"] for x in result["resultados"] if x["status"] == 201} <= opened
     finally:
         await _both_instances_healthy()
 
