@@ -12,8 +12,10 @@ from services.clientes import domain
 from services.clientes.schemas import ClienteCreate, ClientePublic, ClientesLote, ClienteUpdate, ErrorDetail, Mensaje
 from services.clientes.service import ClientesService
 from services.platform.health import health_response
+from services.platform.idempotency import IdempotencyKey, Keyed, run_keyed
+from services.platform.idempotent_lote import KeyedLote
 from services.platform.ids import LookupPathId
-from services.platform.lote import Lote, ResultadoLote
+from services.platform.lote import ResultadoLote
 from services.platform.pagination import PageDep, set_total
 
 router = APIRouter()
@@ -32,7 +34,9 @@ Busqueda = Annotated[
 ]
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorDetail, "description": "cliente desconocido"}}
-_CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorDetail, "description": "conflicto"}}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorDetail, "description": "conflicto (o Idempotency-Key ya usada con otra petición)"}
+}
 
 
 def _public(cliente: domain.Cliente) -> ClientePublic:
@@ -50,18 +54,44 @@ async def listar_clientes(
 
 
 @router.post("/clientes", status_code=201, response_model=ClientePublic, responses=_CONFLICT, tags=["clientes"])
-async def crear_cliente(body: ClienteCreate, service: ServiceDep, response: Response) -> ClientePublic:
-    cliente = await service.registrar(body.to_domain())
-    response.headers["Location"] = f"/clientes/{cliente.cliente_id}"
-    return _public(cliente)
+async def crear_cliente(
+    body: ClienteCreate,
+    service: ServiceDep,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ClientePublic | Response:
+    """A retry with the same Idempotency-Key answers the cliente it created (not a 409 for its own email)."""
+
+    async def write(idem: Keyed[domain.Cliente] | None) -> domain.Cliente:
+        cliente = await service.registrar(body.to_domain(), idem)
+        response.headers["Location"] = _location(cliente)
+        return cliente
+
+    return await run_keyed(
+        request,
+        idempotency_key,
+        body,
+        find=service.respuesta_registrada,
+        write=write,
+        render=_public,
+        status=201,
+        location=_location,
+    )
+
+
+def _location(cliente: domain.Cliente) -> str:
+    return f"/clientes/{cliente.cliente_id}"
 
 
 @router.post("/clientes/lote", response_model=ResultadoLote, tags=["clientes"])
-async def crear_clientes_lote(body: ClientesLote, service: ServiceDep) -> ResultadoLote:
+async def crear_clientes_lote(
+    body: ClientesLote, service: ServiceDep, request: Request, idempotency_key: IdempotencyKey = None
+) -> ResultadoLote | Response:
     """Bulk registration (seed, migrations): each item as POST /clientes would judge it, the same ClienteCreado
-    events; one result per item, in order."""
-    lote = Lote(service.registrar_lote, service.registrar, lambda c: c.cliente_id)
-    return await lote.run([c.to_domain() for c in body.clientes])
+    events; one result per item, in order. With an Idempotency-Key a retry registers each cliente at most once."""
+    lote = KeyedLote(service.registrar_lote, service.registrar, lambda c: c.cliente_id, service.respuestas_registradas)
+    return await lote.run(request, idempotency_key, body, [c.to_domain() for c in body.clientes])
 
 
 @router.get("/clientes/email/{email}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"])
@@ -85,9 +115,22 @@ async def obtener_cliente(cliente_id: LookupPathId, service: ServiceDep) -> Clie
 @router.put(
     "/clientes/{cliente_id}", response_model=ClientePublic, responses={**_NOT_FOUND, **_CONFLICT}, tags=["clientes"]
 )
-async def actualizar_cliente(cliente_id: LookupPathId, body: ClienteUpdate, service: ServiceDep) -> ClientePublic:
+async def actualizar_cliente(
+    cliente_id: LookupPathId,
+    body: ClienteUpdate,
+    service: ServiceDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> ClientePublic | Response:
     """Fields left out keep their value (estado is never reset by omission)."""
-    return _public(await service.actualizar(cliente_id, body.to_domain()))
+    return await run_keyed(
+        request,
+        idempotency_key,
+        body,
+        find=service.respuesta_registrada,
+        write=lambda idem: service.actualizar(cliente_id, body.to_domain(), idem),
+        render=_public,
+    )
 
 
 @router.delete(

@@ -1,17 +1,21 @@
 """SQL of the clientes database (asyncpg): reads, the unit of work that writes state and outbox together, and the
 cuentas projection. Database constraint errors are translated here into the service's typed errors."""
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
 from contracts.envelope import Envelope
 from producers.outbox_postgres import add_to_outbox
+from services.clientes import idempotencia
 from services.clientes.domain import Cliente, Documento, NuevoCliente
 from services.clientes.errors import DatoDuplicado, DatoInvalido
 from services.clientes.projection import CambioCuenta
+from services.platform.idempotency import Keyed, Recorded
+
+T = TypeVar("T")
 
 _SELECT = """
 SELECT c.cliente_id, c.nombre, c.apellido, c.email, c.telefono, c.estado, c.fecha_registro,
@@ -211,6 +215,14 @@ class Unit:
         await add_to_outbox(self._conn, envelopes)
         self.has_events = True
 
+    async def claim_keys(self, keys: Sequence[Keyed[Any]]) -> None:
+        """Idempotency-Keys, taken first (raises KeyTaken when another request committed one)."""
+        await idempotencia.claim(self._conn, keys)
+
+    async def record_answers(self, answered: Iterable[tuple[Keyed[T], T]]) -> None:
+        """The answers of the keys taken by claim_keys, stored last."""
+        await idempotencia.record(self._conn, answered)
+
 
 class ClientesRepository:
     """Reads through the pool; writes through `unit()`, one transaction each. `on_events` is called after a
@@ -232,6 +244,14 @@ class ClientesRepository:
     async def get(self, cliente_id: int) -> Cliente | None:
         async with self._pool.acquire() as conn:
             return await _one(conn, _BY_ID, cliente_id)
+
+    async def recorded_answer(self, clave: str) -> Recorded | None:
+        """What a committed write with this Idempotency-Key answered."""
+        return (await self.recorded_answers([clave])).get(clave)
+
+    async def recorded_answers(self, claves: Sequence[str]) -> dict[str, Recorded]:
+        async with self._pool.acquire() as conn:
+            return await idempotencia.find(conn, claves)
 
     async def by_email(self, email: str) -> Cliente | None:
         async with self._pool.acquire() as conn:

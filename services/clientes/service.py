@@ -11,6 +11,7 @@ from services.clientes import domain
 from services.clientes.domain import Cambios, Cliente, NuevoCliente
 from services.clientes.errors import ClienteConSaldo, ClienteNoEncontrado
 from services.clientes.repository import ClientesRepository
+from services.platform.idempotency import Keyed, Recorded
 
 SOURCE: Final = "/clientes"
 
@@ -61,14 +62,27 @@ class ClientesService:
     def __init__(self, repo: ClientesRepository) -> None:
         self._repo = repo
 
-    async def registrar(self, nuevo: NuevoCliente) -> Cliente:
-        return (await self.registrar_lote([nuevo]))[0]
+    # `idem`: the write's Idempotency-Key(s), claimed first and answered last in the write's own transaction.
 
-    async def registrar_lote(self, nuevos: Sequence[NuevoCliente]) -> list[Cliente]:
-        """All in one transaction (also a bulk load's fast path): any refused one rolls the whole batch back."""
+    async def respuesta_registrada(self, clave: str) -> Recorded | None:
+        return await self._repo.recorded_answer(clave)
+
+    async def respuestas_registradas(self, claves: Sequence[str]) -> dict[str, Recorded]:
+        return await self._repo.recorded_answers(claves)
+
+    async def registrar(self, nuevo: NuevoCliente, idem: Keyed[Cliente] | None = None) -> Cliente:
+        return (await self.registrar_lote([nuevo], [idem] if idem else ()))[0]
+
+    async def registrar_lote(
+        self, nuevos: Sequence[NuevoCliente], idem: Sequence[Keyed[Cliente]] = ()
+    ) -> list[Cliente]:
+        """All in one transaction (also a bulk load's fast path): any refused one rolls the whole batch back.
+        `idem`: none, or one key per cliente, in order."""
         async with self._repo.unit() as unit:
+            await unit.claim_keys(idem)
             clientes = [await unit.insert(nuevo) for nuevo in nuevos]
             await unit.add_events([envelope_for(evento_creado(c), source=SOURCE) for c in clientes])
+            await unit.record_answers(zip(idem, clientes, strict=False))
         return clientes
 
     async def obtener(self, cliente_id: int) -> Cliente:
@@ -95,10 +109,11 @@ class ClientesService:
     async def listar(self, *, estado: str | None, q: str | None, skip: int, limit: int) -> tuple[list[Cliente], int]:
         return await self._repo.page(estado=estado, q=(q or "").strip() or None, skip=skip, limit=limit)
 
-    async def actualizar(self, cliente_id: int, cambios: Cambios) -> Cliente:
+    async def actualizar(self, cliente_id: int, cambios: Cambios, idem: Keyed[Cliente] | None = None) -> Cliente:
         if not domain.valid_id(cliente_id):
             raise ClienteNoEncontrado(cliente_id)
         async with self._repo.unit() as unit:
+            await unit.claim_keys([idem] if idem else [])
             antes = await unit.get_for_update(cliente_id)
             if antes is None:
                 raise ClienteNoEncontrado(cliente_id)
@@ -106,6 +121,7 @@ class ClientesService:
             if domain.changed(antes, despues):
                 await unit.update(despues)
                 await unit.add_events([envelope_for(evento_actualizado(despues), source=SOURCE)])
+            await unit.record_answers([(idem, despues)] if idem else [])
         return despues
 
     async def eliminar(self, cliente_id: int) -> None:

@@ -22,9 +22,11 @@ from services.cuentas.schemas import (
 )
 from services.cuentas.service import Apertura, CuentasService
 from services.platform.errors import Invalid
+from services.platform.idempotency import IdempotencyKey, run_keyed
+from services.platform.idempotent_lote import KeyedLote
 from services.platform.ids import PathId, SmallPathId
 from services.platform.json_body import ExactNumbersRoute
-from services.platform.lote import Lote, ResultadoLote
+from services.platform.lote import ResultadoLote
 from services.platform.pagination import PageDep, set_total
 
 
@@ -41,7 +43,9 @@ CorrelationId = Annotated[str | None, Header(alias="X-Correlation-ID", max_lengt
 
 router = APIRouter(route_class=ExactNumbersRoute)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown id"}}
-CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "refused by a business rule"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "refused by a business rule, or Idempotency-Key already used for another request"}
+}
 
 
 @router.get("/tipos-cuenta", response_model=list[TipoCuentaPublic], tags=["tipos-cuenta"])
@@ -63,21 +67,38 @@ async def obtener_tipo(tipo_cuenta_id: SmallPathId, service: ServiceDep) -> Tipo
     responses={**NOT_FOUND, **CONFLICT},
     tags=["cuentas"],
 )
-async def abrir_cuenta(body: CuentaCreate, service: ServiceDep, correlation_id: CorrelationId = None) -> CuentaPublic:
-    cuenta = await service.abrir_cuenta(
-        Apertura(body.cliente_id, body.tipo_cuenta_id, body.saldo, body.moneda, correlation_id)
+async def abrir_cuenta(
+    body: CuentaCreate,
+    service: ServiceDep,
+    request: Request,
+    correlation_id: CorrelationId = None,
+    idempotency_key: IdempotencyKey = None,
+) -> CuentaPublic | Response:
+    apertura = Apertura(body.cliente_id, body.tipo_cuenta_id, body.saldo, body.moneda, correlation_id)
+    return await run_keyed(
+        request,
+        idempotency_key,
+        body,
+        find=service.respuesta_registrada,
+        write=lambda idem: service.abrir_cuenta(apertura, idem),
+        render=CuentaPublic.model_validate,
+        status=201,
     )
-    return CuentaPublic.model_validate(cuenta)
 
 
 @router.post("/cuentas/lote", response_model=ResultadoLote, tags=["cuentas"])
 async def abrir_cuentas_lote(
-    body: CuentasLote, service: ServiceDep, correlation_id: CorrelationId = None
-) -> ResultadoLote:
+    body: CuentasLote,
+    service: ServiceDep,
+    request: Request,
+    correlation_id: CorrelationId = None,
+    idempotency_key: IdempotencyKey = None,
+) -> ResultadoLote | Response:
     """Bulk opening (seed, migrations): each item as POST /cuentas would judge it, the same events; one result
-    per item, in order."""
+    per item, in order. With an Idempotency-Key a retry opens each account at most once."""
     aperturas = [Apertura(c.cliente_id, c.tipo_cuenta_id, c.saldo, c.moneda, correlation_id) for c in body.cuentas]
-    return await Lote(service.abrir_cuentas, service.abrir_cuenta, lambda c: c.cuenta_id).run(aperturas)
+    lote = KeyedLote(service.abrir_cuentas, service.abrir_cuenta, lambda c: c.cuenta_id, service.respuestas_registradas)
+    return await lote.run(request, idempotency_key, body, aperturas)
 
 
 @router.get("/cuentas", response_model=list[CuentaPublic], tags=["cuentas"])
@@ -144,30 +165,65 @@ async def movimientos(
     "/cuentas/{cuenta_id}/saldo", response_model=CuentaPublic, responses={**NOT_FOUND, **CONFLICT}, tags=["cuentas"]
 )
 async def mover_saldo(
-    cuenta_id: CuentaIdPath, body: SaldoUpdate, service: ServiceDep, correlation_id: CorrelationId = None
-) -> CuentaPublic:
-    cuenta = await service.mover_saldo(
-        cuenta_id, monto=body.monto, operacion=body.operacion, correlation_id=correlation_id
+    cuenta_id: CuentaIdPath,
+    body: SaldoUpdate,
+    service: ServiceDep,
+    request: Request,
+    correlation_id: CorrelationId = None,
+    idempotency_key: IdempotencyKey = None,
+) -> CuentaPublic | Response:
+    return await run_keyed(
+        request,
+        idempotency_key,
+        body,
+        find=service.respuesta_registrada,
+        write=lambda idem: service.mover_saldo(
+            cuenta_id, monto=body.monto, operacion=body.operacion, correlation_id=correlation_id, idem=idem
+        ),
+        render=CuentaPublic.model_validate,
     )
-    return CuentaPublic.model_validate(cuenta)
 
 
 @router.patch(
     "/cuentas/{cuenta_id}/estado", response_model=CuentaPublic, responses={**NOT_FOUND, **CONFLICT}, tags=["cuentas"]
 )
 async def cambiar_estado(
-    cuenta_id: CuentaIdPath, body: EstadoUpdate, service: ServiceDep, correlation_id: CorrelationId = None
-) -> CuentaPublic:
-    cuenta = await service.cambiar_estado(cuenta_id, estado=body.estado, correlation_id=correlation_id)
-    return CuentaPublic.model_validate(cuenta)
+    cuenta_id: CuentaIdPath,
+    body: EstadoUpdate,
+    service: ServiceDep,
+    request: Request,
+    correlation_id: CorrelationId = None,
+    idempotency_key: IdempotencyKey = None,
+) -> CuentaPublic | Response:
+    return await run_keyed(
+        request,
+        idempotency_key,
+        body,
+        find=service.respuesta_registrada,
+        write=lambda idem: service.cambiar_estado(
+            cuenta_id, estado=body.estado, correlation_id=correlation_id, idem=idem
+        ),
+        render=CuentaPublic.model_validate,
+    )
 
 
 @router.delete("/cuentas/{cuenta_id}", response_model=Mensaje, responses={**NOT_FOUND, **CONFLICT}, tags=["cuentas"])
 async def eliminar_cuenta(
-    cuenta_id: CuentaIdPath, service: ServiceDep, correlation_id: CorrelationId = None
-) -> Mensaje:
-    await service.eliminar(cuenta_id, correlation_id=correlation_id)
-    return Mensaje(mensaje=f"Cuenta {cuenta_id} eliminada")
+    cuenta_id: CuentaIdPath,
+    service: ServiceDep,
+    request: Request,
+    correlation_id: CorrelationId = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Mensaje | Response:
+    """With an Idempotency-Key a retried delete answers its original message instead of 404 (already deleted)."""
+    return await run_keyed(
+        request,
+        idempotency_key,
+        None,
+        find=service.respuesta_registrada,
+        write=lambda idem: service.eliminar(cuenta_id, correlation_id=correlation_id, idem=idem),
+        render=lambda _: Mensaje(mensaje=f"Cuenta {cuenta_id} eliminada"),
+    )
 
 
 def _utc(field: str, when: datetime | None) -> datetime | None:

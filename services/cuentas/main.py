@@ -119,6 +119,7 @@ def create_app(settings: CuentasSettings | None = None) -> FastAPI:
             if settings.run_workers:
                 workers = _start_workers(settings, worker_pool, producer)
             app.state.service = CuentasService(api_pool)
+            app.state.fault_injection = settings.fault_injection
             app.state.health_pool = health_pool
             app.state.producer = producer
             log.info("%s ready in %.1fs (database, migrations, Kafka)", settings.instance, time.monotonic() - started)

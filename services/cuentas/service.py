@@ -14,7 +14,7 @@ from contracts.cuentas import Causa, EstadoCuenta, Operacion, SaldoActualizado
 from contracts.envelope import Envelope
 from contracts.money import Moneda
 from producers.outbox_mysql import add_to_outbox
-from services.cuentas import db, events
+from services.cuentas import db, events, idempotencia
 from services.cuentas import repository as repo
 from services.cuentas.domain import (
     SALDO_MAX,
@@ -36,6 +36,7 @@ from services.cuentas.errors import (
     TipoCuentaNoEncontrado,
 )
 from services.platform.errors import Conflict
+from services.platform.idempotency import Keyed, Recorded
 
 NUMERO_INTENTOS: Final = 8
 
@@ -109,16 +110,25 @@ class CuentasService:
                 raise CuentaNoEncontrada(cuenta_id)
             return await repo.movimientos(cur, cuenta_id=cuenta_id, desde=desde, hasta=hasta, skip=skip, limit=limit)
 
-    # --- writes ---------------------------------------------------------------------------------------------
+    async def respuesta_registrada(self, clave: str) -> Recorded | None:
+        """The answer a committed write with this Idempotency-Key gave (either instance: the record is in MariaDB)."""
+        return (await self.respuestas_registradas([clave])).get(clave)
 
-    async def abrir_cuenta(self, apertura: "Apertura") -> Cuenta:
+    async def respuestas_registradas(self, claves: Sequence[str]) -> dict[str, Recorded]:
+        async with db.reading(self._pool) as cur:
+            return await idempotencia.find(cur, claves)
+
+    # --- writes ---------------------------------------------------------------------------------------------
+    # `idem`: the write's Idempotency-Key(s), claimed first and answered last in the write's own transaction.
+
+    async def abrir_cuenta(self, apertura: "Apertura", idem: Keyed[Cuenta] | None = None) -> Cuenta:
         """Open an account for a cliente the replica knows as activo. An opening balance is the account's first
         ledger movement (APERTURA) and, like every movement, has its SaldoActualizado."""
-        return (await self.abrir_cuentas([apertura]))[0]
+        return (await self.abrir_cuentas([apertura], [idem] if idem else ()))[0]
 
-    async def abrir_cuentas(self, aperturas: Sequence["Apertura"]) -> list[Cuenta]:
+    async def abrir_cuentas(self, aperturas: Sequence["Apertura"], idem: Sequence[Keyed[Cuenta]] = ()) -> list[Cuenta]:
         """Open them all in one transaction, or none: the first refused one (unknown or inactive cliente or tipo)
-        raises before anything is written."""
+        raises before anything is written. `idem`: none, or one key per apertura, in order."""
         async with db.reading(self._pool) as cur:
             clientes = await repo.clientes_replicados(cur, [a.cliente_id for a in aperturas])
             tipos = {t.tipo_cuenta_id: t for t in await repo.tipos_activos(cur)}
@@ -132,6 +142,7 @@ class CuentasService:
                 raise TipoCuentaNoEncontrado(a.tipo_cuenta_id)
         fecha = repo.utcnow()
         async with db.transaction(self._pool) as cur:
+            await idempotencia.claim(cur, idem)
             cuentas: list[Cuenta] = []
             outbox: list[Envelope] = []
             for a in aperturas:
@@ -139,6 +150,7 @@ class CuentasService:
                 cuentas.append(cuenta)
                 outbox += eventos
             await add_to_outbox(cur, outbox)
+            await idempotencia.record(cur, zip(idem, cuentas, strict=False))
         return cuentas
 
     async def _abrir(
@@ -202,11 +214,18 @@ class CuentasService:
         raise SinNumeroLibre()
 
     async def mover_saldo(
-        self, cuenta_id: int, *, monto: Decimal, operacion: OperacionSaldo, correlation_id: str | None
+        self,
+        cuenta_id: int,
+        *,
+        monto: Decimal,
+        operacion: OperacionSaldo,
+        correlation_id: str | None,
+        idem: Keyed[Cuenta] | None = None,
     ) -> Cuenta:
         """A teller deposit or withdrawal: conditional update, ledger row and SaldoActualizado in one transaction."""
         op = _OPERACION[operacion]
         async with db.transaction(self._pool) as cur:
+            await idempotencia.claim(cur, [idem] if idem else [])
             moved = await repo.mover_saldo(cur, cuenta_id=cuenta_id, operacion=op, monto=monto)
             # Read back under the row lock the update holds (or, when it matched nothing, to say why).
             cuenta = await repo.cuenta_por_id(cur, cuenta_id)
@@ -226,10 +245,19 @@ class CuentasService:
             )
             evento = _saldo_event(cuenta, movimiento_id, op, causa, monto, fecha)
             await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+            await idempotencia.record(cur, [(idem, cuenta)] if idem else [])
         return cuenta
 
-    async def cambiar_estado(self, cuenta_id: int, *, estado: EstadoCuenta, correlation_id: str | None) -> Cuenta:
+    async def cambiar_estado(
+        self,
+        cuenta_id: int,
+        *,
+        estado: EstadoCuenta,
+        correlation_id: str | None,
+        idem: Keyed[Cuenta] | None = None,
+    ) -> Cuenta:
         async with db.transaction(self._pool) as cur:
+            await idempotencia.claim(cur, [idem] if idem else [])
             locked = await repo.bloquear_cuenta(cur, cuenta_id)
             if locked is None:
                 raise CuentaNoEncontrada(cuenta_id)
@@ -241,11 +269,13 @@ class CuentasService:
             if anterior != estado:
                 evento = events.estado_cambiado(cuenta, anterior, repo.utcnow())
                 await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+            await idempotencia.record(cur, [(idem, cuenta)] if idem else [])
         return cuenta
 
-    async def eliminar(self, cuenta_id: int, *, correlation_id: str | None) -> None:
+    async def eliminar(self, cuenta_id: int, *, correlation_id: str | None, idem: Keyed[None] | None = None) -> None:
         """Soft delete (the ledger stays) of an empty account."""
         async with db.transaction(self._pool) as cur:
+            await idempotencia.claim(cur, [idem] if idem else [])
             locked = await repo.bloquear_cuenta(cur, cuenta_id)
             if locked is None:
                 raise CuentaNoEncontrada(cuenta_id)
@@ -255,6 +285,7 @@ class CuentasService:
             await repo.marcar_eliminada(cur, cuenta_id=cuenta_id, cuando=fecha)
             evento = events.cuenta_eliminada(cuenta_id, cliente_id, fecha)
             await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+            await idempotencia.record(cur, [(idem, None)] if idem else [])
 
 
 def _saldo_event(

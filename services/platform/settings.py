@@ -14,6 +14,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     run_workers: bool = Field(True, description="run this process's relay and consumers beside the API")
+    fault_injection: bool = Field(
+        False, description="honour the X-Failpoint request header (crash tests only; services.platform.failpoints)"
+    )
 
     def database_password(self) -> str:
         """Override in services that have a database password, so production refuses dev defaults."""
@@ -23,4 +26,6 @@ class ServiceSettings(BaseSettings):
     def _no_default_secrets_in_production(self) -> "ServiceSettings":
         if self.environment == "production" and self.database_password() in DEV_PASSWORDS:
             raise ValueError("a development password is configured in production")
+        if self.environment == "production" and self.fault_injection:
+            raise ValueError("fault injection lets any request kill the process: never in production")
         return self

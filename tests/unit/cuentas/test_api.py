@@ -47,11 +47,15 @@ class StubService:
         self.calls.append(("cuentas", kw))
         return [CUENTA], 41
 
-    async def abrir_cuenta(self, apertura: Apertura) -> Cuenta:
+    async def abrir_cuenta(self, apertura: Apertura, idem: Any = None) -> Cuenta:
         self.calls.append(("abrir_cuenta", dataclasses.asdict(apertura)))
         return CUENTA
 
+    async def respuesta_registrada(self, clave: str) -> None:
+        return None  # no Idempotency-Key recorded (the replay itself is covered by tests/integration)
+
     async def mover_saldo(self, cuenta_id: int, **kw: Any) -> Cuenta:
+        kw.pop("idem", None)
         self.calls.append(("mover_saldo", kw))
         if kw["monto"] > 1000:
             raise SaldoInsuficiente()

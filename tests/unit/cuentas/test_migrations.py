@@ -6,7 +6,7 @@ from services.platform.migrate import migration_files, statements
 
 def test_cada_tabla_y_la_semilla_son_una_sentencia() -> None:
     files = migration_files(MIGRATIONS)
-    assert [f.name for f in files] == ["001_schema.sql", "002_seed_tipos_cuenta.sql"]
+    assert [f.name for f in files] == ["001_schema.sql", "002_seed_tipos_cuenta.sql", "003_idempotencia.sql"]
     schema = statements(files[0].read_text())
     assert [s.split("(")[0].split()[-1] for s in schema] == [
         "tipos_cuenta",
@@ -18,6 +18,8 @@ def test_cada_tabla_y_la_semilla_son_una_sentencia() -> None:
     [seed] = statements(files[1].read_text())
     assert seed.startswith("INSERT IGNORE INTO tipos_cuenta")
     assert all(f"'{n}'" in seed for n in ("Cuenta Sueldo", "Cuenta Free", "Cuenta Premium", "Cuenta Ahorro"))
+    [idempotencia] = statements(files[2].read_text())
+    assert idempotencia.startswith("CREATE TABLE IF NOT EXISTS idempotencia")
 
 
 def test_saldo_nunca_negativo_lo_garantiza_la_base_de_datos() -> None:
