@@ -173,7 +173,14 @@ def create_base_app(
         allow_credentials=False,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=["X-Total-Count", "Location", "X-View-Lag", "X-View-Offsets", "Retry-After", "Idempotent-Replayed"],
+        expose_headers=[
+            "X-Total-Count",
+            "Location",
+            "X-View-Lag",
+            "X-View-Offsets",
+            "Retry-After",
+            "Idempotent-Replayed",
+        ],
     )
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
