@@ -87,17 +87,15 @@ async def list_queries() -> QueriesList:
 
 _CUSTOM_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {
-        "model": QueryResponse,
         "description": "not one read-only SELECT over the lake views, or it generates "
         "data (range, generate_series, recursive CTEs, unbounded repeat/lpad)",
     },
-    408: {"model": QueryResponse, "description": "interrupted at the time limit"},
+    408: {"description": "interrupted at the time limit"},
     422: {
-        "model": QueryResponse,
         "description": "needed more memory than a custom query may use, or one row "
         "alone is over the answer's byte limit",
     },
-    429: {"model": QueryResponse, "description": "the custom-query slots are busy; see Retry-After"},
+    429: {"description": "the custom-query slots are busy; see Retry-After"},
 }
 
 

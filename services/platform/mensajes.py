@@ -62,6 +62,20 @@ _FRASES: list[tuple[re.Pattern[str], str]] = [
         (r"must have at most (\d+) decimals$", r"admite como máximo \1 decimales"),
         (r"must have at most (\d+) characters$", r"admite como máximo \1 caracteres"),
         (r"must be a plain amount$", "debe ser un importe numérico"),
+        (
+            r"must be a plain amount: .*",
+            "debe ser un importe en dígitos ASCII, con '.' y como máximo 2 decimales (sin signo, espacios ni exponente)",
+        ),
+        (
+            r"must be at most (\S+) \(the largest balance an account may hold\)$",
+            r"no puede superar \1 (el saldo máximo de una cuenta)",
+        ),
+        (r"must be an amount, not a boolean$", "debe ser un importe, no un booleano"),
+        (r"must be an amount: a decimal string or a number$", "debe ser un importe: un texto decimal o un número"),
+        (
+            r"must be a positive integer written with ASCII digits only$",
+            "debe ser un número entero escrito solo con dígitos ASCII",
+        ),
         (r"must be valid UTF-8 text$", "debe ser texto UTF-8 válido"),
         (r"must not contain control characters$", "no debe contener caracteres de control"),
         (r"must not contain NUL characters$", "no debe contener caracteres NUL"),

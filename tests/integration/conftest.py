@@ -15,8 +15,8 @@ URLS = {
     "perfil": "http://127.0.0.1:6000",
     "transacciones": "http://127.0.0.1:8004",
     "analytics": "http://127.0.0.1:8000",
-    "gateway": "http://127.0.0.1:8080",
 }
+GATEWAY = "http://127.0.0.1:8080"  # the console's origin: nginx in front of every service (not one itself)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.integration.clientes.conftest import nuevo_cliente
-from tests.integration.conftest import URLS
+from tests.integration.conftest import GATEWAY, URLS
 
 PROBLEM = {"type", "title", "status", "detail", "instance", "error", "message"}
 
@@ -61,7 +61,7 @@ async def test_cuentas_datos_malos_se_leen_en_error(http: httpx.AsyncClient) -> 
     # What MS2's SPA did: alert("Error al crear cuenta: " + response.data.error).
     bad = problem(await http.post(f"{base}/cuentas", json={"cliente_id": "x", "tipo_cuenta_id": 1}), 422, "/cuentas")
     assert f"Error al crear cuenta: {bad['error']}" == "Error al crear cuenta: Datos inválidos"
-    assert bad["message"] == "El campo «cliente_id» debe ser un número entero."
+    assert bad["message"] == "El campo «cliente_id» debe ser un número entero escrito solo con dígitos ASCII."
     unknown = problem(
         await http.post(f"{base}/cuentas", json={"cliente_id": 2_000_000_000, "tipo_cuenta_id": 1}), 404, "/cuentas"
     )
@@ -136,8 +136,8 @@ async def test_openapi_declara_problem_para_los_errores(http: httpx.AsyncClient,
 
 
 async def test_el_gateway_del_console_responde_con_la_misma_forma(http: httpx.AsyncClient) -> None:
-    body = problem(await http.get("http://127.0.0.1:8080/api/no-existe"), 404, "/api/")
+    body = problem(await http.get(f"{GATEWAY}/api/no-existe"), 404, "/api/")
     assert body["message"] == "Ruta no encontrada en el gateway."
     # Through the gateway a service's own problem passes untouched.
     path = "/api/clientes/2000000000"
-    assert problem(await http.get(f"http://127.0.0.1:8080{path}"), 404, "/clientes/2000000000")["error"]
+    assert problem(await http.get(f"{GATEWAY}{path}"), 404, "/clientes/2000000000")["error"]
