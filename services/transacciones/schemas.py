@@ -14,8 +14,9 @@ from services.transacciones.domain import Transaccion
 
 MAX_METADATA_BYTES = 8192
 MAX_CUENTA_ID = 2**63 - 1
-# The problem type of a refused transaction (relative URI, RFC 9457 §3.1.1): a client tells it from other 409s.
-TRANSACCION_FALLIDA = "/problems/transaccion-fallida"
+# The problem type of a refused transaction (the platform's urn:cloudbank:problema: family): a client tells it
+# from other 409s.
+TRANSACCION_FALLIDA = "urn:cloudbank:problema:transaccion-fallida"
 
 
 def _upper(value: Any) -> Any:

@@ -93,4 +93,4 @@ def test_una_fallida_es_la_transaccion_mas_los_campos_de_error_con_su_motivo() -
     motivo = "SALDO_INSUFICIENTE: saldo 10.00"
     assert (body["detail"], body["error"], body["message"], body["status"]) == (motivo, motivo, motivo, 409)
     assert body["instance"] == f"/transacciones/{doc.id}"
-    assert (body["type"], body["title"]) == ("/problems/transaccion-fallida", "Transacción rechazada")
+    assert (body["type"], body["title"]) == ("urn:cloudbank:problema:transaccion-fallida", "Transacción rechazada")

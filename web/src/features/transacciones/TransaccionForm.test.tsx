@@ -142,7 +142,7 @@ describe("TransaccionForm submit", () => {
       estado: "FALLIDA",
       motivo,
       metadata: {},
-      type: "/problems/transaccion-fallida",
+      type: "urn:cloudbank:problema:transaccion-fallida",
       title: "Transacción rechazada",
       status: 409,
       detail: motivo,
