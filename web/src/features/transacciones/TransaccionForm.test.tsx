@@ -183,3 +183,66 @@ describe("TransaccionForm submit", () => {
     expect(screen.queryByRole("alert")).toBeNull(); // a refusal is the result, not a form error
   });
 });
+
+describe("TransaccionForm Idempotency-Key", () => {
+  it.each([
+    ["Depósito", "Cuenta a acreditar", "Registrar depósito"],
+    ["Retiro", "Cuenta a debitar", "Registrar retiro"],
+  ])("%s: a retry of the same body reuses the key, a changed body gets a new one", async (tipo, picker, submit) => {
+    const c = cuenta(1, "500.00");
+    const posts: { body: unknown; key: string | null }[] = [];
+    let answers = [503, 201, 503];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
+        if (url.startsWith("/api/clientes?"))
+          return json(200, [
+            { cliente_id: 1, nombre: "Ana", apellido: "P", email: "a@x.pe", estado: "activo", documentos: [] },
+          ]);
+        if (url === "/api/cuentas/cliente/1") return json(200, [c]);
+        if (url === "/api/cuentas/1") return json(200, c);
+        if (url === "/api/transacciones" && init?.method === "POST") {
+          const body = JSON.parse(String(init.body)) as Record<string, unknown>;
+          posts.push({ body, key: new Headers(init.headers).get("Idempotency-Key") });
+          const [status = 500, ...rest] = answers;
+          answers = rest;
+          if (status !== 201) return json(status, { detail: "Servicio no disponible" });
+          return json(201, {
+            id: `t${posts.length}`,
+            transaccionId: `TRX${posts.length}`,
+            ...body,
+            fecha: "2024-01-01T00:00:00Z",
+            estado: "COMPLETADA",
+          });
+        }
+        return json(404, { detail: `unexpected ${url}` });
+      }),
+    );
+    render(<TransaccionForm onFase={() => undefined} onResultado={() => undefined} />);
+    const user = userEvent.setup({ delay: null });
+    await user.click(screen.getByRole("radio", { name: tipo }));
+    await user.type(screen.getByLabelText(picker), "ana");
+    await user.click(await screen.findByRole("option", { name: /1000000000001/ }, { timeout: 10_000 }));
+    const button = () => screen.getByRole("button", { name: submit });
+
+    await user.type(screen.getByLabelText("Monto (PEN)"), "25");
+    await user.click(button());
+    await screen.findByText("Servicio no disponible", undefined, { timeout: 10_000 });
+    await user.click(button()); // the same body again: the service must see the same key
+    await waitFor(() => expect(posts).toHaveLength(2), { timeout: 10_000 });
+    await waitFor(() => expect(screen.getByLabelText("Monto (PEN)")).toHaveValue(""), { timeout: 10_000 });
+
+    await user.type(screen.getByLabelText("Monto (PEN)"), "30");
+    await user.click(button());
+    await waitFor(() => expect(posts).toHaveLength(3), { timeout: 10_000 });
+
+    const [first, retry, changed] = posts;
+    expect(first!.key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(first!.body).toMatchObject({ tipo: tipo === "Depósito" ? "DEPOSITO" : "RETIRO", monto: "25.00" });
+    expect(retry).toEqual(first);
+    expect(changed!.body).toMatchObject({ monto: "30.00" });
+    expect(changed!.key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(changed!.key).not.toBe(first!.key);
+  });
+});

@@ -14,7 +14,7 @@ import { CuentaPicker, type CuentaOption } from "../../components/pickers";
 import { Alert, TextField } from "../../components/ui";
 import { compareAmounts } from "../../lib/decimal";
 import { formatMoney, tipoLabel } from "../../lib/format";
-import { newIdempotencyKey } from "../../lib/ids";
+import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 import { cuentasRequeridas, monedaDe, validateTransaccion, type Errors } from "../../lib/validation";
 
 /** One account's balance around the operation, so staff see the money move. */
@@ -94,7 +94,7 @@ export function TransaccionForm({
   const [banner, setBanner] = useState<string>();
   const [busy, setBusy] = useState(false);
   // Same body retried (e.g. after a network error) → same key → the service answers the original result.
-  const keyRef = useRef<{ body: string; key: string } | null>(null);
+  const idem = useIdempotencyKey();
   const runs = useRef(0);
   // Aborted when the form goes away, so no poll outlives the tab.
   const polling = useRef<AbortController | null>(null);
@@ -137,8 +137,7 @@ export function TransaccionForm({
     if (Object.keys(found).length > 0 || !canonical) return;
     const body = buildBody(tipo, canonical, origen, destino, descripcion, servicio);
     if (!body) return;
-    const bodyKey = JSON.stringify(body);
-    if (keyRef.current?.body !== bodyKey) keyRef.current = { body: bodyKey, key: newIdempotencyKey() };
+    const key = idem.keyFor(body);
 
     setBusy(true);
     runs.current += 1; // a background wait for an earlier operation must not overwrite this one's result
@@ -152,7 +151,6 @@ export function TransaccionForm({
         involved.map(async (i) => ({ ...i, cuenta: (await readCuenta(i.cuenta.cuenta_id)) ?? i.cuenta })),
       );
 
-      const key = keyRef.current.key;
       const sent = await createTransaccion(body, key);
       let trx = sent.transaccion;
       if (!sent.final) {
@@ -169,7 +167,7 @@ export function TransaccionForm({
         const pendiente = t.estado === "PENDIENTE";
         onResultado({ transaccion: t, saldos, pendiente });
         if (pendiente) return;
-        if (keyRef.current?.key === key) keyRef.current = null;
+        idem.settle(key);
         // Keep the pickers' balances current for the next operation.
         for (const s of saldos) {
           setOrigen((o) => (o && o.cuenta_id === s.cuenta.cuenta_id ? { ...o, ...s.cuenta } : o));
