@@ -20,18 +20,38 @@ export async function getCliente(id: number, signal?: AbortSignal): Promise<Clie
   return (await request<Cliente>(S, `/clientes/${id}`, { signal })).data;
 }
 
-export async function createCliente(body: ClienteCreate): Promise<Cliente> {
-  return (await request<Cliente>(S, "/clientes", { method: "POST", body })).data;
+// POST and PUT carry an Idempotency-Key: the same key and body answer the original result (a retry after a
+// lost answer registers no second cliente), the key with another body is a 409.
+
+export async function createCliente(body: ClienteCreate, idempotencyKey: string): Promise<Cliente> {
+  return (
+    await request<Cliente>(S, "/clientes", { method: "POST", body, headers: { "Idempotency-Key": idempotencyKey } })
+  ).data;
 }
 
-export async function updateCliente(id: number, body: ClienteUpdate): Promise<Cliente> {
-  return (await request<Cliente>(S, `/clientes/${id}`, { method: "PUT", body })).data;
+export async function updateCliente(id: number, body: ClienteUpdate, idempotencyKey: string): Promise<Cliente> {
+  return (
+    await request<Cliente>(S, `/clientes/${id}`, {
+      method: "PUT",
+      body,
+      headers: { "Idempotency-Key": idempotencyKey },
+    })
+  ).data;
+}
+
+/** The PUT body that blocks/unblocks: the current data, so nothing else changes. */
+export function estadoClienteBody(cliente: Cliente, estado: EstadoCliente): ClienteUpdate {
+  const { nombre, apellido, email, telefono } = cliente;
+  return { nombre, apellido, email, telefono, estado };
 }
 
 /** Block/unblock: a PUT that carries the current data so nothing else changes. */
-export async function setEstadoCliente(cliente: Cliente, estado: EstadoCliente): Promise<Cliente> {
-  const { nombre, apellido, email, telefono } = cliente;
-  return updateCliente(cliente.cliente_id, { nombre, apellido, email, telefono, estado });
+export async function setEstadoCliente(
+  cliente: Cliente,
+  estado: EstadoCliente,
+  idempotencyKey: string,
+): Promise<Cliente> {
+  return updateCliente(cliente.cliente_id, estadoClienteBody(cliente, estado), idempotencyKey);
 }
 
 export async function deleteCliente(id: number): Promise<string> {

@@ -33,12 +33,23 @@ export async function listTiposCuenta(signal?: AbortSignal): Promise<TipoCuenta[
   return (await request<TipoCuenta[]>(S, "/tipos-cuenta", { signal })).data;
 }
 
-export async function openCuenta(body: CuentaCreate): Promise<Cuenta> {
-  return (await request<Cuenta>(S, "/cuentas", { method: "POST", body })).data;
+// Every write carries an Idempotency-Key: the same key and body answer the original result (a retry after a
+// lost answer opens no second account), the key with another body is a 409.
+
+export async function openCuenta(body: CuentaCreate, idempotencyKey: string): Promise<Cuenta> {
+  return (
+    await request<Cuenta>(S, "/cuentas", { method: "POST", body, headers: { "Idempotency-Key": idempotencyKey } })
+  ).data;
 }
 
-export async function setEstadoCuenta(id: number, estado: EstadoCuenta): Promise<Cuenta> {
-  return (await request<Cuenta>(S, `/cuentas/${id}/estado`, { method: "PATCH", body: { estado } })).data;
+export async function setEstadoCuenta(id: number, estado: EstadoCuenta, idempotencyKey: string): Promise<Cuenta> {
+  return (
+    await request<Cuenta>(S, `/cuentas/${id}/estado`, {
+      method: "PATCH",
+      body: { estado },
+      headers: { "Idempotency-Key": idempotencyKey },
+    })
+  ).data;
 }
 
 export interface MovimientosQuery extends Query {

@@ -1,4 +1,4 @@
-// Idempotency keys for POSTs that move money: a retried click must not move it twice.
+// Idempotency keys for every write (transacciones, cuentas, clientes): a retried click must not write twice.
 
 /** A UUID v4; crypto.randomUUID exists only in secure contexts, getRandomValues everywhere. */
 export function newIdempotencyKey(): string {

@@ -7,10 +7,12 @@ import {
   TIPOS_DOCUMENTO,
   type Cliente,
   type ClienteCreate,
+  type ClienteUpdate,
   type TipoDocumento,
 } from "../../api/types";
 import { Alert, SelectField, TextField } from "../../components/ui";
 import { estadoLabel } from "../../lib/format";
+import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 import {
   emptyClienteForm,
   validateClienteCreate,
@@ -72,6 +74,8 @@ export function ClienteForm({
   const [errors, setErrors] = useState<Errors>({});
   const [banner, setBanner] = useState<string>();
   const [saving, setSaving] = useState(false);
+  // Same body retried (a lost answer, a 503) → same key → the service answers the original, registers nothing twice.
+  const idem = useIdempotencyKey();
 
   const set = (field: keyof ClienteFormValues) => (e: { target: { value: string } }) => {
     setValues((v) => ({ ...v, [field]: e.target.value }));
@@ -92,18 +96,27 @@ export function ClienteForm({
     const found = editing ? validateDatosCliente(values) : validateClienteCreate(values);
     setErrors(found);
     if (Object.keys(found).length > 0) return;
-    setSaving(true);
-    try {
-      const saved = editing
-        ? await updateCliente(cliente.cliente_id, {
+    const write: { cliente_id: number; update: ClienteUpdate } | { create: ClienteCreate } = editing
+      ? {
+          cliente_id: cliente.cliente_id,
+          update: {
             nombre: values.nombre.trim(),
             apellido: values.apellido.trim(),
             email: values.email.trim(),
             // An emptied phone is cleared explicitly (null), not silently kept.
             telefono: values.telefono.trim() || null,
             estado: values.estado as Cliente["estado"],
-          })
-        : await createCliente(toCreateBody(values));
+          },
+        }
+      : { create: toCreateBody(values) };
+    const key = idem.keyFor(write);
+    setSaving(true);
+    try {
+      const saved =
+        "update" in write
+          ? await updateCliente(write.cliente_id, write.update, key)
+          : await createCliente(write.create, key);
+      idem.settle(key);
       onSaved(saved);
     } catch (err) {
       const { fields, banner: b } = formErrorsFrom(err, CONFLICT_WORDS);

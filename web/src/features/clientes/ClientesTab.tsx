@@ -1,6 +1,6 @@
 // Clientes tab: paginated, searchable list; register, edit, block/unblock and delete.
 import { useState } from "react";
-import { deleteCliente, listClientes, setEstadoCliente } from "../../api/clientes";
+import { deleteCliente, estadoClienteBody, listClientes, setEstadoCliente } from "../../api/clientes";
 import { ESTADOS_CLIENTE, type Cliente, type EstadoCliente } from "../../api/types";
 import { Confirm } from "../../components/Confirm";
 import { clienteNombre } from "../../components/pickers";
@@ -9,6 +9,7 @@ import { PagedTable } from "../../components/PagedTable";
 import { Badge, Modal, PageHeader } from "../../components/ui";
 import { estadoLabel, formatDate } from "../../lib/format";
 import { routeHref, useAsync, useDebounced } from "../../lib/hooks";
+import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 import { ClienteForm } from "./ClienteForm";
 
 const PAGE = 20;
@@ -25,6 +26,8 @@ export function ClientesTab() {
   const [estado, setEstado] = useState<EstadoCliente | "">("");
   const [skip, setSkip] = useState(0);
   const [dialog, setDialog] = useState<Dialog | null>(null);
+  // A retried confirm (after a lost answer) of the same change reuses its key; another change gets a new one.
+  const estadoKeys = useIdempotencyKey();
   const query = useDebounced(q.trim(), 300);
 
   const page = useAsync(
@@ -200,7 +203,12 @@ export function ClientesTab() {
           danger={dialog.estado === "bloqueado"}
           onClose={close}
           onConfirm={async () => {
-            await setEstadoCliente(dialog.cliente, dialog.estado);
+            const key = estadoKeys.keyFor({
+              cliente_id: dialog.cliente.cliente_id,
+              body: estadoClienteBody(dialog.cliente, dialog.estado),
+            });
+            await setEstadoCliente(dialog.cliente, dialog.estado, key);
+            estadoKeys.settle(key);
             toast(
               "success",
               `Cliente ${clienteNombre(dialog.cliente)} ${dialog.estado === "bloqueado" ? "bloqueado" : "desbloqueado"}.`,

@@ -7,6 +7,7 @@ import { ClientePicker } from "../../components/pickers";
 import { Alert, SelectField, TextField } from "../../components/ui";
 import { formatMoney } from "../../lib/format";
 import { useAsync } from "../../lib/hooks";
+import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 import { validateAbrirCuenta, type Errors } from "../../lib/validation";
 
 const CONFLICT_WORDS = { cliente_id: ["cliente"], tipo_cuenta_id: ["tipo"] };
@@ -28,6 +29,8 @@ export function AbrirCuentaForm({
   const [errors, setErrors] = useState<Errors>({});
   const [banner, setBanner] = useState<string>();
   const [saving, setSaving] = useState(false);
+  // Same body retried (a lost answer, a 503) → same key → the service answers the original, opens no second account.
+  const idem = useIdempotencyKey();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -42,14 +45,12 @@ export function AbrirCuentaForm({
       found.cliente_id = `El cliente está ${cliente.estado}: no puede abrir cuentas.`;
     setErrors(found);
     if (Object.keys(found).length > 0 || !cliente) return;
+    const body = { cliente_id: cliente.cliente_id, tipo_cuenta_id: Number(tipo), moneda, saldo: monto ?? "0.00" };
+    const key = idem.keyFor(body);
     setSaving(true);
     try {
-      const cuenta = await openCuenta({
-        cliente_id: cliente.cliente_id,
-        tipo_cuenta_id: Number(tipo),
-        moneda,
-        saldo: monto ?? "0.00",
-      });
+      const cuenta = await openCuenta(body, key);
+      idem.settle(key);
       onSaved(cuenta);
     } catch (err) {
       const { fields, banner: b } = formErrorsFrom(err, CONFLICT_WORDS);

@@ -11,6 +11,7 @@ import { Badge, ErrorState, Modal, Money, PageHeader } from "../../components/ui
 import { toCents } from "../../lib/decimal";
 import { estadoLabel, formatDate } from "../../lib/format";
 import { routeHref, useAsync, useRoute } from "../../lib/hooks";
+import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 import { AbrirCuentaForm } from "./AbrirCuentaForm";
 import { Extracto } from "./Extracto";
 
@@ -35,6 +36,8 @@ export function CuentasTab() {
   const [moneda, setMoneda] = useState<Moneda | "">("");
   const [skip, setSkip] = useState(0);
   const [dialog, setDialog] = useState<Dialog | null>(null);
+  // A retried confirm (after a lost answer) of the same change reuses its key; another change gets a new one.
+  const estadoKeys = useIdempotencyKey();
 
   // The cliente filter lives in the URL (#/cuentas?cliente_id=7) so the Clientes tab can link here.
   const cliente = useAsync<Cliente | null>(
@@ -219,7 +222,9 @@ export function CuentasTab() {
           danger={dialog.estado !== "activa"}
           onClose={close}
           onConfirm={async () => {
-            await setEstadoCuenta(dialog.cuenta.cuenta_id, dialog.estado);
+            const key = estadoKeys.keyFor({ cuenta_id: dialog.cuenta.cuenta_id, estado: dialog.estado });
+            await setEstadoCuenta(dialog.cuenta.cuenta_id, dialog.estado, key);
+            estadoKeys.settle(key);
             toast("success", `Cuenta ${dialog.cuenta.numero_cuenta}: ${estadoLabel(dialog.estado).toLowerCase()}.`);
             page.reload();
           }}
