@@ -128,3 +128,88 @@ describe("ClienteForm", () => {
     });
   });
 });
+
+describe("ClienteForm Idempotency-Key", () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  /** Answers the given statuses in turn and records each write's body and key. */
+  function stubWrites(statuses: number[], answer: unknown) {
+    const writes: { url: string; method?: string; body: unknown; key: string | null }[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        writes.push({
+          url,
+          method: init?.method,
+          body: JSON.parse(String(init?.body)),
+          key: new Headers(init?.headers).get("Idempotency-Key"),
+        });
+        const status = statuses.shift() ?? 500;
+        return new Response(JSON.stringify(status < 300 ? answer : { detail: "Servicio no disponible" }), { status });
+      }),
+    );
+    return writes;
+  }
+
+  it("create: a retry of the same cliente reuses the key, a corrected one gets a new key", async () => {
+    const created = { cliente_id: 7, nombre: "Ana", apellido: "Pérez", email: "ana2@example.com", estado: "activo" };
+    const writes = stubWrites([503, 503, 201], created);
+    const onSaved = vi.fn();
+    render(<ClienteForm onSaved={onSaved} onCancel={() => undefined} />);
+    const user = await fillValid();
+    const submit = screen.getByRole("button", { name: "Registrar cliente" });
+
+    await user.click(submit);
+    await screen.findByText("Servicio no disponible");
+    await waitFor(() => expect(submit).toBeEnabled());
+    await user.click(submit); // the same cliente again (the first answer may have been lost)
+    await waitFor(() => expect(writes).toHaveLength(2));
+    await waitFor(() => expect(submit).toBeEnabled());
+    await user.clear(screen.getByLabelText("Email"));
+    await user.type(screen.getByLabelText("Email"), "ana2@example.com");
+    await user.click(submit);
+    await waitFor(() => expect(onSaved).toHaveBeenCalledWith(created));
+
+    const [first, retry, changed] = writes;
+    expect([first!.url, first!.method]).toEqual(["/api/clientes", "POST"]);
+    expect(first!.key).toMatch(UUID);
+    expect(retry).toEqual(first);
+    expect(changed!.body).toMatchObject({ email: "ana2@example.com" });
+    expect(changed!.key).toMatch(UUID);
+    expect(changed!.key).not.toBe(first!.key);
+  });
+
+  it("edit: the PUT carries a key, kept on a retry and renewed when the data change", async () => {
+    const cliente = {
+      cliente_id: 3,
+      nombre: "Luis",
+      apellido: "Soto",
+      email: "luis@example.com",
+      telefono: "999888777",
+      estado: "activo" as const,
+      fecha_registro: "2024-01-01T00:00:00Z",
+      documentos: [],
+    };
+    const writes = stubWrites([503, 503, 200], cliente);
+    render(<ClienteForm cliente={cliente} onSaved={() => undefined} onCancel={() => undefined} />);
+    const user = userEvent.setup({ delay: null });
+    const submit = screen.getByRole("button", { name: "Guardar cambios" });
+
+    await user.click(submit);
+    await screen.findByText("Servicio no disponible");
+    await waitFor(() => expect(submit).toBeEnabled());
+    await user.click(submit);
+    await waitFor(() => expect(writes).toHaveLength(2));
+    await waitFor(() => expect(submit).toBeEnabled());
+    await user.type(screen.getByLabelText("Apellido"), " Ruiz");
+    await user.click(submit);
+    await waitFor(() => expect(writes).toHaveLength(3));
+
+    const [first, retry, changed] = writes;
+    expect([first!.url, first!.method]).toEqual(["/api/clientes/3", "PUT"]);
+    expect(first!.key).toMatch(UUID);
+    expect(retry!.key).toBe(first!.key);
+    expect(changed!.body).toMatchObject({ apellido: "Soto Ruiz" });
+    expect(changed!.key).not.toBe(first!.key);
+  });
+});
