@@ -36,7 +36,6 @@ from urllib.parse import urlparse
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -62,7 +61,6 @@ _REFUSED = (
 _WATCH_INTERVAL = 0.05  # seconds between a custom query's time and memory checks
 _FETCH_ROWS = 256
 _CUSTOM_NICENESS = 10  # custom-query threads yield the cores to the dashboards' threads
-_PARTITIONING = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive")
 
 
 def _quote(text: str) -> str:
@@ -91,6 +89,11 @@ def _lower_priority() -> None:
         log.warning("could not lower the priority of the custom-query threads")
 
 
+def _empty(schema: pa.Schema) -> pa.Table:
+    """An empty table of `schema`; Schema.empty_table() would import pandas (1.5 s of start-up CPU)."""
+    return pa.Table.from_batches([], schema=schema)
+
+
 def _with_partition(table: str) -> pa.Schema:
     return arrow_schema(table).append(pa.field(PARTITION_COLUMN, pa.string()))
 
@@ -99,7 +102,7 @@ def _with_partition(table: str) -> pa.Schema:
 def _stored_schema(table: str) -> pa.Schema:
     """The schema as read back from a Parquet file of the table (Parquet renames list items, etc.)."""
     buffer = io.BytesIO()
-    pq.write_table(arrow_schema(table).empty_table(), buffer)
+    pq.write_table(_empty(arrow_schema(table)), buffer)
     return pq.read_schema(io.BytesIO(buffer.getvalue())).remove_metadata()
 
 
@@ -202,7 +205,7 @@ class DuckDBEngine:
         db.execute("SET enable_external_access = false")
         db.execute("SET lock_configuration = true")
         for table in TABLES:
-            db.register("_empty_arrow", _with_partition(table).empty_table())
+            db.register("_empty_arrow", _empty(_with_partition(table)))
             db.execute(f"CREATE TABLE _empty_{table} AS SELECT * FROM _empty_arrow")
             db.unregister("_empty_arrow")
         return db
@@ -311,13 +314,16 @@ class DuckDBEngine:
 
     def _s3_source(self, table: str, files: list[str]) -> Any:
         if not files:
-            return _with_partition(table).empty_table()
+            return _empty(_with_partition(table))
+        # Imported here: pyarrow.dataset loads pandas (1.5 s of CPU), and only an S3 lake needs it.
+        import pyarrow.dataset as ds
+
         return ds.dataset(
             files,
             schema=_with_partition(table),
             format="parquet",
             filesystem=self._fs,
-            partitioning=_PARTITIONING,
+            partitioning=ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive"),
             partition_base_dir=self._folder(table),
         )
 
