@@ -188,7 +188,9 @@ class DuckDBEngine:
             Path(self._root).mkdir(parents=True, exist_ok=True)
         self._db = self._connect(self._threads, self._memory_limit, "main")
         self._sandbox = self._connect(self._custom_threads, self._custom_memory_limit, "custom")
-        self._refresh(force=True)
+        # The state tables are left to the refresher's first round: on a big lake that fold takes seconds, and the
+        # service answers /health within its start-up budget. Until then the state names are plain views (exact).
+        self._refresh(force=True, build_state=False)
 
     def _connect(self, threads: int, memory_limit: str, name: str) -> duckdb.DuckDBPyConnection:
         db = duckdb.connect(":memory:")
@@ -226,15 +228,17 @@ class DuckDBEngine:
     # -- keeping up with the lake ----------------------------------------------------------------
     def _refresh_loop(self) -> None:
         interval = self._listing_ttl if self._listing_ttl > 0 else 1.0
-        while not self._stop.wait(interval):
+        first = self._state_ttl > 0  # at once: the state tables _open left out
+        while first or not self._stop.wait(interval):
             try:
-                self._refresh()
+                self._refresh(force=first)
             except Exception:  # the lake may be briefly unreachable: keep serving the last state
                 log.exception("refreshing the lake views failed")
+            first = False
 
-    def _refresh(self, force: bool = False) -> None:
+    def _refresh(self, force: bool = False, build_state: bool = True) -> None:
         """List the lake; re-point the table views whose files appeared or vanished; rebuild the state
-        tables when anything changed."""
+        tables when anything changed (build_state=False: the state names as plain views instead)."""
         with self._lock:
             if not force and time.monotonic() - self._listed_at < self._listing_ttl:
                 return
@@ -258,17 +262,21 @@ class DuckDBEngine:
                         for db in (cursor, sandbox):
                             db.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {self._source(table)}")
                 due = time.monotonic() - self._state_built_at >= self._state_ttl
-                if force or (self._state_ttl > 0 and due and self._files != self._state_of):
-                    self._build_state(cursor, sandbox)
+                if not build_state:
+                    self._build_state(cursor, sandbox, cached=False)
+                elif force or (self._state_ttl > 0 and due and self._files != self._state_of):
+                    self._build_state(cursor, sandbox, cached=self._state_ttl > 0)
                     self._state_of = dict(self._files)
                     self._state_built_at = time.monotonic()
             finally:
                 cursor.close()
                 sandbox.close()
 
-    def _build_state(self, cursor: duckdb.DuckDBPyConnection, sandbox: duckdb.DuckDBPyConnection) -> None:
+    def _build_state(
+        self, cursor: duckdb.DuckDBPyConnection, sandbox: duckdb.DuckDBPyConnection, *, cached: bool
+    ) -> None:
         for name, select in VIEWS.items():
-            if self._state_ttl > 0:
+            if cached:
                 cursor.execute(f"CREATE OR REPLACE TABLE _state_{name} AS {select}")
                 cursor.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _state_{name}")
                 # The custom queries' database gets a copy (a few MB) rather than folding the events again.
