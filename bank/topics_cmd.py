@@ -1,12 +1,14 @@
 """`bank topics create|list`: the topics of DESIGN.md §3 through the Kafka admin API, idempotently."""
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts import topics
+
+if TYPE_CHECKING:
+    from aiokafka.admin import NewTopic
 
 app = typer.Typer(no_args_is_help=True, help="Kafka topics.")
 
@@ -14,7 +16,9 @@ app = typer.Typer(no_args_is_help=True, help="Kafka topics.")
 INFINITE = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
-def wanted() -> list[NewTopic]:
+def wanted() -> list["NewTopic"]:
+    from aiokafka.admin import NewTopic  # lazy: every `bank` command (each service's start) imports this module
+
     out = []
     for name in topics.ALL_TOPICS:
         out.append(NewTopic(name, num_partitions=topics.PARTITIONS[name], replication_factor=1, topic_configs=INFINITE))
@@ -28,6 +32,8 @@ def wanted() -> list[NewTopic]:
 
 async def ensure_topics(bootstrap: str) -> list[str]:
     """Create the missing topics; returns the names created."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

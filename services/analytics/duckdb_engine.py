@@ -36,7 +36,6 @@ from urllib.parse import urlparse
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -62,7 +61,6 @@ _REFUSED = (
 _WATCH_INTERVAL = 0.05  # seconds between a custom query's time and memory checks
 _FETCH_ROWS = 256
 _CUSTOM_NICENESS = 10  # custom-query threads yield the cores to the dashboards' threads
-_PARTITIONING = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive")
 
 
 def _quote(text: str) -> str:
@@ -91,6 +89,11 @@ def _lower_priority() -> None:
         log.warning("could not lower the priority of the custom-query threads")
 
 
+def _empty(schema: pa.Schema) -> pa.Table:
+    """An empty table of `schema`; Schema.empty_table() would import pandas (1.5 s of start-up CPU)."""
+    return pa.Table.from_batches([], schema=schema)
+
+
 def _with_partition(table: str) -> pa.Schema:
     return arrow_schema(table).append(pa.field(PARTITION_COLUMN, pa.string()))
 
@@ -99,7 +102,7 @@ def _with_partition(table: str) -> pa.Schema:
 def _stored_schema(table: str) -> pa.Schema:
     """The schema as read back from a Parquet file of the table (Parquet renames list items, etc.)."""
     buffer = io.BytesIO()
-    pq.write_table(arrow_schema(table).empty_table(), buffer)
+    pq.write_table(_empty(arrow_schema(table)), buffer)
     return pq.read_schema(io.BytesIO(buffer.getvalue())).remove_metadata()
 
 
@@ -185,7 +188,9 @@ class DuckDBEngine:
             Path(self._root).mkdir(parents=True, exist_ok=True)
         self._db = self._connect(self._threads, self._memory_limit, "main")
         self._sandbox = self._connect(self._custom_threads, self._custom_memory_limit, "custom")
-        self._refresh(force=True)
+        # The state tables are left to the refresher's first round: on a big lake that fold takes seconds, and the
+        # service answers /health within its start-up budget. Until then the state names are plain views (exact).
+        self._refresh(force=True, build_state=False)
 
     def _connect(self, threads: int, memory_limit: str, name: str) -> duckdb.DuckDBPyConnection:
         db = duckdb.connect(":memory:")
@@ -202,7 +207,7 @@ class DuckDBEngine:
         db.execute("SET enable_external_access = false")
         db.execute("SET lock_configuration = true")
         for table in TABLES:
-            db.register("_empty_arrow", _with_partition(table).empty_table())
+            db.register("_empty_arrow", _empty(_with_partition(table)))
             db.execute(f"CREATE TABLE _empty_{table} AS SELECT * FROM _empty_arrow")
             db.unregister("_empty_arrow")
         return db
@@ -223,15 +228,17 @@ class DuckDBEngine:
     # -- keeping up with the lake ----------------------------------------------------------------
     def _refresh_loop(self) -> None:
         interval = self._listing_ttl if self._listing_ttl > 0 else 1.0
-        while not self._stop.wait(interval):
+        first = self._state_ttl > 0  # at once: the state tables _open left out
+        while first or not self._stop.wait(interval):
             try:
-                self._refresh()
+                self._refresh(force=first)
             except Exception:  # the lake may be briefly unreachable: keep serving the last state
                 log.exception("refreshing the lake views failed")
+            first = False
 
-    def _refresh(self, force: bool = False) -> None:
+    def _refresh(self, force: bool = False, build_state: bool = True) -> None:
         """List the lake; re-point the table views whose files appeared or vanished; rebuild the state
-        tables when anything changed."""
+        tables when anything changed (build_state=False: the state names as plain views instead)."""
         with self._lock:
             if not force and time.monotonic() - self._listed_at < self._listing_ttl:
                 return
@@ -255,17 +262,21 @@ class DuckDBEngine:
                         for db in (cursor, sandbox):
                             db.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {self._source(table)}")
                 due = time.monotonic() - self._state_built_at >= self._state_ttl
-                if force or (self._state_ttl > 0 and due and self._files != self._state_of):
-                    self._build_state(cursor, sandbox)
+                if not build_state:
+                    self._build_state(cursor, sandbox, cached=False)
+                elif force or (self._state_ttl > 0 and due and self._files != self._state_of):
+                    self._build_state(cursor, sandbox, cached=self._state_ttl > 0)
                     self._state_of = dict(self._files)
                     self._state_built_at = time.monotonic()
             finally:
                 cursor.close()
                 sandbox.close()
 
-    def _build_state(self, cursor: duckdb.DuckDBPyConnection, sandbox: duckdb.DuckDBPyConnection) -> None:
+    def _build_state(
+        self, cursor: duckdb.DuckDBPyConnection, sandbox: duckdb.DuckDBPyConnection, *, cached: bool
+    ) -> None:
         for name, select in VIEWS.items():
-            if self._state_ttl > 0:
+            if cached:
                 cursor.execute(f"CREATE OR REPLACE TABLE _state_{name} AS {select}")
                 cursor.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _state_{name}")
                 # The custom queries' database gets a copy (a few MB) rather than folding the events again.
@@ -311,13 +322,16 @@ class DuckDBEngine:
 
     def _s3_source(self, table: str, files: list[str]) -> Any:
         if not files:
-            return _with_partition(table).empty_table()
+            return _empty(_with_partition(table))
+        # Imported here: pyarrow.dataset loads pandas (1.5 s of CPU), and only an S3 lake needs it.
+        import pyarrow.dataset as ds
+
         return ds.dataset(
             files,
             schema=_with_partition(table),
             format="parquet",
             filesystem=self._fs,
-            partitioning=_PARTITIONING,
+            partitioning=ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive"),
             partition_base_dir=self._folder(table),
         )
 

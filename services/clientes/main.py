@@ -2,7 +2,6 @@
 and the FastAPI app. Nothing connects at import time."""
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,8 +9,6 @@ from pathlib import Path
 from typing import TypedDict
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaConnectionError
 from fastapi import FastAPI
 
 from consumers.runner import ConsumerLoop, make_consumer
@@ -19,20 +16,19 @@ from producers.outbox import OutboxRelay
 from producers.outbox_postgres import PostgresOutbox
 from services.clientes import api
 from services.clientes.handlers import CuentasProjector
-from services.clientes.kafka_link import KafkaLink
 from services.clientes.projection import CONSUMER
 from services.clientes.repository import ClientesRepository
 from services.clientes.service import ClientesService
 from services.clientes.settings import ClientesSettings
 from services.platform.app import create_base_app
-from services.platform.health import Probe, kafka_probe
+from services.platform.health import Probe
+from services.platform.kafka_link import KafkaLink
 from services.platform.migrate import migrate_postgres
 from services.platform.workers import Loop, Workers
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-_KAFKA_RETRY_SECONDS = 2.0
 
 
 class State(TypedDict):
@@ -65,12 +61,9 @@ def create_app(settings: ClientesSettings | None = None) -> FastAPI:
             async def database() -> None:
                 await pool.fetchval("SELECT 1")
 
-            async def kafka() -> None:
-                await kafka_probe(await link.producer())
-
             yield State(
                 service=ClientesService(ClientesRepository(pool, on_events=outbox_written.set)),
-                probes={"database": database, "kafka": kafka},
+                probes={"database": database, "kafka": link.probe},
                 version=settings.version,
             )
         finally:
@@ -89,21 +82,9 @@ def create_app(settings: ClientesSettings | None = None) -> FastAPI:
     return app
 
 
-async def _producer_when_up(link: KafkaLink, stop: asyncio.Event, who: str) -> AIOKafkaProducer | None:
-    """The producer, or None after a short stop-aware pause while no broker answers (one log line, no traceback;
-    Workers then runs the loop again)."""
-    try:
-        return await link.producer()
-    except KafkaConnectionError as exc:
-        log.warning("%s: Kafka unavailable (%s); retrying", who, exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=_KAFKA_RETRY_SECONDS)
-        return None
-
-
 def relay_worker(pool: asyncpg.Pool, link: KafkaLink, settings: ClientesSettings, wake: asyncio.Event) -> Loop:
     async def run(stop: asyncio.Event) -> None:
-        producer = await _producer_when_up(link, stop, "outbox relay")
+        producer = await link.when_up(stop, "outbox relay")
         if producer is not None:
             # Our own writes wake the relay; the idle poll only catches rows of other instances (or a crash).
             relay = OutboxRelay(PostgresOutbox(pool), producer, idle_sleep=settings.relay_idle_seconds, wake=wake)
@@ -114,7 +95,7 @@ def relay_worker(pool: asyncpg.Pool, link: KafkaLink, settings: ClientesSettings
 
 def projection_worker(pool: asyncpg.Pool, link: KafkaLink, settings: ClientesSettings) -> Loop:
     async def run(stop: asyncio.Event) -> None:
-        producer = await _producer_when_up(link, stop, CONSUMER)  # also the dead-letter producer
+        producer = await link.when_up(stop, CONSUMER)  # also the dead-letter producer
         if producer is None:
             return
         consumer = make_consumer(settings.kafka_bootstrap, settings.cuentas_group, [settings.cuentas_topic])

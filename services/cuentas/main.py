@@ -9,13 +9,11 @@ import time
 from collections.abc import AsyncIterator
 
 import aiomysql
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from consumers.runner import BatchHandler, ConsumerLoop, Handler, make_consumer
 from contracts import topics
-from producers.kafka import make_producer
 from producers.outbox import OutboxRelay
 from producers.outbox_mysql import MySQLOutbox
 from services.cuentas import db
@@ -24,7 +22,8 @@ from services.cuentas.handlers import ComandosHandler, ReplicaClientesHandler
 from services.cuentas.service import CuentasService
 from services.cuentas.settings import CuentasSettings
 from services.platform.app import create_base_app
-from services.platform.health import health_response, kafka_probe
+from services.platform.health import health_response
+from services.platform.kafka_link import KafkaLink
 from services.platform.workers import Loop, Workers
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ GROUP_REPLICA = "cuentas.replica-clientes"
 
 def _consumer_loop(
     settings: CuentasSettings,
-    producer: AIOKafkaProducer,
+    link: KafkaLink,
     *,
     group: str,
     topic: str,
@@ -44,9 +43,12 @@ def _consumer_loop(
     max_poll_records: int,
 ) -> Loop:
     async def run(stop: asyncio.Event) -> None:
+        producer = await link.when_up(stop, group)  # also the dead-letter producer
+        if producer is None:
+            return
         consumer = make_consumer(settings.kafka_bootstrap, group, [topic], max_poll_records=max_poll_records)
-        await consumer.start()
         try:
+            await consumer.start()  # a failed start is stopped too (its client would leak), then Workers retries
             loop = ConsumerLoop(consumer, producer, group_id=group, handler=handler, batch_handler=batch_handler)
             await loop.run(stop)
         finally:
@@ -55,15 +57,24 @@ def _consumer_loop(
     return run
 
 
-def _start_workers(settings: CuentasSettings, pool: aiomysql.Pool, producer: AIOKafkaProducer) -> Workers:
+def _relay_loop(settings: CuentasSettings, pool: aiomysql.Pool, link: KafkaLink) -> Loop:
+    async def run(stop: asyncio.Event) -> None:
+        producer = await link.when_up(stop, "outbox relay")
+        if producer is not None:
+            await OutboxRelay(MySQLOutbox(pool), producer, batch_size=settings.relay_batch).run(stop)
+
+    return run
+
+
+def _start_workers(settings: CuentasSettings, pool: aiomysql.Pool, link: KafkaLink) -> Workers:
     workers = Workers()
-    workers.spawn("outbox-relay", OutboxRelay(MySQLOutbox(pool), producer, batch_size=settings.relay_batch).run)
+    workers.spawn("outbox-relay", _relay_loop(settings, pool, link))
     replica = ReplicaClientesHandler(pool)
     workers.spawn(
         "replica-clientes",
         _consumer_loop(
             settings,
-            producer,
+            link,
             group=GROUP_REPLICA,
             topic=topics.CLIENTES,
             handler=replica.one,
@@ -79,7 +90,7 @@ def _start_workers(settings: CuentasSettings, pool: aiomysql.Pool, producer: AIO
             f"comandos-{n}",
             _consumer_loop(
                 settings,
-                producer,
+                link,
                 group=GROUP_COMANDOS,
                 topic=topics.CUENTAS_COMANDOS,
                 handler=comandos.one,
@@ -111,22 +122,23 @@ def create_app(settings: CuentasSettings | None = None) -> FastAPI:
         # The relay and each consumer hold at most one connection at a time.
         worker_pool = await db.open_pool(target, maxsize=2 + settings.command_consumers)
         health_pool = await db.open_pool(target, maxsize=1)
-        producer = make_producer(settings.kafka_bootstrap, client_id=settings.instance)
+        # Kafka is not awaited: the API serves from the database (writes land in the outbox) while the broker is
+        # away, and the relay and consumers start once it answers.
+        link = KafkaLink(settings.kafka_bootstrap, client_id=settings.instance)
         workers = Workers()
         try:
             await db.migrate(api_pool)
-            await producer.start()
             if settings.run_workers:
-                workers = _start_workers(settings, worker_pool, producer)
+                workers = _start_workers(settings, worker_pool, link)
             app.state.service = CuentasService(api_pool)
             app.state.fault_injection = settings.fault_injection
             app.state.health_pool = health_pool
-            app.state.producer = producer
-            log.info("%s ready in %.1fs (database, migrations, Kafka)", settings.instance, time.monotonic() - started)
+            app.state.kafka = link
+            log.info("%s ready in %.1fs (database, migrations)", settings.instance, time.monotonic() - started)
             yield
         finally:
             await workers.close()
-            await producer.stop()
+            await link.close()
             for pool in (api_pool, worker_pool, health_pool):
                 pool.close()
                 await pool.wait_closed()
@@ -143,9 +155,7 @@ def create_app(settings: CuentasSettings | None = None) -> FastAPI:
     @app.get("/health", tags=["health"])
     async def health() -> JSONResponse:
         pool: aiomysql.Pool = app.state.health_pool
-        producer: AIOKafkaProducer = app.state.producer
-        return await health_response(
-            settings.version, {"database": lambda: db.ping(pool), "kafka": lambda: kafka_probe(producer)}
-        )
+        link: KafkaLink = app.state.kafka
+        return await health_response(settings.version, {"database": lambda: db.ping(pool), "kafka": link.probe})
 
     return app

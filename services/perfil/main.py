@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
-from producers.kafka import make_producer
 from services.perfil.api import Resources, router
 from services.perfil.rebuild import rebuild
 from services.perfil.runner import LiveProjection, make_reader
@@ -16,8 +15,8 @@ from services.perfil.service import ActiveView
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import VIEW_FORMAT, ViewStore, ensure_database
 from services.platform.app import create_base_app
-from services.platform.health import kafka_probe
-from services.platform.workers import Workers
+from services.platform.kafka_link import KafkaLink
+from services.platform.workers import Loop, Workers
 
 log = logging.getLogger(__name__)
 
@@ -48,38 +47,53 @@ async def _rebuild_once(store: ViewStore, settings: PerfilSettings, stop: asynci
     await stop.wait()  # done: Workers would otherwise run it again
 
 
+def _projection_loop(settings: PerfilSettings, resources: Resources, link: KafkaLink) -> Loop:
+    """The live projection, its reader started inside the worker: while Kafka is away the API serves the view
+    as it stands (its lag grows) and the fold resumes from the view's own offsets once the broker answers."""
+
+    async def run(stop: asyncio.Event) -> None:
+        producer = await link.when_up(stop, "perfil.proyeccion")  # the dead-letter producer
+        if producer is None:
+            return
+        reader = make_reader(settings.kafka_bootstrap, max_poll_records=settings.batch_max_records)
+        try:
+            await reader.start()
+            projection = LiveProjection(
+                resources.store, reader, producer, settings.topics, max_records=settings.batch_max_records
+            )
+            resources.projection = projection
+            await projection.run(stop)
+        finally:
+            await reader.stop()
+
+    return run
+
+
 def create_app(settings: PerfilSettings | None = None) -> FastAPI:
     settings = settings or PerfilSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await open_store(settings)
-        producer = make_producer(settings.kafka_bootstrap, client_id="perfil")
+        # Kafka is not awaited: the view is served from the database while the broker is away.
+        link = KafkaLink(settings.kafka_bootstrap, client_id="perfil")
         workers = Workers()
-        reader = make_reader(settings.kafka_bootstrap, max_poll_records=settings.batch_max_records)
         try:
-            await producer.start()
             resources = Resources(
                 store=store,
                 view=ActiveView(store),
                 version=settings.version,
-                probes={"database": lambda: store.pool.fetchval("SELECT 1"), "kafka": lambda: kafka_probe(producer)},
+                probes={"database": lambda: store.pool.fetchval("SELECT 1"), "kafka": link.probe},
             )
             if settings.run_workers:
                 if await store.upgrade_view(await store.active_schema()) < VIEW_FORMAT:
                     workers.spawn("perfil.upgrade", lambda stop: _rebuild_once(store, settings, stop))
-                await reader.start()
-                projection = LiveProjection(
-                    store, reader, producer, settings.topics, max_records=settings.batch_max_records
-                )
-                resources.projection = projection
-                workers.spawn("perfil.proyeccion", projection.run)
+                workers.spawn("perfil.proyeccion", _projection_loop(settings, resources, link))
             app.state.resources = resources
             yield
         finally:
             await workers.close()
-            await reader.stop()
-            await producer.stop()
+            await link.close()
             await store.pool.close()
 
     app = create_base_app(

@@ -9,10 +9,12 @@ restart does not take every instance out of rotation while writes still land in 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiokafka import AIOKafkaProducer
 from fastapi.responses import JSONResponse
+
+if TYPE_CHECKING:  # analytics never loads aiokafka
+    from aiokafka import AIOKafkaProducer
 
 Probe = Callable[[], Awaitable[object]]
 
@@ -28,7 +30,7 @@ async def _check(probe: Probe, timeout: float) -> str:
     return "connected"
 
 
-async def kafka_probe(producer: AIOKafkaProducer) -> None:
+async def kafka_probe(producer: "AIOKafkaProducer") -> None:
     """Asks the broker for fresh metadata: succeeds only when a broker answers."""
     client = producer.client
     if not await client.fetch_all_metadata():

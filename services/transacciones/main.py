@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from beanie import init_beanie
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -16,10 +15,10 @@ from pymongo import AsyncMongoClient
 
 from consumers.runner import ConsumerLoop, make_consumer
 from contracts import topics
-from producers.kafka import make_producer
 from producers.outbox import OutboxRelay
 from services.platform.app import create_base_app
-from services.platform.health import health_response, kafka_probe
+from services.platform.health import health_response
+from services.platform.kafka_link import KafkaLink
 from services.platform.workers import Loop, Workers
 from services.transacciones.api import router
 from services.transacciones.listing import LIST_FIELDS, Listado
@@ -39,12 +38,15 @@ from services.transacciones.sweeper import Sweeper
 log = logging.getLogger(__name__)
 
 
-def _saga_loop(settings: TransaccionesSettings, orquestador: Orquestador, producer: AIOKafkaProducer) -> Loop:
+def _saga_loop(settings: TransaccionesSettings, orquestador: Orquestador, link: KafkaLink) -> Loop:
     """The saga's reply consumer, started inside its worker and not before the API serves: its start waits for the
     group's assignment, which after a kill -9 waits for the dead member's session to expire (10 s), and while
     Kafka is down does not end at all. Sagas simply advance once it runs; the API has nothing to wait for."""
 
     async def run(stop: asyncio.Event) -> None:
+        producer = await link.when_up(stop, GROUP_ID)  # also the dead-letter producer
+        if producer is None:
+            return
         consumer = make_consumer(settings.kafka_bootstrap, GROUP_ID, [topics.CUENTAS])
         try:
             await consumer.start()  # a failed start is stopped too (its client would leak), then Workers retries
@@ -60,6 +62,15 @@ def _saga_loop(settings: TransaccionesSettings, orquestador: Orquestador, produc
             await loop.run(stop)
         finally:
             await consumer.stop()
+
+    return run
+
+
+def _relay_loop(settings: TransaccionesSettings, relay_store: TransaccionOutbox, link: KafkaLink) -> Loop:
+    async def run(stop: asyncio.Event) -> None:
+        producer = await link.when_up(stop, "outbox relay")
+        if producer is not None:
+            await OutboxRelay(relay_store, producer, batch_size=settings.relay_batch, idle_sleep=0.0).run(stop)
 
     return run
 
@@ -97,9 +108,10 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
             interval=settings.sweep_interval_seconds,
             recovery_interval=settings.recovery_interval_seconds,
         )
-        producer = make_producer(settings.kafka_bootstrap, client_id="transacciones")
+        # Kafka is not awaited: requests are served from Mongo (the outbox fills) while the broker is away; the
+        # relay and the saga consumer start once it answers.
+        link = KafkaLink(settings.kafka_bootstrap, client_id="transacciones")
         workers = Workers()
-        await producer.start()
         try:
             workers.spawn("writer", store.run)
             if listado is not None:
@@ -109,13 +121,12 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
                 )
             if settings.run_workers:
                 await sweeper.recover()
-                relay = OutboxRelay(relay_store, producer, batch_size=settings.relay_batch, idle_sleep=0.0)
-                workers.spawn("outbox-relay", relay.run)
-                workers.spawn("saga", _saga_loop(settings, Orquestador(service), producer))
+                workers.spawn("outbox-relay", _relay_loop(settings, relay_store, link))
+                workers.spawn("saga", _saga_loop(settings, Orquestador(service), link))
                 workers.spawn("sweeper", sweeper.run)
                 workers.spawn("recovery", sweeper.run_recovery)
             app.state.service = service
-            app.state.probes = {"database": store.repo.ping, "kafka": lambda: kafka_probe(producer)}
+            app.state.probes = {"database": store.repo.ping, "kafka": link.probe}
             app.state.stats = lambda: {
                 "writer_rounds": store.rounds,
                 "writes": store.writes,
@@ -131,7 +142,7 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
             yield
         finally:
             await workers.close()
-            await producer.stop()
+            await link.close()
             await client.close()
 
     app = create_base_app(

@@ -20,9 +20,9 @@ from contracts.base import DomainEvent
 from contracts.cuentas import CuentaAbierta, CuentaEliminada, EstadoCuenta, EstadoCuentaCambiado, SaldoActualizado
 from contracts.envelope import Envelope, envelope_for
 from producers.kafka import make_producer
-from services.clientes.kafka_link import KafkaLink
 from services.clientes.main import create_app, projection_worker
 from services.clientes.settings import ClientesSettings
+from services.platform.kafka_link import KafkaLink
 from services.platform.workers import Workers
 from tests.conftest import eventually
 from tests.integration.clientes.conftest import in_process, nuevo_cliente

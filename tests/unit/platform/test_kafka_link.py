@@ -3,7 +3,7 @@
 import pytest
 from aiokafka.errors import KafkaConnectionError
 
-from services.clientes.kafka_link import KafkaLink
+from services.platform.kafka_link import KafkaLink
 
 
 async def test_sin_broker_cada_llamada_reintenta_y_cerrar_no_falla() -> None:

@@ -1,12 +1,19 @@
-"""The process's one Kafka producer, started on first use and again after a failed start, so the API comes up
-(and the outbox keeps filling) while Kafka is away; the relay publishes once it is back."""
+"""The process's one Kafka producer, started on first use and again after a failed start, so a service starts and
+serves (its writes filling the outbox) while Kafka is away; its workers wait here and run once the broker is back."""
 
 import asyncio
 import contextlib
+import logging
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from producers.kafka import make_producer
+from services.platform.health import kafka_probe
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 2.0  # pause of a worker between two attempts to reach the broker
 
 
 class KafkaLink:
@@ -25,6 +32,21 @@ class KafkaLink:
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
         # Shielded: a caller that gives up (a health check's timeout) does not abort a start others wait on.
         return await asyncio.shield(task)
+
+    async def probe(self) -> None:
+        """The /health probe: a broker answers (starting the producer if it is not started yet)."""
+        await kafka_probe(await self.producer())
+
+    async def when_up(self, stop: asyncio.Event, who: str) -> AIOKafkaProducer | None:
+        """For a worker: the producer, or None after a short stop-aware pause while no broker answers (one log line,
+        no traceback; the worker returns and Workers runs it again)."""
+        try:
+            return await self.producer()
+        except (KafkaError, OSError) as exc:  # refused, not yet a cluster, timed out
+            log.warning("%s: Kafka unavailable (%s); retrying", who, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=RETRY_SECONDS)
+            return None
 
     async def _start(self) -> AIOKafkaProducer:
         producer = make_producer(self._bootstrap, client_id=self._client_id)
