@@ -21,8 +21,7 @@ pytestmark = pytest.mark.slow
 
 # Every address a client uses; cuentas also one instance directly (behind the balancer HAProxy answers for it
 # once both instances report the database away).
-# Not the web gateway: it has no /openapi.json of its own (its SPA answers that path with index.html).
-TARGETS = {name: url for name, url in URLS.items() if name != "gateway"} | {"cuentas-1": "http://127.0.0.1:8012"}
+TARGETS = URLS | {"cuentas-1": "http://127.0.0.1:8012"}
 HEALTH = {name: f"{url}/health" for name, url in TARGETS.items()}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 ALL = WRITES | {"GET"}
