@@ -76,6 +76,20 @@ def process_rss() -> int:
         return 0
 
 
+def _files_vanished(exc: duckdb.Error) -> bool:
+    """Files compacted or replaced under a view since the last refresh: look again once before giving up."""
+    return isinstance(exc, duckdb.IOException) and "No files found" in str(exc)
+
+
+def _engine_error(exc: duckdb.Error) -> LakeUnavailable | QueryRefused:
+    """One translation of DuckDB's errors: storage or engine trouble is ours (503), a bad query the caller's (400)."""
+    if isinstance(exc, duckdb.IOException):
+        return LakeUnavailable(f"lake storage error: {exc}")
+    if isinstance(exc, _REFUSED):
+        return QueryRefused(str(exc).splitlines()[0])
+    return LakeUnavailable(f"{type(exc).__name__}: {exc}")
+
+
 def _interrupted(why: str, timeout: float) -> QueryTimeout | QueryTooLarge:
     if why == "memory":
         return QueryTooLarge("query interrupted: it needed more memory than a custom query may use")
@@ -404,15 +418,11 @@ class DuckDBEngine:
             raise _interrupted(why[0] if why else "time", timeout) from None
         except duckdb.OutOfMemoryException:
             raise _interrupted("memory", timeout) from None
-        except duckdb.IOException as exc:
-            if retry and "No files found" in str(exc):
+        except duckdb.Error as exc:
+            if retry and _files_vanished(exc):
                 self._refresh(force=True)
                 return self._run_custom(sql, timeout, max_bytes, retry=False)
-            raise LakeUnavailable(f"lake storage error: {exc}") from None
-        except _REFUSED as exc:
-            raise QueryRefused(str(exc).splitlines()[0]) from None
-        except duckdb.Error as exc:
-            raise LakeUnavailable(f"{type(exc).__name__}: {exc}") from None
+            raise _engine_error(exc) from None
         finally:
             done.set()
             cursor.close()
@@ -433,15 +443,11 @@ class DuckDBEngine:
             columns = [d[0] for d in cursor.description or []]
         except duckdb.InterruptException:
             raise QueryTimeout(f"query interrupted after {timeout:g} s") from None
-        except duckdb.IOException as exc:
-            if retry and "No files found" in str(exc):
-                self._refresh(force=True)  # files vanished under a view: look again once
-                return self._run(sql, timeout, retry=False)
-            raise LakeUnavailable(f"lake storage error: {exc}") from None
-        except _REFUSED as exc:
-            raise QueryRefused(str(exc).splitlines()[0]) from None
         except duckdb.Error as exc:
-            raise LakeUnavailable(f"{type(exc).__name__}: {exc}") from None
+            if retry and _files_vanished(exc):
+                self._refresh(force=True)
+                return self._run(sql, timeout, retry=False)
+            raise _engine_error(exc) from None
         finally:
             timer.cancel()
             cursor.close()
