@@ -30,7 +30,8 @@ from contracts.transacciones import (
 )
 
 # DEBITO/CREDITO/REVERSION: waiting for that command's reply. FIN: final. REVERSION_RECHAZADA: cuentas refused to
-# give a debit back, which it never should; the money is out of the origin account and an operator must look.
+# give a debit back (rare: credits filled the origin to the balance ceiling after the debit, or COMANDO_INVALIDO);
+# the money is out of the origin account, the saga stays PENDIENTE with its motivo and `bank audit` reports it.
 Paso = Literal["DEBITO", "CREDITO", "REVERSION", "FIN", "REVERSION_RECHAZADA"]
 PASOS_EN_CURSO: frozenset[Paso] = frozenset({"DEBITO", "CREDITO", "REVERSION"})
 ESTADOS_FINALES: frozenset[EstadoTransaccion] = frozenset({"COMPLETADA", "FALLIDA", "CANCELADA"})
