@@ -84,6 +84,18 @@ TRANSACCIONES: dict[str, dict[str, Any]] = {
     },
 }
 
+# The original dashboard's metrics, each once and in its order (its query file), for every one-currency answer.
+ORIGINAL_METRICS = [
+    "Total Clientes",
+    "Total Cuentas",
+    "Saldo Total Banco",
+    "Total Transacciones",
+    "Volumen Transaccional",
+    "Clientes Activos",
+    "Saldo Promedio",
+    "Transacción Promedio",
+]
+
 
 def saldo_final(cuenta: dict[str, Any]) -> Decimal:
     saldo: Decimal = cuenta["apertura"]

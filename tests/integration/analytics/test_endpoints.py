@@ -17,7 +17,14 @@ from services.analytics.queries import PREDEFINED
 from services.analytics.settings import AnalyticsSettings
 from tests.conftest import eventually
 from tests.integration.analytics import dataset
-from tests.integration.analytics.dataset import CLIENTES, CUENTAS, TIPOS, TRANSACCIONES, saldo_final
+from tests.integration.analytics.dataset import (
+    CLIENTES,
+    CUENTAS,
+    ORIGINAL_METRICS,
+    TIPOS,
+    TRANSACCIONES,
+    saldo_final,
+)
 from tests.unit.analytics.asgi import app_client
 
 D = Decimal
@@ -60,18 +67,6 @@ async def data(api: httpx.AsyncClient, path: str, **params: Any) -> list[dict[st
 
 def avg(values: list[Decimal]) -> str:
     return money((sum(values, D(0)) / len(values)).quantize(D("0.01"), ROUND_HALF_UP) if values else D(0))
-
-
-ORIGINAL_METRICS = [
-    "Total Clientes",
-    "Total Cuentas",
-    "Saldo Total Banco",
-    "Total Transacciones",
-    "Volumen Transaccional",
-    "Clientes Activos",
-    "Saldo Promedio",
-    "Transacción Promedio",
-]
 
 
 @pytest.mark.parametrize("moneda", MONEDAS)

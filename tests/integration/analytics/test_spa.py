@@ -12,21 +12,12 @@ import pytest
 
 from contracts.money import MONEDAS
 from tests.conftest import eventually
+from tests.integration.analytics.dataset import ORIGINAL_METRICS
 from tests.integration.conftest import URLS
 from tests.integration.transacciones.conftest import Banco
 
 D = Decimal
 CLIENTES = 11  # one more than the SPA's limit=10, in every currency
-ORIGINAL_METRICS = [
-    "Total Clientes",
-    "Total Cuentas",
-    "Saldo Total Banco",
-    "Total Transacciones",
-    "Volumen Transaccional",
-    "Clientes Activos",
-    "Saldo Promedio",
-    "Transacción Promedio",
-]
 
 
 @pytest.fixture(scope="module")

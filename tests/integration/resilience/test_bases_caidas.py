@@ -68,7 +68,7 @@ async def _writer(
             answers.record(kind, await send())
         except httpx.TransportError:
             answers.record(kind, None)  # no answer (timeout, reset): neither a success nor a 5xx
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # pacing: a steady stream of writes, not a wait for a condition
 
 
 def _crash(program: str) -> int:
@@ -137,6 +137,7 @@ async def test_kill9_de_cada_base_no_pierde_escrituras_respondidas(http: httpx.A
             for _ in range(WRITERS_PER_KIND)
         ]
         try:
+            # The schedule: writes in steady state, a kill, steady again (not waits for a condition).
             for program in OWNERS:
                 await asyncio.sleep(STEADY_SECONDS)
                 await _kill_and_recover(http, program)

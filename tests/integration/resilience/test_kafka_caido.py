@@ -84,7 +84,7 @@ async def test_sin_kafka_clientes_y_cuentas_aceptan_escrituras_y_las_publican_al
             )
             assert r.status_code == 200, r.text
             saldos.append(Decimal(r.json()["saldo"]))
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # pacing: writes spread over the outage, not a wait for a condition
         # Still both in rotation: the health checks kept answering 200 for the whole outage.
         assert await haproxy_servers(http) == {"cuentas-1": "UP", "cuentas-2": "UP"}
         assert not stack.pid("kafka"), "Kafka was down all along"

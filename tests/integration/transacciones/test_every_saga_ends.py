@@ -4,7 +4,7 @@ dead-lettered; amounts that can never fit a balance are refused at the POST; `ba
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts import topics
 from contracts.money import MAX_BALANCE
-from streams.replay.audit import audit
+from streams.replay.audit import AuditReport, audit
 from streams.replay.reader import make_reader, offsets_at, read_range, topic_partitions
 from tests.conftest import eventually
 from tests.integration.conftest import KAFKA, MYSQL, URLS
@@ -154,14 +154,9 @@ async def test_audit_reporta_una_saga_atascada_y_los_mensajes_del_dlq(
     finally:
         await producer.stop()
 
-    # Nobody applies commands while cuentas is stopped: the deposit stays PENDIENTE.
-    supervisorctl("stop", "cuentas:*")
-    try:
-        r = await banco.post({"tipo": "DEPOSITO", "monto": "2.00", "moneda": "PEN", "cuentaDestinoId": destino})
-        assert r.status_code == 202, r.text
-        pendiente = r.json()
-        await asyncio.sleep(1.5)
-        report = await audit(
+    def audit_now() -> Awaitable[AuditReport]:
+        """What `bank audit` reports of this test's window: sagas older than 1 s, dead letters since `triaged`."""
+        return audit(
             KAFKA,
             CUENTAS_URL,
             since=triaged,
@@ -169,6 +164,15 @@ async def test_audit_reporta_una_saga_atascada_y_los_mensajes_del_dlq(
             stuck_after=timedelta(seconds=1),
             triaged_until=triaged,
         )
+
+    # Nobody applies commands while cuentas is stopped: the deposit stays PENDIENTE.
+    supervisorctl("stop", "cuentas:*")
+    try:
+        r = await banco.post({"tipo": "DEPOSITO", "monto": "2.00", "moneda": "PEN", "cuentaDestinoId": destino})
+        assert r.status_code == 202, r.text
+        pendiente = r.json()
+        await asyncio.sleep(1.5)  # not a wait for a condition: the saga must be older than stuck_after (1 s)
+        report = await audit_now()
     finally:
         supervisorctl("start", "cuentas:*")
         await _cuentas_sanas()
@@ -187,14 +191,7 @@ async def test_audit_reporta_una_saga_atascada_y_los_mensajes_del_dlq(
     # Once cuentas is back the saga ends, and a stricter threshold no longer counts it.
     final = await banco.esperar_final(pendiente["id"], timeout=60)
     assert final["estado"] == "COMPLETADA"
-    after = await audit(
-        KAFKA,
-        CUENTAS_URL,
-        since=triaged,
-        transacciones_url=URLS["transacciones"],
-        stuck_after=timedelta(seconds=1),
-        triaged_until=triaged,
-    )
+    after = await audit_now()
     assert after.sagas is not None
     assert pendiente["transaccionId"] not in {t["transaccionId"] for t in after.sagas.muestras}
     assert [t.total for t in after.dlq if t.topic == dlq_de_prueba] == [1]
