@@ -1,24 +1,29 @@
-"""Routes of analytics: one GET per predefined query path, the query list, the checked custom query."""
+"""Routes of analytics: the index, one GET per predefined query path, the query list, the checked custom query."""
 
 import inspect
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
+from services.analytics.dependencies import ServiceDep, SettingsDep
 from services.analytics.queries import PREDEFINED, Predefined
 from services.analytics.schemas import CustomQueryRequest, QueriesList, QueryResponse
 from services.analytics.service import AnalyticsService
 
-
-def _service(request: Request) -> AnalyticsService:
-    service: AnalyticsService = request.state.service
-    return service
-
-
-ServiceDep = Annotated[AnalyticsService, Depends(_service)]
-
 router = APIRouter()
+
+
+@router.get("/", tags=["Health"])
+async def root(settings: SettingsDep) -> dict[str, Any]:
+    return {
+        "service": "Cloud Bank analytics",
+        "engine": settings.engine,
+        "docs": "/docs",
+        "queries": "/api/queries/list",
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
 
 
 def _tag(path: str) -> str:

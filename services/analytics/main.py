@@ -4,26 +4,28 @@ Nothing connects at import time; tests may pass their own engine."""
 import asyncio
 import contextlib
 import importlib
-import json
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import Any, TypedDict
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from services.analytics import api
+from services.analytics.dependencies import State
 from services.analytics.engine import Engine
 from services.analytics.service import AnalyticsService
 from services.analytics.settings import AnalyticsSettings
-from services.platform.app import create_base_app
-from services.platform.health import health_response
-
-log = logging.getLogger(__name__)
+from services.platform.service_app import create_service_app, service_lifespan
 
 WARM_UP_DELAY = 1.0  # seconds after start-up before the SQL parser is loaded
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the app serves from: the engine `running` builds and starts, or one (started) a test passes."""
+
+    engine: Engine
 
 
 async def _warm_up() -> None:
@@ -31,11 +33,6 @@ async def _warm_up() -> None:
     start-up nor the first custom query pays for it."""
     await asyncio.sleep(WARM_UP_DELAY)
     await asyncio.to_thread(importlib.import_module, "services.analytics.guard")
-
-
-class State(TypedDict):
-    service: AnalyticsService
-    settings: AnalyticsSettings
 
 
 def build_engine(settings: AnalyticsSettings) -> Engine:
@@ -60,6 +57,21 @@ def build_engine(settings: AnalyticsSettings) -> Engine:
     )
 
 
+@asynccontextmanager
+async def running(settings: AnalyticsSettings) -> AsyncIterator[Resources]:
+    """The engine settings choose, started, and the parser's warm-up; closed at shutdown."""
+    engine = build_engine(settings)
+    await engine.start()
+    warm_up = asyncio.create_task(_warm_up(), name="analytics-warm-up")
+    try:
+        yield Resources(engine)
+    finally:
+        warm_up.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # a failed warm-up fails the first query
+            await warm_up
+        await engine.close()
+
+
 def _envelope(problem: dict[str, Any]) -> dict[str, Any]:
     """Every error answer in the original shape with a real status code, around the platform's problem body;
     `error` stays the text the original clients showed."""
@@ -67,60 +79,28 @@ def _envelope(problem: dict[str, Any]) -> dict[str, Any]:
     return problem | {"success": False, "data": [], "rows_count": 0, "execution_time_ms": 0, "error": text}
 
 
-def create_app(settings: AnalyticsSettings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: AnalyticsSettings | None = None, resources: Resources | None = None) -> FastAPI:
     settings = settings or AnalyticsSettings()
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
-        chosen = engine or build_engine(settings)
-        await chosen.start()
+    def state(res: Resources) -> State:
         service = AnalyticsService(
-            chosen,
+            res.engine,
             timeout=settings.query_timeout_seconds,
             custom_max_rows=settings.custom_max_rows,
             max_concurrent=settings.max_concurrent_queries,
             custom_max_concurrent=settings.custom_max_concurrent,
             custom_max_bytes=settings.custom_max_bytes,
         )
-        warm_up = asyncio.create_task(_warm_up(), name="analytics-warm-up")
-        try:
-            yield State(service=service, settings=settings)
-        finally:
-            warm_up.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):  # a failed warm-up fails the first query
-                await warm_up
-            await chosen.close()
+        return State(settings=settings, probes={"database": service.ping}, service=service)
 
-    app = create_base_app(
+    return create_service_app(
+        settings,
         title="Cloud Bank analytics (MS5)",
-        version=settings.version,
-        cors_origins=settings.cors_origins,
-        lifespan=lifespan,
         description="Read-only SQL over the event lake: DuckDB over Parquet, or Athena over Glue + S3.",
+        lifespan=service_lifespan(state, resources, lambda: running(settings)),
+        routers=[api.router],
+        health_timeout=5.0,
+        # analytics reads only the lake; the sink is the Kafka consumer
+        health_facts={"kafka": "not used", "engine": settings.engine, "lake": settings.lake_root},
         error_body=_envelope,
     )
-
-    @app.get("/health", tags=["Health"])
-    async def health(request: Request) -> JSONResponse:
-        service: AnalyticsService = request.state.service
-        answer = await health_response(settings.version, {"database": service.ping}, timeout=5.0)
-        body: dict[str, Any] = {
-            **json.loads(bytes(answer.body)),
-            "kafka": "not used",  # analytics reads only the lake; the sink is the Kafka consumer
-            "engine": settings.engine,
-            "lake": settings.lake_root,
-        }
-        return JSONResponse(body, status_code=answer.status_code)
-
-    @app.get("/", tags=["Health"])
-    async def root() -> dict[str, Any]:
-        return {
-            "service": "Cloud Bank analytics",
-            "engine": settings.engine,
-            "docs": "/docs",
-            "queries": "/api/queries/list",
-            "timestamp": datetime.now(UTC).isoformat(),
-        }
-
-    app.include_router(api.router)
-    return app

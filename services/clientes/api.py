@@ -3,15 +3,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AfterValidator
 
 from contracts.clientes import EstadoCliente
 from services.clientes import domain
+from services.clientes.dependencies import ServiceDep
 from services.clientes.schemas import ClienteCreate, ClientePublic, ClientesLote, ClienteUpdate, ErrorDetail, Mensaje
-from services.clientes.service import ClientesService
-from services.platform.health import health_response
 from services.platform.idempotency import IdempotencyKey, Keyed, run_keyed
 from services.platform.idempotent_lote import KeyedLote
 from services.platform.ids import LookupPathId
@@ -20,13 +18,6 @@ from services.platform.pagination import PageDep, set_total
 
 router = APIRouter()
 
-
-def _service(request: Request) -> ClientesService:
-    service: ClientesService = request.state.service
-    return service
-
-
-ServiceDep = Annotated[ClientesService, Depends(_service)]
 Busqueda = Annotated[
     str | None,
     Query(max_length=100, description="case-insensitive text in nombre, apellido, email or numero_documento"),
@@ -140,9 +131,3 @@ async def eliminar_cliente(cliente_id: LookupPathId, service: ServiceDep) -> Men
     """Soft delete; 409 while the cliente has open accounts with balance."""
     await service.eliminar(cliente_id)
     return Mensaje(mensaje=f"Cliente {cliente_id} eliminado")
-
-
-@router.get("/health", tags=["health"])
-async def health(request: Request) -> JSONResponse:
-    """PostgreSQL and Kafka really probed; 503 when one is down."""
-    return await health_response(request.state.version, request.state.probes)

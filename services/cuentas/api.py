@@ -4,8 +4,9 @@ HTTP answers in the platform app (404/409/422)."""
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
+from services.cuentas.dependencies import ServiceDep
 from services.cuentas.domain import ID_MAX
 from services.cuentas.schemas import (
     CuentaCreate,
@@ -20,7 +21,7 @@ from services.cuentas.schemas import (
     SaldoUpdate,
     TipoCuentaPublic,
 )
-from services.cuentas.service import Apertura, CuentasService
+from services.cuentas.service import Apertura
 from services.platform.errors import Invalid
 from services.platform.idempotency import IdempotencyKey, run_keyed
 from services.platform.idempotent_lote import KeyedLote
@@ -29,14 +30,6 @@ from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote
 from services.platform.pagination import PageDep, set_total
 
-
-async def _service(request: Request) -> CuentasService:
-    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a needless hop per request.
-    service: CuentasService = request.app.state.service
-    return service
-
-
-ServiceDep = Annotated[CuentasService, Depends(_service)]
 CuentaIdPath = PathId
 # Lets a caller (the SPA, a script, another service) tie our events to its own flow.
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-ID", max_length=100)]

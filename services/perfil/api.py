@@ -1,45 +1,23 @@
 """Thin routes of MS3: parse, read the active view, add the freshness headers."""
 
 import time
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 
 from services.perfil import service
-from services.perfil.runner import LiveProjection
+from services.perfil.dependencies import Views, ViewsDep
 from services.perfil.schemas import BusquedaClientes, PerfilCompleto, TransaccionesCliente
-from services.perfil.service import ActiveView
-from services.perfil.store import ViewStore
-from services.platform.health import Probe, health_response
 from services.platform.ids import PathId
 from services.platform.pagination import PageDep, set_total
 
 router = APIRouter()
 
 
-@dataclass
-class Resources:
-    """What the routes need, opened by the lifespan in main.py."""
-
-    store: ViewStore
-    view: ActiveView
-    version: str
-    probes: dict[str, Probe]
-    projection: LiveProjection | None = None
-
-
-def _resources(request: Request) -> Resources:
-    resources: Resources = request.app.state.resources
-    return resources
-
-
-ResourcesDep = Annotated[Resources, Depends(_resources)]
 ClienteId = PathId  # cliente_id of MS1
 
 
-async def _answer(res: Resources, response: Response, schema: str) -> None:
+async def _answer(res: Views, response: Response, schema: str) -> None:
     """Say how fresh the view is: 0 s lag when this process's projection has nothing left to fold."""
     projection = res.projection
     caught_up = (
@@ -54,7 +32,7 @@ async def _answer(res: Resources, response: Response, schema: str) -> None:
 
 @router.get("/api/clientes/buscar", response_model=BusquedaClientes, tags=["perfil"])
 async def buscar(
-    res: ResourcesDep,
+    res: ViewsDep,
     response: Response,
     page: PageDep,
     q: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S", description="text to look for")],
@@ -69,7 +47,7 @@ async def buscar(
 
 @router.get("/api/clientes/{cliente_id}/perfil-completo", response_model=PerfilCompleto, tags=["perfil"])
 @router.get("/cliente/{cliente_id}/completo", response_model=PerfilCompleto, tags=["perfil"])
-async def perfil_completo(res: ResourcesDep, response: Response, cliente_id: ClienteId) -> dict[str, Any]:
+async def perfil_completo(res: ViewsDep, response: Response, cliente_id: ClienteId) -> dict[str, Any]:
     """The 360° profile: cliente, accounts, 50 newest transactions, the PEN total and per-currency totals."""
     schema = await res.view.schema()
     perfil = await service.perfil_completo(res.store, schema, cliente_id)
@@ -79,7 +57,7 @@ async def perfil_completo(res: ResourcesDep, response: Response, cliente_id: Cli
 
 @router.get("/api/clientes/{cliente_id}/transacciones", response_model=TransaccionesCliente, tags=["perfil"])
 async def transacciones(
-    res: ResourcesDep,
+    res: ViewsDep,
     response: Response,
     cliente_id: ClienteId,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -89,8 +67,3 @@ async def transacciones(
     result = await service.transacciones(res.store, schema, cliente_id, limit)
     await _answer(res, response, schema)
     return result
-
-
-@router.get("/health", tags=["ops"])
-async def health(res: ResourcesDep) -> JSONResponse:
-    return await health_response(res.version, res.probes)

@@ -4,7 +4,7 @@ DomainError (services.platform.errors)
 └── NotFound
     └── PerfilNoEncontrado   unknown or deleted cliente -> 404
 
-The view store being away is answered 503 by the platform (services.platform.dependencies), like every service.
+The view store being away is answered 503 by the platform (services.platform.outages), like every service.
 """
 
 from services.platform.errors import NotFound

@@ -4,21 +4,35 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from services.perfil.api import Resources, router
+from services.perfil.api import router
+from services.perfil.dependencies import State, Views
 from services.perfil.rebuild import rebuild
 from services.perfil.runner import LiveProjection, make_reader
 from services.perfil.service import ActiveView
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import VIEW_FORMAT, ViewStore, ensure_database
-from services.platform.app import create_base_app
+from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
+from services.platform.service_app import create_service_app, service_lifespan
 from services.platform.workers import Loop, Workers
 
 log = logging.getLogger(__name__)
+
+PROJECTION = "perfil.proyeccion"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the app serves from: opened by `running`, or passed (already open) by a test."""
+
+    views: Views
+    probes: Probes
 
 
 async def open_store(settings: PerfilSettings) -> ViewStore:
@@ -47,62 +61,56 @@ async def _rebuild_once(store: ViewStore, settings: PerfilSettings, stop: asynci
     await stop.wait()  # done: Workers would otherwise run it again
 
 
-def _projection_loop(settings: PerfilSettings, resources: Resources, link: KafkaLink) -> Loop:
+def _projection_loop(settings: PerfilSettings, views: Views, link: KafkaLink) -> Loop:
     """The live projection, its reader started inside the worker: while Kafka is away the API serves the view
     as it stands (its lag grows) and the fold resumes from the view's own offsets once the broker answers."""
 
-    async def run(stop: asyncio.Event) -> None:
-        producer = await link.when_up(stop, "perfil.proyeccion")  # the dead-letter producer
-        if producer is None:
-            return
+    async def run(producer: AIOKafkaProducer, stop: asyncio.Event) -> None:  # producer: for the dead letters
         reader = make_reader(settings.kafka_bootstrap, max_poll_records=settings.batch_max_records)
         try:
             await reader.start()
             projection = LiveProjection(
-                resources.store, reader, producer, settings.topics, max_records=settings.batch_max_records
+                views.store, reader, producer, settings.topics, max_records=settings.batch_max_records
             )
-            resources.projection = projection
+            views.projection = projection
             await projection.run(stop)
         finally:
             await reader.stop()
 
-    return run
+    return link.worker(PROJECTION, run)
 
 
-def create_app(settings: PerfilSettings | None = None) -> FastAPI:
-    settings = settings or PerfilSettings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await open_store(settings)
+@asynccontextmanager
+async def running(settings: PerfilSettings) -> AsyncIterator[Resources]:
+    """The view store (migrated, its view upgraded), the Kafka link and (with run_workers) the live projection and
+    a one-off rebuild of a view built by older code; closed in reverse order."""
+    store = await open_store(settings)
+    try:
         # Kafka is not awaited: the view is served from the database while the broker is away.
-        link = KafkaLink(settings.kafka_bootstrap, client_id="perfil")
-        workers = Workers()
-        try:
-            resources = Resources(
-                store=store,
-                view=ActiveView(store),
-                version=settings.version,
-                probes={"database": lambda: store.pool.fetchval("SELECT 1"), "kafka": link.probe},
-            )
+        async with KafkaLink(settings.kafka_bootstrap, client_id="perfil") as link, Workers() as workers:
+            views = Views(store=store, view=ActiveView(store))
             if settings.run_workers:
                 if await store.upgrade_view(await store.active_schema()) < VIEW_FORMAT:
                     workers.spawn("perfil.upgrade", lambda stop: _rebuild_once(store, settings, stop))
-                workers.spawn("perfil.proyeccion", _projection_loop(settings, resources, link))
-            app.state.resources = resources
-            yield
-        finally:
-            await workers.close()
-            await link.close()
-            await store.pool.close()
+                workers.spawn(PROJECTION, _projection_loop(settings, views, link))
+            yield Resources(
+                views=views,
+                probes={"database": lambda: store.pool.fetchval("SELECT 1"), "kafka": link.probe},
+            )
+    finally:
+        await store.pool.close()
 
-    app = create_base_app(
+
+def create_app(settings: PerfilSettings | None = None, resources: Resources | None = None) -> FastAPI:
+    settings = settings or PerfilSettings()
+
+    def state(res: Resources) -> State:
+        return State(settings=settings, probes=res.probes, views=res.views)
+
+    return create_service_app(
+        settings,
         title="Cloud Bank — perfil (MS3)",
-        version=settings.version,
-        cors_origins=settings.cors_origins,
-        lifespan=lifespan,
         description="360° customer profile: a materialized view folded from the domain topics.",
+        lifespan=service_lifespan(state, resources, lambda: running(settings)),
+        routers=[router],
     )
-
-    app.include_router(router)
-    return app

@@ -13,9 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from services.platform import mensajes, problems
-from services.platform.dependencies import dependency_down
 from services.platform.errors import RETRY_AFTER_SECONDS, DomainError, Invalid
 from services.platform.openapi import declare_problems
+from services.platform.outages import dependency_down
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ restart does not take every instance out of rotation while writes still land in 
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # analytics never loads aiokafka
     from aiokafka import AIOKafkaProducer
 
 Probe = Callable[[], Awaitable[object]]
+Probes = Mapping[str, Probe]
 
 # Probed and reported, but not needed to answer a request: their failure degrades instead of failing the answer.
 BACKGROUND = frozenset({"kafka"})
@@ -38,13 +39,19 @@ async def kafka_probe(producer: "AIOKafkaProducer") -> None:
 
 
 async def health_response(
-    version: str, probes: dict[str, Probe], timeout: float = 2.0, background: Collection[str] = BACKGROUND
+    version: str,
+    probes: Probes,
+    timeout: float = 2.0,
+    background: Collection[str] = BACKGROUND,
+    facts: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """`{<probe>: "connected"|"error: ...", "status": "healthy"|"degraded"|"unhealthy", "timestamp", "version"}`:
-    503 when a probe outside `background` failed, 200 otherwise."""
+    """`{<probe>: "connected"|"error: ...", "status": "healthy"|"degraded"|"unhealthy", "timestamp", "version"}`
+    plus the service's constant `facts` (analytics: its engine and lake): 503 when a probe outside `background`
+    failed, 200 otherwise."""
     results = await asyncio.gather(*(_check(p, timeout) for p in probes.values()))
     body: dict[str, Any] = dict(zip(probes, results, strict=True))
     down = {name for name, result in body.items() if result != "connected"}
     status = "unhealthy" if down - set(background) else "degraded" if down else "healthy"
     body |= {"status": status, "timestamp": datetime.now(UTC).isoformat(), "version": version}
+    body |= facts or {}
     return JSONResponse(body, status_code=503 if status == "unhealthy" else 200)

@@ -3,6 +3,8 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Self
 
 log = logging.getLogger(__name__)
 
@@ -10,7 +12,7 @@ Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
 class Workers:
-    """Owns a set of long-running loops sharing one stop event."""
+    """Owns a set of long-running loops sharing one stop event; `async with Workers() as workers` stops them on exit."""
 
     def __init__(self, restart_delay: float = 1.0) -> None:
         self.stop = asyncio.Event()
@@ -30,6 +32,14 @@ class Workers:
                 # A loop that dies would silently stop publishing or consuming: log and start it again.
                 log.exception("worker %s crashed; restarting", name)
                 await asyncio.sleep(self._restart_delay)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
 
     async def close(self, grace: float = 5.0) -> None:
         self.stop.set()

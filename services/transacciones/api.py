@@ -5,7 +5,7 @@ import re
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BeforeValidator
@@ -14,6 +14,7 @@ from services.platform.ids import PathId
 from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote, judge
 from services.platform.pagination import Page, PageDep, set_total
+from services.transacciones.dependencies import ServiceDep, StatsDep
 from services.transacciones.domain import Transaccion
 from services.transacciones.errors import NoCancelable
 from services.transacciones.repository import Filtro
@@ -46,13 +47,6 @@ Desde = Annotated[datetime, AfterValidator(_utc)]
 Hasta = Annotated[datetime, BeforeValidator(_end_of_day), AfterValidator(_utc)]
 CuentaId = PathId
 
-
-async def get_service(request: Request) -> TransaccionesService:
-    service: TransaccionesService = request.app.state.service
-    return service
-
-
-ServiceDep = Annotated[TransaccionesService, Depends(get_service)]
 
 router = APIRouter(prefix="/transacciones", tags=["transacciones"], route_class=ExactNumbersRoute)
 
@@ -190,3 +184,12 @@ async def _page(
     items, total = await service.listar(filtro, page.skip, page.limit)
     set_total(response, total)
     return [TransaccionPublic.of(t) for t in items]
+
+
+ops = APIRouter(tags=["health"])
+
+
+@ops.get("/stats", include_in_schema=False)
+async def stats(read: StatsDep) -> dict[str, Any]:
+    """The process's counters (writer, relay, sweeper), for benchmarks and diagnosis."""
+    return read()

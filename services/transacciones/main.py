@@ -1,26 +1,23 @@
 """Wiring of the transacciones process: Mongo + beanie, the writer, and (with run_workers) the outbox relay,
 the saga orchestrator consumer and the sweeper. Nothing connects at import time."""
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
 from beanie import init_beanie
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from pymongo import AsyncMongoClient
 
-from consumers.runner import ConsumerLoop, make_consumer
 from contracts import topics
-from producers.outbox import OutboxRelay
-from services.platform.app import create_base_app
-from services.platform.health import health_response
+from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
-from services.platform.workers import Loop, Workers
-from services.transacciones.api import router
+from services.platform.service_app import create_service_app, service_lifespan
+from services.platform.workers import Workers
+from services.transacciones import api
+from services.transacciones.dependencies import State, Stats
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.orchestrator import GROUP_ID, Orquestador
 from services.transacciones.relay import TransaccionOutbox
@@ -35,54 +32,38 @@ from services.transacciones.settings import TransaccionesSettings
 from services.transacciones.store import TransaccionStore
 from services.transacciones.sweeper import Sweeper
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Resources:
+    """What the app serves from: opened by `running`, or passed (already open) by a test."""
+
+    service: TransaccionesService
+    probes: Probes
+    stats: Stats
 
 
-def _saga_loop(settings: TransaccionesSettings, orquestador: Orquestador, link: KafkaLink) -> Loop:
-    """The saga's reply consumer, started inside its worker and not before the API serves: its start waits for the
-    group's assignment, which after a kill -9 waits for the dead member's session to expire (10 s), and while
-    Kafka is down does not end at all. Sagas simply advance once it runs; the API has nothing to wait for."""
-
-    async def run(stop: asyncio.Event) -> None:
-        producer = await link.when_up(stop, GROUP_ID)  # also the dead-letter producer
-        if producer is None:
-            return
-        consumer = make_consumer(settings.kafka_bootstrap, GROUP_ID, [topics.CUENTAS])
-        try:
-            await consumer.start()  # a failed start is stopped too (its client would leak), then Workers retries
-            loop = ConsumerLoop(
-                consumer,
-                producer,
-                group_id=GROUP_ID,
-                handler=orquestador.handle,
-                batch_handler=orquestador.handle_batch,
-                # Replies only meet in the single writer: each partition's batch shares its next round.
-                parallel_partitions=True,
-            )
-            await loop.run(stop)
-        finally:
-            await consumer.stop()
-
-    return run
+@asynccontextmanager
+async def _mongo(settings: TransaccionesSettings) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongo_url, tz_aware=True, tzinfo=UTC, serverSelectionTimeoutMS=5000, appname="transacciones"
+    )
+    try:
+        yield client
+    finally:
+        await client.close()
 
 
-def _relay_loop(settings: TransaccionesSettings, relay_store: TransaccionOutbox, link: KafkaLink) -> Loop:
-    async def run(stop: asyncio.Event) -> None:
-        producer = await link.when_up(stop, "outbox relay")
-        if producer is not None:
-            await OutboxRelay(relay_store, producer, batch_size=settings.relay_batch, idle_sleep=0.0).run(stop)
-
-    return run
-
-
-def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
-    settings = settings or TransaccionesSettings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            settings.mongo_url, tz_aware=True, tzinfo=UTC, serverSelectionTimeoutMS=5000, appname="transacciones"
-        )
+@asynccontextmanager
+async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
+    """Mongo (indexed), the writer, the listing index and (with run_workers) recovery, the relay, the saga
+    consumer and the sweeper; closed in reverse order."""
+    async with (
+        _mongo(settings) as client,
+        # Kafka is not awaited: requests are served from Mongo (the outbox fills) while the broker is away; the
+        # relay and the saga consumer start once it answers.
+        KafkaLink(settings.kafka_bootstrap, client_id="transacciones") as link,
+        Workers() as workers,
+    ):
         db = client[settings.database]
         await init_beanie(database=db, document_models=[TransaccionDocument], skip_indexes=True)
         await ensure_indexes(db)
@@ -108,26 +89,24 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
             interval=settings.sweep_interval_seconds,
             recovery_interval=settings.recovery_interval_seconds,
         )
-        # Kafka is not awaited: requests are served from Mongo (the outbox fills) while the broker is away; the
-        # relay and the saga consumer start once it answers.
-        link = KafkaLink(settings.kafka_bootstrap, client_id="transacciones")
-        workers = Workers()
-        try:
-            workers.spawn("writer", store.run)
-            if listado is not None:
-                index = listado
-                workers.spawn(
-                    "listing-index", lambda stop: index.build(lambda: store.repo.list_scans(LIST_FIELDS), stop)
-                )
-            if settings.run_workers:
-                await sweeper.recover()
-                workers.spawn("outbox-relay", _relay_loop(settings, relay_store, link))
-                workers.spawn("saga", _saga_loop(settings, Orquestador(service), link))
-                workers.spawn("sweeper", sweeper.run)
-                workers.spawn("recovery", sweeper.run_recovery)
-            app.state.service = service
-            app.state.probes = {"database": store.repo.ping, "kafka": link.probe}
-            app.state.stats = lambda: {
+        workers.spawn("writer", store.run)
+        if listado is not None:
+            index = listado
+            workers.spawn("listing-index", lambda stop: index.build(lambda: store.repo.list_scans(LIST_FIELDS), stop))
+        if settings.run_workers:
+            await sweeper.recover()
+            workers.spawn("outbox-relay", link.relay(relay_store, batch_size=settings.relay_batch, idle_sleep=0.0))
+            orquestador = Orquestador(service)
+            # Replies only meet in the single writer: each partition's batch shares its next round.
+            saga = link.consumer(
+                GROUP_ID, [topics.CUENTAS], orquestador.handle, orquestador.handle_batch, parallel_partitions=True
+            )
+            workers.spawn("saga", saga)
+            workers.spawn("sweeper", sweeper.run)
+            workers.spawn("recovery", sweeper.run_recovery)
+
+        def stats() -> dict[str, Any]:
+            return {
                 "writer_rounds": store.rounds,
                 "writes": store.writes,
                 "store_seconds": {k: round(v, 3) for k, v in store.seconds.items()},
@@ -139,28 +118,20 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
                 "money_bson": money,
                 "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
             }
-            yield
-        finally:
-            await workers.close()
-            await link.close()
-            await client.close()
 
-    app = create_base_app(
+        yield Resources(service=service, probes={"database": store.repo.ping, "kafka": link.probe}, stats=stats)
+
+
+def create_app(settings: TransaccionesSettings | None = None, resources: Resources | None = None) -> FastAPI:
+    settings = settings or TransaccionesSettings()
+
+    def state(res: Resources) -> State:
+        return State(settings=settings, probes=res.probes, service=res.service, stats=res.stats)
+
+    return create_service_app(
+        settings,
         title="Cloud Bank — transacciones",
-        version=settings.version,
-        cors_origins=settings.cors_origins,
-        lifespan=lifespan,
         description="MS4: transactions and the orchestrated money saga.",
+        lifespan=service_lifespan(state, resources, lambda: running(settings)),
+        routers=[api.router, api.ops],
     )
-    app.include_router(router)
-
-    @app.get("/health", tags=["health"])
-    async def health() -> JSONResponse:
-        return await health_response(settings.version, app.state.probes)
-
-    @app.get("/stats", tags=["health"], include_in_schema=False)
-    async def stats() -> dict[str, Any]:
-        result: dict[str, Any] = app.state.stats()
-        return result
-
-    return app

@@ -15,6 +15,7 @@ from contracts.money import MONEDAS
 from services.analytics.main import create_app
 from services.analytics.queries import PREDEFINED
 from services.analytics.settings import AnalyticsSettings
+from tests.asgi import in_process
 from tests.conftest import eventually
 from tests.integration.analytics import dataset
 from tests.integration.analytics.dataset import (
@@ -25,7 +26,6 @@ from tests.integration.analytics.dataset import (
     TRANSACCIONES,
     saldo_final,
 )
-from tests.unit.analytics.asgi import app_client
 
 D = Decimal
 VIVOS = {cid: c for cid, c in CLIENTES.items() if not c["eliminado"]}
@@ -49,7 +49,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def api(lake: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(create_app(AnalyticsSettings(lake_root=str(lake), custom_max_rows=3))) as client:
+    async with in_process(create_app(AnalyticsSettings(lake_root=str(lake), custom_max_rows=3))) as client:
         yield client
 
 
@@ -340,7 +340,7 @@ async def test_consulta_personalizada_que_escribe_lee_archivos_o_son_dos_es_rech
 
 async def test_consulta_que_se_pasa_de_tiempo_es_interrumpida(lake):
     settings = AnalyticsSettings(lake_root=str(lake), query_timeout_seconds=0.2)
-    async with app_client(create_app(settings)) as client:
+    async with in_process(create_app(settings)) as client:
         slow = "SELECT COUNT(*) AS n FROM cuentas a, cuentas b, cuentas c, cuentas d, cuentas e, cuentas f, cuentas g, cuentas h, cuentas i, cuentas j, cuentas k, cuentas l"
         started = time.monotonic()
         response = await client.post("/api/query/custom", json={"query": slow})
@@ -352,7 +352,7 @@ async def test_consulta_que_se_pasa_de_tiempo_es_interrumpida(lake):
 
 async def test_respuesta_de_consulta_personalizada_se_corta_en_bytes(lake):
     settings = AnalyticsSettings(lake_root=str(lake), custom_max_bytes=2_000)
-    async with app_client(create_app(settings)) as client:
+    async with in_process(create_app(settings)) as client:
         body = (
             await client.post("/api/query/custom", json={"query": "SELECT repeat('x', 500) AS s FROM cuentas"})
         ).json()
@@ -364,7 +364,7 @@ async def test_respuesta_de_consulta_personalizada_se_corta_en_bytes(lake):
 
 
 async def test_todas_las_rutas_responden_sobre_lago_vacio(tmp_path):
-    async with app_client(create_app(AnalyticsSettings(lake_root=str(tmp_path)))) as client:
+    async with in_process(create_app(AnalyticsSettings(lake_root=str(tmp_path)))) as client:
         for query in PREDEFINED:
             for path in query.paths:
                 response = await client.get(path)
@@ -377,7 +377,7 @@ async def test_todas_las_rutas_responden_sobre_lago_vacio(tmp_path):
 
 async def test_archivos_nuevos_del_lago_se_ven_sin_reiniciar(tmp_path):
     settings = AnalyticsSettings(lake_root=str(tmp_path), listing_ttl_seconds=0.2, state_cache_seconds=0.5)
-    async with app_client(create_app(settings)) as client:
+    async with in_process(create_app(settings)) as client:
         assert (await client.get("/api/clientes/resumen")).json()["data"][0]["total_clientes"] == 0
         dataset.build(tmp_path)
 

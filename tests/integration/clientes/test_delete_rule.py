@@ -24,8 +24,9 @@ from services.clientes.main import create_app, projection_worker
 from services.clientes.settings import ClientesSettings
 from services.platform.kafka_link import KafkaLink
 from services.platform.workers import Workers
+from tests.asgi import in_process
 from tests.conftest import eventually
-from tests.integration.clientes.conftest import in_process, nuevo_cliente
+from tests.integration.clientes.conftest import nuevo_cliente
 from tests.integration.conftest import KAFKA, PG_DSN, URLS
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)

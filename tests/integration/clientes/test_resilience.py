@@ -6,7 +6,8 @@ import asyncpg
 
 from services.clientes.main import create_app
 from services.clientes.settings import ClientesSettings
-from tests.integration.clientes.conftest import in_process, nuevo_cliente
+from tests.asgi import in_process
+from tests.integration.clientes.conftest import nuevo_cliente
 
 NO_BROKER = "127.0.0.1:1"  # nothing listens there: connection refused at once
 

@@ -6,13 +6,13 @@ import uuid
 from collections.abc import AsyncIterator
 
 import aiomysql
-import httpx
 import pytest
 
 from services.cuentas import service
 from services.cuentas.domain import luhn_digit
 from services.cuentas.main import create_app
 from services.cuentas.settings import CuentasSettings
+from tests.asgi import in_process
 from tests.integration.conftest import KAFKA, MYSQL
 
 
@@ -34,15 +34,14 @@ async def test_numero_repetido_se_vuelve_a_sortear(fresh_db: str, monkeypatch: p
     draws = itertools.chain([taken, taken, taken, fresh], itertools.repeat(fresh))
     monkeypatch.setattr(service, "nuevo_numero_cuenta", lambda: next(draws))
 
-    async with app.router.lifespan_context(app):
+    async with in_process(app) as client:
         conn = await aiomysql.connect(**MYSQL, db=fresh_db, autocommit=True)
         async with conn.cursor() as cur:
             await cur.execute("INSERT INTO clientes_replica (cliente_id, estado) VALUES (1, 'activo')")
         conn.close()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            first = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
-            second = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
-            third = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
+        first = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
+        second = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
+        third = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
 
     assert (first.status_code, first.json()["numero_cuenta"]) == (201, taken)
     assert (second.status_code, second.json()["numero_cuenta"]) == (201, fresh)

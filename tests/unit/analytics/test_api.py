@@ -10,9 +10,9 @@ import pytest
 
 from services.analytics.engine import QueryResult
 from services.analytics.errors import LakeUnavailable, QueryTimeout, QueryTooLarge
-from services.analytics.main import create_app
+from services.analytics.main import Resources, create_app
 from services.analytics.settings import AnalyticsSettings
-from tests.unit.analytics.asgi import app_client
+from tests.asgi import in_process
 from tests.unit.analytics.fakes import FakeEngine
 
 
@@ -23,7 +23,7 @@ def fake() -> FakeEngine:
 
 @pytest.fixture
 async def client(fake: FakeEngine) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(create_app(AnalyticsSettings(custom_max_rows=2), engine=fake)) as c:
+    async with in_process(create_app(AnalyticsSettings(custom_max_rows=2), Resources(fake))) as c:
         yield c
 
 
@@ -172,7 +172,7 @@ class BlockingEngine(FakeEngine):
 
 async def test_mas_consultas_personalizadas_que_cupos_es_429_con_retry_after():
     engine = BlockingEngine()
-    async with app_client(create_app(AnalyticsSettings(custom_max_concurrent=2), engine=engine)) as client:
+    async with in_process(create_app(AnalyticsSettings(custom_max_concurrent=2), Resources(engine))) as client:
         body = {"query": "SELECT 1 AS n FROM clientes"}
         running = [asyncio.create_task(client.post("/api/query/custom", json=body)) for _ in range(2)]
         await asyncio.sleep(0.2)

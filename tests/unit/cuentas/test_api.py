@@ -5,18 +5,19 @@ import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pymysql
 import pytest
+from fastapi import FastAPI
 
-from services.cuentas.api import router
 from services.cuentas.domain import Cuenta
 from services.cuentas.errors import CuentaNoEncontrada, SaldoInsuficiente
-from services.cuentas.main import create_app
-from services.cuentas.service import Apertura
-from services.platform.app import create_base_app
+from services.cuentas.main import Resources, create_app
+from services.cuentas.service import Apertura, CuentasService
+from services.cuentas.settings import CuentasSettings
+from tests.asgi import in_process
 
 CUENTA = Cuenta(
     cuenta_id=5,
@@ -66,13 +67,19 @@ class StubService:
         return [], 0
 
 
+async def _connected() -> None:
+    return None
+
+
+def _app(service: object) -> FastAPI:
+    """The real cuentas app (its routes, error path and /health) serving from `service` instead of MariaDB."""
+    return create_app(CuentasSettings(), Resources(cast(CuentasService, service), {"database": _connected}))
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[tuple[httpx.AsyncClient, StubService]]:
-    app = create_base_app(title="t", version="0", cors_origins=["*"])
-    app.include_router(router)
     stub = StubService()
-    app.state.service = stub
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with in_process(_app(stub)) as c:
         yield c, stub
 
 
@@ -196,9 +203,7 @@ async def test_base_de_datos_caida_es_503_no_500() -> None:
         async def cuenta(self, cuenta_id: int) -> Cuenta:
             raise pymysql.err.OperationalError(2003, "Can't connect to MySQL server")
 
-    app = create_app()  # no lifespan under ASGITransport: nothing connects
-    app.state.service = Down()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with in_process(_app(Down())) as c:
         r = await c.get("/cuentas/5")
     assert r.status_code == 503
     assert r.headers["retry-after"]

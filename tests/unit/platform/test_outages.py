@@ -7,7 +7,7 @@ import pymysql
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
-from services.platform.dependencies import BROKER, DATABASE, LAKE, NETWORK, dependency_down
+from services.platform.outages import BROKER, DATABASE, LAKE, NETWORK, dependency_down
 
 
 def caused_by(exc: BaseException, cause: BaseException) -> BaseException:
@@ -59,9 +59,9 @@ def test_los_errores_de_programa_no_se_disfrazan_de_503(exc: BaseException) -> N
 async def test_el_lago_caido_es_503_con_retry_after_y_el_sobre_de_analytics() -> None:
     from services.analytics.engine import QueryResult
     from services.analytics.errors import LakeUnavailable
-    from services.analytics.main import create_app
+    from services.analytics.main import Resources, create_app
     from services.analytics.settings import AnalyticsSettings
-    from tests.unit.analytics.asgi import app_client
+    from tests.asgi import in_process
     from tests.unit.analytics.fakes import FakeEngine
 
     def down(sql: str) -> QueryResult:
@@ -69,7 +69,7 @@ async def test_el_lago_caido_es_503_con_retry_after_y_el_sobre_de_analytics() ->
 
     fake = FakeEngine()
     fake.answer = down
-    async with app_client(create_app(AnalyticsSettings(), engine=fake)) as client:
+    async with in_process(create_app(AnalyticsSettings(), Resources(fake))) as client:
         r = await client.get("/api/dashboard")
     assert r.status_code == 503
     assert r.headers["retry-after"] == "2"

@@ -1,0 +1,24 @@
+"""What a transacciones route may ask for: the lifespan's typed State, read through Annotated aliases."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from services.platform.service_app import ServiceState, from_state
+from services.transacciones.service import TransaccionesService
+from services.transacciones.settings import TransaccionesSettings
+
+Stats = Callable[[], dict[str, Any]]
+"""The process's counters (writer rounds, relay backlog, sagas in progress, ...), read by GET /stats."""
+
+
+class State(ServiceState):
+    settings: TransaccionesSettings
+    service: TransaccionesService
+    stats: Stats
+
+
+ServiceDep = Annotated[TransaccionesService, Depends(from_state("service"))]
+SettingsDep = Annotated[TransaccionesSettings, Depends(from_state("settings"))]
+StatsDep = Annotated[Stats, Depends(from_state("stats"))]
