@@ -106,8 +106,7 @@ def projection_worker(pool: asyncpg.Pool, link: KafkaLink, settings: ClientesSet
                 consumer,
                 producer,
                 group_id=settings.cuentas_group,
-                handler=projector.handle,
-                batch_handler=projector.handle_batch,
+                handler=projector,
             )
             await loop.run(stop)
         finally:

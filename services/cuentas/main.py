@@ -12,7 +12,8 @@ import aiomysql
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from consumers.runner import BatchHandler, ConsumerLoop, Handler, make_consumer
+from consumers.handler import Handler
+from consumers.runner import ConsumerLoop, make_consumer
 from contracts import topics
 from producers.outbox import OutboxRelay
 from producers.outbox_mysql import MySQLOutbox
@@ -39,7 +40,6 @@ def _consumer_loop(
     group: str,
     topic: str,
     handler: Handler,
-    batch_handler: BatchHandler,
     max_poll_records: int,
 ) -> Loop:
     async def run(stop: asyncio.Event) -> None:
@@ -49,7 +49,7 @@ def _consumer_loop(
         consumer = make_consumer(settings.kafka_bootstrap, group, [topic], max_poll_records=max_poll_records)
         try:
             await consumer.start()  # a failed start is stopped too (its client would leak), then Workers retries
-            loop = ConsumerLoop(consumer, producer, group_id=group, handler=handler, batch_handler=batch_handler)
+            loop = ConsumerLoop(consumer, producer, group_id=group, handler=handler)
             await loop.run(stop)
         finally:
             await consumer.stop()
@@ -77,8 +77,7 @@ def _start_workers(settings: CuentasSettings, pool: aiomysql.Pool, link: KafkaLi
             link,
             group=GROUP_REPLICA,
             topic=topics.CLIENTES,
-            handler=replica.one,
-            batch_handler=replica.batch,
+            handler=replica,
             max_poll_records=500,
         ),
     )
@@ -93,8 +92,7 @@ def _start_workers(settings: CuentasSettings, pool: aiomysql.Pool, link: KafkaLi
                 link,
                 group=GROUP_COMANDOS,
                 topic=topics.CUENTAS_COMANDOS,
-                handler=comandos.one,
-                batch_handler=comandos.batch,
+                handler=comandos,
                 max_poll_records=settings.command_batch,
             ),
         )

@@ -54,8 +54,7 @@ def _saga_loop(settings: TransaccionesSettings, orquestador: Orquestador, link: 
                 consumer,
                 producer,
                 group_id=GROUP_ID,
-                handler=orquestador.handle,
-                batch_handler=orquestador.handle_batch,
+                handler=orquestador,
                 # Replies only meet in the single writer: each partition's batch shares its next round.
                 parallel_partitions=True,
             )
