@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
+from consumers.reader import make_reader
 from services.perfil.api import Resources, router
 from services.perfil.rebuild import rebuild
-from services.perfil.runner import LiveProjection, make_reader
+from services.perfil.runner import LiveProjection
 from services.perfil.service import ActiveView
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import VIEW_FORMAT, ViewStore, ensure_database
@@ -55,7 +56,7 @@ def _projection_loop(settings: PerfilSettings, resources: Resources, link: Kafka
         producer = await link.when_up(stop, "perfil.proyeccion")  # the dead-letter producer
         if producer is None:
             return
-        reader = make_reader(settings.kafka_bootstrap, max_poll_records=settings.batch_max_records)
+        reader = make_reader(settings.kafka_bootstrap, client_id="perfil", max_poll_records=settings.batch_max_records)
         try:
             await reader.start()
             projection = LiveProjection(
