@@ -1,6 +1,9 @@
 """The inbox of each store: the ids of the messages a consumer processed, recorded in the same transaction as
 their effect, so a redelivered message is recognised and changes nothing. One table shape, one set of queries
-per database (PostgreSQL, MySQL/MariaDB); a consumer is named so several can share the table."""
+per database (PostgreSQL, MySQL/MariaDB); a consumer is named so several can share the table.
+
+perfil's view is not a consumer of this table: the ids of the events a view applied live inside that view's own
+schema (`eventos_aplicados`), because a rebuilt copy must start with none of them, beside the offsets it folds to."""
 
 from collections.abc import Sequence
 
