@@ -2,7 +2,9 @@
 
 Neither uses a consumer group: every partition is assigned by hand and positioned from the offsets
 stored in the view itself (committed with the fold), so the view, not Kafka, says what was applied,
-a restart resumes at once (no rebalance wait), and no group is disturbed by a rebuild.
+a restart resumes at once (no rebalance wait), and no group is disturbed by a rebuild. That is why this is not
+consumers.runner.ConsumerLoop (which commits to a group); the pieces are the shared ones: the group-less reader
+(consumers.reader), the dead-letter shape (consumers.dlq) and the error classes (consumers.errors).
 """
 
 import asyncio
