@@ -37,8 +37,8 @@ def audit(
     cuentas.saldo and the sum of its movimientos, and that every movement has its event.
     Also lists transactions still PENDIENTE after --stuck-after and the messages of every <topic>.dlq.
     Prints a summary and every finding; exits 1 if there is any."""
+    from consumers.reader import parse_time
     from streams.replay.audit import audit as run_audit  # lazy: every `bank` command imports this module
-    from streams.replay.reader import parse_time
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

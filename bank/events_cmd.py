@@ -19,8 +19,8 @@ def events(
     bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = "127.0.0.1:9092",
 ) -> None:
     """Write every event of TOPIC whose ce_time is in [--from, --to] as one CloudEvents JSON object per line."""
+    from consumers.reader import parse_time
     from streams.replay.export import export_events  # lazy: every `bank` command imports this module
-    from streams.replay.reader import parse_time
 
     try:
         start = parse_time(since) if since else None

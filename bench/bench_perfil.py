@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench._harness import percentile, save
+from consumers.reader import make_reader
 from contracts.base import Message
 from contracts.envelope import Envelope, envelope_for
 from contracts.topics import CLIENTES, CUENTAS, PARTITIONS, TRANSACCIONES
@@ -39,7 +40,7 @@ from producers.kafka import make_producer
 from services.perfil import service
 from services.perfil.main import open_store
 from services.perfil.rebuild import rebuild
-from services.perfil.runner import LiveProjection, make_reader
+from services.perfil.runner import LiveProjection
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import ViewStore
 from tests.unit.perfil import events as ev

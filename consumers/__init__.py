@@ -1,1 +1,2 @@
-"""Getting events off Kafka: the consumer runner (commit after effect, DLQ), inbox dedupe helpers."""
+"""Every way of reading Kafka: the handler protocol, the consumer loop (commit after effect, retry, DLQ), the one
+dead-letter shape, the inbox of each store, and the group-less reader of bounded replays."""

@@ -1,4 +1,11 @@
-"""Inbox (processed-message) records, written in the same transaction as the effect they guard."""
+"""The inbox of each store: the ids of the messages a consumer processed, recorded in the same transaction as
+their effect, so a redelivered message is recognised and changes nothing. One table shape, one set of queries
+per database (PostgreSQL, MySQL/MariaDB); a consumer is named so several can share the table.
+
+perfil's view is not a consumer of this table: the ids of the events a view applied live inside that view's own
+schema (`eventos_aplicados`), because a rebuilt copy must start with none of them, beside the offsets it folds to."""
+
+from collections.abc import Sequence
 
 import aiomysql
 import asyncpg
@@ -33,7 +40,21 @@ async def first_time_postgres(conn: asyncpg.Connection, consumer: str, message_i
     return inserted is not None
 
 
-async def first_time_mysql(cur: aiomysql.Cursor, consumer: str, message_id: str) -> bool:
-    """MySQL twin of first_time_postgres; the cursor's connection must be inside the effect's transaction."""
-    await cur.execute("INSERT IGNORE INTO inbox (consumer, message_id) VALUES (%s, %s)", (consumer, message_id))
-    return bool(cur.rowcount == 1)
+async def seen_mysql(cur: aiomysql.Cursor, consumer: str, ids: Sequence[str]) -> set[str]:
+    """Which of `ids` the consumer already processed (a batch checks all its ids in one round trip)."""
+    if not ids:
+        return set()
+    marks = ", ".join(["%s"] * len(ids))
+    await cur.execute(f"SELECT message_id FROM inbox WHERE consumer = %s AND message_id IN ({marks})", [consumer, *ids])
+    return {r[0] for r in await cur.fetchall()}
+
+
+async def record_mysql(cur: aiomysql.Cursor, consumer: str, ids: Sequence[str]) -> bool:
+    """Record message ids as processed (same transaction as their effect). False when another consumer recorded
+    one of them meanwhile (a rebalance overlap): the caller rolls back and tries again."""
+    if not ids:
+        return True
+    await cur.executemany(
+        "INSERT IGNORE INTO inbox (consumer, message_id) VALUES (%s, %s)", [(consumer, i) for i in ids]
+    )
+    return bool(cur.rowcount == len(ids))

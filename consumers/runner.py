@@ -3,30 +3,16 @@ what never will, so one bad message never blocks its partition."""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from consumers.dlq import dead_letter
 from consumers.errors import is_infrastructure, is_permanent
-from contracts.envelope import Envelope, from_record
-from contracts.topics import dlq
+from consumers.handler import Delivery, Handler
+from contracts.envelope import from_record
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One consumed record, parsed, with its position."""
-
-    envelope: Envelope
-    topic: str
-    partition: int
-    offset: int
-
-
-Handler = Callable[[Delivery], Awaitable[None]]
-BatchHandler = Callable[[Sequence[Delivery]], Awaitable[None]]
 
 
 def make_consumer(
@@ -53,8 +39,8 @@ def make_consumer(
 
 
 class ConsumerLoop:
-    """Runs `handler` (one message) or `batch_handler` (a partition's batch, falling back to one by one
-    when the batch fails) over the records of `consumer`, then commits what was handled."""
+    """Runs `handler` over the records of `consumer` (`handle_batch` for a partition's batch, falling back to
+    `handle` one by one when the batch fails), then commits what was handled."""
 
     def __init__(
         self,
@@ -63,7 +49,6 @@ class ConsumerLoop:
         *,
         group_id: str,
         handler: Handler,
-        batch_handler: BatchHandler | None = None,
         max_attempts: int = 5,
         retry_backoff: float = 0.5,
         max_backoff: float = 5.0,
@@ -76,7 +61,6 @@ class ConsumerLoop:
         self._producer = producer
         self._group = group_id
         self._handler = handler
-        self._batch_handler = batch_handler
         self._max_attempts = max_attempts
         self._backoff = retry_backoff
         self._max_backoff = max_backoff
@@ -138,10 +122,10 @@ class ConsumerLoop:
         return int(records[-1].offset) + 1
 
     async def _try_batch(self, deliveries: list[Delivery]) -> bool:
-        if self._batch_handler is None or len(deliveries) == 1:
+        if len(deliveries) == 1:
             return False
         try:
-            await self._batch_handler(deliveries)
+            await self._handler.handle_batch(deliveries)
         except Exception as exc:
             log.info("batch of %d failed (%s); handling one by one", len(deliveries), exc)
             return False
@@ -153,7 +137,7 @@ class ConsumerLoop:
         while True:
             attempt += 1
             try:
-                await self._handler(delivery)
+                await self._handler.handle(delivery)
                 self.handled += 1
                 return True
             except Exception as exc:
@@ -168,15 +152,5 @@ class ConsumerLoop:
                     return False
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: BaseException) -> None:
-        headers = [
-            *record.headers,
-            ("dlq_error", repr(exc)[:2000].encode()),
-            ("dlq_error_type", type(exc).__name__.encode()),
-            ("dlq_original_topic", record.topic.encode()),
-            ("dlq_original_partition", str(record.partition).encode()),
-            ("dlq_original_offset", str(record.offset).encode()),
-            ("dlq_consumer_group", self._group.encode()),
-        ]
-        await self._producer.send_and_wait(dlq(record.topic), record.value, key=record.key, headers=headers)
+        await dead_letter(self._producer, record, exc, group=self._group)
         self.dead_lettered += 1
-        log.error("dead-lettered %s@%d:%d: %r", record.topic, record.partition, record.offset, exc)

@@ -5,8 +5,8 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from consumers.handler import Delivery
 from consumers.inbox import first_time_postgres
-from consumers.runner import Delivery
 from services.clientes.projection import CONSUMER, cambio_for
 from services.clientes.repository import apply_cambio_cuenta
 

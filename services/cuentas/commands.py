@@ -8,6 +8,7 @@ from typing import Final
 
 import aiomysql
 
+from consumers import inbox
 from consumers.errors import PermanentError
 from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
 from contracts.envelope import Envelope
@@ -81,11 +82,11 @@ def _rechazo_invalido(recibido: ComandoRecibido) -> tuple[ComandoRecibido, saga.
 async def _aplicar(cur: aiomysql.Cursor, recibidos: Sequence[ComandoRecibido]) -> list[saga.Resultado]:
     """The valid commands, deduplicated through the inbox, decided under their row locks and written."""
     por_id = {r.comando.comando_id: r for r in reversed(recibidos)}  # first delivery of an id wins
-    procesados = await repo.ya_procesados(cur, CONSUMER, list(por_id))
+    procesados = await inbox.seen_mysql(cur, CONSUMER, list(por_id))
     comandos = saga.nuevos((r.comando for r in recibidos), procesados)
     if not comandos:
         return []
-    if not await repo.registrar_procesados(cur, CONSUMER, [c.comando_id for c in comandos]):
+    if not await inbox.record_mysql(cur, CONSUMER, [c.comando_id for c in comandos]):
         raise OtroConsumidorLoRegistro()
     cuentas = await repo.bloquear_cuentas(cur, (c.cuenta_id for c in comandos))
     originales = [c.comando_original_id for c in comandos if isinstance(c, RevertirDebito)]

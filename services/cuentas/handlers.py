@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import aiomysql
 
-from consumers.runner import Delivery
+from consumers.handler import Delivery
 from services.cuentas import commands, replica
 
 
@@ -15,11 +15,11 @@ class ComandosHandler:
 
     pool: aiomysql.Pool
 
-    async def one(self, delivery: Delivery) -> None:
+    async def handle(self, delivery: Delivery) -> None:
         await commands.aplicar(self.pool, [commands.decodificar(delivery.envelope)])
 
-    async def batch(self, deliveries: Sequence[Delivery]) -> None:
-        # Any failure (a poison command, a deadlock) rolls the batch back; ConsumerLoop then calls `one` per command.
+    async def handle_batch(self, deliveries: Sequence[Delivery]) -> None:
+        # Any failure (a poison command, a deadlock) rolls the batch back; ConsumerLoop then calls `handle` per command.
         await commands.aplicar(self.pool, [commands.decodificar(d.envelope) for d in deliveries])
 
 
@@ -29,8 +29,8 @@ class ReplicaClientesHandler:
 
     pool: aiomysql.Pool
 
-    async def one(self, delivery: Delivery) -> None:
+    async def handle(self, delivery: Delivery) -> None:
         await replica.aplicar(self.pool, [delivery.envelope])
 
-    async def batch(self, deliveries: Sequence[Delivery]) -> None:
+    async def handle_batch(self, deliveries: Sequence[Delivery]) -> None:
         await replica.aplicar(self.pool, [d.envelope for d in deliveries])

@@ -53,7 +53,7 @@ def _start_workers(workers: Workers, settings: CuentasSettings, pool: aiomysql.P
     replica = ReplicaClientesHandler(pool)
     workers.spawn(
         "replica-clientes",
-        link.consumer(GROUP_REPLICA, [topics.CLIENTES], replica.one, replica.batch, max_poll_records=500),
+        link.consumer(GROUP_REPLICA, [topics.CLIENTES], replica, max_poll_records=500),
     )
     comandos = ComandosHandler(pool)
     # One member of the group per process by default (CUENTAS_COMMAND_CONSUMERS for more): a ConsumerLoop handles
@@ -64,8 +64,7 @@ def _start_workers(workers: Workers, settings: CuentasSettings, pool: aiomysql.P
             link.consumer(
                 GROUP_COMANDOS,
                 [topics.CUENTAS_COMANDOS],
-                comandos.one,
-                comandos.batch,
+                comandos,
                 max_poll_records=settings.command_batch,
             ),
         )

@@ -7,6 +7,7 @@ from typing import Final
 
 import aiomysql
 
+from consumers import inbox
 from consumers.errors import PermanentError
 from contracts.clientes import ClienteActualizado, ClienteCreado, ClienteEliminado
 from contracts.envelope import Envelope
@@ -51,7 +52,7 @@ async def aplicar(pool: aiomysql.Pool, envelopes: Sequence[Envelope]) -> int:
     """Apply the events not applied before; returns how many were new."""
     decoded = [(inbox_id(env), decodificar(env)) for env in envelopes]
     async with db.transaction(pool) as cur:
-        vistos = await repo.ya_procesados(cur, CONSUMER, list({i for i, _ in decoded}))
+        vistos = await inbox.seen_mysql(cur, CONSUMER, list({i for i, _ in decoded}))
         nuevos: list[tuple[str, EventoCliente]] = []
         for event_id, evento in decoded:
             if event_id not in vistos:
@@ -59,7 +60,7 @@ async def aplicar(pool: aiomysql.Pool, envelopes: Sequence[Envelope]) -> int:
                 nuevos.append((event_id, evento))
         if not nuevos:
             return 0
-        if not await repo.registrar_procesados(cur, CONSUMER, [i for i, _ in nuevos]):
+        if not await inbox.record_mysql(cur, CONSUMER, [i for i, _ in nuevos]):
             raise RuntimeError("another consumer recorded these events meanwhile; retrying")
         actual = await repo.clientes_replicados(cur, (e.cliente_id for _, e in nuevos))
         await repo.guardar_clientes(cur, plegar(actual, (e for _, e in nuevos)))

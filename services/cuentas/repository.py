@@ -212,27 +212,6 @@ async def movimientos(
 # --- the saga's batch of commands -----------------------------------------------------------------------------
 
 
-async def ya_procesados(cur: Cursor, consumer: str, ids: Sequence[str]) -> set[str]:
-    if not ids:
-        return set()
-    await cur.execute(
-        f"SELECT message_id FROM inbox WHERE consumer = %s AND message_id IN ({_placeholders(len(ids))})",
-        [consumer, *ids],
-    )
-    return {r[0] for r in await cur.fetchall()}
-
-
-async def registrar_procesados(cur: Cursor, consumer: str, ids: Sequence[str]) -> bool:
-    """Record message ids as processed (same transaction as their effect). False when another consumer recorded
-    one of them meanwhile (a rebalance overlap): the caller rolls back and tries again."""
-    if not ids:
-        return True
-    await cur.executemany(
-        "INSERT IGNORE INTO inbox (consumer, message_id) VALUES (%s, %s)", [(consumer, i) for i in ids]
-    )
-    return bool(cur.rowcount == len(ids))
-
-
 async def bloquear_cuentas(cur: Cursor, ids: Iterable[int]) -> dict[int, CuentaBloqueada]:
     """Row-lock the accounts, always in cuenta_id order, so two batches sharing accounts cannot deadlock."""
     wanted = sorted(set(ids))

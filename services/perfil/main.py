@@ -10,10 +10,11 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
+from consumers.reader import make_reader
 from services.perfil.api import router
 from services.perfil.dependencies import State, Views
 from services.perfil.rebuild import rebuild
-from services.perfil.runner import LiveProjection, make_reader
+from services.perfil.runner import LiveProjection
 from services.perfil.service import ActiveView
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import VIEW_FORMAT, ViewStore, ensure_database
@@ -66,7 +67,7 @@ def _projection_loop(settings: PerfilSettings, views: Views, link: KafkaLink) ->
     as it stands (its lag grows) and the fold resumes from the view's own offsets once the broker answers."""
 
     async def run(producer: AIOKafkaProducer, stop: asyncio.Event) -> None:  # producer: for the dead letters
-        reader = make_reader(settings.kafka_bootstrap, max_poll_records=settings.batch_max_records)
+        reader = make_reader(settings.kafka_bootstrap, client_id="perfil", max_poll_records=settings.batch_max_records)
         try:
             await reader.start()
             projection = LiveProjection(

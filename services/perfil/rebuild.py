@@ -18,9 +18,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
-from services.perfil.runner import fold_until, make_reader, partitions
+from consumers.reader import end_offsets, make_reader, topic_partitions
+from services.perfil.runner import fold_until
 from services.perfil.store import ViewStore
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,6 @@ class RebuildReport:
 
 def _number(schema: str) -> int:
     return int(schema.removeprefix("perfil_v"))
-
-
-async def _end_offsets(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-    ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
-    return ends
 
 
 async def rebuild(
@@ -115,9 +111,9 @@ async def _build(
     consumer = make_reader(bootstrap, client_id="perfil-rebuild", max_poll_records=5000)
     await consumer.start()
     try:
-        tps = await partitions(consumer, topics)
+        tps = await topic_partitions(consumer, *topics)
         consumer.assign(tps)
-        ends = await _end_offsets(consumer, tps)
+        ends = await end_offsets(consumer, tps)
         total = sum(ends.values())
         say(f"rebuilding {schema} from offset 0 up to {total} records (live view {previous} keeps serving)")
         last_said = [time.monotonic()]
@@ -139,7 +135,7 @@ async def _build(
         report.events += await fold_until(consumer, store, schema, await targets(), on_progress=progress)
         report.fold_seconds = time.monotonic() - fold_started
         for _ in range(catch_up_rounds):
-            ends = await _end_offsets(consumer, tps)
+            ends = await end_offsets(consumer, tps)
             caught = await fold_until(consumer, store, schema, await targets())
             report.events += caught
             if caught < 1000:
@@ -165,7 +161,7 @@ async def _build(
             elif compare:
                 say(f"not compared: the live view {previous} went backwards (was it rebuilt meanwhile?)")
             if switch:
-                report.events += await fold_until(consumer, store, schema, await _end_offsets(consumer, tps))
+                report.events += await fold_until(consumer, store, schema, await end_offsets(consumer, tps))
                 await conn.execute("UPDATE view_pointer SET schema_name = $1, switched_at = now() WHERE id = 1", schema)
                 report.switched = True
         report.documents = await store.count_documents(schema)

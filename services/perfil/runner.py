@@ -2,56 +2,32 @@
 
 Neither uses a consumer group: every partition is assigned by hand and positioned from the offsets
 stored in the view itself (committed with the fold), so the view, not Kafka, says what was applied,
-a restart resumes at once (no rebalance wait), and no group is disturbed by a rebuild.
+a restart resumes at once (no rebalance wait), and no group is disturbed by a rebuild. That is why this is not
+consumers.runner.ConsumerLoop (which commits to a group); the pieces are the shared ones: the group-less reader
+(consumers.reader), the dead-letter shape (consumers.dlq) and the error classes (consumers.errors).
 """
 
 import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from consumers.dlq import dead_letter
 from consumers.errors import is_infrastructure
+from consumers.reader import read_batches, topic_partitions
+from consumers.stopping import sleep_unless_stopped
 from contracts.envelope import Envelope
-from contracts.topics import dlq
 from services.perfil.folding import ApplyResult, Record, Rejected, ViewSwitched
 from services.perfil.store import ViewStore
 
 log = logging.getLogger(__name__)
 
 OnApplied = Callable[[Sequence[Envelope]], None]
-
-
-def make_reader(bootstrap: str, *, client_id: str = "perfil", max_poll_records: int = 2000) -> AIOKafkaConsumer:
-    """A consumer without a group; read_committed so aborted producer writes are never folded."""
-    return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        client_id=client_id,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        max_poll_records=max_poll_records,
-        fetch_max_bytes=16 * 1024 * 1024,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-        metadata_max_age_ms=5000,
-    )
-
-
-async def partitions(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
-    """Every partition of `topics`; raises LookupError while one of them does not exist yet."""
-    # Fresh metadata of every topic: consumer.topics() returns only names, and partitions_for_topic()
-    # reads a cache that a group-less consumer fills only for topics it already has.
-    cluster = await consumer._client.fetch_all_metadata()
-    out: list[TopicPartition] = []
-    for topic in topics:
-        parts = cluster.partitions_for_topic(topic)
-        if not parts:
-            raise LookupError(f"topic {topic} does not exist (yet)")
-        out += [TopicPartition(topic, p) for p in sorted(parts)]
-    return out
+GROUP = "perfil.proyeccion"  # no Kafka group is joined: the name its dead letters carry
 
 
 async def seek_to_stored(consumer: AIOKafkaConsumer, store: ViewStore, schema: str) -> None:
@@ -104,11 +80,11 @@ class LiveProjection:
         schema = await self._store.active_schema()
         while True:
             try:
-                assigned = await partitions(self._consumer, self._topics)
+                assigned = await topic_partitions(self._consumer, *self._topics)
                 break
             except LookupError as exc:
                 log.warning("perfil projection waiting: %s", exc)
-                if await _wait(stop, 2.0):
+                if await sleep_unless_stopped(stop, 2.0):
                     return
         self._consumer.assign(assigned)
         await seek_to_stored(self._consumer, self._store, schema)
@@ -135,7 +111,7 @@ class LiveProjection:
                 self.status.errors += 1
                 level = logging.WARNING if is_infrastructure(exc) else logging.ERROR
                 log.log(level, "perfil fold failed (attempt %d): %r", failures, exc)
-                if await _wait(stop, min(5.0, 0.5 * failures)):
+                if await sleep_unless_stopped(stop, min(5.0, 0.5 * failures)):
                     return
                 await seek_to_stored(self._consumer, self._store, schema)
                 continue
@@ -164,27 +140,7 @@ class LiveProjection:
         if self._producer is None:
             return
         for item in rejected:
-            record = item.record
-            log.error("perfil dead-letters %s@%d:%d: %r", record.topic, record.partition, record.offset, item.error)
-            headers = [
-                *record.headers,
-                ("dlq_error", repr(item.error)[:2000].encode()),
-                ("dlq_error_type", type(item.error).__name__.encode()),
-                ("dlq_original_topic", record.topic.encode()),
-                ("dlq_original_partition", str(record.partition).encode()),
-                ("dlq_original_offset", str(record.offset).encode()),
-                ("dlq_consumer_group", b"perfil.proyeccion"),
-            ]
-            await self._producer.send_and_wait(dlq(record.topic), record.value, key=record.key, headers=headers)
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep unless stopped; True when stopped."""
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return False
-    return True
+            await dead_letter(self._producer, item.record, item.error, group=GROUP)
 
 
 async def fold_until(
@@ -201,31 +157,17 @@ async def fold_until(
     Records fetched beyond a stop are dropped and the partition is rewound to the stop, so a later
     call continues from exactly there."""
     stored = await store.offsets(schema)
-    pending: set[TopicPartition] = set()
-    for tp, stop in stops.items():
-        start = stored.get(tp, 0)
-        consumer.seek(tp, start)
-        if start < stop:
-            pending.add(tp)
+    starts = {tp: stored.get(tp, 0) for tp in stops}
     done = 0
-    while pending:
-        batches = await consumer.getmany(*pending, timeout_ms=500, max_records=max_records)
-        records = [r for tp, recs in batches.items() for r in recs if r.offset < stops[tp]]
-        if records:
+    async with aclosing(read_batches(consumer, starts, stops, max_records=max_records)) as batches:
+        async for records in batches:
             result = await store.apply(schema, records)
             done += len(records)
-            if result.rejected:
-                for item in result.rejected:
-                    r = item.record
-                    log.warning("rebuild skips %s@%d:%d: %r", r.topic, r.partition, r.offset, item.error)
+            for item in result.rejected:
+                r = item.record
+                log.warning("rebuild skips %s@%d:%d: %r", r.topic, r.partition, r.offset, item.error)
             if on_progress is not None:
                 maybe = on_progress(done)
                 if maybe is not None:
                     await maybe
-        for tp in list(pending):
-            position = await consumer.position(tp)
-            if position >= stops[tp]:
-                if position > stops[tp]:
-                    consumer.seek(tp, stops[tp])
-                pending.discard(tp)
     return done

@@ -12,7 +12,8 @@ from typing import Self
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from consumers.runner import BatchHandler, ConsumerLoop, Handler, make_consumer
+from consumers.handler import Handler
+from consumers.runner import ConsumerLoop, make_consumer
 from producers.kafka import make_producer
 from producers.outbox import OutboxRelay, OutboxStore
 from services.platform.health import kafka_probe
@@ -84,7 +85,6 @@ class KafkaLink:
         group: str,
         topics: Sequence[str],
         handler: Handler,
-        batch_handler: BatchHandler | None = None,
         *,
         max_poll_records: int = 500,
         parallel_partitions: bool = False,
@@ -102,7 +102,6 @@ class KafkaLink:
                     producer,
                     group_id=group,
                     handler=handler,
-                    batch_handler=batch_handler,
                     parallel_partitions=parallel_partitions,
                 )
                 await loop.run(stop)

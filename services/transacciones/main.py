@@ -98,9 +98,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             workers.spawn("outbox-relay", link.relay(relay_store, batch_size=settings.relay_batch, idle_sleep=0.0))
             orquestador = Orquestador(service)
             # Replies only meet in the single writer: each partition's batch shares its next round.
-            saga = link.consumer(
-                GROUP_ID, [topics.CUENTAS], orquestador.handle, orquestador.handle_batch, parallel_partitions=True
-            )
+            saga = link.consumer(GROUP_ID, [topics.CUENTAS], orquestador, parallel_partitions=True)
             workers.spawn("saga", saga)
             workers.spawn("sweeper", sweeper.run)
             workers.spawn("recovery", sweeper.run_recovery)

@@ -8,7 +8,7 @@ reply the saga is not waiting for (duplicate, late) decides nothing, checked in 
 import asyncio
 from collections.abc import Sequence
 
-from consumers.runner import Delivery
+from consumers.handler import Delivery
 from contracts.cuentas import MovimientoRechazado, SaldoActualizado
 from services.transacciones import saga
 from services.transacciones.service import TransaccionesService

@@ -1,7 +1,6 @@
 """Wiring of the lake sink process: store, catalog, consumer; restarts the loop after a crash."""
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,6 +9,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 
 from consumers.runner import make_consumer
+from consumers.stopping import sleep_unless_stopped
 from contracts.lake import arrow_schema
 from streams.lake.batch import FlushPolicy
 from streams.lake.catalog import Catalog, GlueCatalog, NoCatalog
@@ -64,7 +64,7 @@ async def run_sink(settings: SinkSettings, stop: asyncio.Event, *, restart_delay
                 reporter.cancel()
         except Exception:
             log.exception("lake sink crashed; restarting from the committed offsets")
-            await _sleep_unless(stop, restart_delay)
+            await sleep_unless_stopped(stop, restart_delay)
         finally:
             await consumer.stop()
 
@@ -77,7 +77,7 @@ def _warm_up() -> None:
 async def _report(sink: LakeSink, stop: asyncio.Event, every: float = 30.0) -> None:
     last = -1
     while not stop.is_set():
-        await _sleep_unless(stop, every)
+        await sleep_unless_stopped(stop, every)
         if sink.rows_written != last:
             last = sink.rows_written
             log.info(
@@ -86,8 +86,3 @@ async def _report(sink: LakeSink, stop: asyncio.Event, every: float = 30.0) -> N
                 sink.files_written,
                 sink.batches_committed,
             )
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)

@@ -29,6 +29,10 @@ Exactly-once in the lake (every record of the topics in exactly one file), argue
    first, so no flush of ours overlaps the new owner's step 4.
 Hence each offset < C is in exactly one file (1-3), offsets >= C in none (4), and reprocessing brings the
 lake to the same state whatever the batch boundaries.
+
+Why not consumers.runner.ConsumerLoop: it commits each poll once its records are handled, while a batch here
+spans many polls and is committed only when its files are durable (step 3). The consumer itself comes from
+consumers.runner.make_consumer (manual commits, read_committed), like every other group member.
 """
 
 import asyncio

@@ -22,12 +22,12 @@ from urllib.parse import unquote, urlsplit
 import aiomysql
 from aiokafka import TopicPartition
 
+from consumers.reader import Record, make_reader, offsets_at, read_range, topic_partitions
 from contracts.base import Message
 from contracts.cuentas import CuentaAbierta, CuentaEliminada, SaldoActualizado
 from contracts.envelope import from_record
 from contracts.topics import CUENTAS
 from streams.replay.outstanding import DlqTopic, SagasPendientes, dead_letters, sagas_pendientes
-from streams.replay.reader import Record, make_reader, offsets_at, read_range, topic_partitions
 
 ZERO = Decimal("0.00")
 

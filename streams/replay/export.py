@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from aiokafka.partitioner import murmur2
 
+from consumers.reader import make_reader, offsets_at, read_range, topic_partitions
 from contracts.envelope import EnvelopeError, from_record
-from streams.replay.reader import make_reader, offsets_at, read_range, topic_partitions
 
 log = logging.getLogger(__name__)
 

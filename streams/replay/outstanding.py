@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
+from consumers.reader import make_reader, offsets_at, read_range, topic_partitions
 from contracts.topics import dlq
-from streams.replay.reader import make_reader, offsets_at, read_range, topic_partitions
 
 SAMPLES = 5
 _DLQ_SUFFIX = dlq("")
@@ -75,9 +75,8 @@ async def dead_letters(
     consumer = make_reader(bootstrap, client_id="bank-audit-dlq")
     await consumer.start()
     try:
-        cluster = await consumer._client.fetch_all_metadata()
         out = []
-        for topic in sorted(t for t in cluster.topics() if t.endswith(_DLQ_SUFFIX)):
+        for topic in sorted(t for t in await consumer.topics() if t.endswith(_DLQ_SUFFIX)):
             tps = await topic_partitions(consumer, topic)
             starts = await offsets_at(consumer, tps, triaged_until)
             stops = await consumer.end_offsets(tps)

@@ -6,12 +6,14 @@ import dataclasses
 from aiokafka import AIOKafkaProducer
 
 from consumers.errors import PermanentError
-from consumers.runner import ConsumerLoop, Delivery, make_consumer
+from consumers.handler import Delivery
+from consumers.runner import ConsumerLoop, make_consumer
 from contracts.clientes import ClienteEliminado
 from contracts.envelope import Envelope, envelope_for
 from tests.conftest import eventually
 from tests.integration.conftest import KAFKA
 from tests.integration.foundation.conftest import drain
+from tests.unit.foundation.handlers import FunctionHandler
 
 
 async def test_mensaje_venenoso_va_al_dlq_y_la_particion_sigue(
@@ -40,7 +42,7 @@ async def test_mensaje_venenoso_va_al_dlq_y_la_particion_sigue(
     consumer = make_consumer(KAFKA, f"test-{unique}", [fresh_topic])
     await consumer.start()
     stop = asyncio.Event()
-    loop = ConsumerLoop(consumer, producer, group_id=f"test-{unique}", handler=handler)
+    loop = ConsumerLoop(consumer, producer, group_id=f"test-{unique}", handler=FunctionHandler(handler))
     task = asyncio.create_task(loop.run(stop))
 
     async def done() -> bool:

@@ -13,12 +13,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from consumers.reader import make_reader
 from contracts.base import Message
 from contracts.envelope import Envelope, envelope_for
 from contracts.topics import CLIENTES, CUENTAS, TRANSACCIONES
 from producers.kafka import make_producer
 from services.perfil.main import open_store
-from services.perfil.runner import LiveProjection, make_reader
+from services.perfil.runner import LiveProjection
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import ViewStore
 from tests.conftest import eventually

@@ -11,9 +11,9 @@ from typing import Any
 import aiomysql
 import pytest
 
+from consumers.reader import parse_time
 from streams.replay.audit import audit
 from streams.replay.export import export_events
-from streams.replay.reader import parse_time
 from tests.conftest import eventually
 from tests.integration.conftest import KAFKA, MYSQL
 from tests.integration.perfil.conftest import Bank

@@ -14,10 +14,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from consumers.reader import make_reader, offsets_at, read_range, topic_partitions
 from contracts import topics
 from contracts.money import MAX_BALANCE
 from streams.replay.audit import AuditReport, audit
-from streams.replay.reader import make_reader, offsets_at, read_range, topic_partitions
 from tests.conftest import eventually
 from tests.integration.conftest import KAFKA, MYSQL, URLS
 from tests.integration.stack import supervisorctl

@@ -10,9 +10,11 @@ from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from consumers.errors import PermanentError
-from consumers.runner import ConsumerLoop, Delivery
+from consumers.handler import Delivery
+from consumers.runner import ConsumerLoop
 from contracts.clientes import ClienteEliminado
 from contracts.envelope import envelope_for
+from tests.unit.foundation.handlers import FunctionHandler
 
 TOPIC = "bank.clientes.v1"
 TP = TopicPartition(TOPIC, 0)
@@ -53,11 +55,12 @@ class FakeProducer:
 
 
 def _loop(
-    batches: list[list[ConsumerRecord[bytes, bytes]]], handler: Any, **kw: Any
+    batches: list[list[ConsumerRecord[bytes, bytes]]], handler: Any, batch_handler: Any = None, **kw: Any
 ) -> tuple[ConsumerLoop, FakeConsumer, FakeProducer, asyncio.Event]:
     stop = asyncio.Event()
     consumer, producer = FakeConsumer(batches, stop), FakeProducer()
-    loop = ConsumerLoop(consumer, producer, group_id="g", handler=handler, retry_backoff=0, **kw)  # type: ignore[arg-type]
+    handlers = FunctionHandler(handler, batch_handler)
+    loop = ConsumerLoop(consumer, producer, group_id="g", handler=handlers, retry_backoff=0, **kw)  # type: ignore[arg-type]
     return loop, consumer, producer, stop
 
 
@@ -198,7 +201,9 @@ async def test_particiones_en_paralelo_cada_una_en_su_orden() -> None:
             second_started.set()
         seen.append((d.partition, d.offset))
 
-    loop = ConsumerLoop(consumer, FakeProducer(), group_id="g", handler=handler, parallel_partitions=True)  # type: ignore[arg-type]
+    loop = ConsumerLoop(
+        consumer, FakeProducer(), group_id="g", handler=FunctionHandler(handler), parallel_partitions=True
+    )  # type: ignore[arg-type]
     await loop.run(stop)
     assert seen == [(1, 5), (0, 0), (0, 1)]
     assert consumer.commits == [{TP: 2, tp1: 6}]
@@ -221,7 +226,7 @@ async def test_en_paralelo_un_fallo_no_impide_confirmar_las_otras_particiones() 
         consumer,  # type: ignore[arg-type]
         BrokerAway(),  # type: ignore[arg-type]
         group_id="g",
-        handler=handler,
+        handler=FunctionHandler(handler),
         parallel_partitions=True,
         max_attempts=1,
     )
@@ -239,7 +244,7 @@ async def test_una_sola_confirmacion_por_lectura_para_todas_sus_particiones() ->
     async def handler(d: Delivery) -> None:
         seen.append(d.offset)
 
-    loop = ConsumerLoop(consumer, FakeProducer(), group_id="g", handler=handler)  # type: ignore[arg-type]
+    loop = ConsumerLoop(consumer, FakeProducer(), group_id="g", handler=FunctionHandler(handler))  # type: ignore[arg-type]
     await loop.run(stop)
     assert seen == [0, 1, 7]
     assert consumer.commits == [{TP: 2, tp1: 8}]

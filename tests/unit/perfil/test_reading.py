@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from consumers.reader import parse_time
 from services.perfil import projector
 from services.perfil.folding import quoted
 from services.perfil.service import search_terms, view_lag
 from services.perfil.store import Freshness
-from streams.replay.reader import parse_time
 from tests.unit.perfil import events as ev
 
 
