@@ -23,7 +23,7 @@ from services.platform.workers import Loop, Workers
 from services.transacciones.api import router
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.orchestrator import GROUP_ID, Orquestador
-from services.transacciones.relay import TransaccionOutbox
+from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.repository import (
     MongoRepository,
     TransaccionDocument,
@@ -32,8 +32,8 @@ from services.transacciones.repository import (
 )
 from services.transacciones.service import Finales, TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
-from services.transacciones.store import TransaccionStore
 from services.transacciones.sweeper import Sweeper
+from services.transacciones.writer import DocumentWriter
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def _saga_loop(settings: TransaccionesSettings, orquestador: Orquestador, link: 
     return run
 
 
-def _relay_loop(settings: TransaccionesSettings, relay_store: TransaccionOutbox, link: KafkaLink) -> Loop:
+def _relay_loop(settings: TransaccionesSettings, relay_store: DocumentOutbox, link: KafkaLink) -> Loop:
     async def run(stop: asyncio.Event) -> None:
         producer = await link.when_up(stop, "outbox relay")
         if producer is not None:
@@ -87,13 +87,10 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
         await init_beanie(database=db, document_models=[TransaccionDocument], skip_indexes=True)
         await ensure_indexes(db)
         money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
-        store = TransaccionStore(
-            MongoRepository(db, money),
-            batch=settings.write_batch,
-            cache_size=settings.cache_documents,
-            fold_seconds=settings.publish_ack_fold_seconds,
+        store = DocumentWriter(
+            MongoRepository(db, money), batch=settings.write_batch, cache_size=settings.cache_documents
         )
-        relay_store = TransaccionOutbox(store)
+        relay_store = DocumentOutbox(store, fold_seconds=settings.publish_ack_fold_seconds)
         finales = Finales()
         store.subscribe(finales.on_written)
         listado: Listado | None = None

@@ -30,7 +30,7 @@ from pymongo.errors import BulkWriteError, WriteError
 
 from contracts.money import format_money
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
-from services.transacciones.domain import Transaccion
+from services.transacciones.domain import Transaccion, archivable
 
 DUPLICATE_KEY = 11000
 # Most replaces per bulk write. FerretDB 1.x keeps every statement's read cursor (one SQLite connection each) open
@@ -114,11 +114,6 @@ class Claim:
 
 class DuplicateIdem(Exception):
     """The document (or its idempotency key) already exists."""
-
-
-def archivable(doc: Transaccion) -> bool:
-    """Finished and nothing left to publish: it will never be written again."""
-    return doc.final and not doc.outbox
 
 
 def newest_first(doc: Transaccion) -> tuple[datetime, str]:

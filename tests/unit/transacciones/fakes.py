@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the document store and the broker, for the writer/relay/service unit tests."""
+"""In-memory stand-ins for the document store and the broker, for the writer/outbox/service unit tests."""
 
 import asyncio
 import json
@@ -11,12 +11,12 @@ from bson import ObjectId
 
 from producers.outbox import OutboxRow
 from services.transacciones import saga
-from services.transacciones.domain import Transaccion
-from services.transacciones.relay import TransaccionOutbox
-from services.transacciones.repository import Claim, DuplicateIdem, Filtro, archivable
+from services.transacciones.domain import Transaccion, archivable
+from services.transacciones.outbox import DocumentOutbox
+from services.transacciones.repository import Claim, DuplicateIdem, Filtro
 from services.transacciones.service import Finales, TransaccionesService
-from services.transacciones.store import TransaccionStore
 from services.transacciones.sweeper import Sweeper
+from services.transacciones.writer import DocumentWriter
 
 
 class FakeRepository:
@@ -110,17 +110,17 @@ class Broker:
 @dataclass
 class Env:
     repo: FakeRepository
-    store: TransaccionStore
-    relay: TransaccionOutbox
+    writer: DocumentWriter
+    outbox: DocumentOutbox
     service: TransaccionesService
     sweeper: Sweeper
     broker: Broker
 
     async def relay_once(self) -> int:
-        return await self.relay.relay_batch(1000, self.broker.publish)
+        return await self.outbox.relay_batch(1000, self.broker.publish)
 
     async def reply(self, doc_id: ObjectId, respuesta: saga.Respuesta) -> None:
-        doc = self.store.cached(doc_id)
+        doc = self.writer.cache.latest(doc_id)
         assert doc is not None
         await self.service.aplicar_respuesta(doc.transaccion_id, respuesta, "causa")
 
@@ -135,16 +135,16 @@ async def environment(
     repo: FakeRepository | None = None,
 ) -> AsyncIterator[Env]:
     repo = repo or FakeRepository()
-    store = TransaccionStore(repo, fold_seconds=fold_seconds, epoch=epoch)
-    relay = TransaccionOutbox(store, idle_wait=0.01)
+    writer = DocumentWriter(repo)
+    outbox = DocumentOutbox(writer, fold_seconds=fold_seconds, idle_wait=0.01, epoch=epoch)
     finales = Finales()
-    store.subscribe(finales.on_written)
-    service = TransaccionesService(store, relay, finales, wait_seconds)
+    writer.subscribe(finales.on_written)
+    service = TransaccionesService(writer, outbox, finales, wait_seconds)
     sweeper = Sweeper(service, stuck_after=stuck_after, max_interval=300)
     stop = asyncio.Event()
-    task = asyncio.create_task(store.run(stop))
+    task = asyncio.create_task(writer.run(stop))
     try:
-        yield Env(repo, store, relay, service, sweeper, Broker())
+        yield Env(repo, writer, outbox, service, sweeper, Broker())
     finally:
         stop.set()
         await asyncio.wait_for(task, 2)
