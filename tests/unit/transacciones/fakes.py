@@ -20,11 +20,10 @@ from services.transacciones.writer import DocumentWriter
 
 
 class FakeRepository:
-    """A dict of documents with the repository's semantics: unique idem, replace by id, newest-first pages."""
+    """A dict of documents with the repository's semantics (proven by tests/contract/transacciones.py)."""
 
     def __init__(self) -> None:
         self.docs: dict[ObjectId, Transaccion] = {}
-        self.by_idem: dict[str, ObjectId] = {}
         self.claims: dict[str, Claim] = {}
         self.replaced: list[ObjectId] = []
         self.archived: set[ObjectId] = set()  # the real one moves these to another collection
@@ -41,11 +40,10 @@ class FakeRepository:
         await asyncio.sleep(0)
         failures: dict[int, Exception] = {}
         for index, doc in enumerate(docs):
-            if doc.id in self.docs or doc.idem in self.by_idem:
+            if doc.id in self.docs:
                 failures[index] = DuplicateIdem()
             else:
                 self.docs[doc.id] = doc
-                self.by_idem[doc.idem] = doc.id
         return failures
 
     async def replace_many(self, docs: Sequence[Transaccion]) -> None:
@@ -80,11 +78,24 @@ class FakeRepository:
         return [scan()]
 
     async def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
-        found = sorted(self.docs.values(), key=lambda d: (d.fecha, str(d.id)), reverse=True)
+        found = sorted(
+            (d for d in self.docs.values() if _matches(filtro, d)), key=lambda d: (d.fecha, str(d.id)), reverse=True
+        )
         return found[skip : skip + limit], len(found)
 
     async def ping(self) -> None:
         return None
+
+
+def _matches(f: Filtro, d: Transaccion) -> bool:
+    """Filtro.query() as the store evaluates it."""
+    return (
+        (f.tipo is None or d.tipo == f.tipo)
+        and (f.estado is None or d.estado == f.estado)
+        and (f.cuenta_id is None or f.cuenta_id in (d.cuenta_origen_id, d.cuenta_destino_id))
+        and (f.desde is None or d.fecha >= f.desde)
+        and (f.hasta is None or d.fecha <= f.hasta)
+    )
 
 
 @dataclass
