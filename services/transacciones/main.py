@@ -66,11 +66,11 @@ def _saga_loop(settings: TransaccionesSettings, orquestador: Orquestador, link: 
     return run
 
 
-def _relay_loop(settings: TransaccionesSettings, relay_store: DocumentOutbox, link: KafkaLink) -> Loop:
+def _relay_loop(settings: TransaccionesSettings, outbox: DocumentOutbox, link: KafkaLink) -> Loop:
     async def run(stop: asyncio.Event) -> None:
         producer = await link.when_up(stop, "outbox relay")
         if producer is not None:
-            await OutboxRelay(relay_store, producer, batch_size=settings.relay_batch, idle_sleep=0.0).run(stop)
+            await OutboxRelay(outbox, producer, batch_size=settings.relay_batch, idle_sleep=0.0).run(stop)
 
     return run
 
@@ -87,17 +87,17 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
         await init_beanie(database=db, document_models=[TransaccionDocument], skip_indexes=True)
         await ensure_indexes(db)
         money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
-        store = DocumentWriter(
+        writer = DocumentWriter(
             MongoRepository(db, money), batch=settings.write_batch, cache_size=settings.cache_documents
         )
-        relay_store = DocumentOutbox(store, fold_seconds=settings.publish_ack_fold_seconds)
+        outbox = DocumentOutbox(writer, fold_seconds=settings.publish_ack_fold_seconds)
         finales = Finales()
-        store.subscribe(finales.on_written)
+        writer.subscribe(finales.on_written)
         listado: Listado | None = None
         if settings.list_index == "on" or (settings.list_index == "auto" and money == "string"):
             listado = Listado()
-            store.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
-        service = TransaccionesService(store, relay_store, finales, settings.wait_seconds, listado)
+            writer.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
+        service = TransaccionesService(writer, outbox, finales, settings.wait_seconds, listado)
         sweeper = Sweeper(
             service,
             stuck_after=settings.stuck_after_seconds,
@@ -110,27 +110,27 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
         link = KafkaLink(settings.kafka_bootstrap, client_id="transacciones")
         workers = Workers()
         try:
-            workers.spawn("writer", store.run)
+            workers.spawn("writer", writer.run)
             if listado is not None:
                 index = listado
                 workers.spawn(
-                    "listing-index", lambda stop: index.build(lambda: store.repo.list_scans(LIST_FIELDS), stop)
+                    "listing-index", lambda stop: index.build(lambda: writer.repo.list_scans(LIST_FIELDS), stop)
                 )
             if settings.run_workers:
                 await sweeper.recover()
-                workers.spawn("outbox-relay", _relay_loop(settings, relay_store, link))
+                workers.spawn("outbox-relay", _relay_loop(settings, outbox, link))
                 workers.spawn("saga", _saga_loop(settings, Orquestador(service), link))
                 workers.spawn("sweeper", sweeper.run)
                 workers.spawn("recovery", sweeper.run_recovery)
             app.state.service = service
-            app.state.probes = {"database": store.repo.ping, "kafka": link.probe}
+            app.state.probes = {"database": writer.repo.ping, "kafka": link.probe}
             app.state.stats = lambda: {
-                "writer_rounds": store.rounds,
-                "writes": store.writes,
-                "store_seconds": {k: round(v, 3) for k, v in store.seconds.items()},
-                "events_published": relay_store.published,
-                "publish_seconds": round(relay_store.publish_seconds, 3),
-                "relay_backlog": relay_store.backlog,
+                "writer_rounds": writer.rounds,
+                "writes": writer.writes,
+                "store_seconds": {k: round(v, 3) for k, v in writer.seconds.items()},
+                "events_published": outbox.published,
+                "publish_seconds": round(outbox.publish_seconds, 3),
+                "relay_backlog": outbox.backlog,
                 "sagas_in_progress": sweeper.in_progress,
                 "resent": sweeper.resent,
                 "money_bson": money,
