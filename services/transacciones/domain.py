@@ -3,14 +3,10 @@
 import hashlib
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from beanie import PydanticObjectId
 from bson import ObjectId
-from pydantic import BaseModel, ConfigDict
 
-from contracts.money import Moneda
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
 from services.transacciones.errors import Invalid
 from services.transacciones.saga import ESTADOS_FINALES, Orden, SagaState
@@ -25,20 +21,10 @@ CUENTAS_POR_TIPO: dict[TipoTransaccion, dict[str, bool]] = {
 }
 
 
-class Transaccion(BaseModel):
-    """One transaction with its saga state and its not-yet-published events: the unit written atomically."""
+class Transaccion(Orden):
+    """One transaction: what was asked (saga.Orden's facts), where it stands, and its not-yet-published events;
+    the unit written atomically."""
 
-    model_config = ConfigDict(frozen=True)
-
-    id: PydanticObjectId
-    transaccion_id: str
-    tipo: TipoTransaccion
-    monto: Decimal
-    moneda: Moneda
-    cuenta_origen_id: int | None = None
-    cuenta_destino_id: int | None = None
-    descripcion: str | None = None
-    fecha: datetime
     estado: EstadoTransaccion
     motivo: str | None = None
     metadata_json: str = "{}"
@@ -46,7 +32,7 @@ class Transaccion(BaseModel):
     # (repository.MongoRepository.claim), which is written before the document.
     idem: str
     body_hash: str | None = None
-    # The process instance that created the document (see service.cancelar).
+    # The process instance that created the document (see outbox.DocumentOutbox.withdraw).
     epoch: str
     saga: SagaState
     outbox: tuple[dict[str, Any], ...] = ()
@@ -56,22 +42,14 @@ class Transaccion(BaseModel):
     def final(self) -> bool:
         return self.estado in ESTADOS_FINALES
 
-    def orden(self) -> Orden:
-        return Orden(
-            id=str(self.id),
-            transaccion_id=self.transaccion_id,
-            tipo=self.tipo,
-            monto=self.monto,
-            moneda=self.moneda,
-            cuenta_origen_id=self.cuenta_origen_id,
-            cuenta_destino_id=self.cuenta_destino_id,
-            descripcion=self.descripcion,
-            fecha=self.fecha,
-        )
-
     def metadata(self) -> dict[str, Any]:
         value = json.loads(self.metadata_json)
         return value if isinstance(value, dict) else {}
+
+
+def archivable(doc: Transaccion) -> bool:
+    """Finished and nothing left to publish: it will never be written again."""
+    return doc.final and not doc.outbox
 
 
 def validar_cuentas(tipo: TipoTransaccion, origen: int | None, destino: int | None) -> None:

@@ -20,7 +20,7 @@ from services.transacciones import api
 from services.transacciones.dependencies import State, Stats
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.orchestrator import GROUP_ID, Orquestador
-from services.transacciones.relay import TransaccionOutbox
+from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.repository import (
     MongoRepository,
     TransaccionDocument,
@@ -29,8 +29,8 @@ from services.transacciones.repository import (
 )
 from services.transacciones.service import Finales, TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
-from services.transacciones.store import TransaccionStore
 from services.transacciones.sweeper import Sweeper
+from services.transacciones.writer import DocumentWriter
 
 
 @dataclass(frozen=True)
@@ -68,20 +68,17 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         await init_beanie(database=db, document_models=[TransaccionDocument], skip_indexes=True)
         await ensure_indexes(db)
         money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
-        store = TransaccionStore(
-            MongoRepository(db, money),
-            batch=settings.write_batch,
-            cache_size=settings.cache_documents,
-            fold_seconds=settings.publish_ack_fold_seconds,
+        writer = DocumentWriter(
+            MongoRepository(db, money), batch=settings.write_batch, cache_size=settings.cache_documents
         )
-        relay_store = TransaccionOutbox(store)
+        outbox = DocumentOutbox(writer, fold_seconds=settings.publish_ack_fold_seconds)
         finales = Finales()
-        store.subscribe(finales.on_written)
+        writer.subscribe(finales.on_written)
         listado: Listado | None = None
         if settings.list_index == "on" or (settings.list_index == "auto" and money == "string"):
             listado = Listado()
-            store.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
-        service = TransaccionesService(store, relay_store, finales, settings.wait_seconds, listado)
+            writer.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
+        service = TransaccionesService(writer, outbox, finales, settings.wait_seconds, listado)
         sweeper = Sweeper(
             service,
             stuck_after=settings.stuck_after_seconds,
@@ -89,13 +86,13 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             interval=settings.sweep_interval_seconds,
             recovery_interval=settings.recovery_interval_seconds,
         )
-        workers.spawn("writer", store.run)
+        workers.spawn("writer", writer.run)
         if listado is not None:
             index = listado
-            workers.spawn("listing-index", lambda stop: index.build(lambda: store.repo.list_scans(LIST_FIELDS), stop))
+            workers.spawn("listing-index", lambda stop: index.build(lambda: writer.repo.list_scans(LIST_FIELDS), stop))
         if settings.run_workers:
             await sweeper.recover()
-            workers.spawn("outbox-relay", link.relay(relay_store, batch_size=settings.relay_batch, idle_sleep=0.0))
+            workers.spawn("outbox-relay", link.relay(outbox, batch_size=settings.relay_batch, idle_sleep=0.0))
             orquestador = Orquestador(service)
             # Replies only meet in the single writer: each partition's batch shares its next round.
             saga = link.consumer(GROUP_ID, [topics.CUENTAS], orquestador, parallel_partitions=True)
@@ -105,19 +102,19 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
 
         def stats() -> dict[str, Any]:
             return {
-                "writer_rounds": store.rounds,
-                "writes": store.writes,
-                "store_seconds": {k: round(v, 3) for k, v in store.seconds.items()},
-                "events_published": relay_store.published,
-                "publish_seconds": round(relay_store.publish_seconds, 3),
-                "relay_backlog": relay_store.backlog,
+                "writer_rounds": writer.rounds,
+                "writes": writer.writes,
+                "store_seconds": {k: round(v, 3) for k, v in writer.seconds.items()},
+                "events_published": outbox.published,
+                "publish_seconds": round(outbox.publish_seconds, 3),
+                "relay_backlog": outbox.backlog,
                 "sagas_in_progress": sweeper.in_progress,
                 "resent": sweeper.resent,
                 "money_bson": money,
                 "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
             }
 
-        yield Resources(service=service, probes={"database": store.repo.ping, "kafka": link.probe}, stats=stats)
+        yield Resources(service=service, probes={"database": writer.repo.ping, "kafka": link.probe}, stats=stats)
 
 
 def create_app(settings: TransaccionesSettings | None = None, resources: Resources | None = None) -> FastAPI:

@@ -22,7 +22,6 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from beanie import Document, SortDirection
 from bson import Decimal128, ObjectId
-from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -30,7 +29,7 @@ from pymongo.errors import BulkWriteError, WriteError
 
 from contracts.money import format_money
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
-from services.transacciones.domain import Transaccion
+from services.transacciones.domain import Transaccion, archivable
 
 DUPLICATE_KEY = 11000
 # Most replaces per bulk write. FerretDB 1.x keeps every statement's read cursor (one SQLite connection each) open
@@ -43,26 +42,11 @@ MoneyBson = Literal["decimal128", "string"]
 NEWEST_FIRST = [("fecha", DESCENDING), ("_id", DESCENDING)]
 
 
-class TransaccionDocument(Document):
-    """The finished transactions' collection: its schema (the fields of domain.Transaccion) and its indexes."""
+class TransaccionDocument(Document, Transaccion):
+    """The finished transactions' collection: its documents are domain.Transaccion's (the fields are inherited, not
+    restated; `id` is beanie's `_id`, `monto` is stored as MoneyBson), and its indexes."""
 
-    transaccion_id: str
-    tipo: TipoTransaccion
-    monto: Any  # Decimal128 or a decimal string, see MoneyBson
-    moneda: str
-    cuenta_origen_id: int | None = None
-    cuenta_destino_id: int | None = None
-    descripcion: str | None = None
-    fecha: datetime
-    estado: EstadoTransaccion
-    motivo: str | None = None
-    metadata_json: str = "{}"
-    idem: str
-    body_hash: str | None = None
-    epoch: str
-    saga: dict[str, Any]
-    outbox: list[dict[str, Any]] = Field(default_factory=list)
-    actualizada: datetime
+    monto: Any  # type: ignore[assignment]  # Decimal128 or a decimal string, see MoneyBson; from_bson reads both
 
     class Settings:
         name = "transacciones"
@@ -114,11 +98,6 @@ class Claim:
 
 class DuplicateIdem(Exception):
     """The document (or its idempotency key) already exists."""
-
-
-def archivable(doc: Transaccion) -> bool:
-    """Finished and nothing left to publish: it will never be written again."""
-    return doc.final and not doc.outbox
 
 
 def newest_first(doc: Transaccion) -> tuple[datetime, str]:
@@ -288,7 +267,7 @@ class MongoRepository:
         # With live matches the window is cut after merging; otherwise the store pages the archive itself.
         window = (skip, limit) if not live else (0, skip + limit)
         docs = await TransaccionDocument.find(query, skip=window[0], limit=window[1], sort=sort).to_list()
-        archived = [self.from_bson({**d.model_dump(exclude={"id", "revision_id"}), "_id": d.id}) for d in docs]
+        archived = [self.from_bson(d.model_dump(by_alias=True, exclude={"revision_id"})) for d in docs]
         total = await TransaccionDocument.find(query).count()
         if not live:
             return archived, total

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from beanie import PydanticObjectId
 from pydantic import BaseModel, ConfigDict
 
 from contracts.base import Command, Message
@@ -42,11 +43,12 @@ _IDS = uuid.UUID("5b0e1c1e-9a43-4d51-9a0e-7c2f3b1d4e60")  # namespace of the der
 
 
 class Orden(BaseModel):
-    """What was asked: the immutable facts of one transaction."""
+    """What was asked: the immutable facts of one transaction, as its events state them (domain.Transaccion is
+    an Orden plus where it stands)."""
 
     model_config = ConfigDict(frozen=True)
 
-    id: str
+    id: PydanticObjectId
     transaccion_id: str
     tipo: TipoTransaccion
     monto: Decimal
@@ -234,6 +236,14 @@ def cancelar(orden: Orden, saga: SagaState, estado: EstadoTransaccion, ahora: da
     return Decision(fin, "CANCELADA", MOTIVO_CANCELADA, (evento,))
 
 
+def primer_evento(orden: Orden) -> str:
+    """The CloudEvent id of the saga's first command as first emitted (what a cancellation must keep unsent)."""
+    paso = primer_paso(orden.tipo)
+    inicio = SagaState(paso=paso, comando_id=comando_id(orden.transaccion_id, paso), desde=orden.fecha)
+    primero = comando_actual(orden, inicio)
+    return event_id(primero, 0) if primero is not None else ""
+
+
 def respuesta_de(message: Message) -> tuple[str, Respuesta] | None:
     """(transaccion_id, reply) when `message` answers a saga command; None for any other cuentas event."""
     if isinstance(message, SaldoActualizado):
@@ -270,17 +280,8 @@ def _motivo(rechazo: Rechazado) -> str:
 
 
 def _hechos(orden: Orden) -> dict[str, object]:
-    return {
-        "transaccion_id": orden.transaccion_id,
-        "id": orden.id,
-        "tipo": orden.tipo,
-        "monto": orden.monto,
-        "moneda": orden.moneda,
-        "cuenta_origen_id": orden.cuenta_origen_id,
-        "cuenta_destino_id": orden.cuenta_destino_id,
-        "descripcion": orden.descripcion,
-        "fecha": orden.fecha,
-    }
+    """The facts every event of the transaction carries (only Orden's fields, whatever model `orden` is)."""
+    return {name: getattr(orden, name) for name in Orden.model_fields} | {"id": str(orden.id)}
 
 
 def _cuentas(saga: SagaState) -> dict[str, object]:

@@ -2,15 +2,14 @@
 
 import asyncio
 import contextlib
-import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bson import ObjectId
 
-from contracts.envelope import envelope_for
-from producers.outbox import OutboxRow
-from services.transacciones import saga
+from services.transacciones import outbox, saga
+from services.transacciones.cache import DocumentCache
+from services.transacciones.claims import ClaimBatcher
 from services.transacciones.domain import (
     Transaccion,
     ahora,
@@ -24,41 +23,21 @@ from services.transacciones.domain import (
 )
 from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
 from services.transacciones.listing import Listado
-from services.transacciones.relay import TransaccionOutbox
+from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.repository import DuplicateIdem, Filtro
 from services.transacciones.schemas import TransaccionCreate, metadata_json
-from services.transacciones.store import TransaccionStore
+from services.transacciones.writer import DocumentWriter
 
 log = logging.getLogger(__name__)
 
-SOURCE = "/transacciones"
-
 
 def con_decision(doc: Transaccion, decision: saga.Decision, cuando: str | None = None) -> Transaccion:
-    """The document after a saga decision: new saga state and estado, its messages appended to the outbox."""
+    """The document after a saga decision: new saga state and estado, its messages queued in the outbox."""
     now = ahora()
-    rows = tuple(
-        OutboxRow.of(
-            envelope_for(
-                m,
-                source=SOURCE,
-                correlation_id=doc.transaccion_id,
-                causation_id=cuando,
-                event_id=saga.event_id(m, decision.saga.intentos),
-                time=now,
-            )
-        ).to_document()
-        for m in decision.mensajes
+    decided = doc.model_copy(
+        update={"saga": decision.saga, "estado": decision.estado, "motivo": decision.motivo, "actualizada": now}
     )
-    return doc.model_copy(
-        update={
-            "saga": decision.saga,
-            "estado": decision.estado,
-            "motivo": decision.motivo,
-            "outbox": doc.outbox + rows,
-            "actualizada": now,
-        }
-    )
+    return outbox.queue(decided, decision.mensajes, intento=decision.saga.intentos, causa=cuando, now=now)
 
 
 class Finales:
@@ -88,11 +67,17 @@ class Finales:
 
 @dataclass
 class TransaccionesService:
-    store: TransaccionStore
-    relay: TransaccionOutbox
+    writer: DocumentWriter
+    outbox: DocumentOutbox
     finales: Finales
     wait_seconds: float = 2.0
     listado: Listado | None = None  # the lists' index (FerretDB 1.x); None: the store answers lists itself
+    claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
+    cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
+
+    def __post_init__(self) -> None:
+        self.claims = ClaimBatcher(self.writer.repo)
+        self.cache = self.writer.cache
 
     # -- commands ----------------------------------------------------------------------------------------------
 
@@ -105,15 +90,15 @@ class TransaccionesService:
             return await self._registrar(self._nuevo(req, oid, None, None), wait)
         body_hash = huella(req.fingerprint_body())
         idem = idem_de(idempotency_key, "")
-        remembered = self.store.cached_by_idem(idem)
+        remembered = self.cache.by_idem(idem)
         if remembered is not None:  # a retry of a request this process served: nothing to write or look up
             return await self._original(remembered, body_hash, wait)
-        claim = await self.store.claims.claim(idem, oid, body_hash)
+        claim = await self.claims.claim(idem, oid, body_hash)
         if claim is None:
             return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash), wait)
         if claim.body_hash != body_hash:
             raise IdempotencyKeyReused()
-        existing = await self.store.get(claim.doc_id)
+        existing = await self.cache.get(claim.doc_id)
         if existing is None:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
@@ -137,19 +122,19 @@ class TransaccionesService:
             metadata_json=metadata_json(req.metadata),
             idem=idem_de(key, transaccion_id),
             body_hash=body_hash,
-            epoch=self.store.epoch,
+            epoch=self.outbox.epoch,
             saga=saga.SagaState(paso=saga.primer_paso(req.tipo), desde=now),
             actualizada=now,
         )
-        return con_decision(doc, saga.iniciar(doc.orden(), now))
+        return con_decision(doc, saga.iniciar(doc, now))
 
     async def _registrar(self, doc: Transaccion, wait: bool = True) -> Transaccion:
         waiter = self.finales.register(doc.id)
         try:
-            stored = await self.store.insert(doc)
+            stored = await self.writer.insert(doc)
         except DuplicateIdem:
             self.finales.unregister(doc.id, waiter)
-            existing = await self.store.get(doc.id)
+            existing = await self.cache.get(doc.id)
             if existing is None:
                 raise
             return await self._original(existing, doc.body_hash, wait)
@@ -165,27 +150,15 @@ class TransaccionesService:
         doc = await self._doc(ref)
         if doc.estado != "PENDIENTE":
             raise NoCancelable(f"La transacción está {doc.estado}: solo se cancela una PENDIENTE")
-        first_event = _first_command_event(doc)
-        if doc.epoch != self.store.epoch or not self.relay.reserve(first_event):
+
+        def decide(unsent: Transaccion) -> Transaccion | None:
+            decision = saga.cancelar(unsent, unsent.saga, unsent.estado, ahora())
+            return con_decision(unsent, decision) if decision is not None else None
+
+        cancelada = await self.outbox.withdraw(doc.id, saga.primer_evento(doc), decide)
+        if cancelada is None:
             raise NoCancelable("La transacción ya está en curso (su primer movimiento pudo enviarse)")
-
-        def change(current: Transaccion) -> tuple[Transaccion, Transaccion]:
-            decision = saga.cancelar(current.orden(), current.saga, current.estado, ahora())
-            if decision is None or first_event not in {e["event_id"] for e in current.outbox}:
-                raise NoCancelable("La transacción ya está en curso (su primer movimiento pudo enviarse)")
-            unsent = current.model_copy(
-                update={"outbox": tuple(e for e in current.outbox if e["event_id"] != first_event)}
-            )
-            new = con_decision(unsent, decision)
-            return new, new
-
-        try:
-            return await self.store.mutate(doc.id, change)
-        finally:
-            self.relay.release(first_event)
-            latest = self.store.cached(doc.id)
-            if latest is not None:
-                self.relay.hint(latest)  # whatever is left pending (e.g. after a refusal) goes out now
+        return cancelada
 
     async def aplicar_respuesta(self, transaccion_id: str, respuesta: saga.Respuesta, causa: str) -> None:
         """Advance the saga a reply from cuentas belongs to; a reply it is not waiting for changes nothing."""
@@ -194,11 +167,11 @@ class TransaccionesService:
             return
 
         def change(doc: Transaccion) -> tuple[Transaccion | None, None]:
-            decision = saga.avanzar(doc.orden(), doc.saga, respuesta, ahora())
+            decision = saga.avanzar(doc, doc.saga, respuesta, ahora())
             return (con_decision(doc, decision, causa) if decision else None), None
 
         try:
-            await self.store.mutate(oid, change)
+            await self.writer.mutate(oid, change)
         except TransaccionNoEncontrada:
             log.debug("reply for unknown transaction %s ignored", transaccion_id)
 
@@ -208,16 +181,16 @@ class TransaccionesService:
         def change(doc: Transaccion) -> tuple[Transaccion | None, None]:
             if doc.estado != "PENDIENTE":
                 return None, None
-            decision = saga.reenviar(doc.orden(), doc.saga, ahora())
+            decision = saga.reenviar(doc, doc.saga, ahora())
             if decision is None:
                 return None, None
-            if _command_pending(doc, doc.saga.comando_id):
+            if outbox.carries_command(doc, doc.saga.comando_id):
                 # Still unpublished (broker away): the relay keeps trying it; only the clock restarts.
                 return doc.model_copy(update={"saga": decision.saga}), None
             return con_decision(doc, decision), None
 
         with contextlib.suppress(TransaccionNoEncontrada):
-            await self.store.mutate(doc_id, change)
+            await self.writer.mutate(doc_id, change)
 
     # -- queries -----------------------------------------------------------------------------------------------
 
@@ -226,23 +199,23 @@ class TransaccionesService:
 
     async def por_transaccion_id(self, transaccion_id: str) -> Transaccion:
         oid = object_id_de(transaccion_id)
-        doc = await self.store.get(oid) if oid is not None else None
+        doc = await self.cache.get(oid) if oid is not None else None
         if doc is None:
             raise TransaccionNoEncontrada(transaccion_id)
         return doc
 
     async def listar(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
         if self.listado is None or not self.listado.ready:
-            return await self.store.repo.page(filtro, skip, limit)
+            return await self.writer.repo.page(filtro, skip, limit)
         ids, total = self.listado.page(filtro, skip, limit)
-        docs = await asyncio.gather(*(self.store.get(i) for i in ids))
+        docs = await asyncio.gather(*(self.cache.get(i) for i in ids))
         return [d for d in docs if d is not None], total
 
     # -- helpers -----------------------------------------------------------------------------------------------
 
     async def _doc(self, ref: str) -> Transaccion:
         oid = parse_object_id(ref)
-        doc = await self.store.get(oid) if oid is not None else None
+        doc = await self.cache.get(oid) if oid is not None else None
         if doc is None:
             raise TransaccionNoEncontrada(ref)
         return doc
@@ -252,7 +225,7 @@ class TransaccionesService:
         if doc.body_hash != body_hash:
             raise IdempotencyKeyReused()
         waiter = self.finales.register(doc.id)
-        latest = await self.store.get(doc.id) or doc
+        latest = await self.cache.get(doc.id) or doc
         return await self._esperar(latest, waiter, wait)
 
     async def _esperar(self, doc: Transaccion, waiter: "asyncio.Future[Transaccion]", wait: bool) -> Transaccion:
@@ -263,25 +236,6 @@ class TransaccionesService:
                 return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
             except TimeoutError:
                 # The signal may have been missed (e.g. the document was evicted and re-read): read once more.
-                return await self.store.get(doc.id) or doc
+                return await self.cache.get(doc.id) or doc
         finally:
             self.finales.unregister(doc.id, waiter)
-
-
-def _command_pending(doc: Transaccion, comando_id: str | None) -> bool:
-    for event in doc.outbox:
-        try:
-            payload = json.loads(event["payload"])
-        except (ValueError, KeyError):
-            continue
-        if isinstance(payload, dict) and payload.get("comando_id") == comando_id:
-            return True
-    return False
-
-
-def _first_command_event(doc: Transaccion) -> str:
-    """The CloudEvent id of the saga's first command as first emitted."""
-    paso = saga.primer_paso(doc.tipo)
-    inicio = saga.SagaState(paso=paso, comando_id=saga.comando_id(doc.transaccion_id, paso), desde=doc.fecha)
-    first = saga.comando_actual(doc.orden(), inicio)
-    return saga.event_id(first, 0) if first is not None else ""

@@ -31,7 +31,7 @@ class Sweeper:
         self._recovery_interval = recovery_interval
         self._due: dict[ObjectId, datetime] = {}
         self.resent = 0
-        service.store.subscribe(self.on_written)
+        service.writer.subscribe(self.on_written)
 
     def on_written(self, doc: Transaccion) -> None:
         """Writer listener: track when each saga in progress becomes overdue."""
@@ -46,7 +46,7 @@ class Sweeper:
         return len(self._due)
 
     async def sweep_once(self) -> int:
-        if self._service.store.busy_seconds() > max(self._stuck_after / 2, 1.0):
+        if self._service.writer.busy_seconds() > max(self._stuck_after / 2, 1.0):
             # The writer has had work queued all along: replies are waiting their turn, not lost. A re-send now
             # would only add a command, a reply and a write per saga to the queue that makes them late (in a
             # bulk load that doubled the work). Lost steps are re-sent once the writer catches up.
@@ -68,8 +68,8 @@ class Sweeper:
     async def recover(self) -> int:
         """Read every document with unpublished events or a saga in progress into the writer (which announces
         them to the relay and to this sweeper). Start-up always does this: a killed process leaves such work."""
-        docs = await self._service.store.repo.pending()
-        self._service.store.adopt(docs)
+        docs = await self._service.writer.repo.pending()
+        self._service.writer.adopt(docs)
         if docs:
             log.info("recovered %d transactions with pending work", len(docs))
         return len(docs)

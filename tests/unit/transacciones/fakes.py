@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the document store and the broker, for the writer/relay/service unit tests."""
+"""In-memory stand-ins for the document store and the broker, for the writer/outbox/service unit tests."""
 
 import asyncio
 import json
@@ -11,20 +11,19 @@ from bson import ObjectId
 
 from producers.outbox import OutboxRow
 from services.transacciones import saga
-from services.transacciones.domain import Transaccion
-from services.transacciones.relay import TransaccionOutbox
-from services.transacciones.repository import Claim, DuplicateIdem, Filtro, archivable
+from services.transacciones.domain import Transaccion, archivable
+from services.transacciones.outbox import DocumentOutbox
+from services.transacciones.repository import Claim, DuplicateIdem, Filtro
 from services.transacciones.service import Finales, TransaccionesService
-from services.transacciones.store import TransaccionStore
 from services.transacciones.sweeper import Sweeper
+from services.transacciones.writer import DocumentWriter
 
 
 class FakeRepository:
-    """A dict of documents with the repository's semantics: unique idem, replace by id, newest-first pages."""
+    """A dict of documents with the repository's semantics (proven by tests/contract/transacciones.py)."""
 
     def __init__(self) -> None:
         self.docs: dict[ObjectId, Transaccion] = {}
-        self.by_idem: dict[str, ObjectId] = {}
         self.claims: dict[str, Claim] = {}
         self.replaced: list[ObjectId] = []
         self.archived: set[ObjectId] = set()  # the real one moves these to another collection
@@ -41,11 +40,10 @@ class FakeRepository:
         await asyncio.sleep(0)
         failures: dict[int, Exception] = {}
         for index, doc in enumerate(docs):
-            if doc.id in self.docs or doc.idem in self.by_idem:
+            if doc.id in self.docs:
                 failures[index] = DuplicateIdem()
             else:
                 self.docs[doc.id] = doc
-                self.by_idem[doc.idem] = doc.id
         return failures
 
     async def replace_many(self, docs: Sequence[Transaccion]) -> None:
@@ -80,11 +78,24 @@ class FakeRepository:
         return [scan()]
 
     async def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
-        found = sorted(self.docs.values(), key=lambda d: (d.fecha, str(d.id)), reverse=True)
+        found = sorted(
+            (d for d in self.docs.values() if _matches(filtro, d)), key=lambda d: (d.fecha, str(d.id)), reverse=True
+        )
         return found[skip : skip + limit], len(found)
 
     async def ping(self) -> None:
         return None
+
+
+def _matches(f: Filtro, d: Transaccion) -> bool:
+    """Filtro.query() as the store evaluates it."""
+    return (
+        (f.tipo is None or d.tipo == f.tipo)
+        and (f.estado is None or d.estado == f.estado)
+        and (f.cuenta_id is None or f.cuenta_id in (d.cuenta_origen_id, d.cuenta_destino_id))
+        and (f.desde is None or d.fecha >= f.desde)
+        and (f.hasta is None or d.fecha <= f.hasta)
+    )
 
 
 @dataclass
@@ -110,17 +121,17 @@ class Broker:
 @dataclass
 class Env:
     repo: FakeRepository
-    store: TransaccionStore
-    relay: TransaccionOutbox
+    writer: DocumentWriter
+    outbox: DocumentOutbox
     service: TransaccionesService
     sweeper: Sweeper
     broker: Broker
 
     async def relay_once(self) -> int:
-        return await self.relay.relay_batch(1000, self.broker.publish)
+        return await self.outbox.relay_batch(1000, self.broker.publish)
 
     async def reply(self, doc_id: ObjectId, respuesta: saga.Respuesta) -> None:
-        doc = self.store.cached(doc_id)
+        doc = self.writer.cache.latest(doc_id)
         assert doc is not None
         await self.service.aplicar_respuesta(doc.transaccion_id, respuesta, "causa")
 
@@ -135,16 +146,16 @@ async def environment(
     repo: FakeRepository | None = None,
 ) -> AsyncIterator[Env]:
     repo = repo or FakeRepository()
-    store = TransaccionStore(repo, fold_seconds=fold_seconds, epoch=epoch)
-    relay = TransaccionOutbox(store, idle_wait=0.01)
+    writer = DocumentWriter(repo)
+    outbox = DocumentOutbox(writer, fold_seconds=fold_seconds, idle_wait=0.01, epoch=epoch)
     finales = Finales()
-    store.subscribe(finales.on_written)
-    service = TransaccionesService(store, relay, finales, wait_seconds)
+    writer.subscribe(finales.on_written)
+    service = TransaccionesService(writer, outbox, finales, wait_seconds)
     sweeper = Sweeper(service, stuck_after=stuck_after, max_interval=300)
     stop = asyncio.Event()
-    task = asyncio.create_task(store.run(stop))
+    task = asyncio.create_task(writer.run(stop))
     try:
-        yield Env(repo, store, relay, service, sweeper, Broker())
+        yield Env(repo, writer, outbox, service, sweeper, Broker())
     finally:
         stop.set()
         await asyncio.wait_for(task, 2)

@@ -85,7 +85,7 @@ async def test_el_servicio_lista_desde_el_indice_en_cuanto_esta_listo() -> None:
     async with environment(wait_seconds=0.01) as env:
         created = [await env.service.crear(pedido(), None) for _ in range(5)]
         listado = Listado()
-        env.store.subscribe(listado.on_written)
+        env.writer.subscribe(listado.on_written)
         env.service.listado = listado
         stop = asyncio.Event()
         build = asyncio.create_task(listado.build(lambda: env.repo.list_scans(LIST_FIELDS), stop))

@@ -216,9 +216,9 @@ async def test_con_el_escritor_saturado_el_barrido_espera_en_vez_de_reenviar(mon
     async with environment(wait_seconds=0.01, stuck_after=0.0) as env:
         await env.service.crear(pedido(), None)
         await env.relay_once()
-        monkeypatch.setattr(env.store, "busy_seconds", lambda: 60.0)  # rounds back to back for a minute
+        monkeypatch.setattr(env.writer, "busy_seconds", lambda: 60.0)  # rounds back to back for a minute
         assert await env.sweeper.sweep_once() == 0
-        monkeypatch.setattr(env.store, "busy_seconds", lambda: 0.0)  # caught up: the late step goes again
+        monkeypatch.setattr(env.writer, "busy_seconds", lambda: 0.0)  # caught up: the late step goes again
         assert await env.sweeper.sweep_once() == 1
 
 
@@ -248,7 +248,7 @@ async def test_un_fallo_de_escritura_se_informa_y_el_documento_se_relee() -> Non
         env.repo.fail_next_write = OSError("disk")
         with pytest.raises(OSError):
             await env.reply(t.id, saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n"))
-        assert env.store.cached(t.id) is None
+        assert env.writer.cache.latest(t.id) is None
         await env.service.aplicar_respuesta(t.transaccion_id, saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n"), "c")
         assert env.repo.docs[t.id].saga.paso == "CREDITO"
 

@@ -1,13 +1,11 @@
-"""The single writer of transaction documents: every change to a document goes through its loop.
+"""The single writer of transaction documents: every insert and change of a document goes through its loop.
 
 Why one writer: FerretDB 1.x evaluates an update's filter outside its write transaction, so two concurrent
 conditional updates of one document can both "match" and the second silently overwrites the first. Here each
 change is a pure function of the document's latest state, applied in order in this process, and each round of
-changes is one bulk write. What was written stays in memory, so the hot path reads nothing back.
-
-It also keeps the outbox bookkeeping the relay and cancellation share: which events were handed to Kafka
-(`attempted`), which Kafka acknowledged (`acked`: removed from the document by its next write, or by a write of
-their own after `fold_seconds`), and which must not be sent (`blocked`, while a cancellation decides).
+changes is one bulk write (plus one bulk insert for new documents). What was written stays in memory (cache.py),
+so the hot path reads nothing back. The outbox (outbox.py) takes part in every write: acknowledged events leave
+the document with it, and it asks for a write of their own when nothing else writes the document soon.
 
 Assumption: one process writes a given database (the service runs as one instance, restarted by supervisor).
 """
@@ -15,19 +13,16 @@ Assumption: one process writes a given database (the service runs as one instanc
 import asyncio
 import logging
 import time
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from bson import ObjectId
 
-from services.transacciones.claims import ClaimBatcher
+from services.transacciones.cache import DocumentCache
 from services.transacciones.domain import Transaccion, ahora
 from services.transacciones.errors import TransaccionNoEncontrada
-from services.transacciones.repository import Repository, archivable
-from services.transacciones.saga import PASOS_EN_CURSO
+from services.transacciones.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +34,54 @@ Listener = Callable[[Transaccion], None]
 IDLE_PAUSE = 0.2
 """A wait for work at least this long means the writer keeps up (a shorter one is the gap between two batches
 of a consumer that waits for its writes)."""
+
+
+class OutboxPart(Protocol):
+    """The outbox's part in the writer's rounds (outbox.DocumentOutbox)."""
+
+    def trim(self, doc: Transaccion) -> Transaccion:
+        """The document as its next write stores it (acknowledged events out); changes see it this way."""
+        ...
+
+    def written(self, doc: Transaccion) -> None:
+        """`doc` is durable as it is (inserted or replaced)."""
+        ...
+
+    def round_over(self, doc_id: ObjectId) -> None:
+        """The document was in this round (written or not)."""
+        ...
+
+    def gone(self, doc_id: ObjectId) -> None:
+        """No such document."""
+        ...
+
+    def next_due(self) -> float | None:
+        """When (monotonic) the next document needs a write of its own."""
+        ...
+
+    def due(self, limit: int) -> list[ObjectId]:
+        """Documents that need a write of their own now."""
+        ...
+
+
+class _NoOutbox:
+    def trim(self, doc: Transaccion) -> Transaccion:
+        return doc
+
+    def written(self, doc: Transaccion) -> None:
+        return None
+
+    def round_over(self, doc_id: ObjectId) -> None:
+        return None
+
+    def gone(self, doc_id: ObjectId) -> None:
+        return None
+
+    def next_due(self) -> float | None:
+        return None
+
+    def due(self, limit: int) -> list[ObjectId]:
+        return []
 
 
 @dataclass
@@ -54,44 +97,35 @@ class _Mutation(Generic[T]):
     done: asyncio.Future[T] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-class TransaccionStore:
-    def __init__(
-        self,
-        repo: Repository,
-        *,
-        batch: int = 500,
-        cache_size: int = 100_000,
-        fold_seconds: float = 0.5,
-        epoch: str | None = None,
-    ) -> None:
+class DocumentWriter:
+    def __init__(self, repo: Repository, *, batch: int = 500, cache_size: int = 100_000) -> None:
         self.repo = repo
-        self.claims = ClaimBatcher(repo)  # the Idempotency-Keys taken, batched like the writes
-        self.epoch = epoch or uuid.uuid4().hex
+        self.cache = DocumentCache(repo, cache_size)
+        self._outbox: OutboxPart = _NoOutbox()
         self._batch = batch
-        self._cache_size = cache_size
-        self._fold = fold_seconds
-        self._cache: OrderedDict[ObjectId, Transaccion] = OrderedDict()
-        self._by_idem: dict[str, ObjectId] = {}  # idempotency keys of the cached documents
-        self._settled: OrderedDict[ObjectId, Transaccion] = OrderedDict()  # read copies of archived documents
         self._queue: list[_Insert | _Mutation[Any]] = []
         self._wake = asyncio.Event()
         self._listeners: list[Listener] = []
-        self.attempted: set[str] = set()
-        self.blocked: set[str] = set()
-        self._acked: dict[ObjectId, set[str]] = {}
-        self._pull_due: dict[ObjectId, float] = {}  # insertion order = deadline order (constant delay)
-        self._rewrite: set[ObjectId] = set()  # recovered documents to be written again (e.g. to be archived)
+        self._rewrite: list[ObjectId] = []  # recovered documents to be written again (to finish archiving them)
         self._busy_since: float | None = None  # start of the current stretch of rounds without an idle pause
         self._waiting_since: float | None = None  # start of the current wait for work
         self.rounds = 0
         self.writes = 0
-        self.seconds: dict[str, float] = {"insert": 0.0, "load": 0.0, "replace": 0.0}  # time spent in the store
+        self.seconds: dict[str, float] = {"insert": 0.0, "load": 0.0, "replace": 0.0}  # time spent in storage
 
     # -- API for callers -------------------------------------------------------------------------------------
+
+    def attach(self, outbox: OutboxPart) -> None:
+        """The outbox of the documents this writer writes (it attaches itself when built)."""
+        self._outbox = outbox
 
     def subscribe(self, listener: Listener) -> None:
         """`listener(doc)` runs after every durable write of `doc` (insert or change)."""
         self._listeners.append(listener)
+
+    def wake(self) -> None:
+        """Something became due: look again (the outbox calls this)."""
+        self._wake.set()
 
     async def insert(self, doc: Transaccion) -> Transaccion:
         """Write a new document; raises repository.DuplicateIdem when its idempotency key is taken."""
@@ -106,41 +140,15 @@ class TransaccionStore:
         self._enqueue(op)
         return await op.done
 
-    async def get(self, doc_id: ObjectId) -> Transaccion | None:
-        cached = self.cached(doc_id) or self._settled.get(doc_id)
-        if cached is not None:
-            return cached
-        found = (await self.repo.load([doc_id])).get(doc_id)
-        # A write may have landed while we read: the cache, filled only by writes, then wins.
-        latest = self.cached(doc_id)
-        if latest is not None:
-            return latest
-        if found is not None and archivable(found):
-            # Final with nothing left to publish: it will never be written again, so a copy stays true (list
-            # pages read their documents through here; a second look at a page then costs no store lookups).
-            self._settled[doc_id] = found
-            while len(self._settled) > self._cache_size:
-                self._settled.popitem(last=False)
-        return found
-
-    def cached(self, doc_id: ObjectId) -> Transaccion | None:
-        return self._cache.get(doc_id)
-
-    def cached_by_idem(self, idem: str) -> Transaccion | None:
-        """The document holding this idempotency key, if it is in memory (then it is durable too)."""
-        doc_id = self._by_idem.get(idem)
-        return self._cache.get(doc_id) if doc_id is not None else None
-
     def adopt(self, docs: Iterable[Transaccion]) -> None:
         """Take documents read at recovery into memory (unless a newer write is already there) and announce them."""
         for doc in docs:
-            if doc.id not in self._cache:
-                self._remember(doc)
+            if self.cache.latest(doc.id) is None:
+                self.cache.remember(doc)
                 self._notify(doc)
                 if doc.final and not doc.outbox:
                     # A crash between archiving it and removing the live copy: write it again to finish the move.
-                    self._rewrite.add(doc.id)
-                    self._pull_due.setdefault(doc.id, time.monotonic())
+                    self._rewrite.append(doc.id)
                     self._wake.set()
 
     def busy_seconds(self) -> float:
@@ -149,16 +157,6 @@ class TransaccionStore:
         if self._busy_since is None or (self._waiting_since is not None and now - self._waiting_since >= IDLE_PAUSE):
             return 0.0
         return now - self._busy_since
-
-    def acked(self, doc_id: ObjectId) -> set[str]:
-        return self._acked.get(doc_id, set())
-
-    def published(self, doc_id: ObjectId, event_ids: Iterable[str]) -> None:
-        """Kafka has these events: drop them from the document with its next write, or on their own soon."""
-        self._acked.setdefault(doc_id, set()).update(event_ids)
-        if doc_id not in self._pull_due:
-            self._pull_due[doc_id] = time.monotonic() + self._fold
-            self._wake.set()
 
     # -- the loop --------------------------------------------------------------------------------------------
 
@@ -175,8 +173,11 @@ class TransaccionStore:
             self._mark_busy()
             return
         timeout = None
-        if self._pull_due:
-            timeout = max(0.0, next(iter(self._pull_due.values())) - time.monotonic())
+        due = self._outbox.next_due()
+        if self._rewrite:
+            timeout = 0.0
+        elif due is not None:
+            timeout = max(0.0, due - time.monotonic())
         if timeout == 0.0:
             return
         waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
@@ -206,7 +207,7 @@ class TransaccionStore:
         mutations = [op for op in ops if isinstance(op, _Mutation)]
         if inserts:
             await self._insert(inserts)
-        mutations += self._due_pulls()
+        mutations += self._writes_of_their_own()
         if mutations:
             await self._mutate(mutations)
 
@@ -225,33 +226,24 @@ class TransaccionStore:
                 _fail(op.done, failures[index])
                 continue
             self.writes += 1
-            self._remember(op.doc)
+            self.cache.remember(op.doc)
             self._notify(op.doc)
             _resolve(op.done, op.doc)
 
-    def _due_pulls(self) -> list["_Mutation[None]"]:
-        now = time.monotonic()
-        due: list[_Mutation[None]] = []
-        for doc_id, deadline in list(self._pull_due.items()):
-            if deadline > now or len(due) >= self._batch:
-                break
-            del self._pull_due[doc_id]
-            cached = self._cache.get(doc_id)
-            if cached is not None and not cached.final and cached.saga.paso in PASOS_EN_CURSO:
-                # A step is in flight: its reply (or the sweeper's re-send) writes the document anyway and takes the
-                # acknowledged events out with it. Under a backlog replies take longer than the fold, and writes
-                # of their own had added one write per saga (measured: 2,038 for 2,000 sagas).
-                continue
-            pull: _Mutation[None] = _Mutation(doc_id, _touch)
-            pull.done.add_done_callback(_consume)  # nobody awaits a pull; a failure is re-scheduled instead
-            due.append(pull)
-        return due
+    def _writes_of_their_own(self) -> list["_Mutation[None]"]:
+        """Documents written for nothing but the outbox's acknowledged events, or to finish archiving them."""
+        rewrites, self._rewrite = self._rewrite[: self._batch], self._rewrite[self._batch :]
+        ops = [_Mutation(doc_id, _same) for doc_id in rewrites]
+        ops += [_Mutation(doc_id, _touch) for doc_id in self._outbox.due(self._batch - len(ops))]
+        for op in ops:
+            op.done.add_done_callback(_consume)  # nobody awaits these; the outbox re-schedules a failure
+        return ops
 
     async def _mutate(self, mutations: list["_Mutation[Any]"]) -> None:
         by_doc: dict[ObjectId, list[_Mutation[Any]]] = {}
         for m in mutations:
             by_doc.setdefault(m.doc_id, []).append(m)
-        missing = [i for i in by_doc if i not in self._cache]
+        missing = [i for i in by_doc if self.cache.latest(i) is None]
         unreadable: set[ObjectId] = set()
         if missing:
             started = time.perf_counter()
@@ -265,25 +257,21 @@ class TransaccionStore:
                 loaded = {}
             self.seconds["load"] += time.perf_counter() - started
             for i, doc in loaded.items():
-                if i not in self._cache:
-                    self._remember(doc)
+                if self.cache.latest(i) is None:
+                    self.cache.remember(doc)
         now = ahora()
-        to_write: dict[ObjectId, tuple[Transaccion, set[str]]] = {}
+        to_write: dict[ObjectId, Transaccion] = {}
         results: list[tuple[_Mutation[Any], Any]] = []
         for doc_id, ops in by_doc.items():
             if doc_id in unreadable:
                 continue
-            current = self._cache.get(doc_id)
+            current = self.cache.latest(doc_id)
             if current is None:
                 for m in ops:
                     _fail(m.done, TransaccionNoEncontrada(str(doc_id)))
-                self._forget_acked(doc_id, self._acked.pop(doc_id, set()))
+                self._outbox.gone(doc_id)
                 continue
-            # Published events leave the document with this write; the changes see it without them.
-            present = {e["event_id"] for e in current.outbox}
-            self._forget_acked(doc_id, self.acked(doc_id) - present)
-            dropped = present & self.acked(doc_id)
-            state = _without(current, dropped)
+            state = trimmed = self._outbox.trim(current)
             changed = False
             for m in ops:
                 try:
@@ -295,19 +283,16 @@ class TransaccionStore:
                     state, changed = new, True
                 results.append((m, result))
             touched = any(m.change is _touch for m in ops)
-            if changed or (touched and (dropped or doc_id in self._rewrite)):
-                self._rewrite.discard(doc_id)
-                to_write[doc_id] = (state.model_copy(update={"actualizada": now}), dropped)
+            if changed or (touched and trimmed is not current):
+                to_write[doc_id] = state.model_copy(update={"actualizada": now})
         if to_write:
             started = time.perf_counter()
             try:
-                await self.repo.replace_many([doc for doc, _ in to_write.values()])
+                await self.repo.replace_many(list(to_write.values()))
             except Exception as exc:
                 # Some writes of the bulk may have landed: forget those documents so the next access re-reads them.
                 for doc_id in to_write:
-                    forgotten = self._cache.pop(doc_id, None)
-                    if forgotten is not None:
-                        self._by_idem.pop(forgotten.idem, None)
+                    self.cache.forget(doc_id)
                 for m, _ in results:
                     if m.doc_id in to_write:
                         _fail(m.done, exc)
@@ -315,42 +300,17 @@ class TransaccionStore:
                 to_write = {}
             finally:
                 self.seconds["replace"] += time.perf_counter() - started
-        for doc_id, (doc, dropped) in to_write.items():
+        for doc in to_write.values():
             self.writes += 1
-            self._remember(doc)
-            self._forget_acked(doc_id, dropped)
+            self.cache.remember(doc)
             self._notify(doc)
         for m, result in results:
             _resolve(m.done, result)
-        retry_at = time.monotonic() + self._fold
         for doc_id in by_doc:
-            if self._acked.get(doc_id) and doc_id not in self._pull_due:
-                self._pull_due[doc_id] = retry_at  # not written this round (failure, or nothing else changed)
-
-    def _forget_acked(self, doc_id: ObjectId, event_ids: set[str]) -> None:
-        """These events are no longer in the document: nothing left to remove or to guard."""
-        if not event_ids:
-            return
-        self.attempted.difference_update(event_ids)
-        remaining = self._acked.get(doc_id, set()) - event_ids
-        if remaining:
-            self._acked[doc_id] = remaining
-        else:
-            self._acked.pop(doc_id, None)
-            self._pull_due.pop(doc_id, None)
-
-    # -- memory ----------------------------------------------------------------------------------------------
-
-    def _remember(self, doc: Transaccion) -> None:
-        self._cache[doc.id] = doc
-        self._cache.move_to_end(doc.id)
-        self._by_idem[doc.idem] = doc.id
-        while len(self._cache) > self._cache_size:
-            # Evict the least recently written; anything evicted is simply read again when needed.
-            _, evicted = self._cache.popitem(last=False)
-            self._by_idem.pop(evicted.idem, None)
+            self._outbox.round_over(doc_id)
 
     def _notify(self, doc: Transaccion) -> None:
+        self._outbox.written(doc)
         for listener in self._listeners:
             try:
                 listener(doc)
@@ -359,14 +319,13 @@ class TransaccionStore:
 
 
 def _touch(doc: Transaccion) -> tuple[None, None]:
-    """The change of a write of its own: nothing but dropping the already-published events."""
+    """The change of a write for the outbox: nothing but dropping the already-published events."""
     return None, None
 
 
-def _without(doc: Transaccion, event_ids: set[str]) -> Transaccion:
-    if not event_ids:
-        return doc
-    return doc.model_copy(update={"outbox": tuple(e for e in doc.outbox if e["event_id"] not in event_ids)})
+def _same(doc: Transaccion) -> tuple[Transaccion, None]:
+    """The change of a rewrite: the document as it is (written again, it is archived)."""
+    return doc, None
 
 
 def _consume(fut: "asyncio.Future[Any]") -> None:
