@@ -17,13 +17,12 @@ from producers.outbox_postgres import PostgresOutbox
 from services.clientes import api
 from services.clientes.handlers import CuentasProjector
 from services.clientes.projection import CONSUMER
-from services.clientes.repository import ClientesRepository
+from services.clientes.repository import ClientesRepository, migrate
 from services.clientes.service import ClientesService
 from services.clientes.settings import ClientesSettings
 from services.platform.app import create_base_app
 from services.platform.health import Probe
 from services.platform.kafka_link import KafkaLink
-from services.platform.migrate import migrate_postgres
 from services.platform.workers import Loop, Workers
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ def create_app(settings: ClientesSettings | None = None) -> FastAPI:
         outbox_written = asyncio.Event()  # set after each commit with events: the relay publishes at once
         try:
             async with pool.acquire() as conn:
-                await migrate_postgres(conn, MIGRATIONS)
+                await migrate(conn, MIGRATIONS)
             if settings.run_workers:
                 workers.spawn("clientes.outbox-relay", relay_worker(pool, link, settings, outbox_written))
                 workers.spawn(CONSUMER, projection_worker(pool, link, settings))

@@ -291,6 +291,40 @@ async def aplicar_deltas(cur: Cursor, deltas: dict[int, Decimal]) -> None:
         raise RuntimeError(f"balance update matched {cur.rowcount} of {len(ids)} locked accounts; rolled back")
 
 
+# --- what an auditor reads (snapshot.py) ---------------------------------------------------------------------
+
+
+def _solo(ids: Sequence[int] | None) -> tuple[str, list[int] | None]:
+    """A WHERE on cuenta_id for `ids` (None: every account)."""
+    if ids is None:
+        return "", None
+    return f" WHERE cuenta_id IN ({_placeholders(len(ids))})", list(ids)
+
+
+async def ahora(cur: Cursor) -> datetime:
+    """The database's clock (UTC), which stamped every fecha."""
+    await cur.execute("SELECT UTC_TIMESTAMP(6)")
+    (now,) = await cur.fetchone()
+    return _aware(now)
+
+
+async def saldos(cur: Cursor, ids: Sequence[int] | None) -> list[tuple[int, Decimal, bool, datetime]]:
+    """(cuenta_id, saldo, eliminada, fecha_apertura) of every account, deleted ones included."""
+    where, args = _solo(ids)
+    await cur.execute(f"SELECT cuenta_id, saldo, eliminada_en IS NOT NULL, fecha_apertura FROM cuentas{where}", args)
+    return [
+        (int(cuenta_id), Decimal(saldo), bool(eliminada), _aware(apertura))
+        for cuenta_id, saldo, eliminada, apertura in await cur.fetchall()
+    ]
+
+
+async def ledger(cur: Cursor, ids: Sequence[int] | None) -> list[Movimiento]:
+    """Every ledger row of these accounts, by account and in the order they happened."""
+    where, args = _solo(ids)
+    await cur.execute(f"SELECT {_MOV_COLS} FROM movimientos{where} ORDER BY cuenta_id, movimiento_id", args)
+    return [_movimiento(r) for r in await cur.fetchall()]
+
+
 # --- the replica of clientes ----------------------------------------------------------------------------------
 
 
