@@ -3,6 +3,7 @@
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -188,7 +189,9 @@ async def _no_sleep(_: float) -> None:
 
 async def test_una_peticion_espera_al_servicio_que_reinicia_y_luego_se_rinde(monkeypatch):
     monkeypatch.setattr("bank.seed.loader.asyncio.sleep", _no_sleep)
-    answers = iter([httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(200, json={"ok": True})])
+    answers: Iterator[httpx.Response | Exception] = iter(
+        [httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(200, json={"ok": True})]
+    )
 
     def handler(_: httpx.Request) -> httpx.Response:
         answer = next(answers)
