@@ -18,6 +18,14 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    wait_incrementing,
+)
 from tqdm import tqdm
 
 from bank.seed import data
@@ -217,16 +225,13 @@ class Seeder:
     ) -> httpx.Response:
         """Retry while the service restarts (connection refused, 5xx), backing off up to 5 s; any other error
         status raises (a whole batch refused with 422 is a bug in the generator)."""
-        for attempt in range(1, attempts + 1):
-            try:
-                response = await http.request(method, url, **kwargs)
-                if response.status_code not in RETRYABLE:
-                    response.raise_for_status()
-                    return response
-            except httpx.TransportError:
-                if attempt == attempts:
-                    raise
-            await asyncio.sleep(min(5.0, 0.5 * attempt))
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_incrementing(start=0.5, increment=0.5, max=5.0),
+            retry=retry_if_exception_type(httpx.TransportError) | retry_if_result(_retryable),
+            retry_error_callback=_last_outcome,  # out of attempts: raise its error, or answer its response
+        )
+        response: httpx.Response = await retrying(http.request, method, url, **kwargs)
         response.raise_for_status()
         return response
 
@@ -277,3 +282,13 @@ class Seeder:
         for chunk in await asyncio.gather(*(page(skip) for skip in range(500, total, 500))):
             rows += chunk
         return rows
+
+
+def _retryable(response: httpx.Response) -> bool:
+    return response.status_code in RETRYABLE
+
+
+def _last_outcome(state: RetryCallState) -> httpx.Response:
+    assert state.outcome is not None
+    response: httpx.Response = state.outcome.result()
+    return response

@@ -15,12 +15,11 @@ from services.clientes import api
 from services.clientes.dependencies import State
 from services.clientes.handlers import CuentasProjector
 from services.clientes.projection import CONSUMER
-from services.clientes.repository import ClientesRepository
+from services.clientes.repository import ClientesRepository, migrate
 from services.clientes.service import ClientesService
 from services.clientes.settings import ClientesSettings
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
-from services.platform.migrate import migrate_postgres
 from services.platform.service_app import create_service_app, service_lifespan
 from services.platform.workers import Loop, Workers
 
@@ -50,7 +49,7 @@ async def running(settings: ClientesSettings) -> AsyncIterator[Resources]:
         Workers() as workers,
     ):
         async with pool.acquire() as conn:
-            await migrate_postgres(conn, MIGRATIONS)
+            await migrate(conn, MIGRATIONS)
         outbox_written = asyncio.Event()  # set after each commit with events: the relay publishes at once
         if settings.run_workers:
             # Our own writes wake the relay; the idle poll only catches rows of other instances (or a crash).

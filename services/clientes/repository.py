@@ -3,19 +3,36 @@ cuentas projection. Database constraint errors are translated here into the serv
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Final, TypeVar
 
 import asyncpg
 
+from consumers.inbox import INBOX_DDL_POSTGRES
 from contracts.envelope import Envelope
-from producers.outbox_postgres import add_to_outbox
+from producers.outbox_postgres import OUTBOX_DDL, add_to_outbox
 from services.clientes import idempotencia
 from services.clientes.domain import Cliente, Documento, NuevoCliente
 from services.clientes.errors import DatoDuplicado, DatoInvalido
 from services.clientes.projection import CambioCuenta
 from services.platform.idempotency import Keyed, Recorded
+from services.platform.migrate import migrate_postgres
 
 T = TypeVar("T")
+
+# Held while creating the shared tables: two CREATE TABLE IF NOT EXISTS racing each other can still collide.
+_SHARED_DDL_LOCK: Final = 7_404_203
+
+
+async def migrate(conn: asyncpg.Connection, folder: Path) -> list[str]:
+    """The shared outbox and inbox tables, created from the one DDL their code owns (producers/, consumers/), then
+    the numbered migrations in `folder`; returns the migrations applied now."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _SHARED_DDL_LOCK)
+        await conn.execute(OUTBOX_DDL)
+        await conn.execute(INBOX_DDL_POSTGRES)
+    return await migrate_postgres(conn, folder)
+
 
 _SELECT = """
 SELECT c.cliente_id, c.nombre, c.apellido, c.email, c.telefono, c.estado, c.fecha_registro,

@@ -1,5 +1,5 @@
 """Applying saga commands (DebitarCuenta / AcreditarCuenta / RevertirDebito): a batch of them in ONE transaction
-with their dedupe records, the balance changes, one ledger row each and one reply event each."""
+with their dedupe records, the balance movements (balance.mover: one ledger row each) and one reply event each."""
 
 import logging
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from consumers.errors import PermanentError
 from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
 from contracts.envelope import Envelope
 from producers.outbox_mysql import add_to_outbox
-from services.cuentas import db, events, saga
+from services.cuentas import balance, db, decisions, events
 from services.cuentas import repository as repo
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ TRANSACCION_MAX_LEN: Final = 100
 
 @dataclass(frozen=True)
 class ComandoRecibido:
-    comando: saga.Comando
+    comando: decisions.Comando
     envelope: Envelope
     invalido: str | None = None  # why it can never apply although it names what to answer to
 
@@ -48,7 +48,7 @@ def decodificar(envelope: Envelope) -> ComandoRecibido:
     return ComandoRecibido(comando, envelope, invalido)
 
 
-async def aplicar(pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido]) -> list[saga.Resultado]:
+async def aplicar(pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido]) -> list[decisions.Decision]:
     """Apply the commands not applied before; returns what was decided for them (duplicates are left out: their
     reply already went out through the outbox the first time)."""
     validos = [r for r in recibidos if r.invalido is None]
@@ -62,7 +62,7 @@ async def aplicar(pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido]) -> 
                 cur,
                 [
                     events.envelope(
-                        events.respuesta_saga(rechazo, None, fecha),
+                        events.rechazo_saga(rechazo, fecha),
                         correlation_id=r.envelope.correlation_id,
                         causation_id=r.envelope.id,
                     )
@@ -72,53 +72,30 @@ async def aplicar(pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido]) -> 
     return resultados + [rechazo for _, rechazo in rechazos]
 
 
-def _rechazo_invalido(recibido: ComandoRecibido) -> tuple[ComandoRecibido, saga.Rechazado]:
+def _rechazo_invalido(recibido: ComandoRecibido) -> tuple[ComandoRecibido, decisions.Denegado]:
     comando = recibido.comando
-    return recibido, saga.Rechazado(
-        comando, saga.operacion_de(comando), "COMANDO_INVALIDO", recibido.invalido or "", None
+    return recibido, decisions.Denegado(
+        comando, decisions.operacion_de(comando), "COMANDO_INVALIDO", recibido.invalido or "", None
     )
 
 
-async def _aplicar(cur: aiomysql.Cursor, recibidos: Sequence[ComandoRecibido]) -> list[saga.Resultado]:
-    """The valid commands, deduplicated through the inbox, decided under their row locks and written."""
+async def _aplicar(cur: aiomysql.Cursor, recibidos: Sequence[ComandoRecibido]) -> list[decisions.Decision]:
+    """The valid commands, deduplicated through the inbox, then moved (balance.mover) and answered."""
     por_id = {r.comando.comando_id: r for r in reversed(recibidos)}  # first delivery of an id wins
     procesados = await inbox.seen_mysql(cur, CONSUMER, list(por_id))
-    comandos = saga.nuevos((r.comando for r in recibidos), procesados)
+    comandos = decisions.nuevos((r.comando for r in recibidos), procesados)
     if not comandos:
         return []
     if not await inbox.record_mysql(cur, CONSUMER, [c.comando_id for c in comandos]):
         raise OtroConsumidorLoRegistro()
-    cuentas = await repo.bloquear_cuentas(cur, (c.cuenta_id for c in comandos))
-    originales = [c.comando_original_id for c in comandos if isinstance(c, RevertirDebito)]
-    debitos = await repo.debitos_saga(cur, originales)
-
-    resultados = saga.decidir(comandos, cuentas, debitos)
-    await repo.aplicar_deltas(cur, saga.deltas(resultados))
     fecha = repo.utcnow()
-    aplicados = [r for r in resultados if isinstance(r, saga.Aplicado)]
-    ids = await repo.insertar_movimientos_saga(
-        cur,
-        [
-            (
-                r.cuenta.cuenta_id,
-                r.operacion,
-                r.comando.monto,
-                r.saldo,
-                r.causa,
-                r.comando.transaccion_id,
-                r.comando.comando_id,
-                r.comando.comando_original_id if isinstance(r.comando, RevertirDebito) else None,
-                fecha,
-            )
-            for r in aplicados
-        ],
-    )
+    resultados = await balance.mover(cur, comandos, fecha)
     respuestas = []
-    for r in resultados:
-        origen = por_id[r.comando.comando_id].envelope
-        mensaje = events.respuesta_saga(r, ids.get(r.comando.comando_id), fecha)
-        respuestas.append(events.envelope(mensaje, correlation_id=origen.correlation_id, causation_id=origen.id))
+    for comando, r in zip(comandos, resultados, strict=True):
+        respuesta = r.evento if isinstance(r, balance.Movido) else events.rechazo_saga(r, fecha)
+        origen = por_id[comando.comando_id].envelope
+        respuestas.append(events.envelope(respuesta, correlation_id=origen.correlation_id, causation_id=origen.id))
     await add_to_outbox(cur, respuestas)
     if len(comandos) < len(recibidos):
         log.info("%d duplicate command(s) skipped", len(recibidos) - len(comandos))
-    return resultados
+    return [r.aprobado if isinstance(r, balance.Movido) else r for r in resultados]

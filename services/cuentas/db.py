@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeAlias
+from urllib.parse import unquote, urlsplit
 
 import aiomysql
 import pymysql
@@ -28,6 +29,18 @@ class Database:
     user: str
     password: str
     name: str
+
+    @classmethod
+    def from_url(cls, url: str) -> "Database":
+        """From mysql://user:password@host:port/db (the database defaults to cuentas)."""
+        parts = urlsplit(url)
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 3306,
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            name=parts.path.lstrip("/") or "cuentas",
+        )
 
 
 async def ensure_database(db: Database) -> None:
@@ -102,6 +115,23 @@ async def reading(pool: aiomysql.Pool) -> AsyncIterator[Cursor]:
     """A cursor on an autocommit connection: each statement sees the latest committed data."""
     async with pool.acquire() as conn, conn.cursor() as cur:
         yield cur
+
+
+@contextlib.asynccontextmanager
+async def snapshot(db: Database) -> AsyncIterator[Cursor]:
+    """A cursor in a READ ONLY transaction with a consistent snapshot, on a connection of its own: every statement
+    sees the database as it was at the start, whatever commits meanwhile."""
+    conn = await aiomysql.connect(
+        host=db.host, port=db.port, user=db.user, password=db.password, db=db.name, autocommit=False
+    )
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            await cur.execute("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT")
+            yield cur
+            await conn.rollback()
+    finally:
+        conn.close()
 
 
 async def ping(pool: aiomysql.Pool) -> None:

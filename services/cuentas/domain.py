@@ -1,5 +1,5 @@
 """Pure rules of cuentas: the records the service works on, account numbers, the estado state machine and
-how a movement changes a saldo. No I/O."""
+the one rule of whether (and how) a movement may change a saldo. No I/O."""
 
 import secrets
 from collections.abc import Callable
@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final, get_args
 
-from contracts.cuentas import Causa, EstadoCuenta, Operacion
+from contracts.cuentas import Causa, EstadoCuenta, MotivoRechazo, Operacion
 from contracts.money import MAX_BALANCE, Moneda
 from services.cuentas.errors import SaldoExcedido, SaldoInsuficiente, SaldoNoCero, TransicionInvalida
 
@@ -47,6 +47,34 @@ class Cuenta:
     tipo_cuenta_descripcion: str | None
     costo_mantenimiento: Decimal
     tasa_interes: Decimal
+
+
+@dataclass(frozen=True)
+class CuentaBloqueada:
+    """An account as read under its row lock: what deciding a movement needs, and what its event names."""
+
+    cuenta_id: int
+    cliente_id: int
+    numero_cuenta: str
+    saldo: Decimal
+    moneda: Moneda
+    estado: EstadoCuenta
+    eliminada: bool = False
+
+
+@dataclass(frozen=True)
+class MovimientoNuevo:
+    """A ledger row about to be written (the database assigns its movimiento_id)."""
+
+    cuenta_id: int
+    operacion: Operacion
+    causa: Causa
+    monto: Decimal
+    saldo_resultante: Decimal
+    fecha: datetime
+    transaccion_id: str | None = None
+    comando_id: str | None = None
+    comando_original_id: str | None = None  # on a REVERSION row: the saga debit it gives back
 
 
 @dataclass(frozen=True)
@@ -125,6 +153,58 @@ def validar_eliminacion(saldo: Decimal) -> None:
 
 
 # --- balance movements ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rechazo:
+    """Why money may not move: the motivo a saga hears (MovimientoRechazado) and a readable detalle."""
+
+    motivo: MotivoRechazo
+    detalle: str
+
+
+def decidir_movimiento(
+    cuenta_id: int,
+    cuenta: CuentaBloqueada | None,
+    operacion: Operacion,
+    monto: Decimal,
+    *,
+    moneda: Moneda | None = None,
+    reversion: bool = False,
+) -> Decimal | Rechazo:
+    """THE rule of whether an account may move money: the balance after moving `monto` (> 0), or why not.
+
+    `cuenta` is the account read under its row lock (None: no such row); `moneda` the movement's currency (None: the
+    account's own, as at the teller). A `reversion` gives back a saga debit: it applies whatever the account's estado
+    is now (blocked, even closed or deleted since), since refusing would destroy the money the debit took; only its
+    currency and the balance ceiling can refuse it.
+    """
+    if reversion:
+        if cuenta is None or (moneda is not None and moneda != cuenta.moneda):
+            return Rechazo("COMANDO_INVALIDO", "La moneda no es la de la cuenta debitada")
+    else:
+        if cuenta is None or cuenta.eliminada:
+            return Rechazo("CUENTA_NO_EXISTE", f"La cuenta {cuenta_id} no existe")
+        if cuenta.estado == "cerrada":
+            return Rechazo("CUENTA_CERRADA", f"La cuenta {cuenta.numero_cuenta} está cerrada")
+        if cuenta.estado == "bloqueada":
+            return Rechazo("CUENTA_BLOQUEADA", f"La cuenta {cuenta.numero_cuenta} está bloqueada")
+        if moneda is not None and moneda != cuenta.moneda:
+            return Rechazo(
+                "MONEDA_DISTINTA", f"La cuenta {cuenta.numero_cuenta} es en {cuenta.moneda}, el movimiento en {moneda}"
+            )
+    try:
+        return saldo_tras(cuenta.saldo, operacion, monto)
+    except SaldoInsuficiente:
+        return Rechazo(
+            "SALDO_INSUFICIENTE", f"Saldo insuficiente: disponible {cuenta.saldo:.2f}, requerido {monto:.2f}"
+        )
+    except SaldoExcedido:
+        return Rechazo(
+            "SALDO_EXCEDIDO",
+            f"El saldo resultante excedería el máximo por cuenta ({SALDO_MAX:.2f}): "
+            f"saldo {cuenta.saldo:.2f} + {monto:.2f}",
+        )
 
 
 def saldo_tras(saldo: Decimal, operacion: Operacion, monto: Decimal) -> Decimal:

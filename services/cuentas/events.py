@@ -1,24 +1,21 @@
 """Building the events cuentas publishes (through its outbox) from what a use case just wrote."""
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Final
+from typing import Final, Protocol
 
 from contracts.base import Message
 from contracts.cuentas import (
-    Causa,
     CuentaAbierta,
     CuentaEliminada,
     EstadoCuenta,
     EstadoCuentaCambiado,
     MovimientoRechazado,
-    Operacion,
     SaldoActualizado,
 )
 from contracts.envelope import Envelope, envelope_for
 from contracts.money import Moneda
-from services.cuentas.domain import Cuenta
-from services.cuentas.saga import Aplicado, Rechazado
+from services.cuentas.decisions import Denegado, Ventanilla
+from services.cuentas.domain import Cuenta, MovimientoNuevo
 
 SOURCE: Final = "/cuentas"
 
@@ -41,34 +38,34 @@ def cuenta_abierta(cuenta: Cuenta) -> CuentaAbierta:
     )
 
 
-def saldo_actualizado(
-    *,
-    cuenta_id: int,
-    cliente_id: int,
-    numero_cuenta: str,
-    moneda: Moneda,
-    movimiento_id: int,
-    operacion: Operacion,
-    causa: Causa,
-    monto: Decimal,
-    saldo: Decimal,
-    fecha: datetime,
-    transaccion_id: str | None = None,
-    comando_id: str | None = None,
-) -> SaldoActualizado:
+class CuentaNombrada(Protocol):
+    """What a SaldoActualizado names of its account (a Cuenta or a CuentaBloqueada)."""
+
+    @property
+    def cuenta_id(self) -> int: ...
+    @property
+    def cliente_id(self) -> int: ...
+    @property
+    def numero_cuenta(self) -> str: ...
+    @property
+    def moneda(self) -> Moneda: ...
+
+
+def saldo_actualizado(cuenta: CuentaNombrada, movimiento: MovimientoNuevo, movimiento_id: int) -> SaldoActualizado:
+    """The event of one ledger row, whoever moved the money (apertura, teller or saga)."""
     return SaldoActualizado(
-        cuenta_id=cuenta_id,
-        cliente_id=cliente_id,
-        numero_cuenta=numero_cuenta,
+        cuenta_id=cuenta.cuenta_id,
+        cliente_id=cuenta.cliente_id,
+        numero_cuenta=cuenta.numero_cuenta,
         movimiento_id=movimiento_id,
-        operacion=operacion,
-        causa=causa,
-        monto=monto,
-        saldo=saldo,
-        moneda=moneda,
-        fecha=fecha,
-        transaccion_id=transaccion_id,
-        comando_id=comando_id,
+        operacion=movimiento.operacion,
+        causa=movimiento.causa,
+        monto=movimiento.monto,
+        saldo=movimiento.saldo_resultante,
+        moneda=cuenta.moneda,
+        fecha=movimiento.fecha,
+        transaccion_id=movimiento.transaccion_id,
+        comando_id=movimiento.comando_id,
     )
 
 
@@ -86,35 +83,20 @@ def cuenta_eliminada(cuenta_id: int, cliente_id: int, fecha: datetime) -> Cuenta
     return CuentaEliminada(cuenta_id=cuenta_id, cliente_id=cliente_id, fecha=fecha)
 
 
-def respuesta_saga(resultado: Aplicado | Rechazado, movimiento_id: int | None, fecha: datetime) -> Message:
-    """The reply the orchestrator waits for: SaldoActualizado (money moved) or MovimientoRechazado."""
-    comando = resultado.comando
-    if isinstance(resultado, Rechazado):
-        return MovimientoRechazado(
-            cuenta_id=comando.cuenta_id,
-            transaccion_id=comando.transaccion_id,
-            comando_id=comando.comando_id,
-            operacion=resultado.operacion,
-            monto=comando.monto,
-            moneda=comando.moneda,
-            motivo=resultado.motivo,
-            detalle=resultado.detalle,
-            fecha=fecha,
-            cliente_id=resultado.cliente_id,
-        )
-    assert movimiento_id is not None
-    cuenta = resultado.cuenta
-    return saldo_actualizado(
-        cuenta_id=cuenta.cuenta_id,
-        cliente_id=cuenta.cliente_id,
-        numero_cuenta=cuenta.numero_cuenta,
-        moneda=cuenta.moneda,
-        movimiento_id=movimiento_id,
-        operacion=resultado.operacion,
-        causa=resultado.causa,
-        monto=comando.monto,
-        saldo=resultado.saldo,
-        fecha=fecha,
+def rechazo_saga(denegado: Denegado, fecha: datetime) -> MovimientoRechazado:
+    """The reply the orchestrator waits for when a command moved no money."""
+    comando = denegado.pedido
+    if isinstance(comando, Ventanilla):
+        raise TypeError("a teller request is answered with an error, not with an event")
+    return MovimientoRechazado(
+        cuenta_id=comando.cuenta_id,
         transaccion_id=comando.transaccion_id,
         comando_id=comando.comando_id,
+        operacion=denegado.operacion,
+        monto=comando.monto,
+        moneda=comando.moneda,
+        motivo=denegado.motivo,
+        detalle=denegado.detalle,
+        fecha=fecha,
+        cliente_id=denegado.cliente_id,
     )

@@ -1,7 +1,8 @@
 """Every SQL query of cuentas (MariaDB / MySQL 8 via aiomysql); connections and transactions live in db.py.
 
 Functions take the cursor of an open transaction (or of an autocommit connection for reads), so a use case decides
-what commits together. Balances only ever change through conditional updates: `saldo = saldo ± m WHERE ...`.
+what commits together. A balance changes only under the row lock `bloquear_cuentas` takes, by the amount the pure
+decision approved (balance.py), with one ledger row per movement (`insertar_movimientos`).
 """
 
 from collections.abc import Iterable, Sequence
@@ -9,10 +10,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from contracts.cuentas import Causa, EstadoCuenta, Operacion
+from contracts.cuentas import EstadoCuenta
 from services.cuentas.db import Cursor
-from services.cuentas.domain import SALDO_MAX, Cuenta, Movimiento, TipoCuenta
-from services.cuentas.saga import CuentaBloqueada, DebitoSaga
+from services.cuentas.decisions import DebitoSaga
+from services.cuentas.domain import Cuenta, CuentaBloqueada, Movimiento, MovimientoNuevo, TipoCuenta
 
 
 def utcnow() -> datetime:
@@ -122,34 +123,6 @@ async def insertar_cuenta(
     return int(cur.lastrowid)
 
 
-async def mover_saldo(cur: Cursor, *, cuenta_id: int, operacion: Operacion, monto: Decimal) -> bool:
-    """The one-statement balance change: it checks and moves under the row lock it takes, so two concurrent
-    withdrawals can never both spend the same money (no read-then-write). False when the conditions fail."""
-    if operacion == "DEBITO":
-        await cur.execute(
-            "UPDATE cuentas SET saldo = saldo - %s "
-            "WHERE cuenta_id = %s AND estado = 'activa' AND eliminada_en IS NULL AND saldo >= %s",
-            (monto, cuenta_id, monto),
-        )
-    else:
-        await cur.execute(
-            "UPDATE cuentas SET saldo = saldo + %s "
-            "WHERE cuenta_id = %s AND estado = 'activa' AND eliminada_en IS NULL AND saldo <= %s - %s",
-            (monto, cuenta_id, SALDO_MAX, monto),
-        )
-    return bool(cur.rowcount == 1)
-
-
-async def bloquear_cuenta(cur: Cursor, cuenta_id: int) -> tuple[Decimal, EstadoCuenta, int] | None:
-    """(saldo, estado, cliente_id) of a live account, row-locked until the transaction ends."""
-    await cur.execute(
-        "SELECT saldo, estado, cliente_id FROM cuentas WHERE cuenta_id = %s AND eliminada_en IS NULL FOR UPDATE",
-        (cuenta_id,),
-    )
-    row = await cur.fetchone()
-    return (row[0], row[1], row[2]) if row else None
-
-
 async def cambiar_estado(cur: Cursor, *, cuenta_id: int, estado: EstadoCuenta) -> None:
     await cur.execute("UPDATE cuentas SET estado = %s WHERE cuenta_id = %s", (estado, cuenta_id))
 
@@ -164,27 +137,60 @@ _MOV_COLS = "movimiento_id, cuenta_id, operacion, causa, monto, saldo_resultante
 
 
 def _movimiento(row: Sequence[Any]) -> Movimiento:
-    values = list(row)
-    values[6] = _aware(values[6])
-    return Movimiento(*values)
-
-
-async def insertar_movimiento(
-    cur: Cursor,
-    *,
-    cuenta_id: int,
-    operacion: Operacion,
-    causa: Causa,
-    monto: Decimal,
-    saldo_resultante: Decimal,
-    fecha: datetime,
-) -> int:
-    await cur.execute(
-        "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, fecha) "
-        "VALUES (%s, %s, %s, %s, %s, %s)",
-        (cuenta_id, operacion, monto, saldo_resultante, causa, _naive(fecha)),
+    movimiento_id, cuenta_id, operacion, causa, monto, saldo_resultante, fecha, transaccion_id, comando_id = row
+    return Movimiento(
+        movimiento_id=movimiento_id,
+        cuenta_id=cuenta_id,
+        operacion=operacion,
+        causa=causa,
+        monto=monto,
+        saldo_resultante=saldo_resultante,
+        fecha=_aware(fecha),
+        transaccion_id=transaccion_id,
+        comando_id=comando_id,
     )
-    return int(cur.lastrowid)
+
+
+_INSERT_MOV = (
+    "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, transaccion_id, comando_id, "
+    "comando_original_id, fecha) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+async def insertar_movimientos(cur: Cursor, rows: Sequence[MovimientoNuevo]) -> list[int]:
+    """The one ledger insert: every row in one statement; returns their movimiento_ids, in order. Several rows must
+    each carry a comando_id (the saga's batch), by which their ids are looked up afterwards."""
+    if not rows:
+        return []
+    values = [
+        (
+            r.cuenta_id,
+            r.operacion,
+            r.monto,
+            r.saldo_resultante,
+            r.causa,
+            r.transaccion_id,
+            r.comando_id,
+            r.comando_original_id,
+            _naive(r.fecha),
+        )
+        for r in rows
+    ]
+    if len(rows) == 1:
+        await cur.execute(_INSERT_MOV, values[0])
+        return [int(cur.lastrowid)]
+    await cur.executemany(_INSERT_MOV, values)
+    comandos = [r.comando_id for r in rows]
+    if None in comandos:
+        raise ValueError("a multi-row ledger insert needs a comando_id on every row to find their ids")
+    # Looked up rather than derived from LAST_INSERT_ID(): consecutive ids for a multi-row insert are not
+    # guaranteed under MySQL 8's default innodb_autoinc_lock_mode=2.
+    await cur.execute(
+        f"SELECT comando_id, movimiento_id FROM movimientos WHERE comando_id IN ({_placeholders(len(comandos))})",
+        comandos,
+    )
+    ids = {comando_id: int(movimiento_id) for comando_id, movimiento_id in await cur.fetchall()}
+    return [ids[c] for c in comandos if c is not None]
 
 
 async def movimientos(
@@ -209,7 +215,7 @@ async def movimientos(
     return [_movimiento(r) for r in await cur.fetchall()], int(total)
 
 
-# --- the saga's batch of commands -----------------------------------------------------------------------------
+# --- balance movements: the inbox, row locks, saga debits, the net change ------------------------------------------
 
 
 async def bloquear_cuentas(cur: Cursor, ids: Iterable[int]) -> dict[int, CuentaBloqueada]:
@@ -222,7 +228,10 @@ async def bloquear_cuentas(cur: Cursor, ids: Iterable[int]) -> dict[int, CuentaB
         f"FROM cuentas WHERE cuenta_id IN ({_placeholders(len(wanted))}) ORDER BY cuenta_id FOR UPDATE",
         wanted,
     )
-    return {r[0]: CuentaBloqueada(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in await cur.fetchall()}
+    return {
+        cuenta_id: CuentaBloqueada(cuenta_id, cliente_id, numero, saldo, moneda, estado, bool(eliminada))
+        for cuenta_id, cliente_id, numero, saldo, moneda, estado, eliminada in await cur.fetchall()
+    }
 
 
 async def debitos_saga(cur: Cursor, comando_ids: Iterable[str]) -> dict[str, DebitoSaga]:
@@ -237,51 +246,62 @@ async def debitos_saga(cur: Cursor, comando_ids: Iterable[str]) -> dict[str, Deb
         [*wanted, *wanted],
     )
     rows = await cur.fetchall()
-    revertidos = {r[3] for r in rows if r[3] is not None}
+    revertidos = {original for _, _, _, original in rows if original is not None}
     return {
-        r[0]: DebitoSaga(r[0], r[1], r[2], revertido=r[0] in revertidos)
-        for r in rows
-        if r[3] is None and r[0] in wanted
+        comando_id: DebitoSaga(comando_id, cuenta_id, monto, revertido=comando_id in revertidos)
+        for comando_id, cuenta_id, monto, original in rows
+        if original is None and comando_id in wanted
     }
 
 
 async def aplicar_deltas(cur: Cursor, deltas: dict[int, Decimal]) -> None:
-    """The batch's net change per account in one conditional statement: the deltas were decided under the row
-    locks, and the WHERE still refuses anything that would overdraw (as does CHECK (saldo >= 0), which MySQL only
-    enforces since 8.0.16)."""
+    """The batch's net change per account in one statement. The deltas were decided under the row locks this
+    transaction holds, so nothing is re-checked here (CHECK (saldo >= 0) stays the schema's last line of defence)."""
     if not deltas:
         return
     ids = sorted(deltas)
     case = "CASE cuenta_id " + " ".join("WHEN %s THEN %s" for _ in ids) + " END"
     pairs = [v for i in ids for v in (i, deltas[i])]
     await cur.execute(
-        f"UPDATE cuentas SET saldo = saldo + {case} "
-        f"WHERE cuenta_id IN ({_placeholders(len(ids))}) AND saldo + {case} BETWEEN 0 AND %s",
-        [*pairs, *ids, *pairs, SALDO_MAX],
+        f"UPDATE cuentas SET saldo = saldo + {case} WHERE cuenta_id IN ({_placeholders(len(ids))})", [*pairs, *ids]
     )
     if cur.rowcount != len(ids):
-        raise RuntimeError(f"balance update matched {cur.rowcount} of {len(ids)} accounts; rolled back")
+        # The accounts are locked by this transaction: a mismatch is a bug, never a race.
+        raise RuntimeError(f"balance update matched {cur.rowcount} of {len(ids)} locked accounts; rolled back")
 
 
-async def insertar_movimientos_saga(
-    cur: Cursor, rows: Sequence[tuple[int, Operacion, Decimal, Decimal, Causa, str, str, str | None, datetime]]
-) -> dict[str, int]:
-    """Insert (cuenta_id, operacion, monto, saldo_resultante, causa, transaccion_id, comando_id, comando_original_id,
-    fecha) rows in one statement; returns movimiento_id by comando_id."""
-    if not rows:
-        return {}
-    await cur.executemany(
-        "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, transaccion_id, comando_id, "
-        "comando_original_id, fecha) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        [(*r[:8], _naive(r[8])) for r in rows],
-    )
-    ids = [r[6] for r in rows]
-    # Looked up rather than derived from LAST_INSERT_ID(): consecutive ids for a multi-row insert are not
-    # guaranteed under MySQL 8's default innodb_autoinc_lock_mode=2.
-    await cur.execute(
-        f"SELECT comando_id, movimiento_id FROM movimientos WHERE comando_id IN ({_placeholders(len(ids))})", ids
-    )
-    return {r[0]: int(r[1]) for r in await cur.fetchall()}
+# --- what an auditor reads (snapshot.py) ---------------------------------------------------------------------
+
+
+def _solo(ids: Sequence[int] | None) -> tuple[str, list[int] | None]:
+    """A WHERE on cuenta_id for `ids` (None: every account)."""
+    if ids is None:
+        return "", None
+    return f" WHERE cuenta_id IN ({_placeholders(len(ids))})", list(ids)
+
+
+async def ahora(cur: Cursor) -> datetime:
+    """The database's clock (UTC), which stamped every fecha."""
+    await cur.execute("SELECT UTC_TIMESTAMP(6)")
+    (now,) = await cur.fetchone()
+    return _aware(now)
+
+
+async def saldos(cur: Cursor, ids: Sequence[int] | None) -> list[tuple[int, Decimal, bool, datetime]]:
+    """(cuenta_id, saldo, eliminada, fecha_apertura) of every account, deleted ones included."""
+    where, args = _solo(ids)
+    await cur.execute(f"SELECT cuenta_id, saldo, eliminada_en IS NOT NULL, fecha_apertura FROM cuentas{where}", args)
+    return [
+        (int(cuenta_id), Decimal(saldo), bool(eliminada), _aware(apertura))
+        for cuenta_id, saldo, eliminada, apertura in await cur.fetchall()
+    ]
+
+
+async def ledger(cur: Cursor, ids: Sequence[int] | None) -> list[Movimiento]:
+    """Every ledger row of these accounts, by account and in the order they happened."""
+    where, args = _solo(ids)
+    await cur.execute(f"SELECT {_MOV_COLS} FROM movimientos{where} ORDER BY cuenta_id, movimiento_id", args)
+    return [_movimiento(r) for r in await cur.fetchall()]
 
 
 # --- the replica of clientes ----------------------------------------------------------------------------------

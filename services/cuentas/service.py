@@ -10,16 +10,18 @@ from typing import Final, Literal
 import aiomysql
 import pymysql
 
-from contracts.cuentas import Causa, EstadoCuenta, Operacion, SaldoActualizado
+from contracts.cuentas import EstadoCuenta, Operacion
 from contracts.envelope import Envelope
 from contracts.money import Moneda
 from producers.outbox_mysql import add_to_outbox
-from services.cuentas import db, events, idempotencia
+from services.cuentas import balance, db, events, idempotencia
 from services.cuentas import repository as repo
+from services.cuentas.decisions import Denegado, Ventanilla
 from services.cuentas.domain import (
-    SALDO_MAX,
     Cuenta,
+    CuentaBloqueada,
     Movimiento,
+    MovimientoNuevo,
     TipoCuenta,
     cambio_de_estado,
     nuevo_numero_cuenta,
@@ -35,7 +37,7 @@ from services.cuentas.errors import (
     SinNumeroLibre,
     TipoCuentaNoEncontrado,
 )
-from services.platform.errors import Conflict
+from services.platform.errors import DomainError
 from services.platform.idempotency import Keyed, Recorded
 
 NUMERO_INTENTOS: Final = 8
@@ -177,16 +179,11 @@ class CuentasService:
         )
         eventos = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=a.correlation_id)]
         if a.saldo > 0:
-            movimiento_id = await repo.insertar_movimiento(
-                cur,
-                cuenta_id=cuenta_id,
-                operacion="CREDITO",
-                causa="APERTURA",
-                monto=a.saldo,
-                saldo_resultante=a.saldo,
-                fecha=fecha,
-            )
-            apertura = _saldo_event(cuenta, movimiento_id, "CREDITO", "APERTURA", a.saldo, fecha)
+            # Not a movement of an existing account (nothing to lock or decide: the account is born with it), but
+            # the same ledger row and event as every movement.
+            asiento = MovimientoNuevo(cuenta_id, "CREDITO", "APERTURA", a.saldo, a.saldo, fecha)
+            [movimiento_id] = await repo.insertar_movimientos(cur, [asiento])
+            apertura = events.saldo_actualizado(cuenta, asiento, movimiento_id)
             eventos.append(events.envelope(apertura, correlation_id=eventos[0].correlation_id))
         return cuenta, eventos
 
@@ -222,29 +219,18 @@ class CuentasService:
         correlation_id: str | None,
         idem: Keyed[Cuenta] | None = None,
     ) -> Cuenta:
-        """A teller deposit or withdrawal: conditional update, ledger row and SaldoActualizado in one transaction."""
-        op = _OPERACION[operacion]
+        """A teller deposit or withdrawal, on the saga's path (balance.mover): lock, decide, balance change, ledger
+        row and SaldoActualizado in one transaction."""
+        pedido = Ventanilla(cuenta_id, _OPERACION[operacion], monto)
         async with db.transaction(self._pool) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
-            moved = await repo.mover_saldo(cur, cuenta_id=cuenta_id, operacion=op, monto=monto)
-            # Read back under the row lock the update holds (or, when it matched nothing, to say why).
+            [resultado] = await balance.mover(cur, [pedido], repo.utcnow())
+            if isinstance(resultado, Denegado):
+                raise _error(resultado, cuenta_id)
+            await add_to_outbox(cur, [events.envelope(resultado.evento, correlation_id=correlation_id)])
+            # Read back for the answer (with its tipo de cuenta), under the row lock this transaction holds.
             cuenta = await repo.cuenta_por_id(cur, cuenta_id)
-            if not moved:
-                raise _por_que_no(cuenta, cuenta_id, op, monto)
             assert cuenta is not None
-            fecha = repo.utcnow()
-            causa: Causa = "DEPOSITO" if op == "CREDITO" else "RETIRO"
-            movimiento_id = await repo.insertar_movimiento(
-                cur,
-                cuenta_id=cuenta_id,
-                operacion=op,
-                causa=causa,
-                monto=monto,
-                saldo_resultante=cuenta.saldo,
-                fecha=fecha,
-            )
-            evento = _saldo_event(cuenta, movimiento_id, op, causa, monto, fecha)
-            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
             await idempotencia.record(cur, [(idem, cuenta)] if idem else [])
         return cuenta
 
@@ -258,11 +244,9 @@ class CuentasService:
     ) -> Cuenta:
         async with db.transaction(self._pool) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
-            locked = await repo.bloquear_cuenta(cur, cuenta_id)
-            if locked is None:
-                raise CuentaNoEncontrada(cuenta_id)
-            saldo, anterior, _ = locked
-            if cambio_de_estado(anterior, estado, saldo):
+            locked = await _bloquear(cur, cuenta_id)
+            anterior = locked.estado
+            if cambio_de_estado(anterior, estado, locked.saldo):
                 await repo.cambiar_estado(cur, cuenta_id=cuenta_id, estado=estado)
             cuenta = await repo.cuenta_por_id(cur, cuenta_id)
             assert cuenta is not None
@@ -276,44 +260,35 @@ class CuentasService:
         """Soft delete (the ledger stays) of an empty account."""
         async with db.transaction(self._pool) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
-            locked = await repo.bloquear_cuenta(cur, cuenta_id)
-            if locked is None:
-                raise CuentaNoEncontrada(cuenta_id)
-            saldo, _, cliente_id = locked
-            validar_eliminacion(saldo)
+            locked = await _bloquear(cur, cuenta_id)
+            validar_eliminacion(locked.saldo)
             fecha = repo.utcnow()
             await repo.marcar_eliminada(cur, cuenta_id=cuenta_id, cuando=fecha)
-            evento = events.cuenta_eliminada(cuenta_id, cliente_id, fecha)
+            evento = events.cuenta_eliminada(cuenta_id, locked.cliente_id, fecha)
             await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
             await idempotencia.record(cur, [(idem, None)] if idem else [])
 
 
-def _saldo_event(
-    cuenta: Cuenta, movimiento_id: int, operacion: Operacion, causa: Causa, monto: Decimal, fecha: datetime
-) -> SaldoActualizado:
-    return events.saldo_actualizado(
-        cuenta_id=cuenta.cuenta_id,
-        cliente_id=cuenta.cliente_id,
-        numero_cuenta=cuenta.numero_cuenta,
-        moneda=cuenta.moneda,
-        movimiento_id=movimiento_id,
-        operacion=operacion,
-        causa=causa,
-        monto=monto,
-        saldo=cuenta.saldo,
-        fecha=fecha,
-    )
+async def _bloquear(cur: db.Cursor, cuenta_id: int) -> CuentaBloqueada:
+    """A live account, row-locked until the transaction ends."""
+    cuenta = (await repo.bloquear_cuentas(cur, [cuenta_id])).get(cuenta_id)
+    if cuenta is None or cuenta.eliminada:
+        raise CuentaNoEncontrada(cuenta_id)
+    return cuenta
 
 
-def _por_que_no(cuenta: Cuenta | None, cuenta_id: int, operacion: Operacion, monto: Decimal) -> Exception:
-    """Why a conditional balance update matched no row (read after it, so only an explanation, never a decision)."""
-    if cuenta is None:
-        return CuentaNoEncontrada(cuenta_id)
-    if cuenta.estado != "activa":
-        return CuentaNoActiva(cuenta.estado)
-    if operacion == "DEBITO":
-        return SaldoInsuficiente()
-    if cuenta.saldo + monto > SALDO_MAX:
-        return SaldoExcedido()
-    # The account changed between the update and the read (e.g. blocked and unblocked again).
-    return Conflict("La cuenta cambió durante la operación; reintente")
+def _error(denegado: Denegado, cuenta_id: int) -> DomainError:
+    """The teller's answer to a denied movement (a saga hears the motivo as a MovimientoRechazado instead)."""
+    match denegado.motivo:
+        case "CUENTA_NO_EXISTE":
+            return CuentaNoEncontrada(cuenta_id)
+        case "CUENTA_CERRADA":
+            return CuentaNoActiva("cerrada")
+        case "CUENTA_BLOQUEADA":
+            return CuentaNoActiva("bloqueada")
+        case "SALDO_INSUFICIENTE":
+            return SaldoInsuficiente()
+        case "SALDO_EXCEDIDO":
+            return SaldoExcedido()
+    # MONEDA_DISTINTA and COMANDO_INVALIDO are for saga commands only (a teller moves the account's own currency).
+    raise AssertionError(f"a teller movement cannot be denied with {denegado.motivo}")

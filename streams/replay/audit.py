@@ -3,7 +3,8 @@
 Three records of one balance must agree:
   events — SaldoActualizado (movimiento_id, saldo) per movement, CuentaAbierta.saldo before any;
            each movement continues the previous balance (saldo = anterior ± monto);
-  saldo  — cuentas.saldo in MariaDB (read only, one consistent snapshot);
+  saldo  — cuentas.saldo in MariaDB, as cuentas exports it (services.cuentas.snapshot: read only, one consistent
+           snapshot; the audit has no SQL of its own);
   ledger — the movimientos rows: Σ (CREDITO − DEBITO) and the last saldo_resultante equal saldo, and
            the event of movement m says the saldo_resultante of row m.
 Events lag the database by the outbox relay, so movements (and accounts) younger than `grace` that
@@ -17,9 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-import aiomysql
 from aiokafka import TopicPartition
 
 from consumers.reader import Record, make_reader, offsets_at, read_range, topic_partitions
@@ -27,6 +26,7 @@ from contracts.base import Message
 from contracts.cuentas import CuentaAbierta, CuentaEliminada, SaldoActualizado
 from contracts.envelope import from_record
 from contracts.topics import CUENTAS
+from services.cuentas import snapshot as cuentas_snapshot
 from streams.replay.outstanding import DlqTopic, SagasPendientes, dead_letters, sagas_pendientes
 
 ZERO = Decimal("0.00")
@@ -241,61 +241,29 @@ class AuditReport:
         return [*body, f"  took {self.seconds:.1f}s"]
 
 
-def mysql_params(url: str) -> dict[str, Any]:
-    """aiomysql.connect arguments from mysql://user:password@host:port/db."""
-    parts = urlsplit(url)
-    return {
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 3306,
-        "user": unquote(parts.username or ""),
-        "password": unquote(parts.password or ""),
-        "db": parts.path.lstrip("/") or "cuentas",
-    }
-
-
 async def read_database(url: str, only: Iterable[int] | None = None) -> tuple[dict[int, CuentaEnBase], datetime]:
-    """Accounts and their whole ledger in one read-only consistent snapshot, and the database's UTC time."""
-    ids = sorted(set(only)) if only is not None else None
-    if ids == []:
-        ids = [-1]
-    where = f" WHERE cuenta_id IN ({','.join(['%s'] * len(ids))})" if ids else ""
-    conn = await aiomysql.connect(**mysql_params(url), autocommit=False)
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            await cur.execute("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT")
-            await cur.execute("SELECT UTC_TIMESTAMP(6)")
-            (now,) = await cur.fetchone()
-            await cur.execute(
-                "SELECT cuenta_id, saldo, eliminada_en IS NOT NULL, fecha_apertura FROM cuentas" + where, ids or None
-            )
-            cuentas = await cur.fetchall()
-            await cur.execute(
-                "SELECT cuenta_id, movimiento_id, operacion, monto, saldo_resultante, fecha FROM movimientos"
-                + where
-                + " ORDER BY cuenta_id, movimiento_id",
-                ids or None,
-            )
-            ledger: dict[int, list[Movimiento]] = {}
-            for cuenta_id, movimiento_id, operacion, monto, resultante, fecha in await cur.fetchall():
-                delta = Decimal(monto) if operacion == "CREDITO" else -Decimal(monto)
-                ledger.setdefault(int(cuenta_id), []).append(
-                    Movimiento(int(movimiento_id), delta, Decimal(resultante), fecha)
-                )
-            await conn.rollback()
-    finally:
-        conn.close()
+    """Accounts and their whole ledger as cuentas exports them (one read-only consistent snapshot), and the
+    database's UTC time."""
+    snapshot = await cuentas_snapshot.leer(url, only)
     base = {
-        int(r[0]): CuentaEnBase(
-            cuenta_id=int(r[0]),
-            saldo=Decimal(r[1]),
-            eliminada=bool(r[2]),
-            fecha_apertura=r[3],
-            movimientos=tuple(ledger.get(int(r[0]), ())),
+        c.cuenta_id: CuentaEnBase(
+            cuenta_id=c.cuenta_id,
+            saldo=c.saldo,
+            eliminada=c.eliminada,
+            fecha_apertura=c.fecha_apertura,
+            movimientos=tuple(
+                Movimiento(
+                    m.movimiento_id,
+                    m.monto if m.operacion == "CREDITO" else -m.monto,
+                    m.saldo_resultante,
+                    m.fecha,
+                )
+                for m in c.movimientos
+            ),
         )
-        for r in cuentas
+        for c in snapshot.cuentas.values()
     }
-    return base, now
+    return base, snapshot.ahora
 
 
 def _apply_record(ledger: EventLedger, record: Record, report: AuditReport) -> None:

@@ -13,10 +13,6 @@ CREATE TABLE cuentas_cliente (
 
 CREATE INDEX cuentas_cliente_cliente_idx ON cuentas_cliente (cliente_id);
 
--- Processed event ids (consumers/inbox.INBOX_DDL_POSTGRES), written in the same transaction as the projection change.
-CREATE TABLE IF NOT EXISTS inbox (
-    consumer     TEXT NOT NULL,
-    message_id   TEXT NOT NULL,
-    processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (consumer, message_id)
-);
+-- Processed event ids, written in the same transaction as the projection change. The table is created before the
+-- migrations run, from the one DDL the inbox helpers own (consumers/inbox.INBOX_DDL_POSTGRES).
+COMMENT ON TABLE inbox IS 'processed message ids: consumers/inbox.INBOX_DDL_POSTGRES';

@@ -11,15 +11,14 @@ import pytest
 from services.clientes.domain import NuevoCliente, NuevoDocumento
 from services.clientes.errors import DatoDuplicado, DatoInvalido
 from services.clientes.main import MIGRATIONS
-from services.clientes.repository import ClientesRepository
-from services.platform.migrate import migrate_postgres
+from services.clientes.repository import ClientesRepository, migrate
 
 
 @pytest.fixture
 async def repo(scratch_dsn: str) -> AsyncIterator[ClientesRepository]:
     async with asyncpg.create_pool(scratch_dsn, min_size=1, max_size=2) as pool:
         async with pool.acquire() as conn:
-            await migrate_postgres(conn, MIGRATIONS)
+            await migrate(conn, MIGRATIONS)
         yield ClientesRepository(pool)
 
 
@@ -72,3 +71,29 @@ async def test_valores_que_la_base_rechaza_son_dato_invalido_con_su_campo(
         async with repo.unit() as unit:
             await unit.insert(_nuevo(**overrides))
     assert info.value.field == field
+
+
+async def test_migrate_crea_outbox_e_inbox_desde_su_unico_ddl(repo: ClientesRepository, scratch_dsn: str) -> None:
+    conn = await asyncpg.connect(scratch_dsn)
+    try:
+        columns = {
+            (r["table_name"], r["column_name"])
+            for r in await conn.fetch(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND table_name IN ('outbox', 'inbox')"
+            )
+        }
+        assert {c for t, c in columns if t == "outbox"} == {
+            "id",
+            "event_id",
+            "topic",
+            "msg_key",
+            "headers",
+            "payload",
+            "created_at",
+            "published_at",
+        }
+        assert {c for t, c in columns if t == "inbox"} == {"consumer", "message_id", "processed_at"}
+        assert await migrate(conn, MIGRATIONS) == []  # a second start applies nothing and fails on nothing
+    finally:
+        await conn.close()

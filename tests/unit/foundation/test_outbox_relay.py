@@ -7,24 +7,14 @@ from aiokafka.errors import KafkaConnectionError
 
 from contracts.clientes import ClienteEliminado
 from contracts.envelope import envelope_for
-from producers.outbox import OutboxRelay, OutboxRow, Publish
+from producers.outbox import OutboxRelay, OutboxRow
 from tests.conftest import eventually
+from tests.unit.foundation.fakes import InMemoryOutbox
 
 
-class FakeStore:
-    """A list of rows; rows are marked only when publish returned."""
-
-    def __init__(self, n: int) -> None:
-        self.rows = [OutboxRow.of(envelope_for(ClienteEliminado(cliente_id=i), source="/t")) for i in range(n)]
-        self.published: list[str] = []
-
-    async def relay_batch(self, limit: int, publish: Publish) -> int:
-        pending = [r for r in self.rows if r.event_id not in self.published][:limit]
-        if not pending:
-            return 0
-        await publish(pending)
-        self.published += [r.event_id for r in pending]
-        return len(pending)
+def _waiting(n: int) -> InMemoryOutbox:
+    """n rows waiting; rows are marked only when publish returned (the contract: tests/contract/outbox_store.py)."""
+    return InMemoryOutbox([envelope_for(ClienteEliminado(cliente_id=i), source="/t") for i in range(n)])
 
 
 class FakeProducer:
@@ -42,7 +32,7 @@ class FakeProducer:
         return fut
 
 
-async def _run_until(relay: OutboxRelay, store: FakeStore, n: int) -> None:
+async def _run_until(relay: OutboxRelay, store: InMemoryOutbox, n: int) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
 
@@ -55,7 +45,7 @@ async def _run_until(relay: OutboxRelay, store: FakeStore, n: int) -> None:
 
 
 async def test_publica_todo_en_orden_y_por_lotes() -> None:
-    store, producer = FakeStore(12), FakeProducer()
+    store, producer = _waiting(12), FakeProducer()
     relay = OutboxRelay(store, producer, batch_size=5, idle_sleep=0.01)  # type: ignore[arg-type]
     await _run_until(relay, store, 12)
     assert [k for _, k in producer.sent] == [str(i).encode() for i in range(12)]
@@ -63,7 +53,7 @@ async def test_publica_todo_en_orden_y_por_lotes() -> None:
 
 
 async def test_un_broker_caido_no_marca_nada_y_se_reintenta() -> None:
-    store, producer = FakeStore(3), FakeProducer(fail_times=2)
+    store, producer = _waiting(3), FakeProducer(fail_times=2)
     relay = OutboxRelay(store, producer, batch_size=10, idle_sleep=0.01, error_sleep=0.01)  # type: ignore[arg-type]
     await _run_until(relay, store, 3)
     assert len(producer.sent) == 3

@@ -3,6 +3,7 @@
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -184,3 +185,41 @@ async def test_registros_escritos_fuera_de_orden_se_saltan_y_se_completa_el_tota
 
 async def _no_sleep(_: float) -> None:
     return None
+
+
+async def test_una_peticion_espera_al_servicio_que_reinicia_y_luego_se_rinde(monkeypatch):
+    monkeypatch.setattr("bank.seed.loader.asyncio.sleep", _no_sleep)
+    answers: Iterator[httpx.Response | Exception] = iter(
+        [httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(200, json={"ok": True})]
+    )
+
+    def handler(_: httpx.Request) -> httpx.Response:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    seeder = Seeder(Urls("http://c", "http://q", "http://t"), progress=False)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        response = await seeder._request(http, "GET", "http://c/x", attempts=5)
+        assert response.json() == {"ok": True}
+    calls: list[httpx.Request] = []
+
+    def unavailable(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(503)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(unavailable)) as http:
+        with pytest.raises(httpx.HTTPStatusError):
+            await seeder._request(http, "GET", "http://c/x", attempts=3)
+    assert len(calls) == 3
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(422))) as http:
+        with pytest.raises(httpx.HTTPStatusError):
+            await seeder._request(http, "GET", "http://c/x", attempts=3)
+
+    def down(_: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as http:
+        with pytest.raises(httpx.ConnectError):
+            await seeder._request(http, "GET", "http://c/x", attempts=3)

@@ -1,20 +1,21 @@
-"""The cuentas side of the saga, decided in memory: each command sees the balances the earlier ones left."""
+"""What cuentas decides, in memory: each command (or teller request) sees the balances the earlier ones left."""
 
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
-from services.cuentas.domain import SALDO_MAX
-from services.cuentas.saga import (
-    Aplicado,
+from services.cuentas.decisions import (
+    Aprobado,
     Comando,
-    CuentaBloqueada,
     DebitoSaga,
-    Rechazado,
+    Denegado,
+    Ventanilla,
     decidir,
     deltas,
     nuevos,
 )
+from services.cuentas.domain import SALDO_MAX, CuentaBloqueada
 
 
 def _cuenta(cuenta_id: int = 1, saldo: str = "100.00", **kw: object) -> CuentaBloqueada:
@@ -56,20 +57,20 @@ def revertir(original: str, monto: str, cuenta_id: int = 1) -> RevertirDebito:
 
 def test_debito_con_saldo_se_aplica() -> None:
     [r] = decidir([debitar("40.00")], {1: _cuenta()}, {})
-    assert isinstance(r, Aplicado)
+    assert isinstance(r, Aprobado)
     assert (r.operacion, r.causa, r.saldo) == ("DEBITO", "SAGA", Decimal("60.00"))
 
 
 def test_credito_se_aplica() -> None:
     [r] = decidir([acreditar("0.01")], {1: _cuenta()}, {})
-    assert isinstance(r, Aplicado)
+    assert isinstance(r, Aprobado)
     assert (r.operacion, r.saldo) == ("CREDITO", Decimal("100.01"))
 
 
 def test_cada_comando_ve_el_saldo_que_dejaron_los_anteriores() -> None:
     resultados = decidir([debitar("60.00"), debitar("60.00"), acreditar("30.00"), debitar("60.00")], {1: _cuenta()}, {})
-    assert [type(r) for r in resultados] == [Aplicado, Rechazado, Aplicado, Aplicado]
-    assert [r.saldo for r in resultados if isinstance(r, Aplicado)] == [
+    assert [type(r) for r in resultados] == [Aprobado, Denegado, Aprobado, Aprobado]
+    assert [r.saldo for r in resultados if isinstance(r, Aprobado)] == [
         Decimal("40.00"),
         Decimal("70.00"),
         Decimal("10.00"),
@@ -94,7 +95,7 @@ def test_motivos_de_rechazo() -> None:
     ]
     comandos.append(debitar("1.00", 99))
     resultados = decidir(comandos, cuentas, {})
-    motivos = [r.motivo for r in resultados if isinstance(r, Rechazado)]
+    motivos = [r.motivo for r in resultados if isinstance(r, Denegado)]
     assert motivos == [
         "SALDO_INSUFICIENTE",
         "CUENTA_BLOQUEADA",
@@ -103,28 +104,28 @@ def test_motivos_de_rechazo() -> None:
         "CUENTA_NO_EXISTE",
         "CUENTA_NO_EXISTE",
     ]
-    assert all(r.detalle for r in resultados if isinstance(r, Rechazado))
+    assert all(r.detalle for r in resultados if isinstance(r, Denegado))
     assert deltas(resultados) == {}
 
 
 def test_reversion_devuelve_el_debito_aunque_la_cuenta_se_haya_bloqueado() -> None:
     debito = DebitoSaga("d1", 1, Decimal("25.00"))
     [r] = decidir([revertir("d1", "25.00")], {1: _cuenta(estado="bloqueada")}, {"d1": debito})
-    assert isinstance(r, Aplicado)
+    assert isinstance(r, Aprobado)
     assert (r.operacion, r.causa, r.saldo) == ("CREDITO", "REVERSION", Decimal("125.00"))
 
 
 def test_reversion_de_un_debito_del_mismo_lote() -> None:
     d = debitar("30.00", comando_id="d1")
     resultados = decidir([d, revertir("d1", "30.00")], {1: _cuenta()}, {})
-    assert [r.saldo for r in resultados if isinstance(r, Aplicado)] == [Decimal("70.00"), Decimal("100.00")]
+    assert [r.saldo for r in resultados if isinstance(r, Aprobado)] == [Decimal("70.00"), Decimal("100.00")]
     assert deltas(resultados) == {}
 
 
 def test_un_debito_nunca_se_revierte_dos_veces() -> None:
     debito = DebitoSaga("d1", 1, Decimal("25.00"))
     first, second = decidir([revertir("d1", "25.00"), revertir("d1", "25.00")], {1: _cuenta()}, {"d1": debito})
-    assert isinstance(first, Aplicado)
+    assert isinstance(first, Aprobado)
     assert _motivo(second) == "COMANDO_INVALIDO"
     [again] = decidir([revertir("d1", "25.00")], {1: _cuenta()}, {"d1": DebitoSaga("d1", 1, Decimal("25.00"), True)})
     assert _motivo(again) == "COMANDO_INVALIDO"
@@ -143,17 +144,17 @@ def test_revertir_lo_que_no_se_debito_se_rechaza_como_comando_invalido() -> None
 
 def test_un_debito_rechazado_no_se_puede_revertir() -> None:
     resultados = decidir([debitar("500.00", comando_id="d1"), revertir("d1", "500.00")], {1: _cuenta()}, {})
-    assert isinstance(resultados[0], Rechazado)
+    assert isinstance(resultados[0], Denegado)
     assert _motivo(resultados[1]) == "COMANDO_INVALIDO"
 
 
 def test_un_credito_que_excede_el_maximo_se_rechaza_nombrando_el_limite() -> None:
     [r] = decidir([acreditar("9999999999999.99")], {1: _cuenta(saldo="0.01")}, {})
-    assert isinstance(r, Rechazado)
+    assert isinstance(r, Denegado)
     assert (r.motivo, r.operacion, r.cliente_id) == ("SALDO_EXCEDIDO", "CREDITO", 7)
     assert "excedería el máximo por cuenta (9999999999999.99)" in r.detalle
     [hasta_el_maximo] = decidir([acreditar("9999999999999.98")], {1: _cuenta(saldo="0.01")}, {})
-    assert isinstance(hasta_el_maximo, Aplicado)
+    assert isinstance(hasta_el_maximo, Aprobado)
     assert hasta_el_maximo.saldo == SALDO_MAX
 
 
@@ -164,11 +165,43 @@ def test_una_reversion_que_excede_el_maximo_se_rechaza() -> None:
     assert deltas([r]) == {}
 
 
-def _motivo(resultado: Aplicado | Rechazado) -> str | None:
-    return resultado.motivo if isinstance(resultado, Rechazado) else None
+def _motivo(resultado: Aprobado | Denegado) -> str | None:
+    return resultado.motivo if isinstance(resultado, Denegado) else None
 
 
 def test_comandos_repetidos_se_aplican_una_vez() -> None:
     a, b = debitar("1.00"), debitar("2.00")
     assert nuevos([a, b, a], set()) == [a, b]
     assert nuevos([a, b], {a.comando_id}) == [b]
+
+
+def test_ventanilla_decide_con_la_misma_regla_que_la_saga() -> None:
+    retiro, deposito = Ventanilla(1, "DEBITO", Decimal("30.00")), Ventanilla(1, "CREDITO", Decimal("5.00"))
+    primero, segundo = decidir([retiro, deposito], {1: _cuenta()}, {})
+    assert isinstance(primero, Aprobado)
+    assert isinstance(segundo, Aprobado)
+    assert (primero.causa, primero.saldo) == ("RETIRO", Decimal("70.00"))
+    assert (segundo.causa, segundo.saldo) == ("DEPOSITO", Decimal("75.00"))
+    asiento = primero.asiento(datetime(2025, 1, 1, tzinfo=UTC))
+    assert (asiento.causa, asiento.monto, asiento.saldo_resultante, asiento.comando_id) == (
+        "RETIRO",
+        Decimal("30.00"),
+        Decimal("70.00"),
+        None,
+    )
+
+
+def test_ventanilla_rechaza_por_los_mismos_motivos() -> None:
+    casos = {
+        "CUENTA_BLOQUEADA": _cuenta(estado="bloqueada"),
+        "CUENTA_CERRADA": _cuenta(estado="cerrada"),
+        "CUENTA_NO_EXISTE": _cuenta(eliminada=True),
+        "SALDO_INSUFICIENTE": _cuenta(saldo="10.00"),
+    }
+    for motivo, cuenta in casos.items():
+        [r] = decidir([Ventanilla(1, "DEBITO", Decimal("20.00"))], {1: cuenta}, {})
+        assert _motivo(r) == motivo
+    [sin_cuenta] = decidir([Ventanilla(2, "CREDITO", Decimal("1.00"))], {}, {})
+    assert _motivo(sin_cuenta) == "CUENTA_NO_EXISTE"
+    [tope] = decidir([Ventanilla(1, "CREDITO", SALDO_MAX)], {1: _cuenta()}, {})
+    assert _motivo(tope) == "SALDO_EXCEDIDO"
