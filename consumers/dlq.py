@@ -1,33 +1,16 @@
 """The one shape of a dead letter: the original record, on `<topic>.dlq`, with why and from where in its headers."""
 
 import logging
-from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 
+from consumers.record import KafkaRecord
 from contracts.topics import dlq
 
 log = logging.getLogger(__name__)
 
 
-class DeadRecord(Protocol):
-    """The parts of a consumed record a dead letter keeps (aiokafka's ConsumerRecord has them)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
-    @property
-    def headers(self) -> Any: ...
-
-
-def dead_letter_headers(record: DeadRecord, error: BaseException, group: str) -> list[tuple[str, bytes]]:
+def dead_letter_headers(record: KafkaRecord, error: BaseException, group: str) -> list[tuple[str, bytes]]:
     """The record's own headers (its CloudEvent attributes) plus the error and the position it was read at,
     which `bank audit` reports and an operator needs to replay it."""
     return [
@@ -41,7 +24,7 @@ def dead_letter_headers(record: DeadRecord, error: BaseException, group: str) ->
     ]
 
 
-async def dead_letter(producer: AIOKafkaProducer, record: DeadRecord, error: BaseException, *, group: str) -> None:
+async def dead_letter(producer: AIOKafkaProducer, record: KafkaRecord, error: BaseException, *, group: str) -> None:
     """Write `record` to its topic's DLQ (same key, so same partition order); returns once the broker has it."""
     headers = dead_letter_headers(record, error, group)
     await producer.send_and_wait(dlq(record.topic), record.value, key=record.key, headers=headers)

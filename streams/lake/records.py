@@ -3,31 +3,13 @@
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
+from consumers.record import KafkaRecord
 from contracts.envelope import from_record
 from contracts.lake import REJECTED_TABLE, TABLE_OF_TYPE
-
-
-class KafkaRecord(Protocol):
-    """The parts of aiokafka's ConsumerRecord the sink reads (a protocol, so tests can pass plain objects)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def timestamp(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
-    @property
-    def headers(self) -> Any: ...
 
 
 @dataclass(frozen=True)
