@@ -54,3 +54,7 @@ durability_for() {  # $1 = launcher name: the mode it applies now (anything but 
   echo "$mode" >"$DURABILITY_FILE.$1"
   echo "$mode"
 }
+
+# The web gateway's login (oauth2-proxy), built from source by web/install.sh into the shared cache.
+OAUTH2_PROXY_VERSION="v7.15.6"
+OAUTH2_PROXY_BIN="$CB_CACHE/bin/oauth2-proxy-$OAUTH2_PROXY_VERSION"
