@@ -33,6 +33,7 @@ oidc="$issuer/protocol/openid-connect"
 export OAUTH2_PROXY_CLIENT_SECRET="$client_secret" OAUTH2_PROXY_COOKIE_SECRET="$cookie_secret"
 exec "$OAUTH2_PROXY_BIN" --config "$CB_INFRA/web-gateway/oauth2-proxy.cfg" \
   --http-address 127.0.0.1:4180 \
+  --trusted-proxy-ip 127.0.0.1/32 \
   --oidc-issuer-url "$issuer" \
   --login-url "$oidc/auth" \
   --redeem-url "$oidc/token" \
