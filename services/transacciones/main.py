@@ -16,6 +16,7 @@ from pymongo import AsyncMongoClient
 from consumers.runner import ConsumerLoop, make_consumer
 from contracts import topics
 from producers.outbox import OutboxRelay
+from services.platform import policy
 from services.platform.app import create_base_app
 from services.platform.health import health_response
 from services.platform.kafka_link import KafkaLink
@@ -149,6 +150,7 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
         title="Cloud Bank — transacciones",
         version=settings.version,
         cors_origins=settings.cors_origins,
+        policy=policy.TRANSACCIONES,
         lifespan=lifespan,
         description="MS4: transactions and the orchestrated money saga.",
     )
