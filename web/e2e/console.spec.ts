@@ -5,6 +5,7 @@
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { loginAs } from "./auth";
 
 const SHOTS = path.resolve(import.meta.dirname, "../../test-artifacts/web");
 mkdirSync(SHOTS, { recursive: true });
@@ -45,9 +46,12 @@ function parseCount(text: string | null): number {
   return Number((text ?? "").replace(/[^\d]/g, ""));
 }
 
-test("staff journey: cliente → cuentas → transacciones → perfil → analytics", async ({ page, request }) => {
+test("staff journey: cliente → cuentas → transacciones → perfil → analytics", async ({ page }) => {
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => pageErrors.push(e.message));
+  // admin may use all five tabs; page.request shares the browser's session cookie.
+  await loginAs(page, "admin", "/#/clientes");
+  const request = page.request;
   const transaccionesBefore = await totalTransacciones(request);
 
   let clienteId = "";
