@@ -25,7 +25,13 @@ NATIVE_TO_COMPOSE = {
     "haproxy": "cuentas-lb",
     "web-gateway": "web",
 }
-OFFICIAL_IMAGES = {"kafka": "apache/kafka:", "postgres": "postgres:15", "mysql": "mysql:8", "mongo": "mongo:7"}
+OFFICIAL_IMAGES = {
+    "kafka": "apache/kafka:",
+    "postgres": "postgres:15",
+    "mysql": "mysql:8",
+    "mongo": "mongo:7",
+    "oauth2-proxy": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.",
+}
 
 
 def native_programs() -> set[str]:
@@ -75,3 +81,17 @@ def test_los_archivos_montados_existen() -> None:
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
                 assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+
+
+def test_el_gateway_comparte_las_rutas_y_el_login_del_stack_nativo() -> None:
+    # One set of routes (gateway.conf) and one oauth2-proxy configuration for both ways of running the system.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY infra/web-gateway/gateway.conf infra/web-gateway/security-headers.conf /etc/nginx/" in dockerfile
+    assert "include gateway.conf;" in (ROOT / "infra/compose/nginx.conf").read_text()
+    assert "include gateway.conf;" in (ROOT / "infra/web-gateway/nginx.conf").read_text()
+    proxy = SERVICES["oauth2-proxy"]
+    assert "./infra/web-gateway/oauth2-proxy.cfg:/etc/oauth2-proxy/oauth2-proxy.cfg:ro" in proxy["volumes"]
+    assert proxy["command"] == ["--config", "/etc/oauth2-proxy/oauth2-proxy.cfg"]
+    assert "oauth2-proxy" in SERVICES["web"]["depends_on"]
+    # The browser and oauth2-proxy must agree on the realm's issuer with the native stack.
+    assert proxy["environment"]["OAUTH2_PROXY_OIDC_ISSUER_URL"] == "http://127.0.0.1:8180/realms/cloudbank"
