@@ -32,6 +32,10 @@ def login(client: httpx.Client, username: str, password: str | None = None, rd: 
     assert start.status_code == 302, start.text
     page = follow(client, start)
     assert page.status_code == 200, f"Keycloak's login page: {page.status_code} {page.text[:300]}"
+    # Keycloak marks its login cookies Secure; browsers send those to http://127.0.0.1 (a trustworthy origin),
+    # Python's cookie jar only over https. Treat them as a browser would.
+    for cookie in client.cookies.jar:
+        cookie.secure = False
     action = FORM_ACTION.search(page.text)
     assert action, f"no login form on {page.url}"
     form = {"username": username, "password": password or f"{username}-dev", "credentialId": ""}
