@@ -72,7 +72,7 @@ test("analista: Analytics only; clientes refused; the original SPA at /legacy/ c
 
 test("an expired session returns to the login screen instead of a broken page", async ({ page, context }) => {
   await loginAs(page, "cajero", "/#/clientes");
-  await expect(page.getByRole("table", { name: "Clientes" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Clientes", level: 1 })).toBeVisible();
   // The session ends under the open page (the cookie expires, or a logout in another tab).
   await context.clearCookies();
   await page.getByLabel("Buscar").fill("nadie");
