@@ -31,6 +31,7 @@ OFFICIAL_IMAGES = {
     "mysql": "mysql:8",
     "mongo": "mongo:7",
     "oauth2-proxy": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.",
+    "keycloak": "quay.io/keycloak/keycloak:",
 }
 
 
@@ -94,4 +95,30 @@ def test_el_gateway_comparte_las_rutas_y_el_login_del_stack_nativo() -> None:
     assert proxy["command"] == ["--config", "/etc/oauth2-proxy/oauth2-proxy.cfg"]
     assert "oauth2-proxy" in SERVICES["web"]["depends_on"]
     # The browser and oauth2-proxy must agree on the realm's issuer with the native stack.
-    assert proxy["environment"]["OAUTH2_PROXY_OIDC_ISSUER_URL"] == "http://127.0.0.1:8180/realms/cloudbank"
+    env = proxy["environment"]
+    assert env["OAUTH2_PROXY_OIDC_ISSUER_URL"] == "http://127.0.0.1:8180/realms/cloudbank"
+    assert env["OAUTH2_PROXY_LOGIN_URL"].startswith("http://127.0.0.1:8180/realms/cloudbank/")  # the browser's
+    for key in ("REDEEM_URL", "OIDC_JWKS_URL", "PROFILE_URL", "BACKEND_LOGOUT_URL"):  # oauth2-proxy's own calls
+        assert env[f"OAUTH2_PROXY_{key}"].startswith("http://keycloak:8080/realms/cloudbank/"), key
+
+
+def test_keycloak_es_la_misma_version_con_el_mismo_realm() -> None:
+    pom = (ROOT / "infra/keycloak/pom.xml").read_text()
+    version = re.search(r"<keycloak.version>(.+)</keycloak.version>", pom)
+    assert version is not None
+    spec = SERVICES["keycloak"]
+    assert spec["image"] == f"quay.io/keycloak/keycloak:{version.group(1)}"
+    assert "./infra/keycloak/cloudbank-realm.json:/opt/keycloak/data/import/cloudbank-realm.json:ro" in spec["volumes"]
+    assert "--import-realm" in spec["command"]
+    # The issuer every token names: the same as the native stack's (infra/bin/keycloak.sh).
+    assert "--hostname=http://127.0.0.1:8180" in spec["command"]
+    assert "127.0.0.1:8180:8080" in spec["ports"]
+
+
+def test_cada_servicio_nuestro_sabe_donde_validar_tokens() -> None:
+    for name, spec in SERVICES.items():
+        if spec.get("build", {}).get("target") == "app":
+            env = spec["environment"]
+            assert env["AUTH_ISSUER"] == "http://127.0.0.1:8180/realms/cloudbank", name
+            assert env["AUTH_JWKS_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name
+            assert env["AUTH_TOKEN_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name
