@@ -25,14 +25,17 @@ class AuthConfig:
     issuer: str = DEFAULT_ISSUER
     client_id: str = CLIENT_ID
     client_secret: str = DEV_CLIENT_SECRET
+    # Where to ask for tokens when that is not the issuer's address (docker-compose: the issuer is the address the
+    # browsers see, containers reach Keycloak by its service name). Empty: the issuer's token endpoint.
+    token_endpoint: str = ""
 
     @property
     def token_url(self) -> str:
-        return f"{self.issuer.rstrip('/')}/protocol/openid-connect/token"
+        return self.token_endpoint or f"{self.issuer.rstrip('/')}/protocol/openid-connect/token"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AuthConfig":
-        """AUTH_ISSUER, BANK_CLIENT_ID and BANK_CLIENT_SECRET (development defaults; production refuses the secret's)."""
+        """AUTH_ISSUER, AUTH_TOKEN_URL, BANK_CLIENT_ID, BANK_CLIENT_SECRET (dev defaults; production refuses the secret's)."""
         env = os.environ if env is None else env
         secret = env.get("BANK_CLIENT_SECRET") or DEV_CLIENT_SECRET
         if env.get("CLOUDBANK_ENV", "development").strip().lower() == "production" and secret == DEV_CLIENT_SECRET:
@@ -43,6 +46,7 @@ class AuthConfig:
             issuer=env.get("AUTH_ISSUER") or DEFAULT_ISSUER,
             client_id=env.get("BANK_CLIENT_ID") or CLIENT_ID,
             client_secret=secret,
+            token_endpoint=env.get("AUTH_TOKEN_URL", ""),
         )
 
 

@@ -555,8 +555,9 @@ cmd_stop() {
     # SIGTERM = supervisord's orderly shutdown: stops every program (postgres with SIGINT, etc.) then exits.
     log "stopping supervisord (pid $pid) and its programs"
     kill -TERM "$pid"
-    for _ in $(seq 1 900); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then log "supervisord still up after 90s, killing it"; kill -KILL "$pid" || true; fi
+    # Up to 330 s: supervisord gives each program its stopwaitsecs (Keycloak's first stop writes its CDS archive).
+    for _ in $(seq 1 3300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then log "supervisord still up after 330s, killing it"; kill -KILL "$pid" || true; fi
   fi
   sweep_orphans
   # Verify: nothing from this checkout may survive a stop (daemons found by their data paths, too).

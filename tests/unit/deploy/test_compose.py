@@ -25,7 +25,13 @@ NATIVE_TO_COMPOSE = {
     "haproxy": "cuentas-lb",
     "web-gateway": "web",
 }
-OFFICIAL_IMAGES = {"kafka": "apache/kafka:", "postgres": "postgres:15", "mysql": "mysql:8", "mongo": "mongo:7"}
+OFFICIAL_IMAGES = {
+    "kafka": "apache/kafka:",
+    "postgres": "postgres:15",
+    "mysql": "mysql:8",
+    "mongo": "mongo:7",
+    "keycloak": "quay.io/keycloak/keycloak:",
+}
 
 
 def native_programs() -> set[str]:
@@ -75,3 +81,25 @@ def test_los_archivos_montados_existen() -> None:
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
                 assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+
+
+def test_keycloak_es_la_misma_version_con_el_mismo_realm() -> None:
+    pom = (ROOT / "infra/keycloak/pom.xml").read_text()
+    version = re.search(r"<keycloak.version>(.+)</keycloak.version>", pom)
+    assert version is not None
+    spec = SERVICES["keycloak"]
+    assert spec["image"] == f"quay.io/keycloak/keycloak:{version.group(1)}"
+    assert "./infra/keycloak/cloudbank-realm.json:/opt/keycloak/data/import/cloudbank-realm.json:ro" in spec["volumes"]
+    assert "--import-realm" in spec["command"]
+    # The issuer every token names: the same as the native stack's (infra/bin/keycloak.sh).
+    assert "--hostname=http://127.0.0.1:8180" in spec["command"]
+    assert "127.0.0.1:8180:8080" in spec["ports"]
+
+
+def test_cada_servicio_nuestro_sabe_donde_validar_tokens() -> None:
+    for name, spec in SERVICES.items():
+        if spec.get("build", {}).get("target") == "app":
+            env = spec["environment"]
+            assert env["AUTH_ISSUER"] == "http://127.0.0.1:8180/realms/cloudbank", name
+            assert env["AUTH_JWKS_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name
+            assert env["AUTH_TOKEN_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name
