@@ -34,7 +34,7 @@ class AuthSettings(BaseSettings):
     jwks_min_refetch_seconds: float = Field(
         10.0, ge=0, description="an unknown kid refetches the set at most this often (a flood of forged kids)"
     )
-    jwks_timeout_seconds: float = Field(5.0, gt=0)
+    jwks_timeout_seconds: float = Field(10.0, gt=0)
     swagger_client_id: str = Field("cloudbank-swagger", description="the public client Swagger UI's Authorize uses")
 
     def jwks(self) -> str:

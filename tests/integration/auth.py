@@ -63,7 +63,7 @@ def _password_grant(username: str, password: str) -> dict[str, Any]:
         "password": password,
         "scope": "openid",
     }
-    answer = httpx.post(TOKEN_URL, data=data, timeout=30)
+    answer = httpx.post(TOKEN_URL, data=data, timeout=60)
     assert answer.status_code == 200, f"login of {username} refused: {answer.status_code} {answer.text}"
     token: dict[str, Any] = answer.json()
     return token
@@ -71,7 +71,7 @@ def _password_grant(username: str, password: str) -> dict[str, Any]:
 
 def _admin_token() -> str:
     data = {"grant_type": "password", "client_id": "admin-cli", "username": ADMIN[0], "password": ADMIN[1]}
-    answer = httpx.post(f"{KEYCLOAK}/realms/master/protocol/openid-connect/token", data=data, timeout=30)
+    answer = httpx.post(f"{KEYCLOAK}/realms/master/protocol/openid-connect/token", data=data, timeout=60)
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 
@@ -79,7 +79,7 @@ def _admin_token() -> str:
 def _ensure_customer(username: str, password: str, cliente_id: int) -> None:
     """The customer login exists with role `cliente` and attribute cliente_id (idempotent)."""
     admin = f"{KEYCLOAK}/admin/realms/{REALM}"
-    with httpx.Client(headers={"Authorization": f"Bearer {_admin_token()}"}, timeout=30) as http:
+    with httpx.Client(headers={"Authorization": f"Bearer {_admin_token()}"}, timeout=60) as http:
         found = http.get(f"{admin}/users", params={"username": username, "exact": "true"}).json()
         if not found:
             user = {
