@@ -18,6 +18,7 @@ from services.perfil.runner import LiveProjection
 from services.perfil.service import ActiveView
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import VIEW_FORMAT, ViewStore, ensure_database
+from services.platform import policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
@@ -119,5 +120,6 @@ def create_app(settings: PerfilSettings | None = None, resources: Resources | No
         title="Cloud Bank — perfil (MS3)",
         description="360° customer profile: a materialized view folded from the domain topics.",
         lifespan=service_lifespan(state, resources, lambda: running(settings)),
+        policy=policy.PERFIL,
         routers=[router],
     )
