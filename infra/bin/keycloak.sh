@@ -36,7 +36,10 @@ fi
 # JVM: kc.sh's defaults (G1, encodings, ExitOnOutOfMemoryError, a 64m-512m heap) plus C1 only (TieredStopAtLevel=1),
 # which halves the CPU a start costs on this 2-core box (measured 26.8 -> 14.5 CPU-seconds; README "Identity").
 # KEYCLOAK_OPTS (optional) is appended, e.g. KEYCLOAK_OPTS=-XX:TieredStopAtLevel=4.
-JAVA_OPTS_APPEND="-XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true ${KEYCLOAK_OPTS:-}"
+# The 60 s connection acquisition timeout (Quarkus' default: 5 s): on a loaded box the first start's H2 took longer
+# to open, the waiting thread was interrupted, and H2 logged an I/O error on its file (the start recovered).
+JAVA_OPTS_APPEND="-XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true"
+JAVA_OPTS_APPEND="$JAVA_OPTS_APPEND -Dquarkus.datasource.jdbc.acquisition-timeout=60S ${KEYCLOAK_OPTS:-}"
 export JAVA_OPTS_APPEND
 
 # `start --optimized`: production mode with the build made at install (no re-augmentation). Plain HTTP on 127.0.0.1
