@@ -36,7 +36,10 @@ fi
 # JVM: kc.sh's defaults (G1, encodings, ExitOnOutOfMemoryError, a 64m-512m heap) plus C1 only (TieredStopAtLevel=1),
 # which halves the CPU a start costs on this 2-core box (measured 26.8 -> 14.5 CPU-seconds; README "Identity").
 # KEYCLOAK_OPTS (optional) is appended, e.g. KEYCLOAK_OPTS=-XX:TieredStopAtLevel=4.
-JAVA_OPTS_APPEND="-XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true ${KEYCLOAK_OPTS:-}"
+# The 60 s connection acquisition timeout (Quarkus' default: 5 s): on a loaded box the first start's H2 took longer
+# to open, the waiting thread was interrupted, and H2 logged an I/O error on its file (the start recovered).
+JAVA_OPTS_APPEND="-XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true"
+JAVA_OPTS_APPEND="$JAVA_OPTS_APPEND -Dquarkus.datasource.jdbc.acquisition-timeout=60S ${KEYCLOAK_OPTS:-}"
 export JAVA_OPTS_APPEND
 
 # `start --optimized`: production mode with the build made at install (no re-augmentation). Plain HTTP on 127.0.0.1
@@ -67,6 +70,18 @@ tmp="$CDS.$$"
 export JAVA_OPTS_APPEND="$JAVA_OPTS_APPEND -XX:ArchiveClassesAtExit=$tmp -Xlog:cds=off"
 "${KC[@]}" &
 pid=$!
+# Only an archive of a run that got ready holds the classes a start needs (one stopped half-way would be kept, and
+# mapped, forever): a helper marks readiness.
+PROBE_PY="$CB_ROOT/.venv/bin/python"
+[ -x "$PROBE_PY" ] || PROBE_PY=python3
+(
+  while kill -0 "$pid" 2>/dev/null; do
+    if "$PROBE_PY" -I -S "$CB_INFRA/probe.py" http "http://127.0.0.1:$KEYCLOAK_MGMT_PORT/health/ready" >/dev/null 2>&1; then
+      touch "$tmp.ready"; exit 0
+    fi
+    sleep 1
+  done
+) &
 # supervisord signals the whole process group (stopasgroup); forward anyway in case only this script is signalled.
 trap 'kill -TERM "$pid" 2>/dev/null || true' TERM INT
 wait "$pid" || true
@@ -74,9 +89,10 @@ while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
 rc=0
 wait "$pid" || rc=$?
 # 143 = the JVM's normal exit on SIGTERM.
-if [ "$rc" -eq 0 ] || [ "$rc" -eq 143 ]; then
-  [ ! -s "$tmp" ] || mv -f "$tmp" "$CDS"
+if { [ "$rc" -eq 0 ] || [ "$rc" -eq 143 ]; } && [ -f "$tmp.ready" ] && [ -s "$tmp" ]; then
+  mv -f "$tmp" "$CDS"
 else
   rm -f "$tmp"
 fi
+rm -f "$tmp.ready"
 exit "$rc"

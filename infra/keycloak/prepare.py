@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-# The development values of IDENTITY's contract (README "Identity"): fine on a laptop, a start-up error in production.
+# The development values (README "Identity"): fine on a laptop, a start-up error in production.
 # Keycloak's realm import resolves the client secrets' ${VAR:default} placeholders from the same variables.
 DEV_SECRETS = {
     "KC_BOOTSTRAP_ADMIN_PASSWORD": "admin-dev",

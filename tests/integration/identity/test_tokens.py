@@ -1,4 +1,4 @@
-"""Keycloak issues what IDENTITY promises: the realm's issuer, audience, roles, usernames and cliente_id per user."""
+"""Keycloak issues what the services rely on: the realm's issuer, audience, roles, usernames and cliente_id per user."""
 
 import asyncio
 import base64
