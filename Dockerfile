@@ -11,6 +11,8 @@ RUN npm run build
 FROM nginx:1.27 AS web
 COPY --from=web-build /web/dist /usr/share/nginx/html
 COPY infra/compose/nginx.conf /etc/nginx/conf.d/default.conf
+# The routes shared with the native gateway; included from default.conf (relative to /etc/nginx).
+COPY infra/web-gateway/gateway.conf infra/web-gateway/security-headers.conf /etc/nginx/
 
 FROM python:3.11-slim-bookworm AS app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -27,6 +27,7 @@ apps: topics web  ## start every service, worker and the load balancers, wait un
 up: apps  ## the whole system with demo data (seeds only an empty system)
 	@if $(VENV)/bank --help 2>/dev/null | grep -q ' seed '; then $(VENV)/bank seed; fi
 	@bash infra/stack.sh status
+	@bash infra/keycloak/login-info.sh
 	@echo "Cloud Bank is up: see README.md for the URLs."
 
 down:  ## stop everything `make up` started

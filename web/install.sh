@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Gets the console ready on a fresh Debian machine: chromium (e2e) and nginx (gateway) from Debian,
-# node_modules via `npm ci` when package-lock.json changed, and web/dist rebuilt when the sources changed.
-# Idempotent and quick when nothing changed. Needs Node >= 20.19 + npm (from the machine).
-# --no-apt: only node_modules and dist (the gateway's launcher uses it; it must not install packages).
+# Gets the console ready on a fresh Debian machine: chromium (e2e) and nginx (gateway) from Debian, oauth2-proxy
+# (the gateway's login) built with Go into the shared cache, node_modules via `npm ci` when package-lock.json
+# changed, and web/dist rebuilt when the sources changed.
+# Idempotent and quick when nothing changed. Needs Node >= 20.19 + npm and Go (from the machine).
+# --no-apt: only node_modules and dist (the gateway's launcher uses it; it must not install anything).
 set -euo pipefail
 APT=1
 [ "${1:-}" != "--no-apt" ] || APT=0
 cd "$(dirname "$0")"
+# Shared paths and versions (OAUTH2_PROXY_BIN); sourced first so the log/die below are this script's own.
+# shellcheck source=../infra/lib/common.sh
+source ../infra/lib/common.sh
 log() { printf '[web] %s\n' "$*" >&2; }
 die() { printf '[web] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -28,6 +32,19 @@ if [ "$APT" -eq 1 ] && [ "${#missing[@]}" -gt 0 ]; then
   [ "$rc" -eq 0 ] || { tail -n 20 /tmp/web-install-apt.log >&2; die "apt-get install failed (log: /tmp/web-install-apt.log)"; }
 fi
 
+# --- oauth2-proxy --------------------------------------------------------------------------------------------
+if [ "$APT" -eq 1 ] && [ ! -x "$OAUTH2_PROXY_BIN" ]; then
+  command -v go >/dev/null || die "Go is needed to build oauth2-proxy (install Go >= 1.22 from go.dev)"
+  log "building oauth2-proxy $OAUTH2_PROXY_VERSION into ${OAUTH2_PROXY_BIN/#$HOME/\~} (first time only)"
+  gobin="$(mktemp -d)"
+  # Built into a temp dir and moved, so an interrupted build never leaves a half-written binary behind.
+  GOBIN="$gobin" go install "github.com/oauth2-proxy/oauth2-proxy/v7@$OAUTH2_PROXY_VERSION" >/tmp/web-install-go.log 2>&1 ||
+    { tail -n 20 /tmp/web-install-go.log >&2; die "go install oauth2-proxy failed (log: /tmp/web-install-go.log)"; }
+  mkdir -p "$(dirname "$OAUTH2_PROXY_BIN")"
+  mv -f "$gobin/oauth2-proxy" "$OAUTH2_PROXY_BIN"
+  rm -rf "$gobin"
+fi
+
 # --- node_modules --------------------------------------------------------------------------------------------
 command -v npm >/dev/null || die "npm not found: install Node.js >= 20.19"
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
@@ -47,4 +64,4 @@ if [ ! -f "$built" ] || [ -n "$(find src public index.html vite.config.ts tsconf
   npm run --silent build >/tmp/web-build.log 2>&1 || { tail -n 30 /tmp/web-build.log >&2; die "build failed (log: /tmp/web-build.log)"; }
   touch "$built"
 fi
-if [ "$APT" -eq 1 ]; then log "ready: web/dist built, chromium and nginx installed"; else log "ready: web/dist built"; fi
+if [ "$APT" -eq 1 ]; then log "ready: web/dist built, chromium, nginx and oauth2-proxy installed"; else log "ready: web/dist built"; fi

@@ -1,26 +1,19 @@
 /// <reference types="vitest/config" />
-// Vite build + dev server + Vitest. The dev proxy mirrors infra/web-gateway/nginx.conf so the app
-// always calls one origin (/api/...) whether served by `npm run dev` or by the gateway.
+// Vite build + dev server + Vitest. The dev server sends /api and /oauth2 to the running gateway (:8080), which
+// holds the login: log in once on http://127.0.0.1:8080 and the session cookie (host-wide, any port) serves
+// http://127.0.0.1:5173 too. So the app always calls one origin, whether served by `npm run dev` or the gateway.
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 
-const upstream = (port: number, rewrite?: (path: string) => string) => ({
-  target: `http://127.0.0.1:${port}`,
-  changeOrigin: true,
-  rewrite: rewrite ?? ((path: string) => path.replace(/^\/api/, "")),
-});
+const GATEWAY = process.env.GATEWAY_URL ?? "http://127.0.0.1:8080";
 
 export default defineConfig({
   plugins: [react()],
   server: {
     port: 5173,
     proxy: {
-      "/api/clientes": upstream(8001),
-      "/api/cuentas": upstream(8002),
-      "/api/tipos-cuenta": upstream(8002),
-      "/api/transacciones": upstream(8004),
-      "/api/perfil": upstream(6000, (p) => p.replace(/^\/api\/perfil/, "")),
-      "/api/analytics": upstream(8000, (p) => p.replace(/^\/api\/analytics/, "")),
+      "/api": { target: GATEWAY, changeOrigin: true },
+      "/oauth2": { target: GATEWAY, changeOrigin: true },
     },
   },
   build: {

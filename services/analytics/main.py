@@ -16,6 +16,7 @@ from services.analytics.dependencies import State
 from services.analytics.engine import Engine
 from services.analytics.service import AnalyticsService
 from services.analytics.settings import AnalyticsSettings
+from services.platform import policy
 from services.platform.service_app import create_service_app, service_lifespan
 
 WARM_UP_DELAY = 1.0  # seconds after start-up before the SQL parser is loaded
@@ -98,6 +99,7 @@ def create_app(settings: AnalyticsSettings | None = None, resources: Resources |
         title="Cloud Bank analytics (MS5)",
         description="Read-only SQL over the event lake: DuckDB over Parquet, or Athena over Glue + S3.",
         lifespan=service_lifespan(state, resources, lambda: running(settings)),
+        policy=policy.ANALYTICS_POLICY,
         routers=[api.router],
         health_timeout=5.0,
         # analytics reads only the lake; the sink is the Kafka consumer

@@ -18,6 +18,7 @@ from services.clientes.projection import CONSUMER
 from services.clientes.repository import ClientesRepository, migrate
 from services.clientes.service import ClientesService
 from services.clientes.settings import ClientesSettings
+from services.platform import policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
@@ -83,5 +84,6 @@ def create_app(settings: ClientesSettings | None = None, resources: Resources | 
         title="Cloud Bank · clientes (MS1)",
         description="Clientes y documentos de identidad. Eventos en bank.clientes.v1.",
         lifespan=service_lifespan(state, resources, lambda: running(settings)),
+        policy=policy.CLIENTES,
         routers=[api.router],
     )

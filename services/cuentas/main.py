@@ -19,6 +19,7 @@ from services.cuentas.dependencies import State
 from services.cuentas.handlers import ComandosHandler, ReplicaClientesHandler
 from services.cuentas.service import CuentasService
 from services.cuentas.settings import CuentasSettings
+from services.platform import policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
@@ -113,4 +114,5 @@ def create_app(settings: CuentasSettings | None = None, resources: Resources | N
         description="Account types, accounts, balances and their ledger. Money as decimal strings.",
         lifespan=service_lifespan(state, resources, lambda: running(settings)),
         routers=[router],
+        policy=policy.CUENTAS,
     )

@@ -18,6 +18,7 @@ from services.perfil.runner import LiveProjection
 from services.perfil.service import ActiveView
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import VIEW_FORMAT, ViewStore, ensure_database
+from services.platform import policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
@@ -82,24 +83,30 @@ def _projection_loop(settings: PerfilSettings, views: Views, link: KafkaLink) ->
 
 
 @asynccontextmanager
+async def _opened(settings: PerfilSettings) -> AsyncIterator[ViewStore]:
+    store = await open_store(settings)
+    try:
+        yield store
+    finally:
+        await store.pool.close()
+
+
+@asynccontextmanager
 async def running(settings: PerfilSettings) -> AsyncIterator[Resources]:
     """The view store (migrated, its view upgraded), the Kafka link and (with run_workers) the live projection and
     a one-off rebuild of a view built by older code; closed in reverse order."""
-    store = await open_store(settings)
-    try:
+    async with (
+        _opened(settings) as store,
         # Kafka is not awaited: the view is served from the database while the broker is away.
-        async with KafkaLink(settings.kafka_bootstrap, client_id="perfil") as link, Workers() as workers:
-            views = Views(store=store, view=ActiveView(store))
-            if settings.run_workers:
-                if await store.upgrade_view(await store.active_schema()) < VIEW_FORMAT:
-                    workers.spawn("perfil.upgrade", lambda stop: _rebuild_once(store, settings, stop))
-                workers.spawn(PROJECTION, _projection_loop(settings, views, link))
-            yield Resources(
-                views=views,
-                probes={"database": lambda: store.pool.fetchval("SELECT 1"), "kafka": link.probe},
-            )
-    finally:
-        await store.pool.close()
+        KafkaLink(settings.kafka_bootstrap, client_id="perfil") as link,
+        Workers() as workers,
+    ):
+        views = Views(store=store, view=ActiveView(store))
+        if settings.run_workers:
+            if await store.upgrade_view(await store.active_schema()) < VIEW_FORMAT:
+                workers.spawn("perfil.upgrade", lambda stop: _rebuild_once(store, settings, stop))
+            workers.spawn(PROJECTION, _projection_loop(settings, views, link))
+        yield Resources(views=views, probes={"database": lambda: store.pool.fetchval("SELECT 1"), "kafka": link.probe})
 
 
 def create_app(settings: PerfilSettings | None = None, resources: Resources | None = None) -> FastAPI:
@@ -113,5 +120,6 @@ def create_app(settings: PerfilSettings | None = None, resources: Resources | No
         title="Cloud Bank — perfil (MS3)",
         description="360° customer profile: a materialized view folded from the domain topics.",
         lifespan=service_lifespan(state, resources, lambda: running(settings)),
+        policy=policy.PERFIL,
         routers=[router],
     )

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from services.platform.app import ErrorBody, create_base_app
 from services.platform.health import Probes, health_response
+from services.platform.policy import ServicePolicy
 from services.platform.settings import ServiceSettings
 
 
@@ -67,6 +68,7 @@ def create_service_app(
     description: str,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[ServiceState]],
     routers: Sequence[APIRouter],
+    policy: ServicePolicy,
     health_timeout: float = 2.0,
     health_facts: Mapping[str, str] | None = None,
     error_body: ErrorBody | None = None,
@@ -75,6 +77,7 @@ def create_service_app(
         title=title,
         version=settings.version,
         cors_origins=settings.cors_origins,
+        policy=policy,
         lifespan=lifespan,
         description=description,
         error_body=error_body,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from services.platform.service_app import ServiceState, from_state
+from services.transacciones.propietarios import Propietarios
 from services.transacciones.service import TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
 
@@ -17,8 +18,10 @@ class State(ServiceState):
     settings: TransaccionesSettings
     service: TransaccionesService
     stats: Stats
+    propietarios: Propietarios
 
 
 ServiceDep = Annotated[TransaccionesService, Depends(from_state("service"))]
 SettingsDep = Annotated[TransaccionesSettings, Depends(from_state("settings"))]
 StatsDep = Annotated[Stats, Depends(from_state("stats"))]
+PropietariosDep = Annotated[Propietarios, Depends(from_state("propietarios"))]

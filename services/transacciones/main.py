@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
 from contracts import topics
+from services.platform import policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
@@ -21,6 +22,8 @@ from services.transacciones.dependencies import State, Stats
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.orchestrator import GROUP_ID, Orquestador
 from services.transacciones.outbox import DocumentOutbox
+from services.transacciones.propietarios import CONSUMER as PROPIETARIOS
+from services.transacciones.propietarios import Propietarios
 from services.transacciones.repository import (
     MongoRepository,
     TransaccionDocument,
@@ -40,6 +43,7 @@ class Resources:
     service: TransaccionesService
     probes: Probes
     stats: Stats
+    propietarios: Propietarios
 
 
 @asynccontextmanager
@@ -67,6 +71,8 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         db = client[settings.database]
         await init_beanie(database=db, document_models=[TransaccionDocument], skip_indexes=True)
         await ensure_indexes(db)
+        propietarios = Propietarios(db)
+        await propietarios.ensure_index()
         money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
         writer = DocumentWriter(
             MongoRepository(db, money), batch=settings.write_batch, cache_size=settings.cache_documents
@@ -97,6 +103,8 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             # Replies only meet in the single writer: each partition's batch shares its next round.
             saga = link.consumer(GROUP_ID, [topics.CUENTAS], orquestador, parallel_partitions=True)
             workers.spawn("saga", saga)
+            # The replica of account owners (propietarios.py) that confines a customer to their own accounts.
+            workers.spawn(PROPIETARIOS, link.consumer(PROPIETARIOS, [topics.CUENTAS], propietarios))
             workers.spawn("sweeper", sweeper.run)
             workers.spawn("recovery", sweeper.run_recovery)
 
@@ -114,14 +122,21 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
                 "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
             }
 
-        yield Resources(service=service, probes={"database": writer.repo.ping, "kafka": link.probe}, stats=stats)
+        yield Resources(
+            service=service,
+            probes={"database": writer.repo.ping, "kafka": link.probe},
+            stats=stats,
+            propietarios=propietarios,
+        )
 
 
 def create_app(settings: TransaccionesSettings | None = None, resources: Resources | None = None) -> FastAPI:
     settings = settings or TransaccionesSettings()
 
     def state(res: Resources) -> State:
-        return State(settings=settings, probes=res.probes, service=res.service, stats=res.stats)
+        return State(
+            settings=settings, probes=res.probes, service=res.service, stats=res.stats, propietarios=res.propietarios
+        )
 
     return create_service_app(
         settings,
@@ -129,4 +144,5 @@ def create_app(settings: TransaccionesSettings | None = None, resources: Resourc
         description="MS4: transactions and the orchestrated money saga.",
         lifespan=service_lifespan(state, resources, lambda: running(settings)),
         routers=[api.router, api.ops],
+        policy=policy.TRANSACCIONES,
     )

@@ -9,9 +9,10 @@ export default defineConfig({
   testDir: ".",
   testMatch: /.*\.spec\.ts/,
   outputDir: path.join(ARTIFACTS, "results"),
-  // One journey through the five tabs; it must stay well under two minutes even with a slow lake.
+  // The journey through the five tabs and the role checks (each logs in through Keycloak); each test must stay
+  // well under two minutes even with a slow lake, all of them under six.
   timeout: 120_000,
-  globalTimeout: 140_000,
+  globalTimeout: 360_000,
   expect: { timeout: 15_000 },
   workers: 1,
   retries: 0,

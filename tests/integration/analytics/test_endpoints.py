@@ -26,6 +26,7 @@ from tests.integration.analytics.dataset import (
     TRANSACCIONES,
     saldo_final,
 )
+from tests.integration.auth import Bearer
 
 D = Decimal
 VIVOS = {cid: c for cid, c in CLIENTES.items() if not c["eliminado"]}
@@ -49,7 +50,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def api(lake: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with in_process(create_app(AnalyticsSettings(lake_root=str(lake), custom_max_rows=3))) as client:
+    async with in_process(
+        create_app(AnalyticsSettings(lake_root=str(lake), custom_max_rows=3)), auth=Bearer()
+    ) as client:
         yield client
 
 
@@ -340,7 +343,7 @@ async def test_consulta_personalizada_que_escribe_lee_archivos_o_son_dos_es_rech
 
 async def test_consulta_que_se_pasa_de_tiempo_es_interrumpida(lake):
     settings = AnalyticsSettings(lake_root=str(lake), query_timeout_seconds=0.2)
-    async with in_process(create_app(settings)) as client:
+    async with in_process(create_app(settings), auth=Bearer()) as client:
         slow = "SELECT COUNT(*) AS n FROM cuentas a, cuentas b, cuentas c, cuentas d, cuentas e, cuentas f, cuentas g, cuentas h, cuentas i, cuentas j, cuentas k, cuentas l"
         started = time.monotonic()
         response = await client.post("/api/query/custom", json={"query": slow})
@@ -352,7 +355,7 @@ async def test_consulta_que_se_pasa_de_tiempo_es_interrumpida(lake):
 
 async def test_respuesta_de_consulta_personalizada_se_corta_en_bytes(lake):
     settings = AnalyticsSettings(lake_root=str(lake), custom_max_bytes=2_000)
-    async with in_process(create_app(settings)) as client:
+    async with in_process(create_app(settings), auth=Bearer()) as client:
         body = (
             await client.post("/api/query/custom", json={"query": "SELECT repeat('x', 500) AS s FROM cuentas"})
         ).json()
@@ -364,7 +367,7 @@ async def test_respuesta_de_consulta_personalizada_se_corta_en_bytes(lake):
 
 
 async def test_todas_las_rutas_responden_sobre_lago_vacio(tmp_path):
-    async with in_process(create_app(AnalyticsSettings(lake_root=str(tmp_path)))) as client:
+    async with in_process(create_app(AnalyticsSettings(lake_root=str(tmp_path))), auth=Bearer()) as client:
         for query in PREDEFINED:
             for path in query.paths:
                 response = await client.get(path)
@@ -377,7 +380,7 @@ async def test_todas_las_rutas_responden_sobre_lago_vacio(tmp_path):
 
 async def test_archivos_nuevos_del_lago_se_ven_sin_reiniciar(tmp_path):
     settings = AnalyticsSettings(lake_root=str(tmp_path), listing_ttl_seconds=0.2, state_cache_seconds=0.5)
-    async with in_process(create_app(settings)) as client:
+    async with in_process(create_app(settings), auth=Bearer()) as client:
         assert (await client.get("/api/clientes/resumen")).json()["data"][0]["total_clientes"] == 0
         dataset.build(tmp_path)
 

@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.integration.auth import Bearer
 from tests.integration.conftest import PG_DSN, URLS
 
 BASE = URLS["clientes"]
@@ -33,7 +34,7 @@ def nuevo_cliente(tag: str | None = None, **overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def api() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=BASE, timeout=15.0) as client:
+    async with httpx.AsyncClient(auth=Bearer(), base_url=BASE, timeout=15.0) as client:
         yield client
 
 

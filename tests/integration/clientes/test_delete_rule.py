@@ -26,6 +26,7 @@ from services.platform.kafka_link import KafkaLink
 from services.platform.workers import Workers
 from tests.asgi import in_process
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.clientes.conftest import nuevo_cliente
 from tests.integration.conftest import KAFKA, PG_DSN, URLS
 
@@ -80,7 +81,7 @@ async def harness(scratch_dsn: str) -> AsyncIterator[Harness]:
     link = KafkaLink(KAFKA, client_id="clientes-test")
     try:
         async with (
-            in_process(create_app(settings)) as api,
+            in_process(create_app(settings), auth=Bearer()) as api,
             asyncpg.create_pool(scratch_dsn, min_size=1, max_size=2) as db,
         ):
             workers.spawn("projection", projection_worker(db, link, settings))
@@ -220,7 +221,7 @@ async def test_con_el_servicio_cuentas_real_la_baja_espera_a_que_la_cuenta_quede
     api: httpx.AsyncClient,
 ) -> None:
     cliente_id = (await api.post("/clientes", json=nuevo_cliente())).json()["cliente_id"]
-    async with httpx.AsyncClient(base_url=URLS["cuentas"], timeout=15.0) as cuentas:
+    async with httpx.AsyncClient(auth=Bearer(), base_url=URLS["cuentas"], timeout=15.0) as cuentas:
 
         async def abrir() -> dict[str, Any] | None:
             # cuentas validates the cliente against its replica, which follows bank.clientes.v1 a moment behind.

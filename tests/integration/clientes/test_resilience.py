@@ -7,6 +7,7 @@ import asyncpg
 from services.clientes.main import create_app
 from services.clientes.settings import ClientesSettings
 from tests.asgi import in_process
+from tests.integration.auth import Bearer
 from tests.integration.clientes.conftest import nuevo_cliente
 
 NO_BROKER = "127.0.0.1:1"  # nothing listens there: connection refused at once
@@ -14,7 +15,7 @@ NO_BROKER = "127.0.0.1:1"  # nothing listens there: connection refused at once
 
 async def test_sin_kafka_la_api_registra_y_health_es_degraded(scratch_dsn: str) -> None:
     settings = ClientesSettings(database_url=scratch_dsn, kafka_bootstrap=NO_BROKER, db_pool_min=1, db_pool_max=2)
-    async with in_process(create_app(settings)) as api:
+    async with in_process(create_app(settings), auth=Bearer()) as api:
         created = await api.post("/clientes", json=nuevo_cliente())
         assert created.status_code == 201, created.text
         health = await api.get("/health")

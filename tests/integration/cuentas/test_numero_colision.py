@@ -13,6 +13,7 @@ from services.cuentas.domain import luhn_digit
 from services.cuentas.main import create_app
 from services.cuentas.settings import CuentasSettings
 from tests.asgi import in_process
+from tests.integration.auth import Bearer
 from tests.integration.conftest import KAFKA, MYSQL
 
 
@@ -34,7 +35,7 @@ async def test_numero_repetido_se_vuelve_a_sortear(fresh_db: str, monkeypatch: p
     draws = itertools.chain([taken, taken, taken, fresh], itertools.repeat(fresh))
     monkeypatch.setattr(service, "nuevo_numero_cuenta", lambda: next(draws))
 
-    async with in_process(app) as client:
+    async with in_process(app, auth=Bearer()) as client:
         conn = await aiomysql.connect(**MYSQL, db=fresh_db, autocommit=True)
         async with conn.cursor() as cur:
             await cur.execute("INSERT INTO clientes_replica (cliente_id, estado) VALUES (1, 'activo')")

@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient
 from services.transacciones.main import create_app
 from services.transacciones.settings import TransaccionesSettings
 from tests.asgi import in_process
+from tests.integration.auth import Bearer
 from tests.integration.conftest import MONGO_URL
 from tests.integration.transacciones.conftest import Banco, CuentaFactory
 
@@ -285,7 +286,7 @@ async def isolated_app() -> AsyncIterator[httpx.AsyncClient]:
     PENDIENTE with the first command unsent, the one case where cancelling is safe."""
     database = f"trx_test_{uuid.uuid4().hex[:10]}"
     app = create_app(TransaccionesSettings(database=database, run_workers=False, wait_seconds=0))
-    async with in_process(app) as client:
+    async with in_process(app, auth=Bearer()) as client:
         yield client
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL)
     await mongo.drop_database(database)

@@ -13,6 +13,7 @@ from services.analytics.errors import LakeUnavailable, QueryTimeout, QueryTooLar
 from services.analytics.main import Resources, create_app
 from services.analytics.settings import AnalyticsSettings
 from tests.asgi import in_process
+from tests.signing import admin_headers, authorized
 from tests.unit.analytics.fakes import FakeEngine
 
 
@@ -23,7 +24,9 @@ def fake() -> FakeEngine:
 
 @pytest.fixture
 async def client(fake: FakeEngine) -> AsyncIterator[httpx.AsyncClient]:
-    async with in_process(create_app(AnalyticsSettings(custom_max_rows=2), Resources(fake))) as c:
+    async with in_process(
+        authorized(create_app(AnalyticsSettings(custom_max_rows=2), Resources(fake))), headers=admin_headers()
+    ) as c:
         yield c
 
 
@@ -172,7 +175,9 @@ class BlockingEngine(FakeEngine):
 
 async def test_mas_consultas_personalizadas_que_cupos_es_429_con_retry_after():
     engine = BlockingEngine()
-    async with in_process(create_app(AnalyticsSettings(custom_max_concurrent=2), Resources(engine))) as client:
+    async with in_process(
+        authorized(create_app(AnalyticsSettings(custom_max_concurrent=2), Resources(engine))), headers=admin_headers()
+    ) as client:
         body = {"query": "SELECT 1 AS n FROM clientes"}
         running = [asyncio.create_task(client.post("/api/query/custom", json=body)) for _ in range(2)]
         await asyncio.sleep(0.2)

@@ -18,6 +18,7 @@ from services.cuentas.main import Resources, create_app
 from services.cuentas.service import Apertura, CuentasService
 from services.cuentas.settings import CuentasSettings
 from tests.asgi import in_process
+from tests.signing import admin_headers, authorized
 
 CUENTA = Cuenta(
     cuenta_id=5,
@@ -79,7 +80,7 @@ def _app(service: object) -> FastAPI:
 @pytest.fixture
 async def client() -> AsyncIterator[tuple[httpx.AsyncClient, StubService]]:
     stub = StubService()
-    async with in_process(_app(stub)) as c:
+    async with in_process(authorized(_app(stub)), headers=admin_headers()) as c:
         yield c, stub
 
 
@@ -203,7 +204,7 @@ async def test_base_de_datos_caida_es_503_no_500() -> None:
         async def cuenta(self, cuenta_id: int) -> Cuenta:
             raise pymysql.err.OperationalError(2003, "Can't connect to MySQL server")
 
-    async with in_process(_app(Down())) as c:
+    async with in_process(authorized(_app(Down())), headers=admin_headers()) as c:
         r = await c.get("/cuentas/5")
     assert r.status_code == 503
     assert r.headers["retry-after"]

@@ -25,7 +25,14 @@ NATIVE_TO_COMPOSE = {
     "haproxy": "cuentas-lb",
     "web-gateway": "web",
 }
-OFFICIAL_IMAGES = {"kafka": "apache/kafka:", "postgres": "postgres:15", "mysql": "mysql:8", "mongo": "mongo:7"}
+OFFICIAL_IMAGES = {
+    "kafka": "apache/kafka:",
+    "postgres": "postgres:15",
+    "mysql": "mysql:8",
+    "mongo": "mongo:7",
+    "oauth2-proxy": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.",
+    "keycloak": "quay.io/keycloak/keycloak:",
+}
 
 
 def native_programs() -> set[str]:
@@ -75,3 +82,43 @@ def test_los_archivos_montados_existen() -> None:
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
                 assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+
+
+def test_el_gateway_comparte_las_rutas_y_el_login_del_stack_nativo() -> None:
+    # One set of routes (gateway.conf) and one oauth2-proxy configuration for both ways of running the system.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY infra/web-gateway/gateway.conf infra/web-gateway/security-headers.conf /etc/nginx/" in dockerfile
+    assert "include gateway.conf;" in (ROOT / "infra/compose/nginx.conf").read_text()
+    assert "include gateway.conf;" in (ROOT / "infra/web-gateway/nginx.conf").read_text()
+    proxy = SERVICES["oauth2-proxy"]
+    assert "./infra/web-gateway/oauth2-proxy.cfg:/etc/oauth2-proxy/oauth2-proxy.cfg:ro" in proxy["volumes"]
+    assert proxy["command"] == ["--config", "/etc/oauth2-proxy/oauth2-proxy.cfg"]
+    assert "oauth2-proxy" in SERVICES["web"]["depends_on"]
+    # The browser and oauth2-proxy must agree on the realm's issuer with the native stack.
+    env = proxy["environment"]
+    assert env["OAUTH2_PROXY_OIDC_ISSUER_URL"] == "http://127.0.0.1:8180/realms/cloudbank"
+    assert env["OAUTH2_PROXY_LOGIN_URL"].startswith("http://127.0.0.1:8180/realms/cloudbank/")  # the browser's
+    for key in ("REDEEM_URL", "OIDC_JWKS_URL", "PROFILE_URL", "BACKEND_LOGOUT_URL"):  # oauth2-proxy's own calls
+        assert env[f"OAUTH2_PROXY_{key}"].startswith("http://keycloak:8080/realms/cloudbank/"), key
+
+
+def test_keycloak_es_la_misma_version_con_el_mismo_realm() -> None:
+    pom = (ROOT / "infra/keycloak/pom.xml").read_text()
+    version = re.search(r"<keycloak.version>(.+)</keycloak.version>", pom)
+    assert version is not None
+    spec = SERVICES["keycloak"]
+    assert spec["image"] == f"quay.io/keycloak/keycloak:{version.group(1)}"
+    assert "./infra/keycloak/cloudbank-realm.json:/opt/keycloak/data/import/cloudbank-realm.json:ro" in spec["volumes"]
+    assert "--import-realm" in spec["command"]
+    # The issuer every token names: the same as the native stack's (infra/bin/keycloak.sh).
+    assert "--hostname=http://127.0.0.1:8180" in spec["command"]
+    assert "127.0.0.1:8180:8080" in spec["ports"]
+
+
+def test_cada_servicio_nuestro_sabe_donde_validar_tokens() -> None:
+    for name, spec in SERVICES.items():
+        if spec.get("build", {}).get("target") == "app":
+            env = spec["environment"]
+            assert env["AUTH_ISSUER"] == "http://127.0.0.1:8180/realms/cloudbank", name
+            assert env["AUTH_JWKS_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name
+            assert env["AUTH_TOKEN_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name

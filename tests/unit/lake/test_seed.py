@@ -76,9 +76,15 @@ class FakeBank:
         self.replica_lag = replica_lag  # how many cuentas are refused (404) before the replica catches up
         self.running = 0  # sagas in progress (PENDIENTE)
         self.peak_running = 0
+        self.token_requests = 0
+        self.authorizations: set[str | None] = set()  # Authorization headers the services saw
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if path.endswith("/protocol/openid-connect/token"):  # Keycloak: the seed's client-credentials token
+            self.token_requests += 1
+            return httpx.Response(200, json={"access_token": "fake-token", "expires_in": 300})
+        self.authorizations.add(request.headers.get("Authorization"))
         if request.method == "GET" and path == "/tipos-cuenta":
             return httpx.Response(200, json=[{"tipo_cuenta_id": i} for i in (1, 2, 3, 4)])
         if request.method == "GET" and path == "/transacciones/estado/PENDIENTE":
@@ -145,6 +151,8 @@ async def test_sistema_vacio_se_llena_por_lotes_y_reintenta_mientras_la_replica_
     assert bank.items["cuentas"] == 35  # five 404s sent again
     assert results[2].outcomes["COMPLETADA"] == 30
     assert results[2].settled_seconds is not None
+    assert bank.authorizations == {"Bearer fake-token"}  # every call, with one token for the whole run
+    assert bank.token_requests == 1
 
 
 async def test_los_lotes_respetan_el_tope_de_sagas_en_curso(monkeypatch):

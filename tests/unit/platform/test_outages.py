@@ -62,6 +62,7 @@ async def test_el_lago_caido_es_503_con_retry_after_y_el_sobre_de_analytics() ->
     from services.analytics.main import Resources, create_app
     from services.analytics.settings import AnalyticsSettings
     from tests.asgi import in_process
+    from tests.signing import admin_headers, authorized
     from tests.unit.analytics.fakes import FakeEngine
 
     def down(sql: str) -> QueryResult:
@@ -69,7 +70,9 @@ async def test_el_lago_caido_es_503_con_retry_after_y_el_sobre_de_analytics() ->
 
     fake = FakeEngine()
     fake.answer = down
-    async with in_process(create_app(AnalyticsSettings(), Resources(fake))) as client:
+    async with in_process(
+        authorized(create_app(AnalyticsSettings(), Resources(fake))), headers=admin_headers()
+    ) as client:
         r = await client.get("/api/dashboard")
     assert r.status_code == 503
     assert r.headers["retry-after"] == "2"

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from services.platform.health import Probes
+from services.platform.policy import ServicePolicy
 from services.platform.service_app import ServiceState, create_service_app, service_lifespan
 from services.platform.settings import ServiceSettings
 from tests.asgi import in_process
@@ -53,7 +54,14 @@ def _app(resources: Opened | None, opened: list[Opened]) -> FastAPI:
         return ServiceState(probes=res.probes)
 
     lifespan = service_lifespan(state, resources, running)
-    return create_service_app(ServiceSettings(version="9.9"), title="t", description="", lifespan=lifespan, routers=[])
+    return create_service_app(
+        ServiceSettings(version="9.9"),
+        title="t",
+        description="",
+        lifespan=lifespan,
+        routers=[],
+        policy=ServicePolicy({}),
+    )
 
 
 async def test_sin_recursos_los_abre_y_los_cierra_al_terminar() -> None:

@@ -1,5 +1,7 @@
 // One fetch wrapper for every service behind the gateway: JSON in/out, X-Total-Count, and errors
-// turned into an ApiError that knows which form field each 422 entry concerns.
+// turned into an ApiError that knows which form field each 422 entry concerns. A 401 (the gateway found no valid
+// session) also tells the app shell, which shows the login instead of a broken screen.
+import { notifyUnauthorized } from "../auth/session";
 
 /** Where the gateway (or the Vite dev proxy) exposes the services; one origin, so no CORS. */
 export const API_BASE: string = (import.meta.env.VITE_API_BASE as string | undefined) ?? "/api";
@@ -98,6 +100,8 @@ export function errorMessage(payload: unknown, status: number, service: string):
 }
 
 function statusMessage(status: number, service: string): string {
+  if (status === 401) return "Su sesión ha expirado; inicie sesión de nuevo.";
+  if (status === 403) return "Su rol no permite esta operación.";
   if (status === 502 || status === 503 || status === 504)
     return `El servicio ${service} no está disponible en este momento (HTTP ${status}).`;
   if (status === 404) return "No encontrado.";
@@ -162,6 +166,7 @@ export async function request<T>(service: string, path: string, opts: RequestOpt
       payload = text;
     }
   }
+  if (res.status === 401) notifyUnauthorized();
   if (!res.ok) {
     const body = payload && typeof payload === "object" ? (payload as { detail?: unknown; errors?: unknown }) : {};
     const fields = res.status === 422 ? (problemFieldErrors(body.errors) ?? fieldErrorsFrom(body.detail)) : {};

@@ -2,6 +2,8 @@
 import { useState } from "react";
 import { deleteCliente, estadoClienteBody, listClientes, setEstadoCliente } from "../../api/clientes";
 import { ESTADOS_CLIENTE, type Cliente, type EstadoCliente } from "../../api/types";
+import { useSession } from "../../auth/SessionContext";
+import { requiredRoles } from "../../auth/roles";
 import { Confirm } from "../../components/Confirm";
 import { clienteNombre } from "../../components/pickers";
 import { useToast } from "../../components/toast";
@@ -22,6 +24,10 @@ type Dialog =
 
 export function ClientesTab() {
   const toast = useToast();
+  const { can } = useSession();
+  // What the role may not do stays visible but disabled, with the role it needs as the reason.
+  const escribir = can("clientes.escribir");
+  const eliminar = can("clientes.eliminar");
   const [q, setQ] = useState("");
   const [estado, setEstado] = useState<EstadoCliente | "">("");
   const [skip, setSkip] = useState(0);
@@ -48,9 +54,11 @@ export function ClientesTab() {
         title="Clientes"
         subtitle="Registro y mantenimiento de clientes y sus documentos de identidad."
         actions={
-          <button type="button" className="btn btn-primary" onClick={() => setDialog({ kind: "crear" })}>
-            + Registrar cliente
-          </button>
+          escribir ? (
+            <button type="button" className="btn btn-primary" onClick={() => setDialog({ kind: "crear" })}>
+              + Registrar cliente
+            </button>
+          ) : null
         }
       />
       <div className="toolbar" role="search">
@@ -142,6 +150,8 @@ export function ClientesTab() {
                 <button
                   type="button"
                   className="btn btn-small btn-ghost"
+                  disabled={!escribir}
+                  title={escribir ? undefined : requiredRoles("clientes.escribir")}
                   onClick={() => setDialog({ kind: "editar", cliente: c })}
                 >
                   Editar
@@ -150,6 +160,8 @@ export function ClientesTab() {
                   <button
                     type="button"
                     className="btn btn-small btn-ghost"
+                    disabled={!escribir}
+                    title={escribir ? undefined : requiredRoles("clientes.escribir")}
                     onClick={() => setDialog({ kind: "estado", cliente: c, estado: "activo" })}
                   >
                     Desbloquear
@@ -158,6 +170,8 @@ export function ClientesTab() {
                   <button
                     type="button"
                     className="btn btn-small btn-warn"
+                    disabled={!escribir}
+                    title={escribir ? undefined : requiredRoles("clientes.escribir")}
                     onClick={() => setDialog({ kind: "estado", cliente: c, estado: "bloqueado" })}
                   >
                     Bloquear
@@ -166,6 +180,8 @@ export function ClientesTab() {
                 <button
                   type="button"
                   className="btn btn-small btn-danger-ghost"
+                  disabled={!eliminar}
+                  title={eliminar ? undefined : requiredRoles("clientes.eliminar")}
                   onClick={() => setDialog({ kind: "eliminar", cliente: c })}
                 >
                   Eliminar

@@ -3,6 +3,8 @@ import { useState } from "react";
 import { getCliente } from "../../api/clientes";
 import { listCuentas, setEstadoCuenta } from "../../api/cuentas";
 import { ESTADOS_CUENTA, MONEDAS, type Cliente, type Cuenta, type EstadoCuenta, type Moneda } from "../../api/types";
+import { useSession } from "../../auth/SessionContext";
+import { requiredRoles } from "../../auth/roles";
 import { Confirm } from "../../components/Confirm";
 import { ClientePicker } from "../../components/pickers";
 import { useToast } from "../../components/toast";
@@ -30,6 +32,11 @@ function saldoCero(c: Cuenta): boolean {
 
 export function CuentasTab() {
   const toast = useToast();
+  const { can } = useSession();
+  const abrir = can("cuentas.abrir");
+  const cambiarEstado = can("cuentas.estado");
+  const estadoTitle = cambiarEstado ? undefined : requiredRoles("cuentas.estado");
+  const operar = can("transacciones.operar") || can("transacciones.transferir");
   const route = useRoute();
   const clienteId = Number(route.params.get("cliente_id")) || undefined;
   const [estado, setEstado] = useState<EstadoCuenta | "">("");
@@ -61,9 +68,11 @@ export function CuentasTab() {
         title="Cuentas"
         subtitle="Cuentas de los clientes, sus saldos y extractos."
         actions={
-          <button type="button" className="btn btn-primary" onClick={() => setDialog({ kind: "abrir" })}>
-            + Abrir cuenta
-          </button>
+          abrir ? (
+            <button type="button" className="btn btn-primary" onClick={() => setDialog({ kind: "abrir" })}>
+              + Abrir cuenta
+            </button>
+          ) : null
         }
       />
       <div className="toolbar" role="search">
@@ -151,7 +160,7 @@ export function CuentasTab() {
               >
                 Extracto
               </button>
-              {c.estado === "activa" ? (
+              {c.estado === "activa" && operar ? (
                 <a className="btn btn-small btn-ghost" href={routeHref("transacciones", { cuenta: c.cuenta_id })}>
                   Operar
                 </a>
@@ -160,6 +169,8 @@ export function CuentasTab() {
                 <button
                   type="button"
                   className="btn btn-small btn-warn"
+                  disabled={!cambiarEstado}
+                  title={estadoTitle}
                   onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "bloqueada" })}
                 >
                   Bloquear
@@ -169,6 +180,8 @@ export function CuentasTab() {
                 <button
                   type="button"
                   className="btn btn-small btn-ghost"
+                  disabled={!cambiarEstado}
+                  title={estadoTitle}
                   onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "activa" })}
                 >
                   Desbloquear
@@ -178,8 +191,8 @@ export function CuentasTab() {
                 <button
                   type="button"
                   className="btn btn-small btn-danger-ghost"
-                  disabled={!saldoCero(c)}
-                  title={saldoCero(c) ? "Cerrar la cuenta" : "Solo se cierra con saldo 0"}
+                  disabled={!cambiarEstado || !saldoCero(c)}
+                  title={estadoTitle ?? (saldoCero(c) ? "Cerrar la cuenta" : "Solo se cierra con saldo 0")}
                   onClick={() => setDialog({ kind: "estado", cuenta: c, estado: "cerrada" })}
                 >
                   Cerrar

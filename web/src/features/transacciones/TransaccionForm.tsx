@@ -10,6 +10,8 @@ import {
   type Transaccion,
   type TransaccionCreate,
 } from "../../api/types";
+import { useSession } from "../../auth/SessionContext";
+import { type Action, requiredRoles } from "../../auth/roles";
 import { CuentaPicker, type CuentaOption } from "../../components/pickers";
 import { Alert, TextField } from "../../components/ui";
 import { compareAmounts } from "../../lib/decimal";
@@ -75,6 +77,11 @@ export function buildBody(
   return body;
 }
 
+/** The role-table entry a type falls under: transfers are operaciones' business, the rest the tellers'. */
+export function accionDe(tipo: TipoTransaccion): Action {
+  return tipo === "TRANSFERENCIA" ? "transacciones.transferir" : "transacciones.operar";
+}
+
 export function TransaccionForm({
   preset,
   onFase,
@@ -84,7 +91,9 @@ export function TransaccionForm({
   onFase: (f: Fase) => void;
   onResultado: (r: Resultado) => void;
 }) {
-  const [tipo, setTipo] = useState<TipoTransaccion>("DEPOSITO");
+  const { can } = useSession();
+  const permitido = (t: TipoTransaccion) => can(accionDe(t));
+  const [tipo, setTipo] = useState<TipoTransaccion>(() => TIPOS_TRANSACCION.find(permitido) ?? "DEPOSITO");
   const [origen, setOrigen] = useState<CuentaOption | null>(null);
   const [destino, setDestino] = useState<CuentaOption | null>(null);
   const [monto, setMonto] = useState("");
@@ -211,6 +220,8 @@ export function TransaccionForm({
             role="radio"
             aria-checked={tipo === t}
             className={tipo === t ? "active" : ""}
+            disabled={!permitido(t)}
+            title={permitido(t) ? undefined : requiredRoles(accionDe(t))}
             onClick={() => changeTipo(t)}
           >
             {tipoLabel(t)}

@@ -10,6 +10,7 @@ import {
   type TipoTransaccion,
   type Transaccion,
 } from "../../api/types";
+import { useSession } from "../../auth/SessionContext";
 import { CuentaPicker, type CuentaOption } from "../../components/pickers";
 import { PagedTable } from "../../components/PagedTable";
 import { Alert, Badge, Empty, EstadoConMotivo, Loading, Money, PageHeader } from "../../components/ui";
@@ -104,6 +105,8 @@ export function TransaccionesTab() {
   const [fase, setFase] = useState<Fase>({ kind: "idle" });
   const [resultado, setResultado] = useState<Resultado | null>(null);
 
+  const { can } = useSession();
+  const puedeOperar = can("transacciones.operar") || can("transacciones.transferir");
   const [tipo, setTipo] = useState<TipoTransaccion | "">("");
   const [estado, setEstado] = useState<EstadoTransaccion | "">("");
   const [cuenta, setCuenta] = useState<CuentaOption | null>(null);
@@ -135,35 +138,41 @@ export function TransaccionesTab() {
         title="Transacciones"
         subtitle="Depósitos, retiros, pagos de servicio y transferencias entre cuentas."
       />
-      <div className="split">
-        <div className="card">
-          <h2 className="card-title">Nueva operación</h2>
-          <TransaccionForm
-            preset={preset.data}
-            onFase={(f) => {
-              setFase(f);
-              if (f.kind !== "idle") setResultado(null);
-            }}
-            onResultado={(r) => {
-              setResultado(r);
-              setFase({ kind: "idle" });
-              page.reload();
-            }}
-          />
+      {puedeOperar ? (
+        <div className="split">
+          <div className="card">
+            <h2 className="card-title">Nueva operación</h2>
+            <TransaccionForm
+              preset={preset.data}
+              onFase={(f) => {
+                setFase(f);
+                if (f.kind !== "idle") setResultado(null);
+              }}
+              onResultado={(r) => {
+                setResultado(r);
+                setFase({ kind: "idle" });
+                page.reload();
+              }}
+            />
+          </div>
+          <div className="card">
+            <h2 className="card-title">Resultado</h2>
+            {fase.kind === "enviando" ? <Loading what="la operación" /> : null}
+            {fase.kind === "procesando" ? (
+              <Alert kind="info" title="Procesando">
+                <span className="spinner" aria-hidden="true" /> {fase.transaccion.transaccionId}: esperando a que las
+                cuentas confirmen el movimiento…
+              </Alert>
+            ) : null}
+            {resultado ? <ResultadoCard r={resultado} /> : null}
+            {fase.kind === "idle" && !resultado ? <Empty>El resultado de la operación aparecerá aquí.</Empty> : null}
+          </div>
         </div>
-        <div className="card">
-          <h2 className="card-title">Resultado</h2>
-          {fase.kind === "enviando" ? <Loading what="la operación" /> : null}
-          {fase.kind === "procesando" ? (
-            <Alert kind="info" title="Procesando">
-              <span className="spinner" aria-hidden="true" /> {fase.transaccion.transaccionId}: esperando a que las
-              cuentas confirmen el movimiento…
-            </Alert>
-          ) : null}
-          {resultado ? <ResultadoCard r={resultado} /> : null}
-          {fase.kind === "idle" && !resultado ? <Empty>El resultado de la operación aparecerá aquí.</Empty> : null}
-        </div>
-      </div>
+      ) : (
+        <Alert kind="info" title="Solo consulta">
+          Su rol puede consultar el historial, pero no registrar operaciones.
+        </Alert>
+      )}
 
       <h2 className="section-title">Historial</h2>
       <div className="toolbar" role="search">
