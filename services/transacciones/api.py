@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BeforeValidator
 
+from services.platform.actor import ActorDep
 from services.platform.ids import PathId
 from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote, judge
@@ -75,13 +76,14 @@ async def crear(
     body: TransaccionCreate,
     service: ServiceDep,
     response: Response,
+    actor: ActorDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> TransaccionPublic | JSONResponse:
     """Records the transaction and runs its saga; 201 with the final state if it ends within the wait, 409 with the
     transaction if it ended FALLIDA (a refusal is an error to the caller), else 202 PENDIENTE with a Location to
     poll. Same Idempotency-Key and body: the original transaction, with the status its state gives (the same 409
     for a refusal)."""
-    t = await service.crear(body, idempotency_key)
+    t = await service.crear(body, idempotency_key, actor=actor)
     if t.estado == "FALLIDA":
         return rechazada(t)
     if not t.final:
@@ -96,7 +98,7 @@ def rechazada(t: Transaccion) -> JSONResponse:
 
 
 @router.post("/lote", response_model=ResultadoLote)
-async def crear_lote(body: TransaccionesLote, service: ServiceDep) -> ResultadoLote:
+async def crear_lote(body: TransaccionesLote, service: ServiceDep, actor: ActorDep) -> ResultadoLote:
     """Bulk recording (seed, migrations): each item as POST /transacciones with its Idempotency-Key would be,
     its saga started the same way, but without waiting for it: 202 (saga running) or 201 (already final) per
     item, with the id to poll. An item's 2xx says it was recorded, not how its saga ended: a FALLIDA (a replay of
@@ -109,7 +111,7 @@ async def crear_lote(body: TransaccionesLote, service: ServiceDep) -> ResultadoL
     # Concurrently: the writer stores what arrives together in one round.
     resultados = await asyncio.gather(
         *(
-            judge(i, service.crear(item, item.idempotency_key, wait=False), lambda t: str(t.id), estado)
+            judge(i, service.crear(item, item.idempotency_key, wait=False, actor=actor), lambda t: str(t.id), estado)
             for i, item in enumerate(body.transacciones)
         )
     )
@@ -176,12 +178,12 @@ async def obtener(id: str, service: ServiceDep) -> TransaccionPublic:
 
 
 @router.patch("/{id}/estado", responses={404: {"description": "unknown id"}, 409: {"description": "not cancelable"}})
-async def cambiar_estado(id: str, body: EstadoUpdate, service: ServiceDep) -> TransaccionPublic:
+async def cambiar_estado(id: str, body: EstadoUpdate, service: ServiceDep, actor: ActorDep) -> TransaccionPublic:
     """Only CANCELADA, and only for a PENDIENTE that has moved no money yet; anything else is 409."""
     if body.estado != "CANCELADA":
         await service.obtener(id)  # an unknown id is still 404
         raise NoCancelable(f"El estado {body.estado} lo decide la saga; solo se puede pedir CANCELADA")
-    return TransaccionPublic.of(await service.cancelar(id))
+    return TransaccionPublic.of(await service.cancelar(id, actor))
 
 
 async def _page(

@@ -10,6 +10,7 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 from pydantic import BaseModel, ConfigDict
 
+from contracts.envelope import AuthContext
 from contracts.money import Moneda
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
 from services.transacciones.errors import Invalid
@@ -51,6 +52,10 @@ class Transaccion(BaseModel):
     saga: SagaState
     outbox: tuple[dict[str, Any], ...] = ()
     actualizada: datetime
+    # Who asked for it (the request's authcontext): every event and saga command of the transaction carries it,
+    # however late the saga sends them. None on documents older than the field.
+    actor: AuthContext | None = None
+    cancelada_por: AuthContext | None = None  # who cancelled it (PATCH .../estado), when someone did
 
     @property
     def final(self) -> bool:

@@ -63,6 +63,8 @@ class TransaccionDocument(Document):
     saga: dict[str, Any]
     outbox: list[dict[str, Any]] = Field(default_factory=list)
     actualizada: datetime
+    actor: dict[str, Any] | None = None
+    cancelada_por: dict[str, Any] | None = None
 
     class Settings:
         name = "transacciones"

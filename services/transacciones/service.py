@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bson import ObjectId
 
-from contracts.envelope import envelope_for
+from contracts.envelope import AuthContext, envelope_for
 from producers.outbox import OutboxRow
 from services.transacciones import saga
 from services.transacciones.domain import (
@@ -34,8 +34,11 @@ log = logging.getLogger(__name__)
 SOURCE = "/transacciones"
 
 
-def con_decision(doc: Transaccion, decision: saga.Decision, cuando: str | None = None) -> Transaccion:
-    """The document after a saga decision: new saga state and estado, its messages appended to the outbox."""
+def con_decision(
+    doc: Transaccion, decision: saga.Decision, cuando: str | None = None, actor: AuthContext | None = None
+) -> Transaccion:
+    """The document after a saga decision: new saga state and estado, its messages appended to the outbox. They
+    carry `actor`, by default the one who asked for the transaction (the saga acts on that request's behalf)."""
     now = ahora()
     rows = tuple(
         OutboxRow.of(
@@ -46,6 +49,7 @@ def con_decision(doc: Transaccion, decision: saga.Decision, cuando: str | None =
                 causation_id=cuando,
                 event_id=saga.event_id(m, decision.saga.intentos),
                 time=now,
+                authcontext=actor or doc.actor,
             )
         ).to_document()
         for m in decision.mensajes
@@ -96,13 +100,21 @@ class TransaccionesService:
 
     # -- commands ----------------------------------------------------------------------------------------------
 
-    async def crear(self, req: TransaccionCreate, idempotency_key: str | None, *, wait: bool = True) -> Transaccion:
+    async def crear(
+        self,
+        req: TransaccionCreate,
+        idempotency_key: str | None,
+        *,
+        wait: bool = True,
+        actor: AuthContext | None = None,
+    ) -> Transaccion:
         """Record the transaction PENDIENTE with its saga and first events, then (`wait`) wait briefly for its end.
-        With an Idempotency-Key: the same key and body answer with the original transaction, another body 409."""
+        With an Idempotency-Key: the same key and body answer with the original transaction, another body 409.
+        `actor`: who asks for it, kept on the document and carried by all its events and commands."""
         validar_cuentas(req.tipo, req.cuentaOrigenId, req.cuentaDestinoId)
         oid, _ = nuevo_id()
         if idempotency_key is None:
-            return await self._registrar(self._nuevo(req, oid, None, None), wait)
+            return await self._registrar(self._nuevo(req, oid, None, None, actor), wait)
         body_hash = huella(req.fingerprint_body())
         idem = idem_de(idempotency_key, "")
         remembered = self.store.cached_by_idem(idem)
@@ -110,17 +122,24 @@ class TransaccionesService:
             return await self._original(remembered, body_hash, wait)
         claim = await self.store.claims.claim(idem, oid, body_hash)
         if claim is None:
-            return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash), wait)
+            return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash, actor), wait)
         if claim.body_hash != body_hash:
             raise IdempotencyKeyReused()
         existing = await self.store.get(claim.doc_id)
         if existing is None:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
-            return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash), wait)
+            return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash, actor), wait)
         return await self._original(existing, body_hash, wait)
 
-    def _nuevo(self, req: TransaccionCreate, oid: ObjectId, key: str | None, body_hash: str | None) -> Transaccion:
+    def _nuevo(
+        self,
+        req: TransaccionCreate,
+        oid: ObjectId,
+        key: str | None,
+        body_hash: str | None,
+        actor: AuthContext | None = None,
+    ) -> Transaccion:
         now = ahora()
         transaccion_id = transaccion_id_de(oid)
         doc = Transaccion(
@@ -140,6 +159,7 @@ class TransaccionesService:
             epoch=self.store.epoch,
             saga=saga.SagaState(paso=saga.primer_paso(req.tipo), desde=now),
             actualizada=now,
+            actor=actor,
         )
         return con_decision(doc, saga.iniciar(doc.orden(), now))
 
@@ -158,7 +178,7 @@ class TransaccionesService:
             raise
         return await self._esperar(stored, waiter, wait)
 
-    async def cancelar(self, ref: str) -> Transaccion:
+    async def cancelar(self, ref: str, actor: AuthContext | None = None) -> Transaccion:
         """CANCELADA, only while the transaction has provably moved no money: its first command is still in the
         document's outbox, was never handed to Kafka by this process, and the document was written by this
         process (an earlier, killed process may have sent it just before dying). Anything else -> 409."""
@@ -174,9 +194,12 @@ class TransaccionesService:
             if decision is None or first_event not in {e["event_id"] for e in current.outbox}:
                 raise NoCancelable("La transacción ya está en curso (su primer movimiento pudo enviarse)")
             unsent = current.model_copy(
-                update={"outbox": tuple(e for e in current.outbox if e["event_id"] != first_event)}
+                update={
+                    "outbox": tuple(e for e in current.outbox if e["event_id"] != first_event),
+                    "cancelada_por": actor,
+                }
             )
-            new = con_decision(unsent, decision)
+            new = con_decision(unsent, decision, actor=actor)
             return new, new
 
         try:
