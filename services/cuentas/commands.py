@@ -64,6 +64,7 @@ async def aplicar(pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido]) -> 
                         events.respuesta_saga(rechazo, None, fecha),
                         correlation_id=r.envelope.correlation_id,
                         causation_id=r.envelope.id,
+                        authcontext=r.envelope.authcontext,
                     )
                     for r, rechazo in rechazos
                 ],
@@ -111,12 +112,18 @@ async def _aplicar(cur: aiomysql.Cursor, recibidos: Sequence[ComandoRecibido]) -
             )
             for r in aplicados
         ],
+        # A saga movement is made on behalf of whoever asked for the transaction: its command carries them.
+        [por_id[r.comando.comando_id].envelope.authcontext for r in aplicados],
     )
     respuestas = []
     for r in resultados:
         origen = por_id[r.comando.comando_id].envelope
         mensaje = events.respuesta_saga(r, ids.get(r.comando.comando_id), fecha)
-        respuestas.append(events.envelope(mensaje, correlation_id=origen.correlation_id, causation_id=origen.id))
+        respuestas.append(
+            events.envelope(
+                mensaje, correlation_id=origen.correlation_id, causation_id=origen.id, authcontext=origen.authcontext
+            )
+        )
     await add_to_outbox(cur, respuestas)
     if len(comandos) < len(recibidos):
         log.info("%d duplicate command(s) skipped", len(recibidos) - len(comandos))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Final, get_args
 
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
+from contracts.envelope import AuthContext
 from contracts.money import MAX_BALANCE, Moneda
 from services.cuentas.errors import SaldoExcedido, SaldoInsuficiente, SaldoNoCero, TransicionInvalida
 
@@ -62,6 +63,7 @@ class Movimiento:
     fecha: datetime
     transaccion_id: str | None = None
     comando_id: str | None = None
+    actor: AuthContext | None = None  # who made it (None on rows older than the columns)
 
 
 # --- account numbers ------------------------------------------------------------------------------------------

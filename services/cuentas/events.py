@@ -15,7 +15,7 @@ from contracts.cuentas import (
     Operacion,
     SaldoActualizado,
 )
-from contracts.envelope import Envelope, envelope_for
+from contracts.envelope import AuthContext, Envelope, envelope_for
 from contracts.money import Moneda
 from services.cuentas.domain import Cuenta
 from services.cuentas.saga import Aplicado, Rechazado
@@ -23,8 +23,17 @@ from services.cuentas.saga import Aplicado, Rechazado
 SOURCE: Final = "/cuentas"
 
 
-def envelope(message: Message, *, correlation_id: str | None, causation_id: str | None = None) -> Envelope:
-    return envelope_for(message, source=SOURCE, correlation_id=correlation_id, causation_id=causation_id)
+def envelope(
+    message: Message,
+    *,
+    correlation_id: str | None,
+    causation_id: str | None = None,
+    authcontext: AuthContext | None = None,
+) -> Envelope:
+    """`authcontext`: who caused it (a REST write's caller; for a saga reply, the command's own actor)."""
+    return envelope_for(
+        message, source=SOURCE, correlation_id=correlation_id, causation_id=causation_id, authcontext=authcontext
+    )
 
 
 def cuenta_abierta(cuenta: Cuenta) -> CuentaAbierta:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
+from contracts.envelope import AuthContext
 from services.cuentas.db import Cursor
 from services.cuentas.domain import SALDO_MAX, Cuenta, Movimiento, TipoCuenta
 from services.cuentas.saga import CuentaBloqueada, DebitoSaga
@@ -160,13 +161,30 @@ async def marcar_eliminada(cur: Cursor, *, cuenta_id: int, cuando: datetime) -> 
 
 # --- movimientos (the ledger) ---------------------------------------------------------------------------------
 
-_MOV_COLS = "movimiento_id, cuenta_id, operacion, causa, monto, saldo_resultante, fecha, transaccion_id, comando_id"
+_MOV_COLS = (
+    "movimiento_id, cuenta_id, operacion, causa, monto, saldo_resultante, fecha, transaccion_id, comando_id, "
+    "actor_authtype, actor_authid"
+)
 
 
 def _movimiento(row: Sequence[Any]) -> Movimiento:
-    values = list(row)
-    values[6] = _aware(values[6])
-    return Movimiento(*values)
+    movimiento_id, cuenta_id, operacion, causa, monto, saldo, fecha, transaccion_id, comando_id, authtype, authid = row
+    return Movimiento(
+        movimiento_id,
+        cuenta_id,
+        operacion,
+        causa,
+        monto,
+        saldo,
+        _aware(fecha),
+        transaccion_id,
+        comando_id,
+        actor=AuthContext(authtype, authid) if authtype else None,
+    )
+
+
+def _actor_cols(actor: AuthContext | None) -> tuple[str | None, str | None]:
+    return (actor.authtype, actor.authid) if actor else (None, None)
 
 
 async def insertar_movimiento(
@@ -178,11 +196,12 @@ async def insertar_movimiento(
     monto: Decimal,
     saldo_resultante: Decimal,
     fecha: datetime,
+    actor: AuthContext | None = None,
 ) -> int:
     await cur.execute(
-        "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, fecha) "
-        "VALUES (%s, %s, %s, %s, %s, %s)",
-        (cuenta_id, operacion, monto, saldo_resultante, causa, _naive(fecha)),
+        "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, fecha, "
+        "actor_authtype, actor_authid) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (cuenta_id, operacion, monto, saldo_resultante, causa, _naive(fecha), *_actor_cols(actor)),
     )
     return int(cur.lastrowid)
 
@@ -285,16 +304,20 @@ async def aplicar_deltas(cur: Cursor, deltas: dict[int, Decimal]) -> None:
 
 
 async def insertar_movimientos_saga(
-    cur: Cursor, rows: Sequence[tuple[int, Operacion, Decimal, Decimal, Causa, str, str, str | None, datetime]]
+    cur: Cursor,
+    rows: Sequence[tuple[int, Operacion, Decimal, Decimal, Causa, str, str, str | None, datetime]],
+    actores: Sequence[AuthContext | None] = (),
 ) -> dict[str, int]:
     """Insert (cuenta_id, operacion, monto, saldo_resultante, causa, transaccion_id, comando_id, comando_original_id,
-    fecha) rows in one statement; returns movimiento_id by comando_id."""
+    fecha) rows in one statement; returns movimiento_id by comando_id. `actores`: who made each row (the actor of
+    its command), in the same order; none given, none recorded."""
     if not rows:
         return {}
+    quienes = list(actores) or [None] * len(rows)
     await cur.executemany(
         "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, transaccion_id, comando_id, "
-        "comando_original_id, fecha) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        [(*r[:8], _naive(r[8])) for r in rows],
+        "comando_original_id, fecha, actor_authtype, actor_authid) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [(*r[:8], _naive(r[8]), *_actor_cols(a)) for r, a in zip(rows, quienes, strict=True)],
     )
     ids = [r[6] for r in rows]
     # Looked up rather than derived from LAST_INSERT_ID(): consecutive ids for a multi-row insert are not

@@ -11,7 +11,7 @@ import aiomysql
 import pymysql
 
 from contracts.cuentas import Causa, EstadoCuenta, Operacion, SaldoActualizado
-from contracts.envelope import Envelope
+from contracts.envelope import AuthContext, Envelope
 from contracts.money import Moneda
 from producers.outbox_mysql import add_to_outbox
 from services.cuentas import db, events, idempotencia
@@ -53,6 +53,7 @@ class Apertura:
     saldo: Decimal
     moneda: Moneda
     correlation_id: str | None = None
+    actor: AuthContext | None = None  # who asks for it
 
 
 class CuentasService:
@@ -175,7 +176,7 @@ class CuentasService:
             costo_mantenimiento=tipo.costo_mantenimiento,
             tasa_interes=tipo.tasa_interes,
         )
-        eventos = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=a.correlation_id)]
+        eventos = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=a.correlation_id, authcontext=a.actor)]
         if a.saldo > 0:
             movimiento_id = await repo.insertar_movimiento(
                 cur,
@@ -185,9 +186,10 @@ class CuentasService:
                 monto=a.saldo,
                 saldo_resultante=a.saldo,
                 fecha=fecha,
+                actor=a.actor,
             )
             apertura = _saldo_event(cuenta, movimiento_id, "CREDITO", "APERTURA", a.saldo, fecha)
-            eventos.append(events.envelope(apertura, correlation_id=eventos[0].correlation_id))
+            eventos.append(events.envelope(apertura, correlation_id=eventos[0].correlation_id, authcontext=a.actor))
         return cuenta, eventos
 
     async def _insertar_con_numero_libre(
@@ -221,6 +223,7 @@ class CuentasService:
         operacion: OperacionSaldo,
         correlation_id: str | None,
         idem: Keyed[Cuenta] | None = None,
+        actor: AuthContext | None = None,
     ) -> Cuenta:
         """A teller deposit or withdrawal: conditional update, ledger row and SaldoActualizado in one transaction."""
         op = _OPERACION[operacion]
@@ -242,9 +245,10 @@ class CuentasService:
                 monto=monto,
                 saldo_resultante=cuenta.saldo,
                 fecha=fecha,
+                actor=actor,
             )
             evento = _saldo_event(cuenta, movimiento_id, op, causa, monto, fecha)
-            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
             await idempotencia.record(cur, [(idem, cuenta)] if idem else [])
         return cuenta
 
@@ -255,6 +259,7 @@ class CuentasService:
         estado: EstadoCuenta,
         correlation_id: str | None,
         idem: Keyed[Cuenta] | None = None,
+        actor: AuthContext | None = None,
     ) -> Cuenta:
         async with db.transaction(self._pool) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
@@ -268,11 +273,18 @@ class CuentasService:
             assert cuenta is not None
             if anterior != estado:
                 evento = events.estado_cambiado(cuenta, anterior, repo.utcnow())
-                await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+                await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
             await idempotencia.record(cur, [(idem, cuenta)] if idem else [])
         return cuenta
 
-    async def eliminar(self, cuenta_id: int, *, correlation_id: str | None, idem: Keyed[None] | None = None) -> None:
+    async def eliminar(
+        self,
+        cuenta_id: int,
+        *,
+        correlation_id: str | None,
+        idem: Keyed[None] | None = None,
+        actor: AuthContext | None = None,
+    ) -> None:
         """Soft delete (the ledger stays) of an empty account."""
         async with db.transaction(self._pool) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
@@ -284,7 +296,7 @@ class CuentasService:
             fecha = repo.utcnow()
             await repo.marcar_eliminada(cur, cuenta_id=cuenta_id, cuando=fecha)
             evento = events.cuenta_eliminada(cuenta_id, cliente_id, fecha)
-            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
             await idempotencia.record(cur, [(idem, None)] if idem else [])
 
 

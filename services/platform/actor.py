@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import AuthContext
 from services.platform.principal import Principal
@@ -31,6 +31,8 @@ ActorDep = Annotated[AuthContext, Depends(_request_actor)]
 
 class ActorPublic(BaseModel):
     """Who made a change, as the REST answers show it (null on records older than this field)."""
+
+    model_config = ConfigDict(from_attributes=True)  # read straight off an AuthContext inside a domain record
 
     authtype: str = Field(examples=["user"], description="user, service_account or unauthenticated")
     authid: str | None = Field(None, examples=["cajero"], description="the principal's username")

@@ -160,7 +160,15 @@ async def test_apertura_ignora_ids_y_estado_del_cliente(client: tuple[httpx.Asyn
     assert stub.calls == [
         (
             "abrir_cuenta",
-            {"cliente_id": 9, "tipo_cuenta_id": 3, "saldo": Decimal("0.00"), "moneda": "PEN", "correlation_id": None},
+            {
+                "cliente_id": 9,
+                "tipo_cuenta_id": 3,
+                "saldo": Decimal("0.00"),
+                "moneda": "PEN",
+                "correlation_id": None,
+                # no bearer token validated here: the request is anonymous, and says so
+                "actor": {"authtype": "unauthenticated", "authid": None},
+            },
         )
     ]
 
