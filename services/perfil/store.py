@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS {s}.transacciones_sin_dueno (
     data           JSONB NOT NULL,
     PRIMARY KEY (cuenta_id, transaccion_id)
 );
+ALTER TABLE {s}.transacciones_sin_dueno ADD COLUMN IF NOT EXISTS authcontext JSONB;
 """
 
 REBUILD_LOCK = 7404204  # session advisory lock held for a whole rebuild
