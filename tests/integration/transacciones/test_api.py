@@ -108,7 +108,7 @@ async def test_cuenta_desconocida_falla(banco: Banco) -> None:
 
 TRANSACCION = {
     "id", "transaccionId", "tipo", "cuentaOrigenId", "cuentaDestinoId", "monto", "moneda", "descripcion", "fecha",
-    "estado", "motivo", "metadata",
+    "estado", "motivo", "metadata", "actor", "canceladaPor",
 }  # fmt: skip
 
 
