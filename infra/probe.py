@@ -2,6 +2,7 @@
 """Health probes for the local stack (stdlib only, so they work before any virtualenv exists).
 
 Usage: probe.py kafka HOST:PORT | mongo HOST:PORT | http URL | tcp HOST:PORT | port-free PORT...
+                | keycloak BASE_URL MANAGEMENT_URL   (ready, and realm cloudbank served with its issuer)
                 | sv-status SOCKET   (supervisord processes as "group:name STATE pid"; ~10x faster than supervisorctl)
 Exit 0 when healthy (prints a short detail), 1 otherwise (prints why).
 Run it with `python -I -S`: only the stdlib is used, and skipping site-packages makes each call cheap.
@@ -147,6 +148,18 @@ def probe_http(url: str) -> str:
         raise ValueError(f"HTTP {exc.code}") from None
 
 
+def probe_keycloak(base_url: str, management_url: str) -> str:
+    """Ready on the management port, and the realm `cloudbank` imported (its discovery document names its issuer)."""
+    import json
+    import urllib.request
+
+    probe_http(f"{management_url}/health/ready")
+    with urllib.request.urlopen(f"{base_url}/realms/cloudbank/.well-known/openid-configuration",
+                                timeout=2.5 * TIMEOUT) as resp:
+        issuer = json.load(resp)["issuer"]
+    return f"ready, issuer {issuer}"
+
+
 def probe_tcp(hostport: str) -> str:
     with socket.create_connection(_addr(hostport), timeout=TIMEOUT):
         return "accepting connections"
@@ -190,7 +203,7 @@ def sv_status(sock_path: str) -> str:
 
 
 PROBES = {"kafka": probe_kafka, "mongo": probe_mongo, "http": probe_http, "tcp": probe_tcp, "port-free": ports_free,
-          "sv-status": sv_status}
+          "sv-status": sv_status, "keycloak": probe_keycloak}
 
 
 def main(argv: list[str]) -> int:

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Native local stack (Kafka, PostgreSQL, MariaDB, FerretDB, HAProxy under supervisord): install|start|status|stop|clean|start-apps|stop-apps.
+# Native local stack (Kafka, PostgreSQL, MariaDB, FerretDB, Keycloak, HAProxy under supervisord): install|start|status|stop|clean|start-apps|stop-apps.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 STACK_TIMEOUT="${STACK_TIMEOUT:-120}"   # seconds `start` waits for the infra to be healthy
 APPS_TIMEOUT="${APPS_TIMEOUT:-120}"     # seconds `start-apps` waits for the health URLs
+# Keycloak starts in ~20-35 s on an idle box, but minutes on a loaded one (and its first start creates its schema).
+KEYCLOAK_TIMEOUT="${KEYCLOAK_TIMEOUT:-600}"
 CONF="$CB_INFRA/supervisord.conf"
 SV_PIDFILE="$CB_RUN/supervisord.pid"
 INFRA=(postgres mariadb kafka ferretdb)
@@ -14,15 +16,16 @@ T0=$SECONDS
 usage() {
   cat >&2 <<'EOF'
 usage: infra/stack.sh <command>
-  install             install what is missing (Debian packages, FerretDB, Kafka jars); no-op when all there
-  start               install, initialise data dirs once, start supervisord + infra, wait until healthy, create DBs/users
+  install             install what is missing (Debian packages, FerretDB, Kafka jars, Keycloak); no-op when all there
+  start               install, initialise data dirs once, start supervisord + infra + Keycloak, wait until healthy,
+                      create DBs/users
   status              one line per component with a real health probe; exit 1 if anything that should run is unhealthy
   stop                stop everything supervisord runs and supervisord itself; verify nothing is left
   clean               stop, then delete .run/ (all data and logs)
   start-apps [URL..]  start, then every non-infra supervisor group (load balancer last); wait for health URLs
   stop-apps           stop every non-infra group (load balancer first); infra keeps running
-env: STACK_TIMEOUT, APPS_TIMEOUT (seconds, default 120), CLOUDBANK_CACHE (default ~/.cache/cloudbank),
-     KAFKA_OPTS (extra JVM flags for the broker),
+env: STACK_TIMEOUT, APPS_TIMEOUT (seconds, default 120), KEYCLOAK_TIMEOUT (default 600),
+     CLOUDBANK_CACHE (default ~/.cache/cloudbank), KAFKA_OPTS / KEYCLOAK_OPTS (extra JVM flags),
      CLOUDBANK_DURABILITY (durable, the default, or relaxed: no fsync, for benchmarks/tests only; README "Durability")
 EOF
   exit 2
@@ -57,6 +60,7 @@ apt_missing() {
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || missing+=(maven)
   command -v pgrep >/dev/null || missing+=(procps)        # slim images lack it
+  command -v unzip >/dev/null || missing+=(unzip)         # the Keycloak distribution is a zip
   command -v python3 >/dev/null || missing+=(python3 python3-venv)
   [ "${#missing[@]}" -eq 0 ] || printf '%s\n' "${missing[@]}"
 }
@@ -129,6 +133,30 @@ install_kafka() {
   mv "$tmp" "$KAFKA_LIBS"
 }
 
+install_keycloak() {
+  # The distribution zip comes from Maven Central through the pom (like the Kafka jars); it is unpacked and built
+  # (`kc.sh build`: Quarkus augmentation with our build-time options) in a temp dir that is renamed at the end, so an
+  # interrupted install never looks complete.
+  local tmp="$KEYCLOAK_HOME.tmp.$$"
+  rm -rf "$tmp" "$KEYCLOAK_HOME".tmp.*
+  mkdir -p "$tmp"
+  mvn -q -B -Dstyle.color=never -f "$CB_INFRA/keycloak/pom.xml" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DoutputDirectory="$tmp/zip" -DincludeTypes=zip -DexcludeTransitive=true
+  (cd "$tmp" && unzip -q zip/keycloak-quarkus-dist-"$KEYCLOAK_VERSION".zip)
+  mv "$tmp/keycloak-$KEYCLOAK_VERSION" "$tmp/home"
+  # kc.sh build writes the augmented application into home/lib/quarkus; it needs no network.
+  "$tmp/home/bin/kc.sh" build "${KEYCLOAK_BUILD_OPTS[@]}"
+  keycloak_stamp >"$tmp/home/.cloudbank-build"
+  rm -rf "$KEYCLOAK_HOME"
+  mv "$tmp/home" "$KEYCLOAK_HOME"
+  rm -rf "$tmp"
+}
+
+# The build is stamped with the pom's checksum and the build options: changing either reinstalls.
+keycloak_stamp() { { sha256sum <"$CB_INFRA/keycloak/pom.xml"; echo "${KEYCLOAK_BUILD_OPTS[*]}"; } | sha256sum | cut -d' ' -f1; }
+keycloak_ok() { [ "$(cat "$KEYCLOAK_HOME/.cloudbank-build" 2>/dev/null)" = "$(keycloak_stamp)" ]; }
+
 kafka_libs_ok() { [ "$(cat "$KAFKA_LIBS/.pom.sha256" 2>/dev/null)" = "$(sha256sum "$CB_INFRA/kafka/pom.xml" | cut -d' ' -f1)" ]; }
 
 cmd_install() {
@@ -136,7 +164,7 @@ cmd_install() {
   prepare_run_dir
   mkdir -p "$CB_CACHE"
   install_apt   # first: it may bring java/maven that the Kafka step needs
-  # The two slow downloads are independent: run them side by side, each with its own log.
+  # The slow downloads/builds are independent: run them side by side, each with its own log.
   local pids=() names=() i rc=0 ok
   if ! ferretdb_ok; then
     log "building FerretDB $FERRETDB_BUILD into ${FERRETDB_BIN/#$HOME/\~} (first time only; log: .run/logs/install-ferretdb.log)"
@@ -145,6 +173,10 @@ cmd_install() {
   if ! kafka_libs_ok; then
     log "fetching Kafka $KAFKA_VERSION jars into ${KAFKA_LIBS/#$HOME/\~} (log: .run/logs/install-kafka.log)"
     install_kafka >"$CB_LOGS/install-kafka.log" 2>&1 & pids+=($!); names+=(kafka)
+  fi
+  if ! keycloak_ok; then
+    log "fetching and building Keycloak $KEYCLOAK_VERSION into ${KEYCLOAK_HOME/#$HOME/\~} (first time: minutes; log: .run/logs/install-keycloak.log)"
+    install_keycloak >"$CB_LOGS/install-keycloak.log" 2>&1 & pids+=($!); names+=(keycloak)
   fi
   local done_pid name
   while [ "${#pids[@]}" -gt 0 ]; do   # report each as it finishes
@@ -330,6 +362,7 @@ probe() {
       mariadb-admin --no-defaults --socket="$MARIADB_SOCKET" -u root --connect-timeout=2 ping 2>&1 ;;
     kafka) "${PROBE[@]}" kafka "127.0.0.1:$KAFKA_PORT" ;;
     ferretdb) "${PROBE[@]}" mongo "127.0.0.1:$FERRETDB_PORT" ;;
+    keycloak) "${PROBE[@]}" keycloak "http://127.0.0.1:$KEYCLOAK_PORT" "http://127.0.0.1:$KEYCLOAK_MGMT_PORT" ;;
     http://* | https://*) "${PROBE[@]}" http "$1" ;;
     *) echo "no probe"; return 1 ;;
   esac
@@ -399,7 +432,10 @@ SQL
 # commands
 # ---------------------------------------------------------------------------------------------------------------
 
+# cmd_start [no-wait-keycloak]: start-apps passes it, to wait for Keycloak alongside its apps instead of before them.
 cmd_start() {
+  local wait_keycloak=1
+  [ "${1:-}" != no-wait-keycloak ] || wait_keycloak=""
   local durability
   durability="$(durability_wanted)"   # before anything starts: a typo in the variable must not go unnoticed
   cmd_install
@@ -424,11 +460,16 @@ cmd_start() {
         *) ctl start "infra:$name" >/dev/null || true ;;
       esac
     done
+    case "$(awk '$1=="keycloak" {print $2}' <<<"$states")" in
+      RUNNING | STARTING) ;;
+      *) ctl start "keycloak:keycloak" >/dev/null || true ;;
+    esac
   else
     sweep_orphans   # a crashed supervisord leaves its children running: they hold ports and data dirs
     local busy
-    if ! busy="$("${PROBE[@]}" port-free "$PG_PORT" "$MARIADB_PORT" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$FERRETDB_PORT")"; then
-      ss -ltnp 2>/dev/null | grep -E ":($PG_PORT|$MARIADB_PORT|$KAFKA_PORT|$KAFKA_CONTROLLER_PORT|$FERRETDB_PORT)\b" >&2 || true
+    if ! busy="$("${PROBE[@]}" port-free "$PG_PORT" "$MARIADB_PORT" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$FERRETDB_PORT" \
+      "$KEYCLOAK_PORT" "$KEYCLOAK_MGMT_PORT")"; then
+      ss -ltnp 2>/dev/null | grep -E ":($PG_PORT|$MARIADB_PORT|$KAFKA_PORT|$KAFKA_CONTROLLER_PORT|$FERRETDB_PORT|$KEYCLOAK_PORT|$KEYCLOAK_MGMT_PORT)\b" >&2 || true
       die "ports $busy by processes outside this stack (another checkout's stack, or a system service?)"
     fi
     init_data_dirs
@@ -441,6 +482,7 @@ cmd_start() {
   wait_healthy "$STACK_TIMEOUT" postgres mariadb=mariadb-socket kafka ferretdb
   provision_databases
   log "infra ready in $(elapsed)"
+  [ -z "$wait_keycloak" ] || wait_healthy "$KEYCLOAK_TIMEOUT" keycloak
   cmd_status || true
 }
 
@@ -453,8 +495,10 @@ cmd_status() {
     row="$(awk -v p="infra:$name" '$1==p {print $2, $3}' <<<"$states")"
     rows+=("$name ${row:-STOPPED -} $name")   # infra is always expected up: always probed
   done
+  row="$(awk '$1=="keycloak" {print $2, $3}' <<<"$states")"
+  rows+=("keycloak ${row:-STOPPED -} keycloak")
   while read -r name state pid; do
-    [ -n "$name" ] && [[ "$name" != infra:* ]] || continue
+    [ -n "$name" ] && [[ "$name" != infra:* ]] && [[ "$name" != keycloak ]] || continue
     # Other programs: a stopped one is fine; a running one must pass its health URL, if it has one.
     target="$(awk -v p="$name" '{n=p; sub(/^[^:]*:/, "", n)} $1==p || $1==n {print $2; exit}' <<<"$urls")"
     case "$state" in
@@ -517,7 +561,7 @@ cmd_stop() {
   sweep_orphans
   # Verify: nothing from this checkout may survive a stop (daemons found by their data paths, too).
   local left=()
-  mapfile -t left < <(our_pids; pgrep -f -- "$CB_RUN/(postgres|mariadb|kafka|ferretdb|haproxy)" || true)
+  mapfile -t left < <(our_pids; pgrep -f -- "$CB_RUN/(postgres|mariadb|kafka|ferretdb|haproxy|keycloak)" || true)
   [ "${#left[@]}" -eq 0 ] || die "still running after stop: ${left[*]}"
   rm -f "$SV_PIDFILE"
   log "stopped; nothing of this stack is running ($(elapsed))"
@@ -529,13 +573,13 @@ cmd_clean() {
   log "deleted ${CB_RUN#"$CB_ROOT"/}/"
 }
 
-# Non-infra groups from the supervisor status ("group:program" or a lone program), load balancer last.
+# Non-infra groups (infra and keycloak are not apps) from the supervisor status ("group:program" or a lone program), load balancer last.
 app_groups() {
-  sv_states | awk '{g=$1; sub(/:.*/, "", g); if (g != "infra" && !seen[g]++) print g}' | sort | awk '$1=="lb" {lb=1; next} {print} END {if (lb) print "lb"}'
+  sv_states | awk '{g=$1; sub(/:.*/, "", g); if (g != "infra" && g != "keycloak" && !seen[g]++) print g}' | sort | awk '$1=="lb" {lb=1; next} {print} END {if (lb) print "lb"}'
 }
 
 cmd_start_apps() {
-  cmd_start >/dev/null
+  cmd_start no-wait-keycloak >/dev/null
   ctl update >/dev/null   # picks up program files dropped into supervisor.d/ since supervisord started
   local groups g targets=() states url prog
   groups="$(app_groups)"
@@ -549,6 +593,8 @@ cmd_start_apps() {
   while read -r prog url; do [ -z "$prog" ] || targets+=("$prog=$url"); done <<<"$(health_urls "$states")"
   for url in "$@"; do targets+=("$url=$url"); done
   [ "${#targets[@]}" -eq 0 ] || wait_healthy "$APPS_TIMEOUT" "${targets[@]}"
+  # Keycloak started with the infra and has been coming up meanwhile; the apps need it from their first request.
+  wait_healthy "$KEYCLOAK_TIMEOUT" keycloak
   log "apps ready in $(elapsed)"
   cmd_status || true
 }

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
+from bank.auth import bearer_auth
 from bank.seed import data
 from bank.seed.targets import Targets, Urls
 
@@ -74,7 +75,8 @@ class Seeder:
         self.poll_seconds = poll_seconds
 
     async def run(self, targets: Targets) -> list[StageResult]:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(300.0)) as http:
+        # Every call carries the CLI's service-account token (client credentials, role admin), renewed before expiry.
+        async with httpx.AsyncClient(timeout=httpx.Timeout(300.0), auth=bearer_auth()) as http:
             return [
                 await self._clientes(http, targets.clientes),
                 await self._cuentas(http, targets.cuentas),

@@ -16,6 +16,18 @@ KAFKA_LIBS="$CB_CACHE/kafka-$KAFKA_VERSION/libs"
 # Fixed cluster id (base64 of "CloudBankLocal11"): formatting is reproducible and needs no extra JVM run.
 KAFKA_CLUSTER_ID="Q2xvdWRCYW5rTG9jYWwxMQ"
 
+# Keycloak's version has one source of truth too: the pom that fetches its distribution zip. The unpacked
+# distribution is shared by every checkout (read-only at run time: `kc.sh build` runs once, at install); each
+# checkout's data (H2 database, import dir, transaction logs) lives in .run/keycloak (infra/bin/keycloak.sh).
+KEYCLOAK_VERSION="$(sed -n 's:.*<keycloak.version>\(.*\)</keycloak.version>.*:\1:p' "$CB_INFRA/keycloak/pom.xml")"
+KEYCLOAK_HOME="$CB_CACHE/keycloak-$KEYCLOAK_VERSION"
+# Build-time options, baked into the distribution by `kc.sh build` so every start can be `start --optimized` (no
+# re-augmentation at start: that alone costs ~40 CPU-seconds). Changing them rebuilds (stamp in keycloak_ok).
+# dev-file = embedded H2 in a file: this local stack's data are throwaway; compose uses the same (README "Identity").
+KEYCLOAK_BUILD_OPTS=(--db=dev-file --health-enabled=true)
+KEYCLOAK_PORT=8180
+KEYCLOAK_MGMT_PORT=9180
+
 FERRETDB_VERSION="v1.24.2"
 # Our build of it: upstream plus the one-line fix in stack.sh install_ferretdb (bump the suffix when that changes).
 FERRETDB_BUILD="$FERRETDB_VERSION-cloudbank.1"

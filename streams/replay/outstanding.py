@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from bank.auth import bearer_auth
 from contracts.topics import dlq
 from streams.replay.reader import make_reader, offsets_at, read_range, topic_partitions
 
@@ -56,7 +57,8 @@ async def sagas_pendientes(
     }
     if triaged_until is not None:
         params["desde"] = triaged_until.isoformat()
-    async with httpx.AsyncClient(base_url=transacciones_url, timeout=30) as client:
+    # The audit reads as the CLI's service account (client credentials): the services require a bearer token.
+    async with httpx.AsyncClient(base_url=transacciones_url, timeout=30, auth=bearer_auth()) as client:
         first = await client.get("/transacciones", params=params)
         first.raise_for_status()
         total = int(first.headers.get("X-Total-Count", len(first.json())))
