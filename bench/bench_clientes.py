@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from bank.auth import bearer_auth
 from bench._harness import concurrency_levels, measure, save
 
 BASE = "http://127.0.0.1:8001"
@@ -61,7 +62,7 @@ async def _seed(client: httpx.AsyncClient, count: int) -> list[int]:
 async def main(requests: int, levels: list[int], seed: int, pid: int | None) -> None:
     pid = pid or _supervised_pid()
     limits = httpx.Limits(max_connections=max(levels), max_keepalive_connections=max(levels))
-    async with httpx.AsyncClient(base_url=BASE, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(auth=bearer_auth(), base_url=BASE, timeout=30, limits=limits) as client:
         ids = await _seed(client, seed)
 
         async def get_one(i: int) -> None:

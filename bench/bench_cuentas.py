@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bank.auth import bearer_auth
 from bench._harness import concurrency_levels, measure, percentile, save
 from bench._raw_mariadb import raw_balance_updates
 from contracts import topics
@@ -69,7 +70,7 @@ async def _open_accounts(client: httpx.AsyncClient, cliente_id: int, count: int)
 
 async def _http(requests: int, levels: list[int], accounts: int) -> list[dict[str, Any]]:
     limits = httpx.Limits(max_connections=max(levels), max_keepalive_connections=max(levels))
-    async with httpx.AsyncClient(base_url=BASE, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(auth=bearer_auth(), base_url=BASE, timeout=30, limits=limits) as client:
         ids = await _open_accounts(client, await _bench_cliente(), accounts)
 
         def patch(pick: Any) -> Any:
@@ -94,7 +95,7 @@ async def _http(requests: int, levels: list[int], accounts: int) -> list[dict[st
 async def _commands(total: int, accounts: int) -> dict[str, Any]:
     """Produce `total` commands at once and time each until its reply (SaldoActualizado) is on bank.cuentas.v1:
     consumer poll + batch transaction + outbox relay, the path every saga step takes."""
-    async with httpx.AsyncClient(base_url=BASE, timeout=30) as client:
+    async with httpx.AsyncClient(auth=bearer_auth(), base_url=BASE, timeout=30) as client:
         ids = await _open_accounts(client, await _bench_cliente(), accounts)
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, group_id=None, enable_auto_commit=False)
     await consumer.start()

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
+from bank.auth import bearer_auth
 from bench._harness import concurrency_levels, measure, save
 
 TRANSACCIONES = "http://127.0.0.1:8004"
@@ -46,7 +47,7 @@ async def _direct(requests: int) -> list[dict[str, Any]]:
 
 
 async def main(requests: int, levels: list[int], direct_requests: int) -> None:
-    async with httpx.AsyncClient(base_url=TRANSACCIONES, timeout=120) as http:
+    async with httpx.AsyncClient(auth=bearer_auth(), base_url=TRANSACCIONES, timeout=120) as http:
         first = await http.get("/transacciones", params={"limit": 1})
         first.raise_for_status()
         total = int(first.headers["X-Total-Count"])

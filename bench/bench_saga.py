@@ -21,6 +21,7 @@ import httpx
 from bson import ObjectId
 from pymongo import AsyncMongoClient, ReplaceOne
 
+from bank.auth import bearer_auth
 from bench._harness import concurrency_levels, measure, save
 from bench._raw_mariadb import raw_balance_updates
 
@@ -37,7 +38,7 @@ ACCOUNTS_PER_CLIENTE = 2
 async def _accounts(count: int) -> list[int]:
     """`count` funded accounts, two per bench cliente: like real customers, so that no single perfil (which folds
     every movement of its cliente's accounts) becomes the hot spot of the measurement."""
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(auth=bearer_auth(), timeout=30) as http:
         ids: list[int] = []
         while len(ids) < count:
             u = uuid.uuid4().hex[:12]
@@ -68,7 +69,7 @@ async def _accounts(count: int) -> list[int]:
 
 async def _saga(requests: int, levels: list[int], accounts: list[int]) -> list[dict[str, Any]]:
     limits = httpx.Limits(max_connections=max(levels) + 8, max_keepalive_connections=max(levels) + 8)
-    async with httpx.AsyncClient(base_url=TRANSACCIONES, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(auth=bearer_auth(), base_url=TRANSACCIONES, timeout=60, limits=limits) as http:
         completed = 0
 
         async def transfer(i: int) -> None:

@@ -18,6 +18,7 @@ from services.analytics import api
 from services.analytics.engine import Engine
 from services.analytics.service import AnalyticsService
 from services.analytics.settings import AnalyticsSettings
+from services.platform import policy
 from services.platform.app import create_base_app
 from services.platform.health import health_response
 
@@ -95,6 +96,7 @@ def create_app(settings: AnalyticsSettings | None = None, engine: Engine | None 
         title="Cloud Bank analytics (MS5)",
         version=settings.version,
         cors_origins=settings.cors_origins,
+        policy=policy.ANALYTICS_POLICY,
         lifespan=lifespan,
         description="Read-only SQL over the event lake: DuckDB over Parquet, or Athena over Glue + S3.",
         error_body=_envelope,

@@ -9,6 +9,7 @@ from pydantic import AfterValidator
 
 from contracts.clientes import EstadoCliente
 from services.clientes import domain
+from services.clientes.errors import ClienteNoEncontrado
 from services.clientes.schemas import ClienteCreate, ClientePublic, ClientesLote, ClienteUpdate, ErrorDetail, Mensaje
 from services.clientes.service import ClientesService
 from services.platform.actor import ActorDep
@@ -18,6 +19,7 @@ from services.platform.idempotent_lote import KeyedLote
 from services.platform.ids import LookupPathId
 from services.platform.lote import ResultadoLote
 from services.platform.pagination import PageDep, set_total
+from services.platform.policy import OwnCliente
 
 router = APIRouter()
 
@@ -46,10 +48,16 @@ def _public(cliente: domain.Cliente) -> ClientePublic:
 
 @router.get("/clientes", response_model=list[ClientePublic], tags=["clientes"])
 async def listar_clientes(
-    service: ServiceDep, page: PageDep, response: Response, estado: EstadoCliente | None = None, q: Busqueda = None
+    service: ServiceDep,
+    page: PageDep,
+    response: Response,
+    own: OwnCliente,
+    estado: EstadoCliente | None = None,
+    q: Busqueda = None,
 ) -> list[ClientePublic]:
-    """Clientes ordered by cliente_id; X-Total-Count carries the total matching the filters."""
-    clientes, total = await service.listar(estado=estado, q=q, skip=page.skip, limit=page.limit)
+    """Clientes ordered by cliente_id; X-Total-Count carries the total matching the filters. A customer's list
+    holds only themselves."""
+    clientes, total = await service.listar(estado=estado, q=q, skip=page.skip, limit=page.limit, cliente_id=own)
     set_total(response, total)
     return [_public(c) for c in clientes]
 
@@ -102,16 +110,23 @@ async def crear_clientes_lote(
 
 
 @router.get("/clientes/email/{email}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"])
-async def cliente_por_email(email: str, service: ServiceDep) -> ClientePublic:
+async def cliente_por_email(email: str, service: ServiceDep, own: OwnCliente) -> ClientePublic:
     """Case-insensitive."""
-    return _public(await service.por_email(email))
+    return _public(_own(await service.por_email(email), own, email))
 
 
 @router.get(
     "/clientes/documento/{numero_documento}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"]
 )
-async def cliente_por_documento(numero_documento: str, service: ServiceDep) -> ClientePublic:
-    return _public(await service.por_documento(numero_documento))
+async def cliente_por_documento(numero_documento: str, service: ServiceDep, own: OwnCliente) -> ClientePublic:
+    return _public(_own(await service.por_documento(numero_documento), own, numero_documento))
+
+
+def _own(cliente: domain.Cliente, own: int | None, asked: str) -> domain.Cliente:
+    """A customer finding someone else gets the same 404 as for nobody: the lookup confirms nothing."""
+    if own is not None and cliente.cliente_id != own:
+        raise ClienteNoEncontrado(asked)
+    return cliente
 
 
 @router.get("/clientes/{cliente_id}", response_model=ClientePublic, responses=_NOT_FOUND, tags=["clientes"])

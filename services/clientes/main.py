@@ -20,6 +20,7 @@ from services.clientes.projection import CONSUMER
 from services.clientes.repository import ClientesRepository
 from services.clientes.service import ClientesService
 from services.clientes.settings import ClientesSettings
+from services.platform import policy
 from services.platform.app import create_base_app
 from services.platform.health import Probe
 from services.platform.kafka_link import KafkaLink
@@ -75,6 +76,7 @@ def create_app(settings: ClientesSettings | None = None) -> FastAPI:
         title="Cloud Bank · clientes (MS1)",
         version=settings.version,
         cors_origins=settings.cors_origins,
+        policy=policy.CLIENTES,
         lifespan=lifespan,
         description="Clientes y documentos de identidad. Eventos en bank.clientes.v1.",
     )

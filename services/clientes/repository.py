@@ -48,11 +48,12 @@ AND ($2::text IS NULL
      OR c.email ILIKE $2
      OR EXISTS (SELECT 1 FROM documentos_identidad dq
                 WHERE dq.cliente_id = c.cliente_id AND dq.deleted_at IS NULL AND dq.numero_documento ILIKE $2))
+AND ($3::bigint IS NULL OR c.cliente_id = $3)
 """
 _PAGE = (
     "WITH page AS (SELECT * FROM clientes c WHERE "
     + _FILTER
-    + " ORDER BY c.cliente_id OFFSET $3 LIMIT $4) "
+    + " ORDER BY c.cliente_id OFFSET $4 LIMIT $5) "
     + _SELECT.format(source="page")
     + " ORDER BY c.cliente_id, d.documento_id"
 )
@@ -279,11 +280,14 @@ class ClientesRepository:
         async with self._pool.acquire() as conn:
             return await _one(conn, _BY_DOCUMENTO, numero_documento)
 
-    async def page(self, *, estado: str | None, q: str | None, skip: int, limit: int) -> tuple[list[Cliente], int]:
+    async def page(
+        self, *, estado: str | None, q: str | None, skip: int, limit: int, cliente_id: int | None = None
+    ) -> tuple[list[Cliente], int]:
+        """`cliente_id`: only that cliente (a customer's own list)."""
         pattern = like_pattern(q) if q else None
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(_PAGE, estado, pattern, skip, limit)
-            total = await conn.fetchval(_COUNT, estado, pattern)
+            rows = await conn.fetch(_PAGE, estado, pattern, cliente_id, skip, limit)
+            total = await conn.fetchval(_COUNT, estado, pattern, cliente_id)
         return _group(rows), int(total)
 
 

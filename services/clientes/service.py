@@ -109,8 +109,11 @@ class ClientesService:
             raise ClienteNoEncontrado(numero_documento)
         return cliente
 
-    async def listar(self, *, estado: str | None, q: str | None, skip: int, limit: int) -> tuple[list[Cliente], int]:
-        return await self._repo.page(estado=estado, q=(q or "").strip() or None, skip=skip, limit=limit)
+    async def listar(
+        self, *, estado: str | None, q: str | None, skip: int, limit: int, cliente_id: int | None = None
+    ) -> tuple[list[Cliente], int]:
+        q = (q or "").strip() or None
+        return await self._repo.page(estado=estado, q=q, skip=skip, limit=limit, cliente_id=cliente_id)
 
     async def actualizar(
         self,

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from services.cuentas.domain import ID_MAX
+from services.cuentas.domain import ID_MAX, Cuenta
+from services.cuentas.errors import CuentaNoEncontrada
 from services.cuentas.schemas import (
     CuentaCreate,
     CuentaDetalle,
@@ -29,6 +30,7 @@ from services.platform.ids import PathId, SmallPathId
 from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote
 from services.platform.pagination import PageDep, set_total
+from services.platform.policy import OwnCliente
 
 
 async def _service(request: Request) -> CuentasService:
@@ -111,10 +113,16 @@ async def listar_cuentas(
     response: Response,
     service: ServiceDep,
     page: PageDep,
+    own: OwnCliente,
     cliente_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
     estado: Annotated[EstadoIn | None, Query()] = None,
     moneda: Annotated[MonedaIn | None, Query()] = None,
 ) -> list[CuentaPublic]:
+    """A customer's list holds only their own accounts (asking for another cliente_id finds none)."""
+    if own is not None and cliente_id not in (None, own):
+        set_total(response, 0)
+        return []
+    cliente_id = own if own is not None else cliente_id
     cuentas, total = await service.cuentas(
         cliente_id=cliente_id, estado=estado, moneda=moneda, skip=page.skip, limit=page.limit
     )
@@ -133,14 +141,21 @@ async def cuentas_de_cliente(
 
 @router.get("/cuentas/numero/{numero_cuenta}", response_model=CuentaPublic, responses=NOT_FOUND, tags=["cuentas"])
 async def cuenta_por_numero(
-    numero_cuenta: Annotated[str, Path(min_length=1, max_length=32)], service: ServiceDep
+    numero_cuenta: Annotated[str, Path(min_length=1, max_length=32)], service: ServiceDep, own: OwnCliente
 ) -> CuentaPublic:
-    return CuentaPublic.model_validate(await service.cuenta_por_numero(numero_cuenta))
+    return CuentaPublic.model_validate(_own(await service.cuenta_por_numero(numero_cuenta), own, numero_cuenta))
 
 
 @router.get("/cuentas/{cuenta_id}", response_model=CuentaDetalle, responses=NOT_FOUND, tags=["cuentas"])
-async def obtener_cuenta(cuenta_id: CuentaIdPath, service: ServiceDep) -> CuentaDetalle:
-    return CuentaDetalle.model_validate(await service.cuenta(cuenta_id))
+async def obtener_cuenta(cuenta_id: CuentaIdPath, service: ServiceDep, own: OwnCliente) -> CuentaDetalle:
+    return CuentaDetalle.model_validate(_own(await service.cuenta(cuenta_id), own, cuenta_id))
+
+
+def _own(cuenta: Cuenta, own: int | None, asked: int | str) -> Cuenta:
+    """A customer asking for someone else's account gets the same 404 as for none: nothing is confirmed."""
+    if own is not None and cuenta.cliente_id != own:
+        raise CuentaNoEncontrada(asked)
+    return cuenta
 
 
 @router.get(
@@ -151,10 +166,13 @@ async def movimientos(
     response: Response,
     service: ServiceDep,
     page: PageDep,
+    own: OwnCliente,
     desde: Annotated[datetime | None, Query(description="inclusive; ISO 8601 (UTC if no offset)")] = None,
     hasta: Annotated[datetime | None, Query(description="inclusive; ISO 8601 (UTC if no offset)")] = None,
 ) -> list[MovimientoPublic]:
     """The account's statement in the order the movements happened; each row carries the balance after it."""
+    if own is not None:
+        _own(await service.cuenta(cuenta_id), own, cuenta_id)
     desde, hasta = _utc("desde", desde), _utc("hasta", hasta)
     if desde and hasta and desde > hasta:
         raise Invalid("hasta", "must not be earlier than desde")

@@ -21,6 +21,7 @@ from services.cuentas.api import router
 from services.cuentas.handlers import ComandosHandler, ReplicaClientesHandler
 from services.cuentas.service import CuentasService
 from services.cuentas.settings import CuentasSettings
+from services.platform import policy
 from services.platform.app import create_base_app
 from services.platform.health import health_response
 from services.platform.kafka_link import KafkaLink
@@ -147,6 +148,7 @@ def create_app(settings: CuentasSettings | None = None) -> FastAPI:
         title="Cloud Bank — cuentas (MS2)",
         version=settings.version,
         cors_origins=settings.cors_origins,
+        policy=policy.CUENTAS,
         lifespan=lifespan,
         description="Account types, accounts, balances and their ledger. Money as decimal strings.",
     )

@@ -14,6 +14,7 @@ from services.perfil.runner import LiveProjection, make_reader
 from services.perfil.service import ActiveView
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import VIEW_FORMAT, ViewStore, ensure_database
+from services.platform import policy
 from services.platform.app import create_base_app
 from services.platform.kafka_link import KafkaLink
 from services.platform.workers import Loop, Workers
@@ -100,6 +101,7 @@ def create_app(settings: PerfilSettings | None = None) -> FastAPI:
         title="Cloud Bank — perfil (MS3)",
         version=settings.version,
         cors_origins=settings.cors_origins,
+        policy=policy.PERFIL,
         lifespan=lifespan,
         description="360° customer profile: a materialized view folded from the domain topics.",
     )

@@ -1,5 +1,6 @@
-"""create_base_app: the FastAPI app every service starts from (CORS, and the one error path: every 4xx/5xx as
-problem+json, 503 + Retry-After when a dependency is away, a logged problem+json 500 for anything unexpected)."""
+"""create_base_app: the FastAPI app every service starts from (CORS, the bearer-token guard with the service's role
+policy, and the one error path: every 4xx/5xx as problem+json, 503 + Retry-After when a dependency is away, a
+logged problem+json 500 for anything unexpected)."""
 
 import logging
 from collections.abc import Callable, Sequence
@@ -13,9 +14,12 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from services.platform import mensajes, problems
+from services.platform.auth import AuthSettings, JwksKeys, TokenValidator
 from services.platform.dependencies import dependency_down
 from services.platform.errors import RETRY_AFTER_SECONDS, DomainError, Invalid
-from services.platform.openapi import declare_problems
+from services.platform.guard import PUBLIC, Guard
+from services.platform.openapi import declare_problems, declare_security
+from services.platform.policy import ServicePolicy
 
 log = logging.getLogger(__name__)
 
@@ -159,13 +163,26 @@ def create_base_app(
     title: str,
     version: str,
     cors_origins: Sequence[str],
+    policy: ServicePolicy,
     lifespan: Lifespan[Any] | None = None,
     description: str = "",
     error_body: ErrorBody | None = None,
+    auth: AuthSettings | None = None,
 ) -> FastAPI:
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    """`policy`: who may call each route (services.platform.policy). The token validator is on
+    `app.state.token_validator` (tests put one that knows their own signing key there)."""
+    auth = auth or AuthSettings()
+    app = FastAPI(
+        title=title,
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        swagger_ui_init_oauth={"clientId": auth.swagger_client_id, "usePkceWithAuthorizationCodeGrant": True},
+    )
     app.state.error_body = error_body
-    app.add_middleware(_CatchAll)  # added first = innermost: CORS wraps its answers too
+    app.state.token_validator = TokenValidator(JwksKeys(auth), auth)
+    app.add_middleware(Guard, policy=policy)  # innermost: its answers pass _CatchAll and CORS like any other
+    app.add_middleware(_CatchAll)  # CORS wraps its answers too
     # The original SPA calls every port directly; credentials are never allowed with "*".
     app.add_middleware(
         CORSMiddleware,
@@ -190,7 +207,7 @@ def create_base_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = declare_problems(generate())
+            app.openapi_schema = declare_security(declare_problems(generate()), auth, PUBLIC)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

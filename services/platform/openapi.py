@@ -1,9 +1,14 @@
-"""The OpenAPI documents say what the error path answers: one shared `Problem` schema for every 4xx/5xx."""
+"""The OpenAPI documents say what the error path answers (one shared `Problem` schema for every 4xx/5xx) and how
+to authenticate (Keycloak OAuth2 / bearer)."""
 
 import json
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from services.platform.problems import PROBLEM_JSON, Problem
+
+if TYPE_CHECKING:
+    from services.platform.auth import AuthSettings
 
 _REF = {"$ref": "#/components/schemas/Problem"}
 # Schemas that stood for error bodies before the one error path: FastAPI's default 422, a service's own.
@@ -59,3 +64,36 @@ def declare_problems(schema: dict[str, Any]) -> dict[str, Any]:
                     responses.setdefault(code, answer)
     _drop_unreferenced(schema, ("HTTPValidationError", "ValidationError", "ErrorDetail"))
     return schema
+
+
+def declare_security(schema: dict[str, Any], auth: "AuthSettings", public: Collection[str]) -> dict[str, Any]:
+    """Every operation but the public ones needs a Keycloak token: OAuth2 authorization code (+ PKCE, Swagger UI's
+    Authorize) or a bearer token obtained elsewhere; 401/403 are documented as problems."""
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["keycloak"] = {
+        "type": "oauth2",
+        "description": "Keycloak realm login (authorization code with PKCE; Swagger UI uses client "
+        f"`{auth.swagger_client_id}`)",
+        "flows": {
+            "authorizationCode": {
+                "authorizationUrl": auth.endpoint("auth"),
+                "tokenUrl": auth.endpoint("token"),
+                "scopes": {},
+            }
+        },
+    }
+    schemes["bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    for path, operations in schema.get("paths", {}).items():
+        if path in public:
+            continue
+        for operation in operations.values():
+            operation["security"] = [{"keycloak": []}, {"bearer": []}]
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            responses.setdefault("401", _problem("no token, or an invalid or expired one", _CHALLENGE))
+            responses.setdefault(
+                "403", _problem("the caller's roles do not allow this operation (the body names them)")
+            )
+    return schema
+
+
+_CHALLENGE = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}

@@ -1,6 +1,7 @@
 """HTTP routes of MS4 (thin: parse, call a use case, shape the answer)."""
 
 import asyncio
+import dataclasses
 import re
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
@@ -11,12 +12,15 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BeforeValidator
 
 from services.platform.actor import ActorDep
+from services.platform.errors import NotFound
 from services.platform.ids import PathId
 from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote, judge
 from services.platform.pagination import Page, PageDep, set_total
+from services.platform.policy import OwnCliente, PrincipalDep, check_movimiento
 from services.transacciones.domain import Transaccion
-from services.transacciones.errors import NoCancelable
+from services.transacciones.errors import NoCancelable, TransaccionNoEncontrada
+from services.transacciones.propietarios import Propietarios
 from services.transacciones.repository import Filtro
 from services.transacciones.schemas import (
     Estado,
@@ -55,6 +59,36 @@ async def get_service(request: Request) -> TransaccionesService:
 
 ServiceDep = Annotated[TransaccionesService, Depends(get_service)]
 
+
+async def _propietarios(request: Request) -> Propietarios:
+    propietarios: Propietarios = request.app.state.propietarios
+    return propietarios
+
+
+PropietariosDep = Annotated[Propietarios, Depends(_propietarios)]
+
+
+class CuentaNoEncontrada(NotFound):
+    """For a customer, someone else's account and no account look the same."""
+
+    error = "Cuenta no encontrada"
+
+    def __init__(self, cuenta_id: int | None, field: str | None = None) -> None:
+        super().__init__(f"Cuenta {cuenta_id} no encontrada")
+        self.field = field
+
+
+async def _own_cuentas(own: int | None, propietarios: Propietarios) -> frozenset[int] | None:
+    """The accounts a customer's lists are confined to; None for staff."""
+    return None if own is None else await propietarios.cuentas_de(own)
+
+
+def _visible(t: Transaccion, cuentas: frozenset[int] | None) -> Transaccion:
+    if cuentas is not None and t.cuenta_origen_id not in cuentas and t.cuenta_destino_id not in cuentas:
+        raise TransaccionNoEncontrada(str(t.id))
+    return t
+
+
 router = APIRouter(prefix="/transacciones", tags=["transacciones"], route_class=ExactNumbersRoute)
 
 
@@ -77,12 +111,19 @@ async def crear(
     service: ServiceDep,
     response: Response,
     actor: ActorDep,
+    principal: PrincipalDep,
+    propietarios: PropietariosDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> TransaccionPublic | JSONResponse:
-    """Records the transaction and runs its saga; 201 with the final state if it ends within the wait, 409 with the
+    """A customer may only move money out of an account of their own (else 404, as for no account).
+    Records the transaction and runs its saga; 201 with the final state if it ends within the wait, 409 with the
     transaction if it ended FALLIDA (a refusal is an error to the caller), else 202 PENDIENTE with a Location to
     poll. Same Idempotency-Key and body: the original transaction, with the status its state gives (the same 409
     for a refusal)."""
+    if not check_movimiento(principal, body.tipo):
+        origen = body.cuentaOrigenId
+        if origen is None or await propietarios.dueno(origen) != principal.cliente_id:
+            raise CuentaNoEncontrada(origen, "cuentaOrigenId")
     t = await service.crear(body, idempotency_key, actor=actor)
     if t.estado == "FALLIDA":
         return rechazada(t)
@@ -98,12 +139,17 @@ def rechazada(t: Transaccion) -> JSONResponse:
 
 
 @router.post("/lote", response_model=ResultadoLote)
-async def crear_lote(body: TransaccionesLote, service: ServiceDep, actor: ActorDep) -> ResultadoLote:
+async def crear_lote(
+    body: TransaccionesLote, service: ServiceDep, principal: PrincipalDep, actor: ActorDep
+) -> ResultadoLote:
     """Bulk recording (seed, migrations): each item as POST /transacciones with its Idempotency-Key would be,
     its saga started the same way, but without waiting for it: 202 (saga running) or 201 (already final) per
     item, with the id to poll. An item's 2xx says it was recorded, not how its saga ended: a FALLIDA (a replay of
     a key whose saga already failed) is 201 with its id like any final one, and its estado and motivo are read
     from GET /transacciones/{id} (the single POST, which waits, answers that refusal with 409)."""
+
+    for tipo in sorted({item.tipo for item in body.transacciones}):
+        check_movimiento(principal, tipo)  # 403 for the whole batch (customers never reach here: the policy)
 
     def estado(t: Transaccion) -> int:
         return 201 if t.final else 202
@@ -123,58 +169,84 @@ async def listar(
     service: ServiceDep,
     page: PageDep,
     response: Response,
+    own: OwnCliente,
+    propietarios: PropietariosDep,
     tipo: Annotated[Tipo | None, Query()] = None,
     estado: Annotated[Estado | None, Query()] = None,
     cuenta_id: Annotated[int | None, Query(gt=0, le=2**63 - 1)] = None,
     desde: Annotated[Desde | None, Query()] = None,
     hasta: Annotated[Hasta | None, Query()] = None,
 ) -> list[TransaccionPublic]:
-    """Newest first."""
-    return await _page(
-        service, Filtro(tipo=tipo, estado=estado, cuenta_id=cuenta_id, desde=desde, hasta=hasta), page, response
-    )
+    """Newest first; a customer's, only those of their own accounts."""
+    filtro = Filtro(tipo=tipo, estado=estado, cuenta_id=cuenta_id, desde=desde, hasta=hasta)
+    return await _page(service, filtro, page, response, await _own_cuentas(own, propietarios))
 
 
 @router.get("/fecha-rango")
 async def por_fecha(
-    service: ServiceDep, page: PageDep, response: Response, inicio: Desde, fin: Hasta
+    service: ServiceDep,
+    page: PageDep,
+    response: Response,
+    own: OwnCliente,
+    propietarios: PropietariosDep,
+    inicio: Desde,
+    fin: Hasta,
 ) -> list[TransaccionPublic]:
     """Inclusive range; a bare date as `fin` covers that whole day."""
     if inicio > fin:
         raise RequestValidationError(
             [{"loc": ("query", "inicio"), "msg": "inicio must not be after fin", "type": "value_error"}]
         )
-    return await _page(service, Filtro(desde=inicio, hasta=fin), page, response)
+    return await _page(service, Filtro(desde=inicio, hasta=fin), page, response, await _own_cuentas(own, propietarios))
 
 
 @router.get("/transaccion-id/{transaccion_id}")
-async def por_transaccion_id(transaccion_id: str, service: ServiceDep) -> TransaccionPublic:
-    return TransaccionPublic.of(await service.por_transaccion_id(transaccion_id))
+async def por_transaccion_id(
+    transaccion_id: str, service: ServiceDep, own: OwnCliente, propietarios: PropietariosDep
+) -> TransaccionPublic:
+    t = await service.por_transaccion_id(transaccion_id)
+    return TransaccionPublic.of(_visible(t, await _own_cuentas(own, propietarios)))
 
 
 @router.get("/cuenta/{cuenta_id}")
 async def por_cuenta(
-    cuenta_id: CuentaId, service: ServiceDep, page: PageDep, response: Response
+    cuenta_id: CuentaId,
+    service: ServiceDep,
+    page: PageDep,
+    response: Response,
+    own: OwnCliente,
+    propietarios: PropietariosDep,
 ) -> list[TransaccionPublic]:
-    """Transactions where the account is origen or destino, newest first."""
+    """Transactions where the account is origen or destino, newest first (a customer's own accounts only)."""
+    if own is not None and await propietarios.dueno(cuenta_id) != own:
+        raise CuentaNoEncontrada(cuenta_id)
     return await _page(service, Filtro(cuenta_id=cuenta_id), page, response)
 
 
 @router.get("/tipo/{tipo}")
-async def por_tipo(tipo: Tipo, service: ServiceDep, page: PageDep, response: Response) -> list[TransaccionPublic]:
+async def por_tipo(
+    tipo: Tipo, service: ServiceDep, page: PageDep, response: Response, own: OwnCliente, propietarios: PropietariosDep
+) -> list[TransaccionPublic]:
     """Case-insensitive tipo."""
-    return await _page(service, Filtro(tipo=tipo), page, response)
+    return await _page(service, Filtro(tipo=tipo), page, response, await _own_cuentas(own, propietarios))
 
 
 @router.get("/estado/{estado}")
-async def por_estado(estado: Estado, service: ServiceDep, page: PageDep, response: Response) -> list[TransaccionPublic]:
+async def por_estado(
+    estado: Estado,
+    service: ServiceDep,
+    page: PageDep,
+    response: Response,
+    own: OwnCliente,
+    propietarios: PropietariosDep,
+) -> list[TransaccionPublic]:
     """Case-insensitive estado."""
-    return await _page(service, Filtro(estado=estado), page, response)
+    return await _page(service, Filtro(estado=estado), page, response, await _own_cuentas(own, propietarios))
 
 
 @router.get("/{id}", responses={404: {"description": "unknown id"}})
-async def obtener(id: str, service: ServiceDep) -> TransaccionPublic:
-    return TransaccionPublic.of(await service.obtener(id))
+async def obtener(id: str, service: ServiceDep, own: OwnCliente, propietarios: PropietariosDep) -> TransaccionPublic:
+    return TransaccionPublic.of(_visible(await service.obtener(id), await _own_cuentas(own, propietarios)))
 
 
 @router.patch("/{id}/estado", responses={404: {"description": "unknown id"}, 409: {"description": "not cancelable"}})
@@ -187,8 +259,17 @@ async def cambiar_estado(id: str, body: EstadoUpdate, service: ServiceDep, actor
 
 
 async def _page(
-    service: TransaccionesService, filtro: Filtro, page: Page, response: Response
+    service: TransaccionesService,
+    filtro: Filtro,
+    page: Page,
+    response: Response,
+    cuentas: frozenset[int] | None = None,
 ) -> list[TransaccionPublic]:
+    if cuentas is not None:  # a customer: only their own accounts' transactions
+        if filtro.cuenta_id is not None and filtro.cuenta_id not in cuentas:
+            set_total(response, 0)
+            return []
+        filtro = dataclasses.replace(filtro, cuentas=cuentas)
     items, total = await service.listar(filtro, page.skip, page.limit)
     set_total(response, total)
     return [TransaccionPublic.of(t) for t in items]

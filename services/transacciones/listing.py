@@ -112,6 +112,8 @@ class Listado:
             selected = [e for e in selected if e.estado == filtro.estado]
         if (cuenta := filtro.cuenta_id) is not None:
             selected = [e for e in selected if e.origen == cuenta or e.destino == cuenta]
+        if (cuentas := filtro.cuentas) is not None:
+            selected = [e for e in selected if e.origen in cuentas or e.destino in cuentas]
         total = len(selected)
         newest = total - skip  # the page is selected[newest - limit : newest], read backwards
         return [e.id for e in reversed(selected[max(0, newest - limit) : max(0, newest)])], total

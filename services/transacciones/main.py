@@ -16,6 +16,7 @@ from pymongo import AsyncMongoClient
 from consumers.runner import ConsumerLoop, make_consumer
 from contracts import topics
 from producers.outbox import OutboxRelay
+from services.platform import policy
 from services.platform.app import create_base_app
 from services.platform.health import health_response
 from services.platform.kafka_link import KafkaLink
@@ -23,6 +24,8 @@ from services.platform.workers import Loop, Workers
 from services.transacciones.api import router
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.orchestrator import GROUP_ID, Orquestador
+from services.transacciones.propietarios import CONSUMER as PROPIETARIOS
+from services.transacciones.propietarios import Propietarios
 from services.transacciones.relay import TransaccionOutbox
 from services.transacciones.repository import (
     MongoRepository,
@@ -66,6 +69,26 @@ def _saga_loop(settings: TransaccionesSettings, orquestador: Orquestador, link: 
     return run
 
 
+def _propietarios_loop(settings: TransaccionesSettings, propietarios: Propietarios, link: KafkaLink) -> Loop:
+    """The replica of account owners (propietarios.py), its own consumer group over bank.cuentas.v1."""
+
+    async def run(stop: asyncio.Event) -> None:
+        producer = await link.when_up(stop, PROPIETARIOS)  # the dead-letter producer
+        if producer is None:
+            return
+        consumer = make_consumer(settings.kafka_bootstrap, PROPIETARIOS, [topics.CUENTAS])
+        try:
+            await consumer.start()
+            loop = ConsumerLoop(
+                consumer, producer, group_id=PROPIETARIOS, handler=propietarios.one, batch_handler=propietarios.batch
+            )
+            await loop.run(stop)
+        finally:
+            await consumer.stop()
+
+    return run
+
+
 def _relay_loop(settings: TransaccionesSettings, relay_store: TransaccionOutbox, link: KafkaLink) -> Loop:
     async def run(stop: asyncio.Event) -> None:
         producer = await link.when_up(stop, "outbox relay")
@@ -86,6 +109,8 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
         db = client[settings.database]
         await init_beanie(database=db, document_models=[TransaccionDocument], skip_indexes=True)
         await ensure_indexes(db)
+        propietarios = Propietarios(db)
+        await propietarios.ensure_index()
         money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
         store = TransaccionStore(
             MongoRepository(db, money),
@@ -123,9 +148,11 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
                 await sweeper.recover()
                 workers.spawn("outbox-relay", _relay_loop(settings, relay_store, link))
                 workers.spawn("saga", _saga_loop(settings, Orquestador(service), link))
+                workers.spawn(PROPIETARIOS, _propietarios_loop(settings, propietarios, link))
                 workers.spawn("sweeper", sweeper.run)
                 workers.spawn("recovery", sweeper.run_recovery)
             app.state.service = service
+            app.state.propietarios = propietarios
             app.state.probes = {"database": store.repo.ping, "kafka": link.probe}
             app.state.stats = lambda: {
                 "writer_rounds": store.rounds,
@@ -149,6 +176,7 @@ def create_app(settings: TransaccionesSettings | None = None) -> FastAPI:
         title="Cloud Bank — transacciones",
         version=settings.version,
         cors_origins=settings.cors_origins,
+        policy=policy.TRANSACCIONES,
         lifespan=lifespan,
         description="MS4: transactions and the orchestrated money saga.",
     )

@@ -86,6 +86,7 @@ class Filtro:
     cuenta_id: int | None = None
     desde: datetime | None = None
     hasta: datetime | None = None
+    cuentas: frozenset[int] | None = None  # origen or destino among these (a customer's own accounts)
 
     def query(self) -> dict[str, Any]:
         q: dict[str, Any] = {}
@@ -95,6 +96,13 @@ class Filtro:
             q["estado"] = self.estado
         if self.cuenta_id is not None:
             q["$or"] = [{"cuenta_origen_id": self.cuenta_id}, {"cuenta_destino_id": self.cuenta_id}]
+        if self.cuentas is not None:
+            own = {"$in": sorted(self.cuentas)}
+            either = [{"cuenta_origen_id": own}, {"cuenta_destino_id": own}]
+            if "$or" in q:
+                q["$and"] = [{"$or": q.pop("$or")}, {"$or": either}]
+            else:
+                q["$or"] = either
         rango: dict[str, datetime] = {}
         if self.desde is not None:
             rango["$gte"] = self.desde

@@ -1,6 +1,6 @@
 """The schemathesis driver the services' fuzz tests share: every operation of a running service's published
-OpenAPI document, a few generated cases each, every case first passed to the test's `confine` (which points
-writes at the test's own records), and every 5xx collected."""
+OpenAPI document, a few generated cases each (sent with an admin token), every case first passed to the test's
+`confine` (which points writes at the test's own records), and every 5xx collected."""
 
 import contextlib
 from collections.abc import Callable
@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core.result import Err
+
+from tests.integration.auth import auth_headers
 
 
 def fuzz(
@@ -45,7 +47,8 @@ def fuzz(
             nonlocal calls
             confine(case)
             try:
-                response = case.call(base_url=base_url, session=session, timeout=timeout)
+                # Authenticated as admin (every operation allowed), so the cases reach the routes, not the guard.
+                response = case.call(base_url=base_url, session=session, timeout=timeout, headers=auth_headers())
             except (requests.exceptions.InvalidHeader, UnicodeEncodeError, ValueError):
                 return  # the HTTP client refused to send it (e.g. a header value it cannot encode)
             calls += 1

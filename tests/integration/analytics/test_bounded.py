@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from tests.integration.auth import Bearer
 from tests.integration.conftest import URLS
 from tests.integration.stack import pid
 
@@ -54,7 +55,7 @@ async def hostile(http: httpx.AsyncClient, sql: str) -> tuple[httpx.Response, fl
 async def test_cinco_consultas_hostiles_a_la_vez_no_tumban_analytics_ni_frenan_el_dashboard() -> None:
     process = pid("analytics")
     assert process, "analytics is not running"
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(auth=Bearer(), timeout=60) as http:
         for _ in range(3):  # warm up: the first answers after a restart include loading the state
             await dashboard_latency(http)
         tasks = [asyncio.create_task(hostile(http, sql)) for sql, _ in HOSTILE]

@@ -4,12 +4,13 @@ supervised lake sink, and the running analytics service (MS5, :8000) answers wit
 import httpx
 
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.conftest import URLS
 
 
 async def test_cliente_creado_por_la_api_llega_al_lago_y_a_analytics(unique: str) -> None:
     email = f"lago.{unique}@example.com"
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(auth=Bearer(), timeout=30) as http:
         health = await http.get(f"{URLS['analytics']}/health")
         assert health.status_code == 200, health.text
         created = await http.post(

@@ -13,6 +13,7 @@ import pytest
 from contracts.money import MONEDAS
 from tests.conftest import eventually
 from tests.integration.analytics.dataset import ORIGINAL_METRICS
+from tests.integration.auth import Bearer
 from tests.integration.conftest import URLS
 from tests.integration.transacciones.conftest import Banco
 
@@ -26,10 +27,10 @@ async def seeded() -> dict[str, Any]:
     currency; waits until analytics sees every one of them."""
     tag = uuid.uuid4().hex[:8]
     async with (
-        httpx.AsyncClient(base_url=URLS["clientes"], timeout=20) as clientes,
-        httpx.AsyncClient(base_url=URLS["cuentas"], timeout=20) as cuentas,
-        httpx.AsyncClient(base_url=URLS["transacciones"], timeout=20) as trx,
-        httpx.AsyncClient(base_url=URLS["analytics"], timeout=30) as analytics,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["clientes"], timeout=20) as clientes,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["cuentas"], timeout=20) as cuentas,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["transacciones"], timeout=20) as trx,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["analytics"], timeout=30) as analytics,
     ):
         banco = Banco(clientes, cuentas, trx)
         ids: dict[str, list[int]] = {m: [] for m in MONEDAS}
@@ -64,7 +65,7 @@ async def seeded() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def spa(seeded: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=URLS["analytics"], timeout=30) as client:
+    async with httpx.AsyncClient(auth=Bearer(), base_url=URLS["analytics"], timeout=30) as client:
         yield client
 
 

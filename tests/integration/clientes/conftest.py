@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.integration.auth import Bearer
 from tests.integration.conftest import PG_DSN, URLS
 
 BASE = URLS["clientes"]
@@ -35,7 +36,7 @@ def nuevo_cliente(tag: str | None = None, **overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def api() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=BASE, timeout=15.0) as client:
+    async with httpx.AsyncClient(auth=Bearer(), base_url=BASE, timeout=15.0) as client:
         yield client
 
 
@@ -71,5 +72,5 @@ async def in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             await app({**scope, "state": dict(state or {})}, receive, send)
 
         transport = httpx.ASGITransport(app=with_state)
-        async with httpx.AsyncClient(transport=transport, base_url="http://clientes") as client:
+        async with httpx.AsyncClient(auth=Bearer(), transport=transport, base_url="http://clientes") as client:
             yield client

@@ -25,6 +25,7 @@ from services.clientes.settings import ClientesSettings
 from services.platform.kafka_link import KafkaLink
 from services.platform.workers import Workers
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.clientes.conftest import in_process, nuevo_cliente
 from tests.integration.conftest import KAFKA, PG_DSN, URLS
 
@@ -219,7 +220,7 @@ async def test_con_el_servicio_cuentas_real_la_baja_espera_a_que_la_cuenta_quede
     api: httpx.AsyncClient,
 ) -> None:
     cliente_id = (await api.post("/clientes", json=nuevo_cliente())).json()["cliente_id"]
-    async with httpx.AsyncClient(base_url=URLS["cuentas"], timeout=15.0) as cuentas:
+    async with httpx.AsyncClient(auth=Bearer(), base_url=URLS["cuentas"], timeout=15.0) as cuentas:
 
         async def abrir() -> dict[str, Any] | None:
             # cuentas validates the cliente against its replica, which follows bank.clientes.v1 a moment behind.

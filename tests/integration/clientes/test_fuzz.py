@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from services.clientes.main import create_app
+from tests.integration.auth import auth_headers
 from tests.integration.clientes.conftest import BASE, nuevo_cliente
 
 PLAUSIBLE_ID = range(1, 2**31)
@@ -24,7 +25,7 @@ schema = schemathesis.openapi.from_dict(OPENAPI)
 @pytest.fixture(scope="module")
 def own_cliente_id() -> int:
     """PUT and DELETE with a plausible id are pointed at a cliente of our own, never at someone else's data."""
-    response = httpx.post(f"{BASE}/clientes", json=nuevo_cliente("fuzz"), timeout=15)
+    response = httpx.post(f"{BASE}/clientes", json=nuevo_cliente("fuzz"), timeout=15, headers=auth_headers())
     assert response.status_code == 201, response.text
     cliente_id: int = response.json()["cliente_id"]
     return cliente_id
@@ -42,4 +43,4 @@ def test_ninguna_entrada_produce_un_error_de_servidor(case: schemathesis.Case[An
     cliente_id = (case.path_parameters or {}).get("cliente_id")
     if case.method in ("PUT", "DELETE") and isinstance(cliente_id, int) and cliente_id in PLAUSIBLE_ID:
         case.path_parameters = {**(case.path_parameters or {}), "cliente_id": own_cliente_id}
-    case.call_and_validate(base_url=BASE, checks=[not_a_server_error], timeout=15)
+    case.call_and_validate(base_url=BASE, checks=[not_a_server_error], timeout=15, headers=auth_headers())

@@ -21,6 +21,7 @@ from contracts.clientes import ClienteActualizado, ClienteCreado
 from contracts.envelope import envelope_for
 from producers.kafka import make_producer, publish
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.conftest import KAFKA, MYSQL, URLS
 
 CUENTAS = URLS["cuentas"]
@@ -28,7 +29,7 @@ CUENTAS = URLS["cuentas"]
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=CUENTAS, timeout=15) as client:
+    async with httpx.AsyncClient(auth=Bearer(), base_url=CUENTAS, timeout=15) as client:
         yield client
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import aiomysql
 import httpx
 
+from tests.integration.auth import Bearer
 from tests.integration.cuentas.conftest import Tap, saldo_y_ledger
 
 
@@ -22,7 +23,7 @@ async def test_50_retiros_concurrentes_dan_un_saldo_exacto(
 
     # A client per request so the 50 really arrive at the same time on separate connections (and both instances).
     async def retiro() -> httpx.Response:
-        async with httpx.AsyncClient(base_url=str(http.base_url), timeout=30) as c:
+        async with httpx.AsyncClient(auth=Bearer(), base_url=str(http.base_url), timeout=30) as c:
             return await c.patch(f"/cuentas/{cuenta_id}/saldo", json={"monto": str(monto), "operacion": "retiro"})
 
     responses = await asyncio.gather(*(retiro() for _ in range(50)))

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import eventually
 from tests.integration import stack
+from tests.integration.auth import Bearer
 from tests.integration.cuentas.conftest import saldo_y_ledger
 
 PROGRAM = "cuentas:cuentas-1"
@@ -26,7 +27,7 @@ WORKERS = 4
 
 async def _haproxy(server: str) -> dict[str, str]:
     """The balancer's stats row of a backend server (status UP/DOWN/..., stot = sessions sent to it so far)."""
-    async with httpx.AsyncClient(timeout=2) as c:
+    async with httpx.AsyncClient(auth=Bearer(), timeout=2) as c:
         csv = (await c.get(HAPROXY_STATS_CSV)).text
     header, *rows = csv.splitlines()
     columns = header.lstrip("# ").split(",")
@@ -54,7 +55,7 @@ async def test_kill_9_de_una_instancia_no_interrumpe_el_servicio(
     stop = asyncio.Event()
 
     async def client(n: int) -> None:
-        async with httpx.AsyncClient(base_url=str(http.base_url), timeout=10) as c:
+        async with httpx.AsyncClient(auth=Bearer(), base_url=str(http.base_url), timeout=10) as c:
             i = 0
             while not stop.is_set():
                 i += 1
@@ -85,7 +86,7 @@ async def test_kill_9_de_una_instancia_no_interrumpe_el_servicio(
         await eventually(restarted, timeout=20, interval=0.2, what="supervisor restarting cuentas-1")
 
         async def answering() -> bool:
-            async with httpx.AsyncClient(timeout=1) as c:
+            async with httpx.AsyncClient(auth=Bearer(), timeout=1) as c:
                 try:
                     return (await c.get(f"{INSTANCE}/health")).status_code == 200
                 except httpx.TransportError:
@@ -126,7 +127,7 @@ async def test_kill_9_de_una_instancia_no_interrumpe_el_servicio(
     assert all(m == "PATCH" and s in (0, 502, 503, 504) for _, m, s in failed), failed
     assert len(failed) <= WORKERS, failed
 
-    async with httpx.AsyncClient(timeout=3) as c:
+    async with httpx.AsyncClient(auth=Bearer(), timeout=3) as c:
         assert (await c.get(f"{INSTANCE}/health")).status_code == 200
     assert sessions_after > sessions_at_rejoin, "the restarted instance takes its share of the traffic again"
 

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import eventually
 from tests.integration import stack
+from tests.integration.auth import Bearer
 from tests.integration.cuentas.conftest import saldo_y_ledger
 
 PROGRAMS = ("cuentas:cuentas-1", "cuentas:cuentas-2")
@@ -226,7 +227,7 @@ async def _both_instances_healthy() -> None:
     """Later tests expect both instances up: wait for the restarted one to answer /health again."""
 
     async def healthy() -> bool:
-        async with httpx.AsyncClient(timeout=1) as c:
+        async with httpx.AsyncClient(auth=Bearer(), timeout=1) as c:
             for url in INSTANCES:
                 try:
                     if (await c.get(f"{url}/health")).status_code != 200:

@@ -13,6 +13,7 @@ from services.cuentas import service
 from services.cuentas.domain import luhn_digit
 from services.cuentas.main import create_app
 from services.cuentas.settings import CuentasSettings
+from tests.integration.auth import Bearer
 from tests.integration.conftest import KAFKA, MYSQL
 
 
@@ -39,7 +40,9 @@ async def test_numero_repetido_se_vuelve_a_sortear(fresh_db: str, monkeypatch: p
         async with conn.cursor() as cur:
             await cur.execute("INSERT INTO clientes_replica (cliente_id, estado) VALUES (1, 'activo')")
         conn.close()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        async with httpx.AsyncClient(
+            auth=Bearer(), transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as client:
             first = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
             second = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
             third = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})

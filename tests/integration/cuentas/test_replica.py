@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.clientes import ClienteEliminado
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.conftest import URLS
 from tests.integration.cuentas.conftest import (
     abrir_cuenta,
@@ -58,7 +59,7 @@ async def test_cliente_eliminado_es_desconocido(http: httpx.AsyncClient, produce
 async def test_cliente_creado_en_ms1_puede_abrir_cuenta(http: httpx.AsyncClient) -> None:
     """End to end with the real clientes service: its outbox -> bank.clientes.v1 -> our replica."""
     tag = uuid.uuid4().hex[:8]
-    async with httpx.AsyncClient(base_url=URLS["clientes"], timeout=15) as ms1:
+    async with httpx.AsyncClient(auth=Bearer(), base_url=URLS["clientes"], timeout=15) as ms1:
         created = await ms1.post(
             "/clientes",
             json={

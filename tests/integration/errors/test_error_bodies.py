@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.auth import Bearer
 from tests.integration.clientes.conftest import nuevo_cliente
 from tests.integration.conftest import GATEWAY, URLS
 
@@ -15,7 +16,7 @@ PROBLEM = {"type", "title", "status", "detail", "instance", "error", "message"}
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=20.0) as client:
+    async with httpx.AsyncClient(auth=Bearer(), timeout=20.0) as client:
         yield client
 
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.conftest import URLS
 
 # A sample of the near misses the property test (tests/unit/contracts/test_money.py) generates.
@@ -21,10 +22,10 @@ BAD_IDS = ["%201", "+1", "%D9%A1", "1_0", "1%0A"]  # " 1", "+1", "١", "1_0", "1
 @pytest.fixture
 async def clients() -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     async with (
-        httpx.AsyncClient(base_url=URLS["clientes"], timeout=20) as clientes,
-        httpx.AsyncClient(base_url=URLS["cuentas"], timeout=20) as cuentas,
-        httpx.AsyncClient(base_url=URLS["transacciones"], timeout=20) as trx,
-        httpx.AsyncClient(base_url=URLS["perfil"], timeout=20) as perfil,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["clientes"], timeout=20) as clientes,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["cuentas"], timeout=20) as cuentas,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["transacciones"], timeout=20) as trx,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["perfil"], timeout=20) as perfil,
     ):
         yield {"clientes": clientes, "cuentas": cuentas, "transacciones": trx, "perfil": perfil}
 

@@ -6,6 +6,7 @@ import pytest
 
 from bank.seed.loader import Seeder
 from bank.seed.targets import Targets, Urls
+from tests.integration.auth import Bearer
 from tests.integration.conftest import URLS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -19,7 +20,7 @@ async def _count(http: httpx.AsyncClient, url: str) -> int:
 
 async def test_la_siembra_completa_lo_que_falta_y_luego_no_hace_nada() -> None:
     urls = Urls(URLS["clientes"], URLS["cuentas"], URLS["transacciones"])
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(auth=Bearer(), timeout=30) as http:
         before = Targets(
             await _count(http, f"{urls.clientes}/clientes"),
             await _count(http, f"{urls.cuentas}/cuentas"),

@@ -22,6 +22,7 @@ from services.perfil.runner import LiveProjection, make_reader
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import ViewStore
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.conftest import KAFKA, PG_DSN, URLS
 
 
@@ -225,7 +226,9 @@ class RetryingTransport(httpx.AsyncBaseTransport):
 @pytest.fixture(scope="module")
 async def bank() -> AsyncIterator[Bank]:
     names = ("clientes", "cuentas", "transacciones", "perfil")
-    clients = {n: httpx.AsyncClient(base_url=URLS[n], timeout=60, transport=RetryingTransport()) for n in names}
+    clients = {
+        n: httpx.AsyncClient(auth=Bearer(), base_url=URLS[n], timeout=60, transport=RetryingTransport()) for n in names
+    }
     try:
         for name, client in clients.items():
             r = await client.get("/health")

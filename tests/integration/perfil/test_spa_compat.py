@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.conftest import GATEWAY
 from tests.integration.perfil.conftest import Bank
 
@@ -64,7 +65,7 @@ async def test_ultima_actividad_is_null_for_a_fresh_cliente_then_the_newest_tran
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"{GATEWAY}/api/perfil", timeout=30) as client:
+    async with httpx.AsyncClient(auth=Bearer(), base_url=f"{GATEWAY}/api/perfil", timeout=30) as client:
         yield client
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import eventually
 from tests.integration import stack
+from tests.integration.auth import Bearer
 from tests.integration.clientes.kafka_tail import Record, Tail
 from tests.integration.conftest import URLS
 
@@ -29,7 +30,7 @@ HAPROXY_CSV = "http://127.0.0.1:8404/;csv"
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=15) as client:
+    async with httpx.AsyncClient(auth=Bearer(), timeout=15) as client:
         yield client
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import eventually
 from tests.integration import stack
+from tests.integration.auth import Bearer
 from tests.integration.clientes.conftest import nuevo_cliente
 from tests.integration.conftest import URLS
 
@@ -148,13 +149,13 @@ async def all_healthy(http: httpx.AsyncClient) -> bool:
 
 @pytest.fixture(scope="module")
 async def openapis() -> dict[str, dict[str, Any]]:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(auth=Bearer()) as http:
         return {t: (await http.get(f"{url}/openapi.json", timeout=15.0)).json() for t, url in TARGETS.items()}
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=30.0) as client:
+    async with httpx.AsyncClient(auth=Bearer(), timeout=30.0) as client:
         await eventually(lambda: all_healthy(client), timeout=120, interval=0.5, what="the stack to be healthy")
         yield client
 

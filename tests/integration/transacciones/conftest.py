@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.conftest import URLS
 
 FINALES = {"COMPLETADA", "FALLIDA", "CANCELADA"}
@@ -95,9 +96,9 @@ class Banco:
 @pytest.fixture
 async def banco() -> AsyncIterator[Banco]:
     async with (
-        httpx.AsyncClient(base_url=URLS["clientes"], timeout=20) as clientes,
-        httpx.AsyncClient(base_url=URLS["cuentas"], timeout=20) as cuentas,
-        httpx.AsyncClient(base_url=URLS["transacciones"], timeout=20) as trx,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["clientes"], timeout=20) as clientes,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["cuentas"], timeout=20) as cuentas,
+        httpx.AsyncClient(auth=Bearer(), base_url=URLS["transacciones"], timeout=20) as trx,
     ):
         yield Banco(clientes, cuentas, trx)
 

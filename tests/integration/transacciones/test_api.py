@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 
 from services.transacciones.main import create_app
 from services.transacciones.settings import TransaccionesSettings
+from tests.integration.auth import Bearer
 from tests.integration.conftest import MONGO_URL
 from tests.integration.transacciones.conftest import Banco, CuentaFactory
 
@@ -285,7 +286,10 @@ async def isolated_app() -> AsyncIterator[httpx.AsyncClient]:
     database = f"trx_test_{uuid.uuid4().hex[:10]}"
     app = create_app(TransaccionesSettings(database=database, run_workers=False, wait_seconds=0))
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://a") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(auth=Bearer(), transport=transport, base_url="http://a") as client,
+    ):
         yield client
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL)
     await mongo.drop_database(database)

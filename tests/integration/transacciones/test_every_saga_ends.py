@@ -19,6 +19,7 @@ from contracts.money import MAX_BALANCE
 from streams.replay.audit import AuditReport, audit
 from streams.replay.reader import make_reader, offsets_at, read_range, topic_partitions
 from tests.conftest import eventually
+from tests.integration.auth import Bearer
 from tests.integration.conftest import KAFKA, MYSQL, URLS
 from tests.integration.stack import supervisorctl
 from tests.integration.transacciones.conftest import Banco, CuentaFactory
@@ -128,7 +129,7 @@ async def dlq_de_prueba() -> AsyncIterator[str]:
 
 async def _cuentas_sanas() -> None:
     async def healthy() -> bool:
-        async with httpx.AsyncClient(base_url=URLS["cuentas"], timeout=5) as client:
+        async with httpx.AsyncClient(auth=Bearer(), base_url=URLS["cuentas"], timeout=5) as client:
             try:
                 return (await client.get("/health")).status_code == 200
             except httpx.HTTPError:

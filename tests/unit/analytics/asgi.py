@@ -7,9 +7,12 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from tests.signing import admin_headers, authorized
+
 
 @asynccontextmanager
 async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    authorized(app)
     async with app.router.lifespan_context(app) as state:
 
         async def with_state(scope: Any, receive: Any, send: Any) -> None:
@@ -18,5 +21,7 @@ async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             await app(scope, receive, send)
 
         transport = httpx.ASGITransport(app=with_state)
-        async with httpx.AsyncClient(transport=transport, base_url="http://analytics") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://analytics", headers=admin_headers()
+        ) as client:
             yield client

@@ -17,6 +17,8 @@ from services.cuentas.errors import CuentaNoEncontrada, SaldoInsuficiente
 from services.cuentas.main import create_app
 from services.cuentas.service import Apertura
 from services.platform.app import create_base_app
+from services.platform.policy import CUENTAS
+from tests.signing import admin_headers, authorized
 
 CUENTA = Cuenta(
     cuenta_id=5,
@@ -68,11 +70,13 @@ class StubService:
 
 @pytest.fixture
 async def client() -> AsyncIterator[tuple[httpx.AsyncClient, StubService]]:
-    app = create_base_app(title="t", version="0", cors_origins=["*"])
+    app = authorized(create_base_app(title="t", version="0", cors_origins=["*"], policy=CUENTAS))
     app.include_router(router)
     stub = StubService()
     app.state.service = stub
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=admin_headers()
+    ) as c:
         yield c, stub
 
 
@@ -204,9 +208,11 @@ async def test_base_de_datos_caida_es_503_no_500() -> None:
         async def cuenta(self, cuenta_id: int) -> Cuenta:
             raise pymysql.err.OperationalError(2003, "Can't connect to MySQL server")
 
-    app = create_app()  # no lifespan under ASGITransport: nothing connects
+    app = authorized(create_app())  # no lifespan under ASGITransport: nothing connects
     app.state.service = Down()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=admin_headers()
+    ) as c:
         r = await c.get("/cuentas/5")
     assert r.status_code == 503
     assert r.headers["retry-after"]

@@ -20,6 +20,7 @@ from services.platform.idempotency import (
     run_keyed,
 )
 from services.platform.settings import ServiceSettings
+from tests.signing import TEST_POLICY, admin_headers, authorized
 
 
 class Saldo(BaseModel):
@@ -52,7 +53,7 @@ class Ledger:
 
 @pytest.fixture
 async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, Ledger]]:
-    app = create_base_app(title="t", version="0", cors_origins=["*"])
+    app = authorized(create_base_app(title="t", version="0", cors_origins=["*"], policy=TEST_POLICY))
     ledger = Ledger()
 
     @app.patch("/cuentas/{cuenta_id}/saldo", response_model=Saldo)
@@ -69,7 +70,9 @@ async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, Ledger]]:
             location=lambda _: f"/cuentas/{cuenta_id}",
         )
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=admin_headers()
+    ) as c:
         yield c, ledger
 
 

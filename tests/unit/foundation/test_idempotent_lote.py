@@ -13,6 +13,7 @@ from services.platform.errors import Conflict
 from services.platform.idempotency import IdempotencyKey, Keyed, Recorded
 from services.platform.idempotent_lote import KeyedLote
 from services.platform.lote import ResultadoLote
+from tests.signing import TEST_POLICY, admin_headers, authorized
 
 
 class Lote(BaseModel):
@@ -46,7 +47,7 @@ class Store:
 
 @pytest.fixture
 async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, Store]]:
-    app = create_base_app(title="t", version="0", cors_origins=["*"])
+    app = authorized(create_base_app(title="t", version="0", cors_origins=["*"], policy=TEST_POLICY))
     store = Store()
 
     @app.post("/lote", response_model=ResultadoLote)
@@ -54,7 +55,9 @@ async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, Store]]:
         runner = KeyedLote(store.todos, store.uno, lambda i: i, store.find)
         return await runner.run(request, idempotency_key, body, body.nombres)
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=admin_headers()
+    ) as c:
         yield c, store
 
 

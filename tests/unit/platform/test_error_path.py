@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from services.platform.app import create_base_app
 from services.platform.errors import Conflict, Invalid, NotFound
+from tests.signing import TEST_POLICY, admin_headers, authorized
 
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance", "error", "message", "errors"}
 
@@ -46,7 +47,8 @@ FAILURES["causa"].__cause__ = asyncpg.exceptions.CannotConnectNowError("the data
 
 
 def make_app(**kw: Any) -> FastAPI:
-    app = create_base_app(title="t", version="0", cors_origins=["*"], **kw)
+    app = create_base_app(title="t", version="0", cors_origins=["*"], policy=TEST_POLICY, **kw)
+    authorized(app)
 
     @app.post("/altas")
     async def alta(body: Alta) -> dict[str, str]:
@@ -84,7 +86,7 @@ def make_app(**kw: Any) -> FastAPI:
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=make_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=admin_headers()) as c:
         yield c
 
 
@@ -180,7 +182,7 @@ async def test_el_envoltorio_de_un_servicio_rodea_el_problema() -> None:
         return problem | {"success": False}
 
     transport = httpx.ASGITransport(app=make_app(error_body=envelope))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=admin_headers()) as c:
         for r in (await c.get("/no-existe"), await c.get("/bug"), await c.get("/fallos/kafka")):
             assert r.json()["success"] is False
             assert r.json().keys() >= PROBLEM_MEMBERS

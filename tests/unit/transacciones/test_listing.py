@@ -42,6 +42,7 @@ def _reference(rows: list[dict[str, Any]], f: Filtro, skip: int, limit: int) -> 
         and (f.cuenta_id is None or f.cuenta_id in (r["cuenta_origen_id"], r["cuenta_destino_id"]))
         and (f.desde is None or r["fecha"] >= f.desde)
         and (f.hasta is None or r["fecha"] <= f.hasta)
+        and (f.cuentas is None or bool(f.cuentas & {r["cuenta_origen_id"], r["cuenta_destino_id"]}))
     ]
     match.sort(key=lambda r: (r["fecha"], str(r["_id"])), reverse=True)
     return [r["_id"] for r in match[skip : skip + limit]], len(match)
@@ -63,6 +64,7 @@ def test_paginas_iguales_a_la_consulta_del_almacen(seed: int) -> None:
             cuenta_id=rng.choice([None, None, *range(1, 20)]),
             desde=desde,
             hasta=desde + timedelta(days=rng.uniform(0, 5)) if desde and rng.random() < 0.5 else None,
+            cuentas=rng.choice([None, None, frozenset(rng.sample(range(1, 20), 3))]),  # a customer's own
         )
         skip, limit = rng.choice([0, 0, 3, 50]), rng.choice([1, 20, 100])
         assert listado.page(f, skip, limit) == _reference(rows, f, skip, limit)
