@@ -170,8 +170,8 @@ async def test_apertura_ignora_ids_y_estado_del_cliente(client: tuple[httpx.Asyn
                 "saldo": Decimal("0.00"),
                 "moneda": "PEN",
                 "correlation_id": None,
-                # no bearer token validated here: the request is anonymous, and says so
-                "actor": {"authtype": "unauthenticated", "authid": None},
+                # who asks: the principal of the (test-signed) admin token the client sends
+                "actor": {"authtype": "user", "authid": "admin"},
             },
         )
     ]
