@@ -13,39 +13,24 @@ import pytest
 
 from contracts import topics
 from tests.conftest import eventually
+from tests.integration.auth import CLIENT, TOKEN_URL, Bearer
 from tests.integration.clientes.kafka_tail import Record, Tail
 from tests.integration.conftest import URLS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-try:  # the bearer tokens of the stack's Keycloak, once token validation is part of the stack
-    from tests.integration.auth import Bearer
 
-    def _auth(role: str) -> httpx.Auth | None:
-        return Bearer(role)
-
-    def actor(role: str) -> dict[str, str | None]:
-        return {"authtype": "user", "authid": role}
-
-except ImportError:  # no token validation yet: every request is anonymous, and is recorded as such
-
-    def _auth(role: str) -> httpx.Auth | None:
-        return None
-
-    def actor(role: str) -> dict[str, str | None]:
-        return {"authtype": "unauthenticated", "authid": None}
+def actor(role: str) -> dict[str, str | None]:
+    """How a change made by the demo user `role` (logged in through the stack's Keycloak) is recorded."""
+    return {"authtype": "user", "authid": role}
 
 
 CAJERO, OPERACIONES = "cajero", "operaciones"
 
 
 def headers_of(role: str) -> dict[str, str]:
-    """The authcontext headers a record caused by `role` carries (no ce_authid for an anonymous caller)."""
-    expected = actor(role)
-    out = {"ce_authtype": str(expected["authtype"])}
-    if expected["authid"] is not None:
-        out["ce_authid"] = expected["authid"]
-    return out
+    """The authcontext headers of a record caused by the demo user `role`."""
+    return {"ce_authtype": "user", "ce_authid": role}
 
 
 def authcontext(record: Record) -> dict[str, str]:
@@ -69,7 +54,7 @@ class Apis:
 @pytest.fixture
 async def apis() -> AsyncIterator[Apis]:
     clients = {
-        (s, role): httpx.AsyncClient(base_url=URLS[s], timeout=30, auth=_auth(role))
+        (s, role): httpx.AsyncClient(base_url=URLS[s], timeout=30, auth=Bearer(role))
         for s in ("clientes", "cuentas", "transacciones", "perfil")
         for role in (CAJERO, OPERACIONES)
     }
@@ -258,3 +243,28 @@ async def test_un_cambio_del_cliente_lo_firma_quien_lo_hizo(apis: Apis, tails: d
         actor(CAJERO),
         actor(OPERACIONES),
     )
+
+
+async def test_una_cuenta_de_servicio_queda_registrada_como_tal(tails: dict[str, Tail]) -> None:
+    """The CLI's own login (client credentials, as `bank seed` uses it) is a service_account, not a user."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        token = await http.post(
+            TOKEN_URL, data={"grant_type": "client_credentials", "client_id": CLIENT[0], "client_secret": CLIENT[1]}
+        )
+        assert token.status_code == 200, token.text
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        u = uuid.uuid4().hex[:12]
+        body = {
+            "nombre": "Sam",
+            "apellido": f"Servicio {u}",
+            "email": f"servicio.{u}@example.com",
+            "documento": {"tipo_documento": "Pasaporte", "numero_documento": f"S{u.upper()}"},
+        }
+        r = await http.post(f"{URLS['clientes']}/clientes", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    servicio = {"authtype": "service_account", "authid": f"service-account-{CLIENT[0]}"}
+    assert r.json()["creado_por"] == servicio
+    creado = await tails[topics.CLIENTES].wait_for(
+        of_type("bank.clientes.ClienteCreado.v1", cliente_id=r.json()["cliente_id"]), what="ClienteCreado"
+    )
+    assert authcontext(creado) == {"ce_authtype": "service_account", "ce_authid": f"service-account-{CLIENT[0]}"}
