@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +16,35 @@ CONTENT_TYPE = "application/json"
 Headers = list[tuple[str, bytes]]
 
 
+# The CloudEvents authcontext extension (cloudevents/spec extensions/authcontext.md) in binary mode.
+AUTHTYPE_HEADER = "ce_authtype"
+AUTHID_HEADER = "ce_authid"
+
+
 class EnvelopeError(ValueError):
     """A Kafka record that is not a valid CloudEvent of ours (missing or malformed attributes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthContext:
+    """Who caused an event: the CloudEvents authcontext extension. `authtype` is one of the extension's values
+    ("user", "service_account", "unauthenticated", ...); `authid` names the principal (a username), None when
+    there is none."""
+
+    authtype: str
+    authid: str | None = None
+
+    def to_data(self) -> dict[str, str | None]:
+        """The JSON form stored beside a record and shown by the REST answers."""
+        return {"authtype": self.authtype, "authid": self.authid}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any] | None) -> "AuthContext | None":
+        """Back from `to_data` (None, or a value without authtype, stays None: records older than the field)."""
+        if not data or not data.get("authtype"):
+            return None
+        authid = data.get("authid")
+        return cls(authtype=str(data["authtype"]), authid=str(authid) if authid is not None else None)
 
 
 @dataclass(frozen=True)
@@ -33,6 +61,7 @@ class Envelope:
     correlation_id: str
     causation_id: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    authcontext: AuthContext | None = None  # who caused it; None for events of no request (or older ones)
 
     @property
     def key(self) -> bytes:
@@ -55,6 +84,10 @@ class Envelope:
         }
         if self.causation_id:
             pairs["causation_id"] = self.causation_id
+        if self.authcontext is not None:
+            pairs[AUTHTYPE_HEADER] = self.authcontext.authtype
+            if self.authcontext.authid is not None:
+                pairs[AUTHID_HEADER] = self.authcontext.authid
         return [(k, v.encode()) for k, v in pairs.items()]
 
     def decode(self) -> Message:
@@ -74,8 +107,17 @@ class Envelope:
             "datacontenttype": CONTENT_TYPE,
             "correlationid": self.correlation_id,
             **({"causationid": self.causation_id} if self.causation_id else {}),
+            **(self._structured_authcontext()),
             "data": self.data,
         }
+
+    def _structured_authcontext(self) -> dict[str, str]:
+        if self.authcontext is None:
+            return {}
+        out = {"authtype": self.authcontext.authtype}
+        if self.authcontext.authid is not None:
+            out["authid"] = self.authcontext.authid
+        return out
 
 
 def envelope_for(
@@ -86,8 +128,9 @@ def envelope_for(
     causation_id: str | None = None,
     event_id: str | None = None,
     time: datetime | None = None,
+    authcontext: AuthContext | None = None,
 ) -> Envelope:
-    """Wrap `message`; a message that starts a flow is its own correlation."""
+    """Wrap `message`; a message that starts a flow is its own correlation. `authcontext`: who caused it."""
     event_id = event_id or str(uuid.uuid4())
     return Envelope(
         id=event_id,
@@ -99,6 +142,7 @@ def envelope_for(
         data=message.to_data(),
         correlation_id=correlation_id or event_id,
         causation_id=causation_id,
+        authcontext=authcontext,
     )
 
 
@@ -134,6 +178,8 @@ def from_record(topic: str, value: bytes | None, headers: Headers | list[tuple[s
         "content-type",
         "correlation_id",
         "causation_id",
+        AUTHTYPE_HEADER,
+        AUTHID_HEADER,
     }
     extra = {k: v.decode(errors="replace") for k, v in by_name.items() if k not in known}
     event_id = _text(by_name, "ce_id")
@@ -148,4 +194,13 @@ def from_record(topic: str, value: bytes | None, headers: Headers | list[tuple[s
         correlation_id=by_name.get("correlation_id", event_id.encode()).decode(errors="replace"),
         causation_id=by_name["causation_id"].decode(errors="replace") if "causation_id" in by_name else None,
         extra_headers=extra,
+        authcontext=_authcontext(by_name),
     )
+
+
+def _authcontext(headers: dict[str, bytes]) -> AuthContext | None:
+    """The authcontext extension of a record; absent on records of no request (and on older ones)."""
+    if AUTHTYPE_HEADER not in headers:
+        return None
+    authid = _text(headers, AUTHID_HEADER) if AUTHID_HEADER in headers else None
+    return AuthContext(authtype=_text(headers, AUTHTYPE_HEADER), authid=authid)

@@ -62,7 +62,7 @@ def asyncapi() -> dict[str, Any]:
         }
         for m in MESSAGE_TYPES
     }
-    headers_schema = {
+    headers_schema: dict[str, Any] = {
         "type": "object",
         "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"],
         "properties": {
@@ -79,6 +79,17 @@ def asyncapi() -> dict[str, Any]:
                 "causation_id",
             )
         },
+    }
+    # The CloudEvents authcontext extension: who caused the event (absent on events no request caused).
+    headers_schema["properties"]["ce_authtype"] = {
+        "type": "string",
+        "description": "authcontext: user, service_account or unauthenticated",
+        "examples": ["user"],
+    }
+    headers_schema["properties"]["ce_authid"] = {
+        "type": "string",
+        "description": "authcontext: the principal's username (absent when unauthenticated)",
+        "examples": ["cajero"],
     }
     return {
         "asyncapi": "3.0.0",

@@ -11,6 +11,7 @@ from services.clientes import domain
 from services.clientes.dependencies import ServiceDep
 from services.clientes.errors import ClienteNoEncontrado
 from services.clientes.schemas import ClienteCreate, ClientePublic, ClientesLote, ClienteUpdate, ErrorDetail, Mensaje
+from services.platform.actor import ActorDep
 from services.platform.idempotency import IdempotencyKey, Keyed, run_keyed
 from services.platform.idempotent_lote import KeyedLote
 from services.platform.ids import LookupPathId
@@ -58,12 +59,13 @@ async def crear_cliente(
     service: ServiceDep,
     request: Request,
     response: Response,
+    actor: ActorDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ClientePublic | Response:
     """A retry with the same Idempotency-Key answers the cliente it created (not a 409 for its own email)."""
 
     async def write(idem: Keyed[domain.Cliente] | None) -> domain.Cliente:
-        cliente = await service.registrar(body.to_domain(), idem)
+        cliente = await service.registrar(body.to_domain(), idem, actor)
         response.headers["Location"] = _location(cliente)
         return cliente
 
@@ -85,11 +87,16 @@ def _location(cliente: domain.Cliente) -> str:
 
 @router.post("/clientes/lote", response_model=ResultadoLote, tags=["clientes"])
 async def crear_clientes_lote(
-    body: ClientesLote, service: ServiceDep, request: Request, idempotency_key: IdempotencyKey = None
+    body: ClientesLote, service: ServiceDep, request: Request, actor: ActorDep, idempotency_key: IdempotencyKey = None
 ) -> ResultadoLote | Response:
     """Bulk registration (seed, migrations): each item as POST /clientes would judge it, the same ClienteCreado
     events; one result per item, in order. With an Idempotency-Key a retry registers each cliente at most once."""
-    lote = KeyedLote(service.registrar_lote, service.registrar, lambda c: c.cliente_id, service.respuestas_registradas)
+    lote: KeyedLote[domain.NuevoCliente, domain.Cliente] = KeyedLote(
+        lambda nuevos, idem: service.registrar_lote(nuevos, idem, actor),
+        lambda nuevo, idem: service.registrar(nuevo, idem, actor),
+        lambda c: c.cliente_id,
+        service.respuestas_registradas,
+    )
     return await lote.run(request, idempotency_key, body, [c.to_domain() for c in body.clientes])
 
 
@@ -126,6 +133,7 @@ async def actualizar_cliente(
     body: ClienteUpdate,
     service: ServiceDep,
     request: Request,
+    actor: ActorDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ClientePublic | Response:
     """Fields left out keep their value (estado is never reset by omission)."""
@@ -134,7 +142,7 @@ async def actualizar_cliente(
         idempotency_key,
         body,
         find=service.respuesta_registrada,
-        write=lambda idem: service.actualizar(cliente_id, body.to_domain(), idem),
+        write=lambda idem: service.actualizar(cliente_id, body.to_domain(), idem, actor),
         render=_public,
     )
 
@@ -142,7 +150,7 @@ async def actualizar_cliente(
 @router.delete(
     "/clientes/{cliente_id}", response_model=Mensaje, responses={**_NOT_FOUND, **_CONFLICT}, tags=["clientes"]
 )
-async def eliminar_cliente(cliente_id: LookupPathId, service: ServiceDep) -> Mensaje:
+async def eliminar_cliente(cliente_id: LookupPathId, service: ServiceDep, actor: ActorDep) -> Mensaje:
     """Soft delete; 409 while the cliente has open accounts with balance."""
-    await service.eliminar(cliente_id)
+    await service.eliminar(cliente_id, actor)
     return Mensaje(mensaje=f"Cliente {cliente_id} eliminado")

@@ -9,6 +9,7 @@ from typing import Any, Final, get_args
 from email_validator import EmailNotValidError, validate_email
 
 from contracts.clientes import EstadoCliente, TipoDocumento
+from contracts.envelope import AuthContext
 
 ESTADOS: Final[tuple[str, ...]] = get_args(EstadoCliente)
 TIPOS_DOCUMENTO: Final[tuple[str, ...]] = get_args(TipoDocumento)
@@ -45,6 +46,9 @@ class Cliente:
     estado: EstadoCliente
     fecha_registro: datetime
     documentos: tuple[Documento, ...] = field(default=())
+    # Who registered it and who changed it last (None on records older than the columns).
+    creado_por: AuthContext | None = None
+    actualizado_por: AuthContext | None = None
 
 
 @dataclass(frozen=True)

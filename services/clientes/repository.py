@@ -1,6 +1,7 @@
 """SQL of the clientes database (asyncpg): reads, the unit of work that writes state and outbox together, and the
 cuentas projection. Database constraint errors are translated here into the service's typed errors."""
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any, Final, TypeVar
 import asyncpg
 
 from consumers.inbox import INBOX_DDL_POSTGRES
-from contracts.envelope import Envelope
+from contracts.envelope import AuthContext, Envelope
 from producers.outbox_postgres import OUTBOX_DDL, add_to_outbox
 from services.clientes import idempotencia
 from services.clientes.domain import Cliente, Documento, NuevoCliente
@@ -36,6 +37,7 @@ async def migrate(conn: asyncpg.Connection, folder: Path) -> list[str]:
 
 _SELECT = """
 SELECT c.cliente_id, c.nombre, c.apellido, c.email, c.telefono, c.estado, c.fecha_registro,
+       c.creado_por::text AS creado_por, c.actualizado_por::text AS actualizado_por,
        d.documento_id, d.tipo_documento, d.numero_documento, d.fecha_emision, d.fecha_vencimiento
 FROM {source} c
 LEFT JOIN documentos_identidad d ON d.cliente_id = c.cliente_id AND d.deleted_at IS NULL
@@ -84,6 +86,14 @@ _UNIQUE_FIELDS = {"clientes_email_key": "email", "documentos_numero_key": "numer
 _CHECK_FIELDS = {"documentos_vigencia_check": "fecha_vencimiento"}
 
 
+def _actor_json(actor: AuthContext | None) -> str | None:
+    return json.dumps(actor.to_data()) if actor is not None else None
+
+
+def _actor(text: str | None) -> AuthContext | None:
+    return AuthContext.from_data(json.loads(text)) if text else None
+
+
 def like_pattern(text: str) -> str:
     """An ILIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -116,6 +126,8 @@ def _group(rows: Sequence[asyncpg.Record]) -> list[Cliente]:
             estado=head["estado"],
             fecha_registro=head["fecha_registro"],
             documentos=tuple(docs),
+            creado_por=_actor(head["creado_por"]),
+            actualizado_por=_actor(head["actualizado_por"]),
         )
         for head, docs in clientes.values()
     ]
@@ -160,17 +172,18 @@ class Unit:
     async def get_for_update(self, cliente_id: int) -> Cliente | None:
         return await _one(self._conn, _BY_ID_FOR_UPDATE, cliente_id)
 
-    async def insert(self, nuevo: NuevoCliente) -> Cliente:
+    async def insert(self, nuevo: NuevoCliente, actor: AuthContext | None = None) -> Cliente:
         doc = nuevo.documento
         with _constraint_errors():
             row = await self._conn.fetchrow(
-                "INSERT INTO clientes (nombre, apellido, email, telefono, estado) VALUES ($1, $2, $3, $4, $5) "
-                "RETURNING cliente_id, fecha_registro",
+                "INSERT INTO clientes (nombre, apellido, email, telefono, estado, creado_por, actualizado_por) "
+                "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $6::jsonb) RETURNING cliente_id, fecha_registro",
                 nuevo.nombre,
                 nuevo.apellido,
                 nuevo.email,
                 nuevo.telefono,
                 nuevo.estado,
+                _actor_json(actor),
             )
             assert row is not None
             documento_id = await self._conn.fetchval(
@@ -200,29 +213,34 @@ class Unit:
             estado=nuevo.estado,
             fecha_registro=row["fecha_registro"],
             documentos=(documento,),
+            creado_por=actor,
+            actualizado_por=actor,
         )
 
     async def update(self, cliente: Cliente) -> None:
         with _constraint_errors():
             await self._conn.execute(
                 "UPDATE clientes SET nombre = $2, apellido = $3, email = $4, telefono = $5, estado = $6, "
-                "updated_at = now() WHERE cliente_id = $1 AND deleted_at IS NULL",
+                "updated_at = now(), actualizado_por = $7::jsonb WHERE cliente_id = $1 AND deleted_at IS NULL",
                 cliente.cliente_id,
                 cliente.nombre,
                 cliente.apellido,
                 cliente.email,
                 cliente.telefono,
                 cliente.estado,
+                _actor_json(cliente.actualizado_por),
             )
 
     async def has_accounts_with_balance(self, cliente_id: int) -> bool:
         return bool(await self._conn.fetchval(_HAS_BALANCE, cliente_id))
 
-    async def mark_deleted(self, cliente_id: int) -> None:
+    async def mark_deleted(self, cliente_id: int, actor: AuthContext | None = None) -> None:
         """Soft delete: the row stays (history, events, lake) but leaves every read; estado becomes inactivo."""
         await self._conn.execute(
-            "UPDATE clientes SET deleted_at = now(), updated_at = now(), estado = 'inactivo' WHERE cliente_id = $1",
+            "UPDATE clientes SET deleted_at = now(), updated_at = now(), estado = 'inactivo', "
+            "actualizado_por = $2::jsonb WHERE cliente_id = $1",
             cliente_id,
+            _actor_json(actor),
         )
         await self._conn.execute(
             "UPDATE documentos_identidad SET deleted_at = now() WHERE cliente_id = $1 AND deleted_at IS NULL",

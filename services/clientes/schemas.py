@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from contracts.clientes import EstadoCliente, TipoDocumento
 from services.clientes import domain
+from services.platform.actor import ActorPublic
 from services.platform.lote import LOTE_MAX
 
 Nombre = Annotated[
@@ -160,6 +161,8 @@ class ClientePublic(BaseModel):
     estado: EstadoCliente
     fecha_registro: datetime = Field(description="server time of registration, UTC, ISO 8601 with timezone")
     documentos: list[DocumentoPublic]
+    creado_por: ActorPublic | None = Field(None, description="who registered the cliente (null on older records)")
+    actualizado_por: ActorPublic | None = Field(None, description="who changed it last (at registration: the same)")
 
 
 class Mensaje(BaseModel):

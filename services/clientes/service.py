@@ -2,11 +2,12 @@
 it causes in one transaction (outbox); the relay publishes them to bank.clientes.v1."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
 from contracts.clientes import ClienteActualizado, ClienteCreado, ClienteEliminado
 from contracts.clientes import Documento as DocumentoEvento
-from contracts.envelope import envelope_for
+from contracts.envelope import AuthContext, envelope_for
 from services.clientes import domain
 from services.clientes.domain import Cambios, Cliente, NuevoCliente
 from services.clientes.errors import ClienteConSaldo, ClienteNoEncontrado
@@ -70,18 +71,20 @@ class ClientesService:
     async def respuestas_registradas(self, claves: Sequence[str]) -> dict[str, Recorded]:
         return await self._repo.recorded_answers(claves)
 
-    async def registrar(self, nuevo: NuevoCliente, idem: Keyed[Cliente] | None = None) -> Cliente:
-        return (await self.registrar_lote([nuevo], [idem] if idem else ()))[0]
+    async def registrar(
+        self, nuevo: NuevoCliente, idem: Keyed[Cliente] | None = None, actor: AuthContext | None = None
+    ) -> Cliente:
+        return (await self.registrar_lote([nuevo], [idem] if idem else (), actor))[0]
 
     async def registrar_lote(
-        self, nuevos: Sequence[NuevoCliente], idem: Sequence[Keyed[Cliente]] = ()
+        self, nuevos: Sequence[NuevoCliente], idem: Sequence[Keyed[Cliente]] = (), actor: AuthContext | None = None
     ) -> list[Cliente]:
         """All in one transaction (also a bulk load's fast path): any refused one rolls the whole batch back.
-        `idem`: none, or one key per cliente, in order."""
+        `idem`: none, or one key per cliente, in order. `actor`: who registers them (kept and on the events)."""
         async with self._repo.unit() as unit:
             await unit.claim_keys(idem)
-            clientes = [await unit.insert(nuevo) for nuevo in nuevos]
-            await unit.add_events([envelope_for(evento_creado(c), source=SOURCE) for c in clientes])
+            clientes = [await unit.insert(nuevo, actor) for nuevo in nuevos]
+            await unit.add_events([envelope_for(evento_creado(c), source=SOURCE, authcontext=actor) for c in clientes])
             await unit.record_answers(zip(idem, clientes, strict=False))
         return clientes
 
@@ -112,7 +115,13 @@ class ClientesService:
         q = (q or "").strip() or None
         return await self._repo.page(estado=estado, q=q, skip=skip, limit=limit, cliente_id=cliente_id)
 
-    async def actualizar(self, cliente_id: int, cambios: Cambios, idem: Keyed[Cliente] | None = None) -> Cliente:
+    async def actualizar(
+        self,
+        cliente_id: int,
+        cambios: Cambios,
+        idem: Keyed[Cliente] | None = None,
+        actor: AuthContext | None = None,
+    ) -> Cliente:
         if not domain.valid_id(cliente_id):
             raise ClienteNoEncontrado(cliente_id)
         async with self._repo.unit() as unit:
@@ -122,12 +131,13 @@ class ClientesService:
                 raise ClienteNoEncontrado(cliente_id)
             despues = domain.apply_cambios(antes, cambios)
             if domain.changed(antes, despues):
+                despues = replace(despues, actualizado_por=actor)
                 await unit.update(despues)
-                await unit.add_events([envelope_for(evento_actualizado(despues), source=SOURCE)])
+                await unit.add_events([envelope_for(evento_actualizado(despues), source=SOURCE, authcontext=actor)])
             await unit.record_answers([(idem, despues)] if idem else [])
         return despues
 
-    async def eliminar(self, cliente_id: int) -> None:
+    async def eliminar(self, cliente_id: int, actor: AuthContext | None = None) -> None:
         """Soft delete, refused while an account of the cliente is open with money (as far as the projection
         of bank.cuentas.v1 knows; see projection.py for the window this leaves and why it is acceptable)."""
         if not domain.valid_id(cliente_id):
@@ -138,5 +148,7 @@ class ClientesService:
                 raise ClienteNoEncontrado(cliente_id)
             if await unit.has_accounts_with_balance(cliente_id):
                 raise ClienteConSaldo(cliente_id)
-            await unit.mark_deleted(cliente_id)
-            await unit.add_events([envelope_for(ClienteEliminado(cliente_id=cliente_id), source=SOURCE)])
+            await unit.mark_deleted(cliente_id, actor)
+            await unit.add_events(
+                [envelope_for(ClienteEliminado(cliente_id=cliente_id), source=SOURCE, authcontext=actor)]
+            )

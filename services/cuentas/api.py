@@ -23,6 +23,7 @@ from services.cuentas.schemas import (
     TipoCuentaPublic,
 )
 from services.cuentas.service import Apertura
+from services.platform.actor import ActorDep
 from services.platform.errors import Invalid
 from services.platform.idempotency import IdempotencyKey, run_keyed
 from services.platform.idempotent_lote import KeyedLote
@@ -66,10 +67,11 @@ async def abrir_cuenta(
     body: CuentaCreate,
     service: ServiceDep,
     request: Request,
+    actor: ActorDep,
     correlation_id: CorrelationId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> CuentaPublic | Response:
-    apertura = Apertura(body.cliente_id, body.tipo_cuenta_id, body.saldo, body.moneda, correlation_id)
+    apertura = Apertura(body.cliente_id, body.tipo_cuenta_id, body.saldo, body.moneda, correlation_id, actor)
     return await run_keyed(
         request,
         idempotency_key,
@@ -86,12 +88,15 @@ async def abrir_cuentas_lote(
     body: CuentasLote,
     service: ServiceDep,
     request: Request,
+    actor: ActorDep,
     correlation_id: CorrelationId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> ResultadoLote | Response:
     """Bulk opening (seed, migrations): each item as POST /cuentas would judge it, the same events; one result
     per item, in order. With an Idempotency-Key a retry opens each account at most once."""
-    aperturas = [Apertura(c.cliente_id, c.tipo_cuenta_id, c.saldo, c.moneda, correlation_id) for c in body.cuentas]
+    aperturas = [
+        Apertura(c.cliente_id, c.tipo_cuenta_id, c.saldo, c.moneda, correlation_id, actor) for c in body.cuentas
+    ]
     lote = KeyedLote(service.abrir_cuentas, service.abrir_cuenta, lambda c: c.cuenta_id, service.respuestas_registradas)
     return await lote.run(request, idempotency_key, body, aperturas)
 
@@ -180,6 +185,7 @@ async def mover_saldo(
     body: SaldoUpdate,
     service: ServiceDep,
     request: Request,
+    actor: ActorDep,
     correlation_id: CorrelationId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> CuentaPublic | Response:
@@ -189,7 +195,7 @@ async def mover_saldo(
         body,
         find=service.respuesta_registrada,
         write=lambda idem: service.mover_saldo(
-            cuenta_id, monto=body.monto, operacion=body.operacion, correlation_id=correlation_id, idem=idem
+            cuenta_id, monto=body.monto, operacion=body.operacion, correlation_id=correlation_id, idem=idem, actor=actor
         ),
         render=CuentaPublic.model_validate,
     )
@@ -203,6 +209,7 @@ async def cambiar_estado(
     body: EstadoUpdate,
     service: ServiceDep,
     request: Request,
+    actor: ActorDep,
     correlation_id: CorrelationId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> CuentaPublic | Response:
@@ -212,7 +219,7 @@ async def cambiar_estado(
         body,
         find=service.respuesta_registrada,
         write=lambda idem: service.cambiar_estado(
-            cuenta_id, estado=body.estado, correlation_id=correlation_id, idem=idem
+            cuenta_id, estado=body.estado, correlation_id=correlation_id, idem=idem, actor=actor
         ),
         render=CuentaPublic.model_validate,
     )
@@ -223,6 +230,7 @@ async def eliminar_cuenta(
     cuenta_id: CuentaIdPath,
     service: ServiceDep,
     request: Request,
+    actor: ActorDep,
     correlation_id: CorrelationId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Mensaje | Response:
@@ -232,7 +240,7 @@ async def eliminar_cuenta(
         idempotency_key,
         None,
         find=service.respuesta_registrada,
-        write=lambda idem: service.eliminar(cuenta_id, correlation_id=correlation_id, idem=idem),
+        write=lambda idem: service.eliminar(cuenta_id, correlation_id=correlation_id, idem=idem, actor=actor),
         render=lambda _: Mensaje(mensaje=f"Cuenta {cuenta_id} eliminada"),
     )
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from contracts.comandos import RevertirDebito
 from contracts.cuentas import SaldoActualizado
+from contracts.envelope import AuthContext
 from services.cuentas import decisions, events
 from services.cuentas import repository as repo
 from services.cuentas.db import Cursor
@@ -23,9 +24,18 @@ class Movido:
 Resultado = Movido | decisions.Denegado
 
 
-async def mover(cur: Cursor, pedidos: Sequence[decisions.Pedido], fecha: datetime) -> list[Resultado]:
-    """Decide and write `pedidos` on the caller's open transaction; one result per request, in order. The caller
-    puts the events in the outbox (with its correlation) and answers the denials (an error, or a saga reply)."""
+async def mover(
+    cur: Cursor,
+    pedidos: Sequence[decisions.Pedido],
+    fecha: datetime,
+    actores: Sequence[AuthContext | None] | None = None,
+) -> list[Resultado]:
+    """Decide and write `pedidos` on the caller's open transaction; one result per request, in order. `actores`: who
+    made each request, in the same order (each ledger row keeps its own; None: nobody recorded). The caller puts the
+    events in the outbox (with its correlation and authcontext) and answers the denials (an error, or a saga reply)."""
+    quienes = list(actores) if actores is not None else [None] * len(pedidos)
+    if len(quienes) != len(pedidos):
+        raise ValueError(f"{len(quienes)} actors for {len(pedidos)} movements")
     # Row locks in cuenta_id order, so two batches sharing accounts cannot deadlock.
     cuentas = await repo.bloquear_cuentas(cur, (p.cuenta_id for p in pedidos))
     originales = [p.comando_original_id for p in pedidos if isinstance(p, RevertirDebito)]
@@ -33,9 +43,9 @@ async def mover(cur: Cursor, pedidos: Sequence[decisions.Pedido], fecha: datetim
 
     decididos = decisions.decidir(pedidos, cuentas, debitos)
 
-    aprobados = [d for d in decididos if isinstance(d, decisions.Aprobado)]
-    await repo.aplicar_deltas(cur, decisions.deltas(aprobados))
-    asientos = [a.asiento(fecha) for a in aprobados]
+    aprobados = [(d, actor) for d, actor in zip(decididos, quienes, strict=True) if isinstance(d, decisions.Aprobado)]
+    await repo.aplicar_deltas(cur, decisions.deltas([a for a, _ in aprobados]))
+    asientos = [a.asiento(fecha, actor) for a, actor in aprobados]
     escritos = iter(zip(asientos, await repo.insertar_movimientos(cur, asientos), strict=True))
     resultados: list[Resultado] = []
     for d in decididos:

@@ -65,6 +65,7 @@ async def aplicar(pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido]) -> 
                         events.rechazo_saga(rechazo, fecha),
                         correlation_id=r.envelope.correlation_id,
                         causation_id=r.envelope.id,
+                        authcontext=r.envelope.authcontext,
                     )
                     for r, rechazo in rechazos
                 ],
@@ -89,12 +90,18 @@ async def _aplicar(cur: aiomysql.Cursor, recibidos: Sequence[ComandoRecibido]) -
     if not await inbox.record_mysql(cur, CONSUMER, [c.comando_id for c in comandos]):
         raise OtroConsumidorLoRegistro()
     fecha = repo.utcnow()
-    resultados = await balance.mover(cur, comandos, fecha)
+    # A saga movement is made on behalf of whoever asked for the transaction: its command's envelope carries them,
+    # and so does the reply.
+    origenes = [por_id[c.comando_id].envelope for c in comandos]
+    resultados = await balance.mover(cur, comandos, fecha, [o.authcontext for o in origenes])
     respuestas = []
-    for comando, r in zip(comandos, resultados, strict=True):
+    for origen, r in zip(origenes, resultados, strict=True):
         respuesta = r.evento if isinstance(r, balance.Movido) else events.rechazo_saga(r, fecha)
-        origen = por_id[comando.comando_id].envelope
-        respuestas.append(events.envelope(respuesta, correlation_id=origen.correlation_id, causation_id=origen.id))
+        respuestas.append(
+            events.envelope(
+                respuesta, correlation_id=origen.correlation_id, causation_id=origen.id, authcontext=origen.authcontext
+            )
+        )
     await add_to_outbox(cur, respuestas)
     if len(comandos) < len(recibidos):
         log.info("%d duplicate command(s) skipped", len(recibidos) - len(comandos))

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
 from contracts.cuentas import Causa, MotivoRechazo, Operacion
+from contracts.envelope import AuthContext
 from contracts.money import Moneda
 from services.cuentas.domain import CuentaBloqueada, MovimientoNuevo, Rechazo, decidir_movimiento
 
@@ -54,8 +55,8 @@ class Aprobado:
     def saldo(self) -> Decimal:
         return self.cuenta.saldo
 
-    def asiento(self, fecha: datetime) -> MovimientoNuevo:
-        """The ledger row this movement writes."""
+    def asiento(self, fecha: datetime, actor: AuthContext | None = None) -> MovimientoNuevo:
+        """The ledger row this movement writes, made by `actor`."""
         pedido = self.pedido
         comando = None if isinstance(pedido, Ventanilla) else pedido
         return MovimientoNuevo(
@@ -68,6 +69,7 @@ class Aprobado:
             transaccion_id=comando.transaccion_id if comando else None,
             comando_id=comando.comando_id if comando else None,
             comando_original_id=pedido.comando_original_id if isinstance(pedido, RevertirDebito) else None,
+            actor=actor,
         )
 
 

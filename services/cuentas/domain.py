@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Final, get_args
 
 from contracts.cuentas import Causa, EstadoCuenta, MotivoRechazo, Operacion
+from contracts.envelope import AuthContext
 from contracts.money import MAX_BALANCE, Moneda
 from services.cuentas.errors import SaldoExcedido, SaldoInsuficiente, SaldoNoCero, TransicionInvalida
 
@@ -75,6 +76,8 @@ class MovimientoNuevo:
     transaccion_id: str | None = None
     comando_id: str | None = None
     comando_original_id: str | None = None  # on a REVERSION row: the saga debit it gives back
+    # Who made it: the request's caller (a saga movement: whoever asked for the transaction, as its command says).
+    actor: AuthContext | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Movimiento:
     fecha: datetime
     transaccion_id: str | None = None
     comando_id: str | None = None
+    actor: AuthContext | None = None  # who made it (None on rows older than the columns)
 
 
 # --- account numbers ------------------------------------------------------------------------------------------

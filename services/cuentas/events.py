@@ -12,7 +12,7 @@ from contracts.cuentas import (
     MovimientoRechazado,
     SaldoActualizado,
 )
-from contracts.envelope import Envelope, envelope_for
+from contracts.envelope import AuthContext, Envelope, envelope_for
 from contracts.money import Moneda
 from services.cuentas.decisions import Denegado, Ventanilla
 from services.cuentas.domain import Cuenta, MovimientoNuevo
@@ -20,8 +20,17 @@ from services.cuentas.domain import Cuenta, MovimientoNuevo
 SOURCE: Final = "/cuentas"
 
 
-def envelope(message: Message, *, correlation_id: str | None, causation_id: str | None = None) -> Envelope:
-    return envelope_for(message, source=SOURCE, correlation_id=correlation_id, causation_id=causation_id)
+def envelope(
+    message: Message,
+    *,
+    correlation_id: str | None,
+    causation_id: str | None = None,
+    authcontext: AuthContext | None = None,
+) -> Envelope:
+    """`authcontext`: who caused it (a REST write's caller; for a saga reply, the command's own actor)."""
+    return envelope_for(
+        message, source=SOURCE, correlation_id=correlation_id, causation_id=causation_id, authcontext=authcontext
+    )
 
 
 def cuenta_abierta(cuenta: Cuenta) -> CuentaAbierta:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from contracts.cuentas import EstadoCuenta
+from contracts.envelope import AuthContext
 from services.cuentas.db import Cursor
 from services.cuentas.decisions import DebitoSaga
 from services.cuentas.domain import Cuenta, CuentaBloqueada, Movimiento, MovimientoNuevo, TipoCuenta
@@ -133,27 +134,31 @@ async def marcar_eliminada(cur: Cursor, *, cuenta_id: int, cuando: datetime) -> 
 
 # --- movimientos (the ledger) ---------------------------------------------------------------------------------
 
-_MOV_COLS = "movimiento_id, cuenta_id, operacion, causa, monto, saldo_resultante, fecha, transaccion_id, comando_id"
+_MOV_COLS = (
+    "movimiento_id, cuenta_id, operacion, causa, monto, saldo_resultante, fecha, transaccion_id, comando_id, "
+    "actor_authtype, actor_authid"
+)
 
 
 def _movimiento(row: Sequence[Any]) -> Movimiento:
-    movimiento_id, cuenta_id, operacion, causa, monto, saldo_resultante, fecha, transaccion_id, comando_id = row
+    movimiento_id, cuenta_id, operacion, causa, monto, saldo, fecha, transaccion_id, comando_id, authtype, authid = row
     return Movimiento(
         movimiento_id=movimiento_id,
         cuenta_id=cuenta_id,
         operacion=operacion,
         causa=causa,
         monto=monto,
-        saldo_resultante=saldo_resultante,
+        saldo_resultante=saldo,
         fecha=_aware(fecha),
         transaccion_id=transaccion_id,
         comando_id=comando_id,
+        actor=AuthContext(authtype, authid) if authtype else None,
     )
 
 
 _INSERT_MOV = (
     "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, transaccion_id, comando_id, "
-    "comando_original_id, fecha) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "comando_original_id, fecha, actor_authtype, actor_authid) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 
 
@@ -173,6 +178,8 @@ async def insertar_movimientos(cur: Cursor, rows: Sequence[MovimientoNuevo]) -> 
             r.comando_id,
             r.comando_original_id,
             _naive(r.fecha),
+            r.actor.authtype if r.actor else None,
+            r.actor.authid if r.actor else None,
         )
         for r in rows
     ]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
 from contracts.money import Moneda, Money, NonNegativeMoneyIn, PositiveMoneyIn
 from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
+from services.platform.actor import ActorPublic
 from services.platform.ids import IdIn
 from services.platform.lote import LOTE_MAX
 
@@ -98,6 +99,9 @@ class MovimientoPublic(BaseModel):
     fecha: datetime
     transaccion_id: str | None
     comando_id: str | None
+    actor: ActorPublic | None = Field(
+        None, description="who made it (a saga movement: who asked for the transaction); null on older rows"
+    )
 
 
 class Mensaje(BaseModel):

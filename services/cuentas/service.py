@@ -11,7 +11,7 @@ import aiomysql
 import pymysql
 
 from contracts.cuentas import EstadoCuenta, Operacion
-from contracts.envelope import Envelope
+from contracts.envelope import AuthContext, Envelope
 from contracts.money import Moneda
 from producers.outbox_mysql import add_to_outbox
 from services.cuentas import balance, db, events, idempotencia
@@ -55,6 +55,7 @@ class Apertura:
     saldo: Decimal
     moneda: Moneda
     correlation_id: str | None = None
+    actor: AuthContext | None = None  # who asks for it
 
 
 class CuentasService:
@@ -177,14 +178,14 @@ class CuentasService:
             costo_mantenimiento=tipo.costo_mantenimiento,
             tasa_interes=tipo.tasa_interes,
         )
-        eventos = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=a.correlation_id)]
+        eventos = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=a.correlation_id, authcontext=a.actor)]
         if a.saldo > 0:
             # Not a movement of an existing account (nothing to lock or decide: the account is born with it), but
             # the same ledger row and event as every movement.
-            asiento = MovimientoNuevo(cuenta_id, "CREDITO", "APERTURA", a.saldo, a.saldo, fecha)
+            asiento = MovimientoNuevo(cuenta_id, "CREDITO", "APERTURA", a.saldo, a.saldo, fecha, actor=a.actor)
             [movimiento_id] = await repo.insertar_movimientos(cur, [asiento])
             apertura = events.saldo_actualizado(cuenta, asiento, movimiento_id)
-            eventos.append(events.envelope(apertura, correlation_id=eventos[0].correlation_id))
+            eventos.append(events.envelope(apertura, correlation_id=eventos[0].correlation_id, authcontext=a.actor))
         return cuenta, eventos
 
     async def _insertar_con_numero_libre(
@@ -218,16 +219,18 @@ class CuentasService:
         operacion: OperacionSaldo,
         correlation_id: str | None,
         idem: Keyed[Cuenta] | None = None,
+        actor: AuthContext | None = None,
     ) -> Cuenta:
         """A teller deposit or withdrawal, on the saga's path (balance.mover): lock, decide, balance change, ledger
         row and SaldoActualizado in one transaction."""
         pedido = Ventanilla(cuenta_id, _OPERACION[operacion], monto)
         async with db.transaction(self._pool) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
-            [resultado] = await balance.mover(cur, [pedido], repo.utcnow())
+            [resultado] = await balance.mover(cur, [pedido], repo.utcnow(), [actor])
             if isinstance(resultado, Denegado):
                 raise _error(resultado, cuenta_id)
-            await add_to_outbox(cur, [events.envelope(resultado.evento, correlation_id=correlation_id)])
+            evento = events.envelope(resultado.evento, correlation_id=correlation_id, authcontext=actor)
+            await add_to_outbox(cur, [evento])
             # Read back for the answer (with its tipo de cuenta), under the row lock this transaction holds.
             cuenta = await repo.cuenta_por_id(cur, cuenta_id)
             assert cuenta is not None
@@ -241,6 +244,7 @@ class CuentasService:
         estado: EstadoCuenta,
         correlation_id: str | None,
         idem: Keyed[Cuenta] | None = None,
+        actor: AuthContext | None = None,
     ) -> Cuenta:
         async with db.transaction(self._pool) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
@@ -252,11 +256,18 @@ class CuentasService:
             assert cuenta is not None
             if anterior != estado:
                 evento = events.estado_cambiado(cuenta, anterior, repo.utcnow())
-                await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+                await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
             await idempotencia.record(cur, [(idem, cuenta)] if idem else [])
         return cuenta
 
-    async def eliminar(self, cuenta_id: int, *, correlation_id: str | None, idem: Keyed[None] | None = None) -> None:
+    async def eliminar(
+        self,
+        cuenta_id: int,
+        *,
+        correlation_id: str | None,
+        idem: Keyed[None] | None = None,
+        actor: AuthContext | None = None,
+    ) -> None:
         """Soft delete (the ledger stays) of an empty account."""
         async with db.transaction(self._pool) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
@@ -265,7 +276,7 @@ class CuentasService:
             fecha = repo.utcnow()
             await repo.marcar_eliminada(cur, cuenta_id=cuenta_id, cuando=fecha)
             evento = events.cuenta_eliminada(cuenta_id, locked.cliente_id, fecha)
-            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id)])
+            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
             await idempotencia.record(cur, [(idem, None)] if idem else [])
 
 

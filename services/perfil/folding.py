@@ -19,7 +19,7 @@ import orjson
 from aiokafka import ConsumerRecord
 
 from contracts.base import Message
-from contracts.envelope import Envelope, from_record
+from contracts.envelope import AuthContext, Envelope, from_record
 from contracts.registry import BY_TYPE
 from contracts.transacciones import TransaccionFallida, TransaccionRegistrada
 from services.perfil import projector
@@ -64,8 +64,9 @@ class ApplyResult:
 
 
 DeadLetter = Callable[[Sequence[Rejected]], Awaitable[None]]
-# A decoded event to fold with where it came from (None for a transaction kept until its account's owner came).
-ToFold: TypeAlias = tuple[Record | None, Envelope | None, Message]
+# A decoded event to fold with where it came from (None for a transaction kept until its account's owner came)
+# and who caused it (its authcontext, kept with it while it waits).
+ToFold: TypeAlias = tuple[Record | None, Envelope | None, Message, AuthContext | None]
 
 
 def _dumps(value: Any) -> str:
@@ -153,7 +154,7 @@ async def _new_events(
             continue
         new_ids.discard(env.id)  # the same id twice in one batch folds once
         try:
-            to_fold.append((r, env, env.decode()))
+            to_fold.append((r, env, env.decode(), env.authcontext))
         except Exception as exc:
             result.rejected.append(Rejected(r, exc))
     return [env for _, env in parsed], to_fold
@@ -163,7 +164,7 @@ async def _attribute(conn: asyncpg.Connection, s: str, items: list[ToFold]) -> l
     """Learn account owners from cuentas events; give transactions the owners their event lacks, keep
     the ones still unknown aside, and bring back those kept for an account whose owner just arrived."""
     learnt: dict[int, int] = {}
-    for _, _, m in items:
+    for _, _, m, _ in items:
         known = projector.owner(m)
         if known is not None:
             learnt.setdefault(*known)
@@ -178,7 +179,7 @@ async def _attribute(conn: asyncpg.Connection, s: str, items: list[ToFold]) -> l
         newly = {r["cuenta_id"] for r in rows}
     wanted = {
         getattr(m, f"cuenta_{side}_id")
-        for _, _, m in items
+        for _, _, m, _ in items
         if isinstance(m, TransaccionRegistrada | TransaccionFallida)
         for side in ("origen", "destino")
         if getattr(m, f"cliente_{side}_id") is None and getattr(m, f"cuenta_{side}_id") is not None
@@ -191,37 +192,40 @@ async def _attribute(conn: asyncpg.Connection, s: str, items: list[ToFold]) -> l
         )
         owners = {r["cuenta_id"]: r["cliente_id"] for r in rows}
     out: list[ToFold] = []
-    waiting: list[tuple[int, str, str, str]] = []
-    for r, env, m in items:
+    waiting: list[tuple[int, str, str, str, str | None]] = []
+    for r, env, m, actor in items:
         if isinstance(m, TransaccionRegistrada | TransaccionFallida):
             m, missing = projector.attribute(m, owners)
-            waiting += [(c, m.transaccion_id, m.type, _dumps(m.to_data())) for c in missing]
-        out.append((r, env, m))
+            quien = _dumps(actor.to_data()) if actor else None
+            waiting += [(c, m.transaccion_id, m.type, _dumps(m.to_data()), quien) for c in missing]
+        out.append((r, env, m, actor))
     if waiting:
         await conn.execute(
-            f"INSERT INTO {s}.transacciones_sin_dueno (cuenta_id, transaccion_id, tipo, data) "
-            "SELECT c, t, k, d::jsonb FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS x(c, t, k, d) "
+            f"INSERT INTO {s}.transacciones_sin_dueno (cuenta_id, transaccion_id, tipo, data, authcontext) "
+            "SELECT c, t, k, d::jsonb, a::jsonb "
+            "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(c, t, k, d, a) "
             "ON CONFLICT DO NOTHING",
             *(list(col) for col in zip(*waiting, strict=True)),
         )
     if newly:
         kept = await conn.fetch(
             f"DELETE FROM {s}.transacciones_sin_dueno WHERE cuenta_id = ANY($1::bigint[]) "
-            "RETURNING cuenta_id, transaccion_id, tipo, data::text AS data",
+            "RETURNING cuenta_id, transaccion_id, tipo, data::text AS data, authcontext::text AS authcontext",
             list(newly),
         )
         for row in sorted(kept, key=lambda k: (k["cuenta_id"], k["transaccion_id"])):
             message = BY_TYPE[row["tipo"]].model_validate(orjson.loads(row["data"]))
             assert isinstance(message, TransaccionRegistrada | TransaccionFallida)
             attributed, _ = projector.attribute(message, {row["cuenta_id"]: learnt[row["cuenta_id"]]})
-            out.append((None, None, attributed))
+            kept_actor = AuthContext.from_data(orjson.loads(row["authcontext"])) if row["authcontext"] else None
+            out.append((None, None, attributed, kept_actor))
     return out
 
 
 async def _fold(conn: asyncpg.Connection, s: str, items: list[ToFold], result: ApplyResult) -> None:
     """Load the touched documents, fold the events in order, save the documents that changed."""
-    novel = await _record_transactions(conn, s, [m for _, _, m in items])
-    ids = sorted({c for _, _, m in items for c in projector.clientes_of(m)})
+    novel = await _record_transactions(conn, s, [(m, actor) for _, _, m, actor in items])
+    ids = sorted({c for _, _, m, _ in items for c in projector.clientes_of(m)})
     docs: dict[int, Doc] = {
         row["cliente_id"]: orjson.loads(row["doc"])
         for row in await conn.fetch(
@@ -230,13 +234,13 @@ async def _fold(conn: asyncpg.Connection, s: str, items: list[ToFold], result: A
         )
     }
     changed: set[int] = set()
-    for r, env, message in items:
+    for r, env, message, actor in items:
         try:
             for cliente_id in projector.clientes_of(message):
                 if _is_transaction(message) and (cliente_id, _trx_id(message)) not in novel:
                     continue
                 doc = docs.get(cliente_id) or projector.new_document(cliente_id)
-                docs[cliente_id] = projector.apply(doc, message)
+                docs[cliente_id] = projector.apply(doc, message, actor)
                 changed.add(cliente_id)
         except Exception as exc:  # a fold bug for one event must not stop the view
             if r is None:
@@ -249,15 +253,17 @@ async def _fold(conn: asyncpg.Connection, s: str, items: list[ToFold], result: A
     await _save_documents(conn, s, [docs[c] for c in sorted(changed)])
 
 
-async def _record_transactions(conn: asyncpg.Connection, s: str, messages: list[Message]) -> set[tuple[int, str]]:
+async def _record_transactions(
+    conn: asyncpg.Connection, s: str, messages: list[tuple[Message, AuthContext | None]]
+) -> set[tuple[int, str]]:
     """Insert the (cliente, transaction) rows; returns those that were new (the rest are duplicates)."""
     rows: dict[tuple[int, str], tuple[datetime, str]] = {}
-    for m in messages:
+    for m, actor in messages:
         if isinstance(m, TransaccionRegistrada | TransaccionFallida):
             for cliente_id in projector.clientes_of(m):
                 rows.setdefault(
                     (cliente_id, m.transaccion_id),
-                    (m.fecha, _dumps(projector.transaction_item(m, cliente_id))),
+                    (m.fecha, _dumps(projector.transaction_item(m, cliente_id, actor))),
                 )
     if not rows:
         return set()

@@ -20,6 +20,7 @@ from typing import Any
 from contracts.base import Message
 from contracts.clientes import ClienteActualizado, ClienteCreado, ClienteEliminado
 from contracts.cuentas import CuentaAbierta, CuentaEliminada, EstadoCuentaCambiado, SaldoActualizado
+from contracts.envelope import AuthContext
 from contracts.money import format_money
 from contracts.transacciones import TransaccionFallida, TransaccionRegistrada
 
@@ -90,17 +91,18 @@ def attribute(message: Transaccion, owners: Mapping[int, int]) -> tuple[Transacc
     return (message.model_copy(update=update) if update else message), missing
 
 
-def apply(doc: Doc, message: Message) -> Doc:
+def apply(doc: Doc, message: Message, actor: AuthContext | None = None) -> Doc:
     """A new document with `message` folded in; `doc` is left untouched (a failing fold changes nothing).
+    `actor`: who caused the event (its authcontext), shown on the cliente and on transactions.
 
     Copy-on-write: only the path that changes is copied (the document, then the cliente, the cuentas map
     and the one account, or the transaction list); the rest is shared, so nothing here may mutate a
     value in place that it did not copy first."""
     out = dict(doc)
     if isinstance(message, ClienteCreado):
-        _cliente_creado(out, message)
+        _cliente_creado(out, message, actor)
     elif isinstance(message, ClienteActualizado):
-        _cliente_actualizado(out, message)
+        _cliente_actualizado(out, message, actor)
     elif isinstance(message, ClienteEliminado):
         out["eliminado"] = True
     elif isinstance(message, CuentaAbierta):
@@ -114,7 +116,7 @@ def apply(doc: Doc, message: Message) -> Doc:
         cuenta["_eliminada"] = True
         _actividad(out, message.fecha)
     elif isinstance(message, TransaccionRegistrada | TransaccionFallida):
-        _transaccion(out, message)
+        _transaccion(out, message, actor)
     return out
 
 
@@ -127,12 +129,21 @@ def fold(doc: Doc, messages: Iterable[Message]) -> Doc:
 # --- clientes -------------------------------------------------------------------------------
 
 
-def _cliente_creado(doc: Doc, event: ClienteCreado) -> None:
+def _actor(actor: AuthContext | None) -> dict[str, str | None] | None:
+    return actor.to_data() if actor is not None else None
+
+
+def _cliente_creado(doc: Doc, event: ClienteCreado, actor: AuthContext | None = None) -> None:
     data = event.model_dump(mode="json")
     documentos = [{**d, "cliente_id": event.cliente_id} for d in data["documentos"]]
     if doc["cliente_actualizado"] and doc["cliente"] is not None:
         # An update already gave the newer mutable fields: only the creation-time ones are missing.
-        doc["cliente"] = {**doc["cliente"], "fecha_registro": data["fecha_registro"], "documentos": documentos}
+        doc["cliente"] = {
+            **doc["cliente"],
+            "fecha_registro": data["fecha_registro"],
+            "documentos": documentos,
+            "creado_por": _actor(actor),
+        }
     else:
         doc["cliente"] = {
             "cliente_id": event.cliente_id,
@@ -143,12 +154,15 @@ def _cliente_creado(doc: Doc, event: ClienteCreado) -> None:
             "estado": data["estado"],
             "fecha_registro": data["fecha_registro"],
             "documentos": documentos,
+            # As in clientes: a registration is also the record's latest change until an update comes.
+            "creado_por": _actor(actor),
+            "actualizado_por": _actor(actor),
         }
     doc["cliente_creado"] = True
     _actividad(doc, event.fecha_registro)
 
 
-def _cliente_actualizado(doc: Doc, event: ClienteActualizado) -> None:
+def _cliente_actualizado(doc: Doc, event: ClienteActualizado, actor: AuthContext | None = None) -> None:
     base = doc["cliente"] or {
         "cliente_id": event.cliente_id,
         "fecha_registro": None,
@@ -161,6 +175,7 @@ def _cliente_actualizado(doc: Doc, event: ClienteActualizado) -> None:
         "email": event.email,
         "telefono": event.telefono,
         "estado": event.estado,
+        "actualizado_por": _actor(actor),
     }
     doc["cliente_actualizado"] = True
 
@@ -235,8 +250,9 @@ def _set_estado(cuenta: Doc, estado: str, fecha: datetime) -> None:
 # --- transacciones --------------------------------------------------------------------------
 
 
-def transaction_item(event: Transaccion, cliente_id: int) -> Doc:
-    """The transaction as this cliente's profile lists it: the MS4 shape plus the cliente's numero_cuenta."""
+def transaction_item(event: Transaccion, cliente_id: int, actor: AuthContext | None = None) -> Doc:
+    """The transaction as this cliente's profile lists it: the MS4 shape plus the cliente's numero_cuenta, and
+    `actor`, who caused its final state (who asked for it; for a cancelled one, who cancelled it)."""
     data = event.model_dump(mode="json")
     origen = event.cliente_origen_id == cliente_id
     return {
@@ -255,6 +271,7 @@ def transaction_item(event: Transaccion, cliente_id: int) -> Doc:
         "cuenta_id": data["cuenta_origen_id"] if origen else data["cuenta_destino_id"],
         "numero_cuenta_origen": data["numero_cuenta_origen"],
         "numero_cuenta_destino": data["numero_cuenta_destino"],
+        "actor": _actor(actor),
     }
 
 
@@ -262,10 +279,10 @@ def _sort_key(item: Doc) -> tuple[datetime, str]:
     return datetime.fromisoformat(item["fecha"]), item["transaccionId"]
 
 
-def _transaccion(doc: Doc, event: Transaccion) -> None:
+def _transaccion(doc: Doc, event: Transaccion, actor: AuthContext | None = None) -> None:
     if any(t["transaccionId"] == event.transaccion_id for t in doc["transacciones_recientes"]):
         return  # a duplicate; the store also screens the ones already out of this window
-    recientes: list[Doc] = [*doc["transacciones_recientes"], transaction_item(event, doc["cliente_id"])]
+    recientes: list[Doc] = [*doc["transacciones_recientes"], transaction_item(event, doc["cliente_id"], actor)]
     doc["transacciones_recientes"] = recientes
     recientes.sort(key=_sort_key, reverse=True)
     del recientes[RECIENTES:]

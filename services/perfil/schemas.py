@@ -4,6 +4,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from services.platform.actor import ActorPublic
+
 
 class DocumentoPublic(BaseModel):
     documento_id: int
@@ -23,6 +25,8 @@ class ClientePublic(BaseModel):
     estado: str
     fecha_registro: datetime | None = None
     documentos: list[DocumentoPublic] = []
+    creado_por: ActorPublic | None = Field(None, description="who registered the cliente (null on older events)")
+    actualizado_por: ActorPublic | None = Field(None, description="who changed it last")
 
 
 class CuentaPerfil(BaseModel):
@@ -53,6 +57,9 @@ class TransaccionPerfil(BaseModel):
     cuenta_id: int | None = None
     numero_cuenta_origen: str | None = None
     numero_cuenta_destino: str | None = None
+    actor: ActorPublic | None = Field(
+        None, description="who asked for it (a cancelled one: who cancelled it); null on older events"
+    )
 
 
 class ResumenFinanciero(BaseModel):

@@ -73,8 +73,10 @@ INSERT INTO {s}.view_state (id) VALUES (1);
 """
 
 # Format 2 learns account owners from the cuentas topic, to attribute transactions whose event leaves an
-# owner unknown. Idempotent, so an older copy can keep being folded until a rebuild replaces it.
-VIEW_FORMAT = 2
+# owner unknown. Format 3 keeps who caused each change (the events' authcontext: the cliente's creado_por and
+# actualizado_por, each transaction's actor): an older copy lacks them, so it is rebuilt at start.
+# Idempotent, so an older copy can keep being folded until a rebuild replaces it.
+VIEW_FORMAT = 3
 UPGRADE_DDL = """
 ALTER TABLE {s}.view_state ADD COLUMN IF NOT EXISTS format INT NOT NULL DEFAULT 1;
 CREATE TABLE IF NOT EXISTS {s}.cuentas_clientes (
@@ -88,6 +90,7 @@ CREATE TABLE IF NOT EXISTS {s}.transacciones_sin_dueno (
     data           JSONB NOT NULL,
     PRIMARY KEY (cuenta_id, transaccion_id)
 );
+ALTER TABLE {s}.transacciones_sin_dueno ADD COLUMN IF NOT EXISTS authcontext JSONB;
 """
 
 REBUILD_LOCK = 7404204  # session advisory lock held for a whole rebuild

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BeforeValidator
 
+from services.platform.actor import ActorDep
 from services.platform.errors import NotFound
 from services.platform.ids import PathId
 from services.platform.json_body import ExactNumbersRoute
@@ -94,6 +95,7 @@ async def crear(
     body: TransaccionCreate,
     service: ServiceDep,
     response: Response,
+    actor: ActorDep,
     principal: PrincipalDep,
     propietarios: PropietariosDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
@@ -107,7 +109,7 @@ async def crear(
         origen = body.cuentaOrigenId
         if origen is None or await propietarios.dueno(origen) != principal.cliente_id:
             raise CuentaNoEncontrada(origen, "cuentaOrigenId")
-    t = await service.crear(body, idempotency_key)
+    t = await service.crear(body, idempotency_key, actor=actor)
     if t.estado == "FALLIDA":
         return rechazada(t)
     if not t.final:
@@ -122,7 +124,9 @@ def rechazada(t: Transaccion) -> JSONResponse:
 
 
 @router.post("/lote", response_model=ResultadoLote)
-async def crear_lote(body: TransaccionesLote, service: ServiceDep, principal: PrincipalDep) -> ResultadoLote:
+async def crear_lote(
+    body: TransaccionesLote, service: ServiceDep, principal: PrincipalDep, actor: ActorDep
+) -> ResultadoLote:
     """Bulk recording (seed, migrations): each item as POST /transacciones with its Idempotency-Key would be,
     its saga started the same way, but without waiting for it: 202 (saga running) or 201 (already final) per
     item, with the id to poll. An item's 2xx says it was recorded, not how its saga ended: a FALLIDA (a replay of
@@ -138,7 +142,7 @@ async def crear_lote(body: TransaccionesLote, service: ServiceDep, principal: Pr
     # Concurrently: the writer stores what arrives together in one round.
     resultados = await asyncio.gather(
         *(
-            judge(i, service.crear(item, item.idempotency_key, wait=False), lambda t: str(t.id), estado)
+            judge(i, service.crear(item, item.idempotency_key, wait=False, actor=actor), lambda t: str(t.id), estado)
             for i, item in enumerate(body.transacciones)
         )
     )
@@ -231,12 +235,12 @@ async def obtener(id: str, service: ServiceDep, own: OwnCliente, propietarios: P
 
 
 @router.patch("/{id}/estado", responses={404: {"description": "unknown id"}, 409: {"description": "not cancelable"}})
-async def cambiar_estado(id: str, body: EstadoUpdate, service: ServiceDep) -> TransaccionPublic:
+async def cambiar_estado(id: str, body: EstadoUpdate, service: ServiceDep, actor: ActorDep) -> TransaccionPublic:
     """Only CANCELADA, and only for a PENDIENTE that has moved no money yet; anything else is 409."""
     if body.estado != "CANCELADA":
         await service.obtener(id)  # an unknown id is still 404
         raise NoCancelable(f"El estado {body.estado} lo decide la saga; solo se puede pedir CANCELADA")
-    return TransaccionPublic.of(await service.cancelar(id))
+    return TransaccionPublic.of(await service.cancelar(id, actor))
 
 
 async def _page(

@@ -7,6 +7,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from contracts.envelope import AuthContext
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
 from services.transacciones.errors import Invalid
 from services.transacciones.saga import ESTADOS_FINALES, Orden, SagaState
@@ -37,6 +38,10 @@ class Transaccion(Orden):
     saga: SagaState
     outbox: tuple[dict[str, Any], ...] = ()
     actualizada: datetime
+    # Who asked for it (the request's authcontext): every event and saga command of the transaction carries it,
+    # however late the saga sends them. None on documents older than the field.
+    actor: AuthContext | None = None
+    cancelada_por: AuthContext | None = None  # who cancelled it (PATCH .../estado), when someone did
 
     @property
     def final(self) -> bool:

@@ -25,7 +25,7 @@ from datetime import datetime
 from bson import ObjectId
 
 from contracts.base import Message
-from contracts.envelope import envelope_for
+from contracts.envelope import AuthContext, envelope_for
 from producers.outbox import OutboxRow, Publish
 from services.transacciones.domain import Transaccion
 from services.transacciones.saga import PASOS_EN_CURSO, event_id
@@ -35,10 +35,16 @@ SOURCE = "/transacciones"
 
 
 def queue(
-    doc: Transaccion, mensajes: Iterable[Message], *, intento: int, causa: str | None, now: datetime
+    doc: Transaccion,
+    mensajes: Iterable[Message],
+    *,
+    intento: int,
+    causa: str | None,
+    now: datetime,
+    authcontext: AuthContext | None = None,
 ) -> Transaccion:
     """`doc` with these messages waiting to be published, as this service's CloudEvents (their ids derived from what
-    they say, so deciding the same thing twice queues one event)."""
+    they say, so deciding the same thing twice queues one event), carrying `authcontext` (who they are made for)."""
     rows = tuple(
         OutboxRow.of(
             envelope_for(
@@ -48,6 +54,7 @@ def queue(
                 causation_id=causa,
                 event_id=event_id(m, intento),
                 time=now,
+                authcontext=authcontext,
             )
         ).to_document()
         for m in mensajes

@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from contracts.money import Moneda, Money, PositiveMoneyIn
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
+from services.platform.actor import ActorPublic
 from services.platform.ids import IdIn
 from services.platform.lote import LOTE_MAX
 from services.transacciones.domain import Transaccion
@@ -111,6 +112,8 @@ class TransaccionPublic(BaseModel):
     estado: EstadoTransaccion
     motivo: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    actor: ActorPublic | None = Field(None, description="who asked for the transaction (null on older ones)")
+    canceladaPor: ActorPublic | None = Field(None, description="who cancelled it, when it was cancelled")
 
     @classmethod
     def of(cls, t: Transaccion) -> "TransaccionPublic":
@@ -127,6 +130,8 @@ class TransaccionPublic(BaseModel):
             estado=t.estado,
             motivo=t.motivo,
             metadata=t.metadata(),
+            actor=ActorPublic.of(t.actor),
+            canceladaPor=ActorPublic.of(t.cancelada_por),
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bson import ObjectId
 
+from contracts.envelope import AuthContext
 from services.transacciones import outbox, saga
 from services.transacciones.cache import DocumentCache
 from services.transacciones.claims import ClaimBatcher
@@ -31,13 +32,23 @@ from services.transacciones.writer import DocumentWriter
 log = logging.getLogger(__name__)
 
 
-def con_decision(doc: Transaccion, decision: saga.Decision, cuando: str | None = None) -> Transaccion:
-    """The document after a saga decision: new saga state and estado, its messages queued in the outbox."""
+def con_decision(
+    doc: Transaccion, decision: saga.Decision, cuando: str | None = None, actor: AuthContext | None = None
+) -> Transaccion:
+    """The document after a saga decision: new saga state and estado, its messages queued in the outbox. They
+    carry `actor`, by default the one who asked for the transaction (the saga acts on that request's behalf)."""
     now = ahora()
     decided = doc.model_copy(
         update={"saga": decision.saga, "estado": decision.estado, "motivo": decision.motivo, "actualizada": now}
     )
-    return outbox.queue(decided, decision.mensajes, intento=decision.saga.intentos, causa=cuando, now=now)
+    return outbox.queue(
+        decided,
+        decision.mensajes,
+        intento=decision.saga.intentos,
+        causa=cuando,
+        now=now,
+        authcontext=actor or doc.actor,
+    )
 
 
 class Finales:
@@ -81,13 +92,21 @@ class TransaccionesService:
 
     # -- commands ----------------------------------------------------------------------------------------------
 
-    async def crear(self, req: TransaccionCreate, idempotency_key: str | None, *, wait: bool = True) -> Transaccion:
+    async def crear(
+        self,
+        req: TransaccionCreate,
+        idempotency_key: str | None,
+        *,
+        wait: bool = True,
+        actor: AuthContext | None = None,
+    ) -> Transaccion:
         """Record the transaction PENDIENTE with its saga and first events, then (`wait`) wait briefly for its end.
-        With an Idempotency-Key: the same key and body answer with the original transaction, another body 409."""
+        With an Idempotency-Key: the same key and body answer with the original transaction, another body 409.
+        `actor`: who asks for it, kept on the document and carried by all its events and commands."""
         validar_cuentas(req.tipo, req.cuentaOrigenId, req.cuentaDestinoId)
         oid, _ = nuevo_id()
         if idempotency_key is None:
-            return await self._registrar(self._nuevo(req, oid, None, None), wait)
+            return await self._registrar(self._nuevo(req, oid, None, None, actor), wait)
         body_hash = huella(req.fingerprint_body())
         idem = idem_de(idempotency_key, "")
         remembered = self.cache.by_idem(idem)
@@ -95,17 +114,24 @@ class TransaccionesService:
             return await self._original(remembered, body_hash, wait)
         claim = await self.claims.claim(idem, oid, body_hash)
         if claim is None:
-            return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash), wait)
+            return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash, actor), wait)
         if claim.body_hash != body_hash:
             raise IdempotencyKeyReused()
         existing = await self.cache.get(claim.doc_id)
         if existing is None:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
-            return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash), wait)
+            return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash, actor), wait)
         return await self._original(existing, body_hash, wait)
 
-    def _nuevo(self, req: TransaccionCreate, oid: ObjectId, key: str | None, body_hash: str | None) -> Transaccion:
+    def _nuevo(
+        self,
+        req: TransaccionCreate,
+        oid: ObjectId,
+        key: str | None,
+        body_hash: str | None,
+        actor: AuthContext | None = None,
+    ) -> Transaccion:
         now = ahora()
         transaccion_id = transaccion_id_de(oid)
         doc = Transaccion(
@@ -125,6 +151,7 @@ class TransaccionesService:
             epoch=self.outbox.epoch,
             saga=saga.SagaState(paso=saga.primer_paso(req.tipo), desde=now),
             actualizada=now,
+            actor=actor,
         )
         return con_decision(doc, saga.iniciar(doc, now))
 
@@ -143,7 +170,7 @@ class TransaccionesService:
             raise
         return await self._esperar(stored, waiter, wait)
 
-    async def cancelar(self, ref: str) -> Transaccion:
+    async def cancelar(self, ref: str, actor: AuthContext | None = None) -> Transaccion:
         """CANCELADA, only while the transaction has provably moved no money: its first command is still in the
         document's outbox, was never handed to Kafka by this process, and the document was written by this
         process (an earlier, killed process may have sent it just before dying). Anything else -> 409."""
@@ -153,7 +180,10 @@ class TransaccionesService:
 
         def decide(unsent: Transaccion) -> Transaccion | None:
             decision = saga.cancelar(unsent, unsent.saga, unsent.estado, ahora())
-            return con_decision(unsent, decision) if decision is not None else None
+            if decision is None:
+                return None
+            # The cancellation's events are the canceller's doing, not the requester's.
+            return con_decision(unsent.model_copy(update={"cancelada_por": actor}), decision, actor=actor)
 
         cancelada = await self.outbox.withdraw(doc.id, saga.primer_evento(doc), decide)
         if cancelada is None:

@@ -38,6 +38,8 @@ async def test_alta_devuelve_201_con_la_forma_del_contrato(api: httpx.AsyncClien
         "estado",
         "fecha_registro",
         "documentos",
+        "creado_por",
+        "actualizado_por",
     }
     assert created["estado"] == "activo"
     assert created["email"] == body["email"]

@@ -18,7 +18,7 @@ def _all_sql() -> str:
 
 
 def test_migraciones_numeradas_sin_huecos() -> None:
-    assert [p.name[:3] for p in migration_files(MIGRATIONS)] == ["001", "002", "003", "004"]
+    assert [p.name[:3] for p in migration_files(MIGRATIONS)] == ["001", "002", "003", "004", "005"]
 
 
 def test_outbox_e_inbox_no_se_repiten_en_las_migraciones() -> None:

@@ -1,11 +1,16 @@
 """The request models refuse bad input naming the field (FastAPI turns these errors into 422 with that loc)."""
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from services.clientes.schemas import ClienteCreate, ClienteUpdate
+from contracts.envelope import AuthContext
+from services.clientes.domain import Cliente
+from services.clientes.repository import _actor, _actor_json
+from services.clientes.schemas import ClienteCreate, ClientePublic, ClienteUpdate
 
 
 def _body(**overrides: Any) -> dict[str, Any]:
@@ -104,3 +109,22 @@ def test_update_con_valor_invalido_nombra_el_campo(field: str, value: str) -> No
     with pytest.raises(ValidationError) as info:
         ClienteUpdate.model_validate({field: value})
     assert (field,) in [tuple(e["loc"]) for e in info.value.errors()]
+
+
+def test_el_cliente_muestra_quien_lo_creo_y_quien_lo_cambio() -> None:
+    cajero = AuthContext(authtype="user", authid="cajero")
+    guardado = _actor_json(cajero)
+    assert guardado is not None
+    assert _actor(guardado) == cajero
+    assert _actor(None) is None
+    assert _actor_json(None) is None
+    cliente = Cliente(
+        cliente_id=1, nombre="Ana", apellido="Paz", email="ana@x.pe", telefono=None, estado="activo",
+        fecha_registro=datetime(2026, 1, 1, tzinfo=UTC), creado_por=cajero,
+        actualizado_por=AuthContext(authtype="unauthenticated"),
+    )  # fmt: skip
+    shown = ClientePublic.model_validate(cliente).model_dump(mode="json")
+    assert shown["creado_por"] == {"authtype": "user", "authid": "cajero"}
+    assert shown["actualizado_por"] == {"authtype": "unauthenticated", "authid": None}
+    antiguo = ClientePublic.model_validate(replace(cliente, creado_por=None, actualizado_por=None))
+    assert (antiguo.creado_por, antiguo.actualizado_por) == (None, None)

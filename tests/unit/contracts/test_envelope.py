@@ -8,7 +8,7 @@ import pytest
 from contracts import topics
 from contracts.comandos import DebitarCuenta
 from contracts.cuentas import SaldoActualizado
-from contracts.envelope import EnvelopeError, envelope_for, from_record
+from contracts.envelope import AuthContext, EnvelopeError, envelope_for, from_record
 from contracts.registry import UnknownMessageType
 
 
@@ -65,3 +65,45 @@ def test_un_tipo_desconocido_no_se_decodifica() -> None:
     headers = [(k, b"bank.cuentas.Nada.v9" if k == "ce_type" else v) for k, v in env.headers()]
     with pytest.raises(UnknownMessageType):
         from_record(env.topic, env.value(), headers).decode()
+
+
+def test_authcontext_viaja_en_ce_authtype_y_ce_authid() -> None:
+    actor = AuthContext(authtype="user", authid="cajero")
+    env = envelope_for(_saldo(), source="/cuentas", authcontext=actor)
+    headers = dict(env.headers())
+    assert (headers["ce_authtype"], headers["ce_authid"]) == (b"user", b"cajero")
+    back = from_record(env.topic, env.value(), env.headers())
+    assert back.authcontext == actor
+    assert "ce_authtype" not in back.extra_headers  # an attribute, not an unknown header
+    assert env.to_structured()["authtype"] == "user"
+    assert env.to_structured()["authid"] == "cajero"
+
+
+def test_un_anonimo_lleva_authtype_sin_authid() -> None:
+    env = envelope_for(_saldo(), source="/cuentas", authcontext=AuthContext(authtype="unauthenticated"))
+    names = {k for k, _ in env.headers()}
+    assert "ce_authtype" in names
+    assert "ce_authid" not in names
+    back = from_record(env.topic, env.value(), env.headers())
+    assert back.authcontext == AuthContext(authtype="unauthenticated", authid=None)
+
+
+def test_un_evento_sin_authcontext_no_lo_inventa() -> None:
+    env = envelope_for(_saldo(), source="/cuentas")
+    assert not {k for k, _ in env.headers()} & {"ce_authtype", "ce_authid"}
+    assert from_record(env.topic, env.value(), env.headers()).authcontext is None
+    assert "authtype" not in env.to_structured()
+
+
+def test_authcontext_en_su_forma_json_ida_y_vuelta() -> None:
+    actor = AuthContext(authtype="service_account", authid="service-account-cloudbank-cli")
+    assert AuthContext.from_data(actor.to_data()) == actor
+    assert AuthContext.from_data(None) is None
+    assert AuthContext.from_data({"authid": "x"}) is None  # no authtype: not an authcontext
+
+
+def test_un_authid_que_no_es_utf8_no_es_un_evento() -> None:
+    env = envelope_for(_saldo(), source="/cuentas", authcontext=AuthContext(authtype="user", authid="ana"))
+    headers = [(k, b"\xff" if k == "ce_authid" else v) for k, v in env.headers()]
+    with pytest.raises(EnvelopeError):
+        from_record(env.topic, env.value(), headers)

@@ -168,7 +168,15 @@ async def test_apertura_ignora_ids_y_estado_del_cliente(client: tuple[httpx.Asyn
     assert stub.calls == [
         (
             "abrir_cuenta",
-            {"cliente_id": 9, "tipo_cuenta_id": 3, "saldo": Decimal("0.00"), "moneda": "PEN", "correlation_id": None},
+            {
+                "cliente_id": 9,
+                "tipo_cuenta_id": 3,
+                "saldo": Decimal("0.00"),
+                "moneda": "PEN",
+                "correlation_id": None,
+                # who asks: the principal of the (test-signed) admin token the client sends
+                "actor": {"authtype": "user", "authid": "admin"},
+            },
         )
     ]
 

@@ -3,6 +3,7 @@ dead-lettered (never retried); a readable command that can never apply is marked
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pydantic
 import pytest
@@ -10,9 +11,12 @@ import pytest
 from consumers.errors import PermanentError, is_permanent
 from contracts.clientes import ClienteEliminado
 from contracts.comandos import DebitarCuenta, RevertirDebito
-from contracts.envelope import envelope_for
+from contracts.envelope import AuthContext, envelope_for
+from services.cuentas import events
 from services.cuentas.commands import decodificar
 from services.cuentas.replica import inbox_id
+from services.cuentas.repository import _movimiento
+from services.cuentas.schemas import MovimientoPublic
 
 
 def _debit(**kw: object) -> DebitarCuenta:
@@ -71,3 +75,24 @@ def test_ids_de_evento_largos_se_resumen_para_el_inbox() -> None:
     long = type(env)(**{**env.__dict__, "id": "z" * 200})
     assert len(inbox_id(long)) == 64
     assert inbox_id(long) == inbox_id(long)
+
+
+def test_una_fila_del_libro_guarda_su_actor() -> None:
+    fecha = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
+    base = (1, 7, "DEBITO", "SAGA", Decimal("1.00"), Decimal("9.00"), fecha, "TRX1", "TRX1-DEB")
+    con = _movimiento((*base, "user", "cajero"))
+    assert con.actor == AuthContext(authtype="user", authid="cajero")
+    assert con.fecha.tzinfo is UTC
+    assert MovimientoPublic.model_validate(con).model_dump(mode="json")["actor"] == {
+        "authtype": "user",
+        "authid": "cajero",
+    }
+    assert _movimiento((*base, None, None)).actor is None  # a row older than the columns
+
+
+def test_la_respuesta_de_la_saga_lleva_el_actor_del_comando() -> None:
+    actor = AuthContext(authtype="user", authid="cajero")
+    recibido = decodificar(envelope_for(_debit(), source="/t", authcontext=actor))
+    assert recibido.envelope.authcontext == actor
+    reply = envelope_for(_debit(), source="/cuentas")  # any message: what matters is the envelope
+    assert events.envelope(reply.decode(), correlation_id="c", authcontext=actor).authcontext == actor

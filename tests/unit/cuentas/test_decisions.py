@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
+from contracts.envelope import AuthContext
 from services.cuentas.decisions import (
     Aprobado,
     Comando,
@@ -189,6 +190,18 @@ def test_ventanilla_decide_con_la_misma_regla_que_la_saga() -> None:
         Decimal("70.00"),
         None,
     )
+
+
+def test_el_asiento_guarda_quien_hizo_el_movimiento() -> None:
+    cajero = AuthContext(authtype="user", authid="cajero")
+    [teller] = decidir([Ventanilla(1, "CREDITO", Decimal("5.00"))], {1: _cuenta()}, {})
+    [saga] = decidir([debitar("1.00")], {1: _cuenta()}, {})
+    assert isinstance(teller, Aprobado)
+    assert isinstance(saga, Aprobado)
+    fecha = datetime(2025, 1, 1, tzinfo=UTC)
+    assert teller.asiento(fecha, cajero).actor == cajero
+    assert saga.asiento(fecha, cajero).actor == cajero  # a saga movement: the command's actor, passed by the caller
+    assert saga.asiento(fecha).actor is None
 
 
 def test_ventanilla_rechaza_por_los_mismos_motivos() -> None:

@@ -6,7 +6,12 @@ from services.platform.migrate import migration_files, statements
 
 def test_cada_tabla_y_la_semilla_son_una_sentencia() -> None:
     files = migration_files(MIGRATIONS)
-    assert [f.name for f in files] == ["001_schema.sql", "002_seed_tipos_cuenta.sql", "003_idempotencia.sql"]
+    assert [f.name for f in files] == [
+        "001_schema.sql",
+        "002_seed_tipos_cuenta.sql",
+        "003_idempotencia.sql",
+        "004_movimientos_actor.sql",
+    ]
     schema = statements(files[0].read_text())
     assert [s.split("(")[0].split()[-1] for s in schema] == [
         "tipos_cuenta",
@@ -27,3 +32,17 @@ def test_saldo_nunca_negativo_lo_garantiza_la_base_de_datos() -> None:
     assert "CHECK (saldo >= 0)" in schema
     assert "saldo          DECIMAL(15,2) NOT NULL" in schema
     assert "UNIQUE KEY cuentas_numero (numero_cuenta)" in schema
+
+
+def test_las_columnas_del_actor_se_agregan_solo_si_faltan() -> None:
+    """MySQL 8 has no ADD COLUMN IF NOT EXISTS: the ALTER is prepared only while the column is missing, so running
+    the file again (a start-up that died before recording it) changes nothing."""
+    sets, prepare, execute, deallocate = statements(MIGRATIONS.joinpath("004_movimientos_actor.sql").read_text())
+    assert "COLUMN_NAME = 'actor_authtype') = 0" in sets
+    assert "ADD COLUMN actor_authtype VARCHAR(32) NULL, ADD COLUMN actor_authid VARCHAR(255) NULL" in sets
+    assert "'DO 0'" in sets
+    assert (prepare, execute, deallocate) == (
+        "PREPARE movimientos_actor FROM @movimientos_actor",
+        "EXECUTE movimientos_actor",
+        "DEALLOCATE PREPARE movimientos_actor",
+    )

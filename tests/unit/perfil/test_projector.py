@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.base import Message
+from contracts.envelope import AuthContext
 from services.perfil import projector
 from services.perfil.projector import Doc
 from tests.unit.perfil import events as ev
@@ -263,3 +264,34 @@ def test_a_side_the_event_leaves_without_owner_is_attributed_from_known_accounts
     kept, missing = projector.attribute(trx, {})
     assert (missing, projector.clientes_of(kept)) == ([6], [1])
     assert projector.owner(ev.saldo(6, 2, 1, "1.00")) == (6, 2)
+
+
+CAJERO = AuthContext(authtype="user", authid="cajero")
+OPERACIONES = AuthContext(authtype="user", authid="operaciones")
+
+
+def test_the_cliente_shows_who_registered_it_and_who_changed_it_last():
+    doc = projector.apply(projector.new_document(1), ev.cliente_creado(1), CAJERO)
+    cliente = projector.perfil_completo(doc)["cliente"]
+    assert cliente["creado_por"] == cliente["actualizado_por"] == {"authtype": "user", "authid": "cajero"}
+    doc = projector.apply(doc, ev.cliente_actualizado(1), OPERACIONES)
+    cliente = projector.perfil_completo(doc)["cliente"]
+    assert cliente["creado_por"] == {"authtype": "user", "authid": "cajero"}
+    assert cliente["actualizado_por"] == {"authtype": "user", "authid": "operaciones"}
+
+
+def test_an_update_folded_before_its_creation_keeps_its_actor():
+    early = projector.apply(projector.new_document(1), ev.cliente_actualizado(1), OPERACIONES)
+    doc = projector.apply(early, ev.cliente_creado(1), CAJERO)
+    cliente = projector.perfil_completo(doc)["cliente"]
+    assert cliente["creado_por"] == {"authtype": "user", "authid": "cajero"}
+    assert cliente["actualizado_por"] == {"authtype": "user", "authid": "operaciones"}
+
+
+def test_a_recent_transaction_shows_its_actor():
+    trx = ev.registrada(origen=(1, 5))
+    doc = projector.apply(fold(1, ev.cliente_creado(1)), trx, CAJERO)
+    [item] = projector.perfil_completo(doc)["transacciones_recientes"]
+    assert item["actor"] == {"authtype": "user", "authid": "cajero"}
+    assert projector.transaction_item(trx, 1, CAJERO) == item
+    assert projector.transaction_item(trx, 1)["actor"] is None  # an event older than the extension

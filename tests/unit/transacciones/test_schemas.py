@@ -8,6 +8,7 @@ import pytest
 from bson import ObjectId
 from pydantic import ValidationError
 
+from contracts.envelope import AuthContext
 from services.transacciones.domain import Transaccion, object_id_de, parse_object_id
 from services.transacciones.repository import Filtro, MongoRepository
 from services.transacciones.saga import SagaState
@@ -94,3 +95,23 @@ def test_una_fallida_es_la_transaccion_mas_los_campos_de_error_con_su_motivo() -
     assert (body["detail"], body["error"], body["message"], body["status"]) == (motivo, motivo, motivo, 409)
     assert body["instance"] == f"/transacciones/{doc.id}"
     assert (body["type"], body["title"]) == ("urn:cloudbank:problema:transaccion-fallida", "Transacción rechazada")
+
+
+def test_el_actor_se_guarda_y_se_muestra() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    actor = AuthContext(authtype="service_account", authid="service-account-cloudbank-cli")
+    doc = Transaccion(
+        id=ObjectId(), transaccion_id="TRX1", tipo="RETIRO", monto=Decimal("1.00"), moneda="PEN", fecha=now,
+        estado="PENDIENTE", idem="t:TRX1", epoch="e", saga=SagaState(paso="DEBITO", desde=now), actualizada=now,
+        actor=actor,
+    )  # fmt: skip
+    repo = MongoRepository.__new__(MongoRepository)
+    repo._money = "string"  # type: ignore[assignment]
+    raw = repo.to_bson(doc)
+    assert raw["actor"] == {"authtype": "service_account", "authid": "service-account-cloudbank-cli"}
+    assert MongoRepository.from_bson(raw) == doc
+    shown = TransaccionPublic.of(doc).model_dump(mode="json")
+    assert shown["actor"] == raw["actor"]
+    assert shown["canceladaPor"] is None
+    antiguo = {k: v for k, v in raw.items() if k != "actor"}  # a document older than the field
+    assert MongoRepository.from_bson(antiguo).actor is None

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from contracts.envelope import AuthContext
 from services.transacciones import saga
 from services.transacciones.domain import Transaccion, huella
 from services.transacciones.errors import IdempotencyKeyReused, Invalid, NoCancelable, TransaccionNoEncontrada
 from services.transacciones.repository import Claim
-from services.transacciones.schemas import TransaccionCreate
+from services.transacciones.schemas import TransaccionCreate, TransaccionPublic
 from tests.conftest import eventually
 from tests.unit.transacciones.fakes import Env, FakeRepository, environment
 
@@ -293,3 +294,53 @@ async def test_un_final_recuperado_se_escribe_otra_vez_para_terminar_de_archivar
             return t.id in repo.replaced
 
         await eventually(rewritten, timeout=2, what="the recovered final document written again")
+
+
+def _authcontexts(env: Env) -> list[tuple[str, str | None, str | None]]:
+    """(type, ce_authtype, ce_authid) of every published row, in order."""
+    out = []
+    for row in env.broker.rows:
+        h = dict(row.headers)
+        out.append((h["ce_type"].split(".")[2], h.get("ce_authtype"), h.get("ce_authid")))
+    return out
+
+
+async def test_los_eventos_y_comandos_de_la_saga_llevan_al_actor_original() -> None:
+    cajero = AuthContext(authtype="user", authid="cajero")
+    async with environment(wait_seconds=0.01, stuck_after=0.0) as env:
+        t = await env.service.crear(pedido(), None, actor=cajero)
+        assert env.repo.docs[t.id].actor == cajero
+        await env.relay_once()
+        assert await env.sweeper.sweep_once() == 1  # a re-sent step is still on the original actor's behalf
+        await env.relay_once()
+        await env.reply(t.id, saga.Aplicado(f"{t.transaccion_id}-DEB", 5, "111"))
+        await env.relay_once()
+        await env.reply(t.id, saga.Aplicado(f"{t.transaccion_id}-CRE", 6, "222"))
+        await env.relay_once()
+        published = _authcontexts(env)
+        assert [p[0] for p in published] == [
+            "TransaccionSolicitada",
+            "DebitarCuenta",
+            "DebitarCuenta",
+            "AcreditarCuenta",
+            "TransaccionRegistrada",
+        ]
+        assert {p[1:] for p in published} == {("user", "cajero")}
+        assert TransaccionPublic.of(env.repo.docs[t.id]).model_dump(mode="json")["actor"] == {
+            "authtype": "user",
+            "authid": "cajero",
+        }
+
+
+async def test_la_cancelacion_la_firma_quien_cancela() -> None:
+    cajero = AuthContext(authtype="user", authid="cajero")
+    operaciones = AuthContext(authtype="user", authid="operaciones")
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None, actor=cajero)
+        cancelada = await env.service.cancelar(str(t.id), operaciones)
+        assert (cancelada.actor, cancelada.cancelada_por) == (cajero, operaciones)
+        await env.relay_once()
+        assert _authcontexts(env) == [
+            ("TransaccionSolicitada", "user", "cajero"),
+            ("TransaccionFallida", "user", "operaciones"),
+        ]

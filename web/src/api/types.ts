@@ -19,6 +19,14 @@ export type TipoTransaccion = (typeof TIPOS_TRANSACCION)[number];
 export const ESTADOS_TRANSACCION = ["PENDIENTE", "COMPLETADA", "FALLIDA", "CANCELADA"] as const;
 export type EstadoTransaccion = (typeof ESTADOS_TRANSACCION)[number];
 
+/** Who made a change (the CloudEvents authcontext the services record); null on records older than it. */
+export interface Actor {
+  /** "user", "service_account" or "unauthenticated". */
+  authtype: string;
+  /** The principal's username; null when unauthenticated. */
+  authid: string | null;
+}
+
 export interface Documento {
   documento_id: number;
   cliente_id: number;
@@ -37,6 +45,8 @@ export interface Cliente {
   estado: EstadoCliente;
   fecha_registro: string;
   documentos: Documento[];
+  creado_por?: Actor | null;
+  actualizado_por?: Actor | null;
 }
 
 export interface DocumentoCreate {
@@ -115,6 +125,8 @@ export interface Movimiento {
   fecha_movimiento?: string;
   descripcion?: string | null;
   transaccion_id?: string | null;
+  /** Who made the movement (a saga step: who asked for the transaction). */
+  actor?: Actor | null;
   [extra: string]: unknown;
 }
 
@@ -131,6 +143,10 @@ export interface Transaccion {
   estado: EstadoTransaccion;
   motivo?: string | null;
   metadata?: Record<string, unknown> | null;
+  /** Who asked for it. */
+  actor?: Actor | null;
+  /** Who cancelled it, when it was cancelled. */
+  canceladaPor?: Actor | null;
 }
 
 export interface TransaccionCreate {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  actorLabel,
   estadoLabel,
   formatDate,
   formatDateTime,
@@ -78,5 +79,20 @@ describe("splitMotivo", () => {
     });
     expect(splitMotivo("Cancelada por el operador")).toEqual({ text: "Cancelada por el operador" });
     expect(splitMotivo(null)).toEqual({ text: "no informado" });
+  });
+});
+
+describe("actorLabel", () => {
+  it("names who made a change, whatever kind of principal", () => {
+    expect(actorLabel({ authtype: "user", authid: "cajero" })).toBe("cajero");
+    expect(actorLabel({ authtype: "service_account", authid: "service-account-cloudbank-cli" })).toBe(
+      "service-account-cloudbank-cli (servicio)",
+    );
+    expect(actorLabel({ authtype: "unauthenticated", authid: null })).toBe("anónimo");
+  });
+
+  it("shows a dash for records older than the field", () => {
+    expect(actorLabel(undefined)).toBe("—");
+    expect(actorLabel(null)).toBe("—");
   });
 });

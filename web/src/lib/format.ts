@@ -137,6 +137,14 @@ export function tipoLabel(tipo: string | null | undefined): string {
   return TIPO_LABELS[tipo.toUpperCase()] ?? tipo;
 }
 
+/** Who made a change, for a cell: the username, "(servicio)" for a service account, "anónimo" without a login. */
+export function actorLabel(actor: { authtype: string; authid: string | null } | null | undefined): string {
+  if (!actor) return "—";
+  if (actor.authtype === "unauthenticated") return "anónimo";
+  const name = actor.authid ?? "—";
+  return actor.authtype === "service_account" ? `${name} (servicio)` : name;
+}
+
 /** "SALDO_INSUFICIENTE: Saldo insuficiente: disponible 700.00…" → the sentence, with the code beside it. */
 export function splitMotivo(motivo: string | null | undefined): { code?: string; text: string } {
   if (!motivo) return { text: "no informado" };

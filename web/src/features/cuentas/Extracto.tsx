@@ -3,7 +3,7 @@ import { useState } from "react";
 import { getCuenta, listMovimientos } from "../../api/cuentas";
 import type { Cuenta, Movimiento } from "../../api/types";
 import { Badge, Empty, ErrorState, Loading, Money, Pagination } from "../../components/ui";
-import { formatDateTime } from "../../lib/format";
+import { actorLabel, formatDateTime } from "../../lib/format";
 import { useAsync } from "../../lib/hooks";
 
 const PAGE = 25;
@@ -125,6 +125,7 @@ export function Extracto({ cuenta: initial }: { cuenta: Cuenta }) {
                     <th className="hide-sm">Detalle</th>
                     <th className="num">Monto</th>
                     <th className="num">Saldo</th>
+                    <th className="hide-sm">Realizado por</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -144,6 +145,9 @@ export function Extracto({ cuenta: initial }: { cuenta: Cuenta }) {
                         </td>
                         <td className="num">
                           <Money amount={saldoTras(m)} moneda={m.moneda ?? c.moneda} />
+                        </td>
+                        <td className="hide-sm cell-sub" data-testid="movimiento-actor">
+                          {actorLabel(m.actor)}
                         </td>
                       </tr>
                     );

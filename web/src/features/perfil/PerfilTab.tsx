@@ -5,7 +5,7 @@ import { ApiError } from "../../api/http";
 import type { PerfilCompleto, ResumenFinanciero } from "../../api/types";
 import { clienteNombre } from "../../components/pickers";
 import { Badge, Empty, ErrorState, EstadoConMotivo, Loading, Money, PageHeader, Pagination } from "../../components/ui";
-import { formatDate, formatDateTime, formatInteger, formatLagSeconds, tipoLabel } from "../../lib/format";
+import { actorLabel, formatDate, formatDateTime, formatInteger, formatLagSeconds, tipoLabel } from "../../lib/format";
 import { routeHref, useAsync, useDebounced, useRoute } from "../../lib/hooks";
 
 const PAGE = 10;
@@ -56,6 +56,10 @@ function Perfil({
           <p className="cell-sub">
             Cliente #{c.cliente_id} · {c.email}
             {c.telefono ? ` · ${c.telefono}` : ""} · registrado {formatDate(c.fecha_registro)}
+            {c.creado_por ? ` por ${actorLabel(c.creado_por)}` : ""}
+            {c.actualizado_por && actorLabel(c.actualizado_por) !== actorLabel(c.creado_por)
+              ? ` · último cambio por ${actorLabel(c.actualizado_por)}`
+              : ""}
           </p>
           <p className="cell-sub">
             {(c.documentos ?? []).map((d) => (
@@ -160,6 +164,9 @@ function Perfil({
                 <th className="hide-sm">Cuenta</th>
                 <th className="num">Monto</th>
                 <th>Estado</th>
+                <th className="hide-sm" title="quien la pidió (o la canceló)">
+                  Actor
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -179,6 +186,7 @@ function Perfil({
                   <td>
                     <EstadoConMotivo estado={t.estado} motivo={t.motivo} />
                   </td>
+                  <td className="hide-sm cell-sub">{actorLabel(t.actor)}</td>
                 </tr>
               ))}
             </tbody>

@@ -14,7 +14,7 @@ import { useSession } from "../../auth/SessionContext";
 import { CuentaPicker, type CuentaOption } from "../../components/pickers";
 import { PagedTable } from "../../components/PagedTable";
 import { Alert, Badge, Empty, EstadoConMotivo, Loading, Money, PageHeader } from "../../components/ui";
-import { estadoLabel, formatDateTime, splitMotivo, tipoLabel } from "../../lib/format";
+import { actorLabel, estadoLabel, formatDateTime, splitMotivo, tipoLabel } from "../../lib/format";
 import { useAsync, useRoute } from "../../lib/hooks";
 import { TransaccionForm, type Fase, type Resultado } from "./TransaccionForm";
 
@@ -43,6 +43,11 @@ function ResultadoCard({ r }: { r: Resultado }) {
       <div className="result-id mono" data-testid="resultado-id">
         {t.transaccionId}
       </div>
+      {t.actor ? (
+        <p className="cell-sub" data-testid="resultado-actor">
+          Solicitada por {actorLabel(t.actor)}
+        </p>
+      ) : null}
       {t.estado === "FALLIDA" ? (
         <>
           <p className="result-refused" data-testid="resultado-rechazo">
@@ -242,6 +247,7 @@ export function TransaccionesTab() {
             <th className="hide-sm">Cuentas</th>
             <th className="num">Monto</th>
             <th>Estado</th>
+            <th className="hide-sm">Solicitada por</th>
           </>
         }
         row={(t) => (
@@ -260,6 +266,10 @@ export function TransaccionesTab() {
             </td>
             <td>
               <EstadoConMotivo estado={t.estado} motivo={t.motivo} />
+              {t.canceladaPor ? <div className="cell-sub">por {actorLabel(t.canceladaPor)}</div> : null}
+            </td>
+            <td className="hide-sm cell-sub" data-testid="trx-actor">
+              {actorLabel(t.actor)}
             </td>
           </tr>
         )}
