@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from bank.auth import bearer_auth
+
 
 def audit(
     since: Annotated[
@@ -58,6 +60,8 @@ def audit(
             transacciones_url=transacciones_url or None,
             stuck_after=timedelta(seconds=stuck_after),
             triaged_until=triaged,
+            # The services require a bearer token: the audit reads as the CLI's service account.
+            transacciones_auth=bearer_auth(),
         )
     )
     for line in report.lines():

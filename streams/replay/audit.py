@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from aiokafka import TopicPartition
 
 from consumers.reader import Record, make_reader, offsets_at, read_range, topic_partitions
@@ -286,6 +287,7 @@ async def audit(
     transacciones_url: str | None = None,
     stuck_after: timedelta = timedelta(minutes=5),
     triaged_until: datetime | None = None,
+    transacciones_auth: httpx.Auth | None = None,
 ) -> AuditReport:
     started = time.monotonic()
     report = AuditReport(since=since, stuck_after=stuck_after)
@@ -311,7 +313,9 @@ async def audit(
     report.accounts_audited = result.audited
     report.in_flight = len(result.en_vuelo)
     if transacciones_url:
-        report.sagas = await sagas_pendientes(transacciones_url, stuck_after=stuck_after, triaged_until=triaged_until)
+        report.sagas = await sagas_pendientes(
+            transacciones_url, stuck_after=stuck_after, triaged_until=triaged_until, auth=transacciones_auth
+        )
     report.dlq = await dead_letters(bootstrap, triaged_until=triaged_until)
     report.seconds = time.monotonic() - started
     return report

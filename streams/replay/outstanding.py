@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 
-from bank.auth import bearer_auth
 from consumers.reader import make_reader, offsets_at, read_range, topic_partitions
 from contracts.topics import dlq
 
@@ -47,7 +46,12 @@ class DlqTopic:
 
 
 async def sagas_pendientes(
-    transacciones_url: str, *, stuck_after: timedelta, triaged_until: datetime | None = None, samples: int = SAMPLES
+    transacciones_url: str,
+    *,
+    stuck_after: timedelta,
+    triaged_until: datetime | None = None,
+    samples: int = SAMPLES,
+    auth: httpx.Auth | None = None,
 ) -> SagasPendientes:
     """PENDIENTE transactions asked for before now - stuck_after (and after triaged_until): the count and the oldest."""
     params: dict[str, Any] = {
@@ -57,8 +61,8 @@ async def sagas_pendientes(
     }
     if triaged_until is not None:
         params["desde"] = triaged_until.isoformat()
-    # The audit reads as the CLI's service account (client credentials): the services require a bearer token.
-    async with httpx.AsyncClient(base_url=transacciones_url, timeout=30, auth=bearer_auth()) as client:
+    # The services require a bearer token: `auth` is the caller's (the bank CLI passes its service account's).
+    async with httpx.AsyncClient(base_url=transacciones_url, timeout=30, auth=auth) as client:
         first = await client.get("/transacciones", params=params)
         first.raise_for_status()
         total = int(first.headers.get("X-Total-Count", len(first.json())))

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from bank.auth import bearer_auth
 from bank.seed.loader import Seeder
 from bank.seed.targets import Targets, Urls
 from streams.replay.outstanding import sagas_pendientes
@@ -60,7 +61,7 @@ def introspect(authorization: str) -> dict[str, object]:
 
 def test_audit_reads_transacciones_with_the_service_account_token(recorder: tuple[str, list[str]]) -> None:
     url, seen = recorder
-    result = asyncio.run(sagas_pendientes(url, stuck_after=timedelta(seconds=60)))
+    result = asyncio.run(sagas_pendientes(url, stuck_after=timedelta(seconds=60), auth=bearer_auth()))
     assert result.total == 0
     assert len(seen) == 1
     info = introspect(seen[0])

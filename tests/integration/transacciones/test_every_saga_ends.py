@@ -14,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bank.auth import bearer_auth
 from consumers.reader import make_reader, offsets_at, read_range, topic_partitions
 from contracts import topics
 from contracts.money import MAX_BALANCE
@@ -162,6 +163,7 @@ async def test_audit_reporta_una_saga_atascada_y_los_mensajes_del_dlq(
             CUENTAS_URL,
             since=triaged,
             transacciones_url=URLS["transacciones"],
+            transacciones_auth=bearer_auth(),
             stuck_after=timedelta(seconds=1),
             triaged_until=triaged,
         )
