@@ -3,7 +3,7 @@ the one rule of whether (and how) a movement may change a saldo. No I/O."""
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Final, get_args
@@ -81,19 +81,11 @@ class MovimientoNuevo:
 
 
 @dataclass(frozen=True)
-class Movimiento:
-    """One ledger row; `saldo_resultante` is the account's balance right after it (the statement's running balance)."""
+class Movimiento(MovimientoNuevo):
+    """One ledger row as read back: the row that was written plus the id the database gave it. `saldo_resultante` is
+    the account's balance right after it (the statement's running balance); `actor` is None on rows older than it."""
 
-    movimiento_id: int
-    cuenta_id: int
-    operacion: Operacion
-    causa: Causa
-    monto: Decimal
-    saldo_resultante: Decimal
-    fecha: datetime
-    transaccion_id: str | None = None
-    comando_id: str | None = None
-    actor: AuthContext | None = None  # who made it (None on rows older than the columns)
+    movimiento_id: int = field(kw_only=True)
 
 
 # --- account numbers ------------------------------------------------------------------------------------------

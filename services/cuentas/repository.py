@@ -136,12 +136,25 @@ async def marcar_eliminada(cur: Cursor, *, cuenta_id: int, cuando: datetime) -> 
 
 _MOV_COLS = (
     "movimiento_id, cuenta_id, operacion, causa, monto, saldo_resultante, fecha, transaccion_id, comando_id, "
-    "actor_authtype, actor_authid"
+    "comando_original_id, actor_authtype, actor_authid"
 )
 
 
 def _movimiento(row: Sequence[Any]) -> Movimiento:
-    movimiento_id, cuenta_id, operacion, causa, monto, saldo, fecha, transaccion_id, comando_id, authtype, authid = row
+    (
+        movimiento_id,
+        cuenta_id,
+        operacion,
+        causa,
+        monto,
+        saldo,
+        fecha,
+        transaccion_id,
+        comando_id,
+        original,
+        authtype,
+        authid,
+    ) = row
     return Movimiento(
         movimiento_id=movimiento_id,
         cuenta_id=cuenta_id,
@@ -152,6 +165,7 @@ def _movimiento(row: Sequence[Any]) -> Movimiento:
         fecha=_aware(fecha),
         transaccion_id=transaccion_id,
         comando_id=comando_id,
+        comando_original_id=original,
         actor=AuthContext(authtype, authid) if authtype else None,
     )
 

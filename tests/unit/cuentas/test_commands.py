@@ -79,7 +79,18 @@ def test_ids_de_evento_largos_se_resumen_para_el_inbox() -> None:
 
 def test_una_fila_del_libro_guarda_su_actor() -> None:
     fecha = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
-    base = (1, 7, "DEBITO", "SAGA", Decimal("1.00"), Decimal("9.00"), fecha, "TRX1", "TRX1-DEB")
+    base = (
+        1,
+        7,
+        "DEBITO",
+        "SAGA",
+        Decimal("1.00"),
+        Decimal("9.00"),
+        fecha,
+        "TRX1",
+        "TRX1-DEB",
+        None,
+    )  # ... comando_id, comando_original_id
     con = _movimiento((*base, "user", "cajero"))
     assert con.actor == AuthContext(authtype="user", authid="cajero")
     assert con.fecha.tzinfo is UTC
