@@ -177,6 +177,9 @@ def create_base_app(
         version=version,
         description=description,
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: services.platform.docs serves them instead.
+        docs_url=None,
+        redoc_url=None,
         swagger_ui_init_oauth={"clientId": auth.swagger_client_id, "usePkceWithAuthorizationCodeGrant": True},
     )
     app.state.error_body = error_body

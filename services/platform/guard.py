@@ -16,12 +16,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.platform import mensajes, problems
 from services.platform.auth import IDENTITY_PROVIDER, InvalidToken, TokenValidator
+from services.platform.docs import DOCS_PATHS
 from services.platform.errors import RETRY_AFTER_SECONDS, Unavailable
 from services.platform.policy import ServicePolicy, Verdict
 
 log = logging.getLogger(__name__)
 
-PUBLIC = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+PUBLIC = frozenset({"/health", "/openapi.json"}) | DOCS_PATHS
 
 
 class Guard:

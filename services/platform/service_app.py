@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.platform.app import ErrorBody, create_base_app
+from services.platform.docs import serve_docs
 from services.platform.health import Probes, health_response
 from services.platform.policy import ServicePolicy
 from services.platform.settings import ServiceSettings
@@ -86,6 +87,7 @@ def create_service_app(
     app.state.fault_injection = settings.fault_injection
     for router in routers:
         app.include_router(router)
+    serve_docs(app)  # /docs and /redoc with their assets served here: they work without internet
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:
