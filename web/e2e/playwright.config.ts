@@ -8,6 +8,7 @@ const ARTIFACTS = path.resolve(import.meta.dirname, "../../test-artifacts/web");
 export default defineConfig({
   testDir: ".",
   testMatch: /.*\.spec\.ts/,
+  testIgnore: "docs/**", // the services' /docs: their own config (docs.config.ts)
   outputDir: path.join(ARTIFACTS, "results"),
   // The journey through the five tabs and the role checks (each logs in through Keycloak); each test must stay
   // well under two minutes even with a slow lake, all of them under six.

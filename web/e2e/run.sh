@@ -26,4 +26,5 @@ fi
 
 mkdir -p "$ROOT/test-artifacts/web"
 cd "$WEB"
-exec npx --no-install playwright test -c e2e/playwright.config.ts "$@"
+# E2E_CONFIG=e2e/docs.config.ts: the services' /docs and /redoc instead of the console.
+exec npx --no-install playwright test -c "${E2E_CONFIG:-e2e/playwright.config.ts}" "$@"
