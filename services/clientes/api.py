@@ -16,6 +16,7 @@ from services.platform.idempotency import IdempotencyKey, Keyed, run_keyed
 from services.platform.idempotent_lote import KeyedLote
 from services.platform.ids import LookupPathId
 from services.platform.lote import ResultadoLote
+from services.platform.openapi import LOCATION, headers
 from services.platform.pagination import PageDep, set_total
 from services.platform.policy import OwnCliente
 
@@ -53,7 +54,13 @@ async def listar_clientes(
     return [_public(c) for c in clientes]
 
 
-@router.post("/clientes", status_code=201, response_model=ClientePublic, responses=_CONFLICT, tags=["clientes"])
+@router.post(
+    "/clientes",
+    status_code=201,
+    response_model=ClientePublic,
+    responses={**_CONFLICT, **headers(LOCATION, 201)},
+    tags=["clientes"],
+)
 async def crear_cliente(
     body: ClienteCreate,
     service: ServiceDep,

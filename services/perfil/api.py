@@ -9,6 +9,7 @@ from services.perfil import service
 from services.perfil.dependencies import Views, ViewsDep
 from services.perfil.schemas import BusquedaClientes, PerfilCompleto, TransaccionesCliente
 from services.platform.ids import PathId
+from services.platform.openapi import VIEW_FRESHNESS, headers
 from services.platform.pagination import PageDep, set_total
 
 router = APIRouter()
@@ -30,7 +31,13 @@ async def _answer(res: Views, response: Response, schema: str) -> None:
     response.headers.update(lag.headers())
 
 
-@router.get("/api/clientes/buscar", response_model=BusquedaClientes, tags=["perfil"])
+_FRESH = headers(VIEW_FRESHNESS, 200)
+_UNKNOWN: dict[int | str, dict[str, Any]] = {
+    404: {"description": "unknown cliente (or, for a customer, another cliente)"}
+}
+
+
+@router.get("/api/clientes/buscar", response_model=BusquedaClientes, responses=_FRESH, tags=["perfil"])
 async def buscar(
     res: ViewsDep,
     response: Response,
@@ -45,8 +52,15 @@ async def buscar(
     return result
 
 
-@router.get("/api/clientes/{cliente_id}/perfil-completo", response_model=PerfilCompleto, tags=["perfil"])
-@router.get("/cliente/{cliente_id}/completo", response_model=PerfilCompleto, tags=["perfil"])
+@router.get(
+    "/api/clientes/{cliente_id}/perfil-completo",
+    response_model=PerfilCompleto,
+    responses={**_FRESH, **_UNKNOWN},
+    tags=["perfil"],
+)
+@router.get(
+    "/cliente/{cliente_id}/completo", response_model=PerfilCompleto, responses={**_FRESH, **_UNKNOWN}, tags=["perfil"]
+)
 async def perfil_completo(res: ViewsDep, response: Response, cliente_id: ClienteId) -> dict[str, Any]:
     """The 360° profile: cliente, accounts, 50 newest transactions, the PEN total and per-currency totals."""
     schema = await res.view.schema()
@@ -55,7 +69,12 @@ async def perfil_completo(res: ViewsDep, response: Response, cliente_id: Cliente
     return perfil
 
 
-@router.get("/api/clientes/{cliente_id}/transacciones", response_model=TransaccionesCliente, tags=["perfil"])
+@router.get(
+    "/api/clientes/{cliente_id}/transacciones",
+    response_model=TransaccionesCliente,
+    responses={**_FRESH, **_UNKNOWN},
+    tags=["perfil"],
+)
 async def transacciones(
     res: ViewsDep,
     response: Response,

@@ -17,7 +17,7 @@ from services.platform import mensajes, problems
 from services.platform.auth import AuthSettings, JwksKeys, TokenValidator
 from services.platform.errors import RETRY_AFTER_SECONDS, DomainError, Invalid
 from services.platform.guard import PUBLIC, Guard
-from services.platform.openapi import declare_problems, declare_security
+from services.platform.openapi import declare_headers, declare_problems, declare_security
 from services.platform.outages import dependency_down
 from services.platform.policy import ServicePolicy
 
@@ -210,7 +210,8 @@ def create_base_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = declare_security(declare_problems(generate()), auth, PUBLIC)
+            documented = declare_headers(declare_problems(generate()), app.routes)
+            app.openapi_schema = declare_security(documented, auth, PUBLIC)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

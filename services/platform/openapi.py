@@ -1,9 +1,15 @@
-"""The OpenAPI documents say what the error path answers (one shared `Problem` schema for every 4xx/5xx) and how
-to authenticate (Keycloak OAuth2 / bearer)."""
+"""The OpenAPI documents say what the error path answers (one shared `Problem` schema for every 4xx/5xx), how to
+authenticate (Keycloak OAuth2 / bearer) and the response headers the platform sends (X-Total-Count, Idempotent-Replayed;
+Location and the view's freshness are declared by their routes with the constants here). Only statuses a route really
+answers: no blanket 4XX/5XX (tests/integration/errors/test_openapi_behaviour.py compares the document with the stack)."""
 
 import json
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, Any, get_args
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from services.platform.problems import PROBLEM_JSON, Problem
 
@@ -24,11 +30,82 @@ def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[st
 
 
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
+# Every protected route can answer 503: the guard needs the identity provider's keys before the route runs.
 _DEFAULTS = {
-    "4XX": _problem("the request was refused (the body names the field and the problem)"),
-    "503": _problem("a dependency (database, broker, lake) is away: retry after Retry-After seconds", _RETRY_AFTER),
-    "5XX": _problem("unexpected error (logged)"),
+    "503": _problem(
+        "a dependency (database, broker, lake, identity provider) is away: retry after Retry-After seconds",
+        _RETRY_AFTER,
+    ),
 }
+
+
+def _header(description: str, kind: str = "string") -> dict[str, Any]:
+    return {"description": description, "schema": {"type": kind}}
+
+
+TOTAL_COUNT = {"X-Total-Count": _header("how many items match the filters (all pages)", "integer")}
+REPLAYED = {
+    "Idempotent-Replayed": _header(
+        "`true` when this is the recorded answer to an earlier request with the same Idempotency-Key"
+    )
+}
+LOCATION = {"Location": _header("the path of the created resource (or of the transaction to poll)")}
+VIEW_FRESHNESS = {
+    "X-View-Offsets": _header("the last Kafka offsets the view applied, `partition=offset,...`"),
+    "X-View-Lag": _header("seconds the view is behind the events (0 when caught up)", "number"),
+}
+
+
+def headers(names: dict[str, Any], *codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a route that sends these headers with these statuses."""
+    return {code: {"headers": names} for code in codes}
+
+
+def declare_headers(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    """What the platform's dependencies add, read from each route: X-Total-Count where it pages (PageDep), and where
+    it takes an Idempotency-Key, Idempotent-Replayed on its answers plus the 409 of a key reused with another body."""
+    from services.platform.idempotency import HEADER
+    from services.platform.pagination import PageDep
+
+    page = get_args(PageDep)[1].dependency  # the Depends(...) of the Annotated alias
+    for path, route in _api_routes(routes, ""):
+        calls, header_names = _dependencies(route.dependant)
+        for method in route.methods or ():
+            operation = schema.get("paths", {}).get(path, {}).get(method.lower())
+            if operation is None:
+                continue
+            responses: dict[str, Any] = operation["responses"]
+            success = [answer for code, answer in responses.items() if code.startswith("2")]
+            if page in calls:
+                for answer in success:
+                    answer.setdefault("headers", {}).update(TOTAL_COUNT)
+            if HEADER.lower() in header_names:
+                for answer in success:
+                    answer.setdefault("headers", {}).update(REPLAYED)
+                responses.setdefault("409", _problem("the Idempotency-Key was already used for another request"))
+    return schema
+
+
+def _api_routes(routes: Iterable[BaseRoute], prefix: str) -> Iterable[tuple[str, APIRoute]]:
+    """(path template, route), routers included by FastAPI lazily included (as services.platform.guard reads them)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            inner = str(getattr(getattr(route, "include_context", None), "prefix", "") or "")
+            yield from _api_routes(included.routes, prefix + inner)
+        elif isinstance(route, APIRoute):
+            yield prefix + route.path_format, route
+
+
+def _dependencies(dependant: Dependant) -> tuple[set[Any], set[str]]:
+    calls: set[Any] = set()
+    header_names = {(p.alias or p.name).lower() for p in dependant.header_params}
+    for sub in dependant.dependencies:
+        calls.add(sub.call)
+        more, names = _dependencies(sub)
+        calls |= more
+        header_names |= names
+    return calls, header_names
 
 
 def _is_old_error_shape(answer: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from services.platform.errors import NotFound
 from services.platform.ids import PathId
 from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote, judge
+from services.platform.openapi import LOCATION
 from services.platform.pagination import Page, PageDep, set_total
 from services.platform.policy import OwnCliente, PrincipalDep, check_movimiento
 from services.transacciones.dependencies import PropietariosDep, ServiceDep, StatsDep
@@ -82,7 +83,7 @@ router = APIRouter(prefix="/transacciones", tags=["transacciones"], route_class=
     status_code=201,
     response_model=TransaccionPublic,
     responses={
-        202: {"model": TransaccionPublic, "description": "saga still running: poll the Location"},
+        202: {"model": TransaccionPublic, "description": "saga still running: poll the Location", "headers": LOCATION},
         409: {
             "model": TransaccionRechazada,
             "description": "the saga ended FALLIDA (saldo insuficiente, cuenta bloqueada/cerrada/inexistente, moneda "
@@ -185,7 +186,7 @@ async def por_fecha(
     return await _page(service, Filtro(desde=inicio, hasta=fin), page, response, await _own_cuentas(own, propietarios))
 
 
-@router.get("/transaccion-id/{transaccion_id}")
+@router.get("/transaccion-id/{transaccion_id}", responses={404: {"description": "unknown transaccionId"}})
 async def por_transaccion_id(
     transaccion_id: str, service: ServiceDep, own: OwnCliente, propietarios: PropietariosDep
 ) -> TransaccionPublic:
