@@ -79,7 +79,7 @@ def declare_headers(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> dict
             if page in calls:
                 for answer in success:
                     answer.setdefault("headers", {}).update(TOTAL_COUNT)
-            if HEADER.lower() in header_names:
+            if HEADER in header_names:
                 for answer in success:
                     answer.setdefault("headers", {}).update(REPLAYED)
                 responses.setdefault("409", _problem("the Idempotency-Key was already used for another request"))
@@ -99,7 +99,9 @@ def _api_routes(routes: Iterable[BaseRoute], prefix: str) -> Iterable[tuple[str,
 
 def _dependencies(dependant: Dependant) -> tuple[set[Any], set[str]]:
     calls: set[Any] = set()
-    header_names = {(p.alias or p.name).lower() for p in dependant.header_params}
+    # Exact alias: the platform's IdempotencyKey (services.platform.idempotency records and replays, saying so with
+    # Idempotent-Replayed); transacciones' saga keeps its own key (header idempotency-key) and replays without it.
+    header_names = {p.alias for p in dependant.header_params if p.alias}
     for sub in dependant.dependencies:
         calls.add(sub.call)
         more, names = _dependencies(sub)
