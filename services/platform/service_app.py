@@ -17,6 +17,7 @@ from typing import Any, TypedDict, TypeVar
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from services.platform import metrics
 from services.platform.app import ErrorBody, create_base_app
 from services.platform.health import Probes, health_response
 from services.platform.policy import ServicePolicy
@@ -61,6 +62,11 @@ def from_state(key: str) -> Callable[[Request], Awaitable[Any]]:
     return read
 
 
+def service_name(settings: ServiceSettings) -> str:
+    """`clientes` for CLIENTES_ settings: the name every metric series and <SERVICE>_INSTANCE go by."""
+    return str(settings.model_config.get("env_prefix") or "service").rstrip("_").lower()
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -86,6 +92,7 @@ def create_service_app(
     app.state.fault_injection = settings.fault_injection
     for router in routers:
         app.include_router(router)
+    metrics.install(app, service_name(settings))
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:
