@@ -68,4 +68,5 @@ def test_los_objetivos_locales_son_los_programas_configurados(tmp_path: Path) ->
 def test_sin_kafka_ni_procesos_lo_dice_en_vez_de_fallar() -> None:
     view = summarize([Target(name="clientes", url="u", up=False, error="ConnectError")], [], None)
     text = "\n".join(render(view))
-    assert "not answering: clientes" in text and "unknown: Kafka does not answer" in text
+    assert "not answering: clientes" in text
+    assert "unknown: Kafka does not answer" in text
