@@ -38,7 +38,7 @@ export function TrendLine({ points, field, title }: { points: Point[]; field: ke
   const max = Math.max(1, ...values);
   const step = points.length > 1 ? w / (points.length - 1) : 0;
   const path = values.map((v, i) => `${i === 0 ? "M" : "L"}${(i * step).toFixed(1)},${(h - (v / max) * h).toFixed(1)}`);
-  const last = values.length ? values[values.length - 1] : 0;
+  const last = values[values.length - 1] ?? 0;
   return (
     <figure className="chart trend" aria-label={title} data-testid={`trend-${field}`}>
       <figcaption>
