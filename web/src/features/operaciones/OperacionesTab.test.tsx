@@ -16,7 +16,9 @@ function view(lag: number, backlog: number): OpsView {
       { name: "clientes", url: "http://127.0.0.1:8001/metrics", up: true, error: null },
       { name: "lake-sink", url: "http://127.0.0.1:9464/metrics", up: false, error: "ConnectError" },
     ],
-    consumer_lag: [{ group: "cuentas.replica-clientes", topic: "bank.clientes.v1", partition: 0, lag, instance: "cuentas-1" }],
+    consumer_lag: [
+      { group: "cuentas.replica-clientes", topic: "bank.clientes.v1", partition: 0, lag, instance: "cuentas-1" },
+    ],
     lag_by_group: { "cuentas.replica-clientes": lag },
     outboxes: [{ outbox: "clientes", backlog, oldest_age_seconds: 4.5 }],
     dlq_depth: { "bank.cuentas.v1.dlq": 2 },

@@ -31,7 +31,15 @@ function seconds(value: number | null): string {
 }
 
 /** A hand-drawn SVG line over the kept points (no chart library: the console has none). */
-export function TrendLine({ points, field, title }: { points: Point[]; field: keyof Omit<Point, "at">; title: string }) {
+export function TrendLine({
+  points,
+  field,
+  title,
+}: {
+  points: Point[];
+  field: keyof Omit<Point, "at">;
+  title: string;
+}) {
   const w = 300;
   const h = 60;
   const values = points.map((p) => p[field]);
