@@ -33,8 +33,9 @@ up: apps  ## the whole system with demo data (seeds only an empty system)
 down:  ## stop everything `make up` started
 	@bash infra/stack.sh stop
 
-status:  ## health of every component
+status:  ## health of every component, then the operator view (lag, backlog, DLQ, sagas, failures)
 	@bash infra/stack.sh status
+	@$(VENV)/python -m bank.ops_status
 
 logs:  ## follow all logs
 	@tail -F .run/logs/*.log

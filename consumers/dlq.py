@@ -1,6 +1,7 @@
 """The one shape of a dead letter: the original record, on `<topic>.dlq`, with why and from where in its headers."""
 
 import logging
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaProducer
 
@@ -8,6 +9,10 @@ from consumers.record import KafkaRecord
 from contracts.topics import dlq
 
 log = logging.getLogger(__name__)
+
+# Called with (group, original topic) after each dead letter: how a process's metrics count them
+# (services.platform.metrics registers itself) without this package knowing about metrics.
+OBSERVERS: list[Callable[[str, str], None]] = []
 
 
 def dead_letter_headers(record: KafkaRecord, error: BaseException, group: str) -> list[tuple[str, bytes]]:
@@ -28,4 +33,6 @@ async def dead_letter(producer: AIOKafkaProducer, record: KafkaRecord, error: Ba
     """Write `record` to its topic's DLQ (same key, so same partition order); returns once the broker has it."""
     headers = dead_letter_headers(record, error, group)
     await producer.send_and_wait(dlq(record.topic), record.value, key=record.key, headers=headers)
+    for observe in OBSERVERS:
+        observe(group, record.topic)
     log.error("%s dead-lettered %s@%d:%d: %r", group, record.topic, record.partition, record.offset, error)

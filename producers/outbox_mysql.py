@@ -35,6 +35,18 @@ async def add_to_outbox(cur: aiomysql.Cursor, envelopes: list[Envelope]) -> None
     )
 
 
+async def backlog(pool: aiomysql.Pool) -> tuple[int, float]:
+    """(unpublished rows, age in seconds of the oldest of them or 0), through the (published_at, id) index."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(
+            "SELECT COUNT(*), COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), CURRENT_TIMESTAMP(6)), 0) "
+            "FROM outbox WHERE published_at IS NULL"
+        )
+        row = await cur.fetchone()
+        await conn.rollback()  # end the read's snapshot: the next sample on this connection must see new rows
+    return (int(row[0]), int(row[1]) / 1e6) if row else (0, 0.0)
+
+
 class MySQLOutbox:
     """The relay's view of a MySQL outbox table."""
 

@@ -58,6 +58,15 @@ class PostgresOutbox:
             return len(records)
 
 
+async def backlog(pool: asyncpg.Pool) -> tuple[int, float]:
+    """(unpublished rows, age in seconds of the oldest of them or 0), through the partial index of unpublished rows."""
+    row = await pool.fetchrow(
+        "SELECT count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age "
+        "FROM outbox WHERE published_at IS NULL"
+    )
+    return (int(row["n"]), float(row["age"])) if row is not None else (0, 0.0)
+
+
 def _row(record: asyncpg.Record) -> OutboxRow:
     return OutboxRow(
         event_id=record["event_id"],

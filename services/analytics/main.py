@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.analytics import api
+from services.analytics import api, operaciones
 from services.analytics.dependencies import State
 from services.analytics.engine import Engine
 from services.analytics.service import AnalyticsService
@@ -100,7 +100,7 @@ def create_app(settings: AnalyticsSettings | None = None, resources: Resources |
         description="Read-only SQL over the event lake: DuckDB over Parquet, or Athena over Glue + S3.",
         lifespan=service_lifespan(state, resources, lambda: running(settings)),
         policy=policy.ANALYTICS_POLICY,
-        routers=[api.router],
+        routers=[api.router, operaciones.router],
         health_timeout=5.0,
         # analytics reads only the lake; the sink is the Kafka consumer
         health_facts={"kafka": "not used", "engine": settings.engine, "lake": settings.lake_root},

@@ -16,6 +16,9 @@ class AnalyticsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ANALYTICS_", env_file=None, extra="ignore")
 
     engine: Literal["duckdb", "athena"] = "duckdb"
+    metrics_targets: str = Field(
+        "", description="name=url,... of every /metrics for GET /api/operaciones; empty: infra/metrics-targets.txt"
+    )
     lake_root: str = Field(str(DEFAULT_LAKE), description="a folder, or s3://bucket/prefix")
     s3_endpoint_url: str | None = None
     aws_region: str = "us-east-1"

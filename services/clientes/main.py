@@ -3,7 +3,7 @@ and the FastAPI app. Nothing connects at import time."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from producers.outbox_postgres import PostgresOutbox
+from producers.outbox_postgres import backlog as outbox_backlog
 from services.clientes import api
 from services.clientes.dependencies import State
 from services.clientes.handlers import CuentasProjector
@@ -18,7 +19,7 @@ from services.clientes.projection import CONSUMER
 from services.clientes.repository import ClientesRepository, migrate
 from services.clientes.service import ClientesService
 from services.clientes.settings import ClientesSettings
-from services.platform import policy
+from services.platform import metrics, policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
@@ -61,10 +62,11 @@ async def running(settings: ClientesSettings) -> AsyncIterator[Resources]:
         async def database() -> None:
             await pool.fetchval("SELECT 1")
 
-        yield Resources(
-            service=ClientesService(ClientesRepository(pool, on_events=outbox_written.set)),
-            probes={"database": database, "kafka": link.probe},
-        )
+        with metrics.watch_outbox("clientes", lambda: outbox_backlog(pool)) if settings.run_workers else nullcontext():
+            yield Resources(
+                service=ClientesService(ClientesRepository(pool, on_events=outbox_written.set)),
+                probes={"database": database, "kafka": link.probe},
+            )
 
 
 def projection_worker(pool: asyncpg.Pool, link: KafkaLink, settings: ClientesSettings) -> Loop:

@@ -5,7 +5,7 @@ the database (row locks, GET_LOCK for the relay, the inbox) and in Kafka's consu
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
 import aiomysql
@@ -13,13 +13,14 @@ from fastapi import FastAPI
 
 from contracts import topics
 from producers.outbox_mysql import MySQLOutbox
+from producers.outbox_mysql import backlog as outbox_backlog
 from services.cuentas import db
 from services.cuentas.api import router
 from services.cuentas.dependencies import State
 from services.cuentas.handlers import ComandosHandler, ReplicaClientesHandler
 from services.cuentas.service import CuentasService
 from services.cuentas.settings import CuentasSettings
-from services.platform import policy
+from services.platform import metrics, policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
@@ -96,10 +97,12 @@ async def running(settings: CuentasSettings) -> AsyncIterator[Resources]:
         if settings.run_workers:
             _start_workers(workers, settings, worker_pool, link)
         log.info("%s ready in %.1fs (database, migrations)", settings.instance, time.monotonic() - started)
-        yield Resources(
-            service=CuentasService(api_pool),
-            probes={"database": lambda: db.ping(health_pool), "kafka": link.probe},
-        )
+        watching = metrics.watch_outbox("cuentas", lambda: outbox_backlog(api_pool))
+        with watching if settings.run_workers else nullcontext():
+            yield Resources(
+                service=CuentasService(api_pool),
+                probes={"database": lambda: db.ping(health_pool), "kafka": link.probe},
+            )
 
 
 def create_app(settings: CuentasSettings | None = None, resources: Resources | None = None) -> FastAPI:

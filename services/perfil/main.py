@@ -14,11 +14,11 @@ from consumers.reader import make_reader
 from services.perfil.api import router
 from services.perfil.dependencies import State, Views
 from services.perfil.rebuild import rebuild
-from services.perfil.runner import LiveProjection
+from services.perfil.runner import GROUP, LiveProjection
 from services.perfil.service import ActiveView
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import VIEW_FORMAT, ViewStore, ensure_database
-from services.platform import policy
+from services.platform import metrics, policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
@@ -75,7 +75,8 @@ def _projection_loop(settings: PerfilSettings, views: Views, link: KafkaLink) ->
                 views.store, reader, producer, settings.topics, max_records=settings.batch_max_records
             )
             views.projection = projection
-            await projection.run(stop)
+            with metrics.watch_consumer(GROUP, reader):
+                await projection.run(stop)
         finally:
             await reader.stop()
 

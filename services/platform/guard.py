@@ -1,6 +1,6 @@
 """The guard every service runs before its routes: the bearer token validated into a Principal (401 without or with
 a bad one), then the route's Rule of the service's policy applied (403 naming the roles needed; 404 for a customer
-asking for another cliente). Public: /health, the docs and the OpenAPI document (CORS preflights are answered by
+asking for another cliente). Public: /health, /metrics (scraped on the internal port, see services.platform.metrics), the docs and the OpenAPI document (CORS preflights are answered by
 the CORS middleware outside this one)."""
 
 import logging
@@ -22,7 +22,7 @@ from services.platform.policy import ServicePolicy, Verdict
 
 log = logging.getLogger(__name__)
 
-PUBLIC = frozenset({"/health", "/openapi.json"}) | DOCS_PATHS
+PUBLIC = frozenset({"/health", "/metrics", "/openapi.json"}) | DOCS_PATHS
 
 
 class Guard:

@@ -16,6 +16,7 @@ from consumers.handler import Handler
 from consumers.runner import ConsumerLoop, make_consumer
 from producers.kafka import make_producer
 from producers.outbox import OutboxRelay, OutboxStore
+from services.platform import metrics
 from services.platform.health import kafka_probe
 from services.platform.workers import Loop
 
@@ -104,7 +105,8 @@ class KafkaLink:
                     handler=handler,
                     parallel_partitions=parallel_partitions,
                 )
-                await loop.run(stop)
+                with metrics.watch_consumer(group, consumer):
+                    await loop.run(stop)
             finally:
                 await consumer.stop()
 

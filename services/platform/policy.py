@@ -149,7 +149,10 @@ PERFIL = ServicePolicy(
 )
 
 # Every analytics route (one per predefined query, the list, the custom query) is for analysts.
-ANALYTICS_POLICY = ServicePolicy({}, default=Rule(ANALYTICS))
+ANALYTICS_POLICY = ServicePolicy(
+    {("GET", "/api/operaciones"): Rule(OPERACIONES)},  # the operator view (metrics), not the lake's data
+    default=Rule(ANALYTICS),
+)
 
 # Which tipo of money movement each staff role may start; a customer only out of an account of their own.
 TIPO_ROLES: Mapping[str, frozenset[str]] = {

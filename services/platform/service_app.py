@@ -17,6 +17,7 @@ from typing import Any, TypedDict, TypeVar
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from services.platform import metrics
 from services.platform.app import ErrorBody, create_base_app
 from services.platform.docs import serve_docs
 from services.platform.health import Probes, health_response
@@ -62,6 +63,11 @@ def from_state(key: str) -> Callable[[Request], Awaitable[Any]]:
     return read
 
 
+def service_name(settings: ServiceSettings) -> str:
+    """`clientes` for CLIENTES_ settings: the name every metric series and <SERVICE>_INSTANCE go by."""
+    return str(settings.model_config.get("env_prefix") or "service").rstrip("_").lower()
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -88,6 +94,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     serve_docs(app)  # /docs and /redoc with their assets served here: they work without internet
+    metrics.install(app, service_name(settings))
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
 from contracts import topics
-from services.platform import policy
+from services.platform import metrics, policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
@@ -30,6 +30,7 @@ from services.transacciones.repository import (
     detect_money_bson,
     ensure_indexes,
 )
+from services.transacciones.saga_metrics import SagaMetrics
 from services.transacciones.service import Finales, TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
 from services.transacciones.sweeper import Sweeper
@@ -80,6 +81,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         outbox = DocumentOutbox(writer, fold_seconds=settings.publish_ack_fold_seconds)
         finales = Finales()
         writer.subscribe(finales.on_written)
+        writer.subscribe(SagaMetrics().on_written)
         listado: Listado | None = None
         if settings.list_index == "on" or (settings.list_index == "auto" and money == "string"):
             listado = Listado()
@@ -122,12 +124,16 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
                 "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
             }
 
-        yield Resources(
-            service=service,
-            probes={"database": writer.repo.ping, "kafka": link.probe},
-            stats=stats,
-            propietarios=propietarios,
-        )
+        async def outbox_backlog() -> tuple[int, float]:
+            return outbox.backlog, outbox.oldest_pending_age()
+
+        with metrics.watch_outbox("transacciones", outbox_backlog):
+            yield Resources(
+                service=service,
+                probes={"database": writer.repo.ping, "kafka": link.probe},
+                stats=stats,
+                propietarios=propietarios,
+            )
 
 
 def create_app(settings: TransaccionesSettings | None = None, resources: Resources | None = None) -> FastAPI:

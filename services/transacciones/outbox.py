@@ -20,7 +20,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bson import ObjectId
 
@@ -115,6 +115,13 @@ class DocumentOutbox:
     @property
     def backlog(self) -> int:
         return len(self._pending)
+
+    def oldest_pending_age(self) -> float:
+        """Seconds since the oldest transaction with unpublished events was created (its ObjectId's time); 0 if none."""
+        if not self._pending:
+            return 0.0
+        oldest = min(doc_id.generation_time for doc_id in self._pending)
+        return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
     # -- send (the relay's side) ---------------------------------------------------------------------------------
 

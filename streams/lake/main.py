@@ -11,6 +11,7 @@ import pyarrow as pa
 from consumers.runner import make_consumer
 from consumers.stopping import sleep_unless_stopped
 from contracts.lake import arrow_schema
+from services.platform import metrics
 from streams.lake.batch import FlushPolicy
 from streams.lake.catalog import Catalog, GlueCatalog, NoCatalog
 from streams.lake.settings import SinkSettings
@@ -42,6 +43,25 @@ async def run_sink(settings: SinkSettings, stop: asyncio.Event, *, restart_delay
     policy = FlushPolicy(settings.flush_records, settings.flush_seconds)
     target = urlparse(settings.root).scheme or "file"
     log.info("lake sink: %s -> %s (%s), group %s", settings.topics, store.uri(), target, settings.group_id)
+    metrics.identify("lake")
+    if not settings.metrics_port:
+        await _sink_loop(settings, stop, store, catalog, policy, restart_delay)
+        return
+    listener = asyncio.create_task(metrics.serve(settings.metrics_host, settings.metrics_port, stop))
+    try:
+        await _sink_loop(settings, stop, store, catalog, policy, restart_delay)
+    finally:
+        listener.cancel()
+
+
+async def _sink_loop(
+    settings: SinkSettings,
+    stop: asyncio.Event,
+    store: LakeStore,
+    catalog: Catalog,
+    policy: FlushPolicy,
+    restart_delay: float,
+) -> None:
     while not stop.is_set():
         consumer = make_consumer(
             settings.kafka_bootstrap, settings.group_id, (), max_poll_records=settings.max_poll_records
@@ -59,7 +79,8 @@ async def run_sink(settings: SinkSettings, stop: asyncio.Event, *, restart_delay
             await consumer.start()
             reporter = asyncio.create_task(_report(sink, stop))
             try:
-                await sink.run(stop)
+                with metrics.watch_consumer(settings.group_id, consumer), metrics.watch_lake(sink):
+                    await sink.run(stop)
             finally:
                 reporter.cancel()
         except Exception:

@@ -29,3 +29,6 @@ class SinkSettings(BaseSettings):
     # Crash drill for tests: SIGKILL ourselves after writing this many data files (mid-flush, before the
     # commit). Refused in production.
     debug_kill_after_files: int | None = None
+    # Prometheus /metrics of this process (services.platform.metrics); the second instance takes the next port.
+    metrics_host: str = Field("127.0.0.1", description="interface of the /metrics listener (0.0.0.0 in a container)")
+    metrics_port: int = Field(9464, ge=0, le=65535, description="port of the /metrics listener; 0 = none")

@@ -9,6 +9,7 @@ import { ToastProvider } from "./components/toast";
 import { AnalyticsTab } from "./features/analytics/AnalyticsTab";
 import { ClientesTab } from "./features/clientes/ClientesTab";
 import { CuentasTab } from "./features/cuentas/CuentasTab";
+import { OperacionesTab } from "./features/operaciones/OperacionesTab";
 import { PerfilTab } from "./features/perfil/PerfilTab";
 import { TransaccionesTab } from "./features/transacciones/TransaccionesTab";
 import { routeHref, useRoute } from "./lib/hooks";
@@ -19,6 +20,7 @@ export const TABS = [
   { id: "transacciones", label: "Transacciones", view: TransaccionesTab, needs: "transacciones.leer" },
   { id: "perfil", label: "Perfil 360°", view: PerfilTab, needs: "perfil.leer" },
   { id: "analytics", label: "Analytics", view: AnalyticsTab, needs: "analytics" },
+  { id: "operaciones", label: "Operaciones", view: OperacionesTab, needs: "operaciones" },
 ] as const satisfies readonly { id: string; label: string; view: () => unknown; needs: Action }[];
 
 /** How often the shell asks the gateway who is logged in: notices an ended session, and keeps it refreshed. */

@@ -23,6 +23,7 @@ const TABLE: Record<Role, Action[]> = {
     "transacciones.operar",
     "transacciones.transferir",
     "perfil.leer",
+    "operaciones",
   ],
   analista: ["analytics"],
   auditor: ["clientes.leer", "cuentas.leer", "transacciones.leer", "perfil.leer", "analytics"],

@@ -30,6 +30,7 @@ export const PERMISSIONS = {
   "transacciones.transferir": OPERATIONS,
   "perfil.leer": READERS,
   analytics: ["analista", "auditor", "admin"],
+  operaciones: OPERATIONS, // the operator view: lag, backlog, DLQ, sagas (GET /api/operaciones of analytics)
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
