@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 
 from bank.auth import bearer_auth
+from consumers.times import TIME_FORMS, parse_time
 
 
 def audit(
     since: Annotated[
         str | None,
-        typer.Option("--from", help="only events from this time (ISO 8601, 'now' or relative: -2h, -7d); default: all"),
+        typer.Option("--from", help=f"only events from this time ({TIME_FORMS}); default: all"),
     ] = None,
     bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = "127.0.0.1:9092",
     mysql_url: Annotated[
@@ -32,14 +33,13 @@ def audit(
     ] = 300.0,
     triaged_until: Annotated[
         str | None,
-        typer.Option(help="ignore dead letters and stuck sagas from before this time (already looked at)"),
+        typer.Option(help="ignore dead letters and stuck sagas from before this time (already looked at; same forms)"),
     ] = None,
 ) -> None:
     """Replay bank.cuentas.v1 and check, for every account, that the balance the events give equals
     cuentas.saldo and the sum of its movimientos, and that every movement has its event.
     Also lists transactions still PENDIENTE after --stuck-after and the messages of every <topic>.dlq.
     Prints a summary and every finding; exits 1 if there is any."""
-    from consumers.reader import parse_time
     from streams.replay.audit import audit as run_audit  # lazy: every `bank` command imports this module
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

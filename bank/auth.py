@@ -20,6 +20,18 @@ class AuthError(RuntimeError):
     """No token could be had: wrong secret, unknown client, or Keycloak unreachable; the message says which."""
 
 
+class KeycloakUnreachable(AuthError):
+    """Keycloak did not answer at the token URL."""
+
+    def __init__(self, url: str, cause: Exception) -> None:
+        super().__init__(f"Keycloak unreachable at {url}: {cause!r}")
+        self.url = url
+
+
+class CredentialsRefused(AuthError):
+    """Keycloak answered, and refused the CLI's client credentials."""
+
+
 @dataclass(frozen=True, slots=True)
 class AuthConfig:
     issuer: str = DEFAULT_ISSUER
@@ -91,9 +103,9 @@ class TokenSource:
             try:
                 resp = await http.post(self.config.token_url, data=form)
             except httpx.TransportError as exc:
-                raise AuthError(f"Keycloak unreachable at {self.config.token_url}: {exc!r}") from exc
+                raise KeycloakUnreachable(self.config.token_url, exc) from exc
         if resp.status_code != 200:
-            raise AuthError(
+            raise CredentialsRefused(
                 f"Keycloak refused client credentials for {self.config.client_id} ({resp.status_code}): {_reason(resp)}"
                 " (check BANK_CLIENT_SECRET and AUTH_ISSUER)"
             )

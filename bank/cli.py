@@ -3,8 +3,15 @@
 import typer
 
 from bank import audit_cmd, events_cmd, lake_cmd, replay_cmd, seed_cmd, serve, topics_cmd
+from bank.errors import EXIT_NOPERM, EXIT_UNAVAILABLE, FriendlyGroup
 
-app = typer.Typer(no_args_is_help=True, help="Cloud Bank operations.")
+app = typer.Typer(
+    cls=FriendlyGroup,
+    no_args_is_help=True,
+    help="Cloud Bank operations.",
+    epilog=f"Exit codes: 0 done; 1 findings or failures reported; 2 bad arguments; {EXIT_UNAVAILABLE} a component "
+    f"(Kafka, a database, Keycloak, a service) not reachable; {EXIT_NOPERM} credentials refused.",
+)
 app.command("serve")(serve.serve)
 app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(replay_cmd.app, name="replay")

@@ -8,18 +8,24 @@ from typing import Annotated, TextIO
 
 import typer
 
+from consumers.times import TIME_FORMS, parse_time
+
 
 def events(
     topic: Annotated[str, typer.Option(help="e.g. bank.cuentas.v1")],
-    since: Annotated[str | None, typer.Option("--from", help="event time from (ISO 8601, 'now', -2h, -7d)")] = None,
-    until: Annotated[str | None, typer.Option("--to", help="event time up to, inclusive; default: now")] = None,
+    since: Annotated[str | None, typer.Option("--from", help=f"event time from: {TIME_FORMS}")] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="event time up to, inclusive (same forms); default: now")
+    ] = None,
     key: Annotated[str | None, typer.Option(help="only this aggregate id (the Kafka key / ce subject)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write; default stdout")] = None,
     sort: Annotated[bool, typer.Option(help="order by event time across partitions")] = True,
     bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = "127.0.0.1:9092",
 ) -> None:
-    """Write every event of TOPIC whose ce_time is in [--from, --to] as one CloudEvents JSON object per line."""
-    from consumers.reader import parse_time
+    """Write every event of TOPIC whose ce_time is in [--from, --to] as one CloudEvents JSON object per line
+    (the wire's attributes: correlationid, causationid, dataschema, ...).
+
+    e.g. `bank events --topic bank.cuentas.v1 --from today`, `--from -15m`, `--from 2026-12-01 --to 2026-12-02`."""
     from streams.replay.export import export_events  # lazy: every `bank` command imports this module
 
     try:

@@ -1,4 +1,4 @@
-"""`bank topics create|list`: the topics of DESIGN.md §3 through the Kafka admin API, idempotently."""
+"""`bank topics create|list|describe|lag`: the topics of DESIGN.md §3 (created idempotently) and what is in them."""
 
 import asyncio
 from typing import TYPE_CHECKING, Annotated
@@ -51,3 +51,75 @@ def create(bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = "
     """Create every topic (and its .dlq) that does not exist yet."""
     created = asyncio.run(ensure_topics(bootstrap))
     typer.echo(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else " (all existed)"))
+
+
+Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")]
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    for row in (header, *rows):
+        typer.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+@app.command("list")
+def list_topics(bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
+    """Every topic with its partitions, replication factor and records in the log; ours that are missing."""
+    from bank.kafka_inspect import describe
+
+    found = asyncio.run(describe(bootstrap))
+    _table(
+        ("TOPIC", "PARTITIONS", "REPLICAS", "RECORDS"),
+        [(t.name, len(t.partitions), t.replication, t.records) for t in found],
+    )
+    missing = sorted({t.name for t in wanted()} - {t.name for t in found})
+    if missing:
+        typer.echo(f"missing (run `bank topics create`): {', '.join(missing)}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("describe")
+def describe_topic(
+    topic: Annotated[str, typer.Argument(help="e.g. bank.cuentas.v1")], bootstrap: Bootstrap = "127.0.0.1:9092"
+) -> None:
+    """TOPIC's partitions (leader, replicas, in-sync replicas, first and end offsets) and its own settings."""
+    from bank.kafka_inspect import describe
+
+    try:
+        [info] = asyncio.run(describe(bootstrap, [topic], configs=True))
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc), param_hint="TOPIC") from None
+    typer.echo(
+        f"{info.name}: {len(info.partitions)} partitions, replication {info.replication}, {info.records} records"
+    )
+    for name, value in sorted(info.configs.items()):
+        typer.echo(f"  {name}={value}")
+    _table(
+        ("PARTITION", "LEADER", "REPLICAS", "ISR", "START", "END"),
+        [
+            (p.partition, p.leader, ",".join(map(str, p.replicas)), ",".join(map(str, p.isr)), p.start, p.end)
+            for p in info.partitions
+        ],
+    )
+
+
+@app.command("lag")
+def lag(
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="only this consumer group (repeatable)")
+    ] = None,
+    bootstrap: Bootstrap = "127.0.0.1:9092",
+) -> None:
+    """Per consumer group and partition: committed offset, end offset and lag (records not yet processed)."""
+    from bank.kafka_inspect import lag as read_lag
+
+    rows = asyncio.run(read_lag(bootstrap, group))
+    _table(
+        ("GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG"),
+        [(r.group, r.topic, r.partition, r.committed, r.end, r.lag) for r in rows],
+    )
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r.group] = totals.get(r.group, 0) + r.lag
+    for name, total in totals.items():
+        typer.echo(f"{name}: lag {total}", err=True)

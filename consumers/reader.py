@@ -1,31 +1,15 @@
 """Bounded reads of Kafka (perfil's fold and rebuild, `bank audit`, `bank events export`): a reader that joins no
 group, assigned partitions by hand and read from start offsets up to stop offsets, so no group is disturbed."""
 
-import re
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Offsets = dict[TopicPartition, int]
-
-_RELATIVE = re.compile(r"^-(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_time(text: str) -> datetime:
-    """ISO 8601 (a naive time is UTC), `now`, or relative to now like -30m, -2h, -7d."""
-    text = text.strip()
-    if text == "now":
-        return datetime.now(UTC)
-    relative = _RELATIVE.match(text)
-    if relative:
-        return datetime.now(UTC) - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def make_reader(bootstrap: str, *, client_id: str = "bank-replay", max_poll_records: int = 5000) -> AIOKafkaConsumer:

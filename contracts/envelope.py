@@ -8,13 +8,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.base import Message
-from contracts.registry import model_for
+from contracts.registry import model_for, schema_uri
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 
 Headers = list[tuple[str, bytes]]
 
+
+# Correlation and causation are CloudEvents extension attributes (binary mode: ce_<name>), so any SDK reading a
+# topic sees them as attributes, with the names `bank events` exports. dataschema names the payload's JSON Schema.
+CORRELATION_HEADER = "ce_correlationid"
+CAUSATION_HEADER = "ce_causationid"
+DATASCHEMA_HEADER = "ce_dataschema"
+# Records written before they were attributes carry these plain headers; the log keeps them forever, so read both.
+LEGACY_CORRELATION_HEADER = "correlation_id"
+LEGACY_CAUSATION_HEADER = "causation_id"
 
 # The CloudEvents authcontext extension (cloudevents/spec extensions/authcontext.md) in binary mode.
 AUTHTYPE_HEADER = "ce_authtype"
@@ -64,6 +73,11 @@ class Envelope:
     authcontext: AuthContext | None = None  # who caused it; None for events of no request (or older ones)
 
     @property
+    def dataschema(self) -> str:
+        """The `$id` of the payload's JSON Schema (the checked-in contracts/schemas/<type>.json)."""
+        return schema_uri(self.type)
+
+    @property
     def key(self) -> bytes:
         return self.subject.encode()
 
@@ -78,12 +92,13 @@ class Envelope:
             "ce_type": self.type,
             "ce_subject": self.subject,
             "ce_time": self.time.isoformat(),
+            DATASCHEMA_HEADER: self.dataschema,
             "content-type": CONTENT_TYPE,
-            "correlation_id": self.correlation_id,
+            CORRELATION_HEADER: self.correlation_id,
             **self.extra_headers,
         }
         if self.causation_id:
-            pairs["causation_id"] = self.causation_id
+            pairs[CAUSATION_HEADER] = self.causation_id
         if self.authcontext is not None:
             pairs[AUTHTYPE_HEADER] = self.authcontext.authtype
             if self.authcontext.authid is not None:
@@ -105,6 +120,7 @@ class Envelope:
             "subject": self.subject,
             "time": self.time.isoformat(),
             "datacontenttype": CONTENT_TYPE,
+            "dataschema": self.dataschema,
             "correlationid": self.correlation_id,
             **({"causationid": self.causation_id} if self.causation_id else {}),
             **(self._structured_authcontext()),
@@ -176,8 +192,11 @@ def from_record(topic: str, value: bytes | None, headers: Headers | list[tuple[s
         "ce_subject",
         "ce_time",
         "content-type",
-        "correlation_id",
-        "causation_id",
+        DATASCHEMA_HEADER,
+        CORRELATION_HEADER,
+        CAUSATION_HEADER,
+        LEGACY_CORRELATION_HEADER,
+        LEGACY_CAUSATION_HEADER,
         AUTHTYPE_HEADER,
         AUTHID_HEADER,
     }
@@ -191,11 +210,17 @@ def from_record(topic: str, value: bytes | None, headers: Headers | list[tuple[s
         topic=topic,
         time=time,
         data=data,
-        correlation_id=by_name.get("correlation_id", event_id.encode()).decode(errors="replace"),
-        causation_id=by_name["causation_id"].decode(errors="replace") if "causation_id" in by_name else None,
+        correlation_id=_either(by_name, CORRELATION_HEADER, LEGACY_CORRELATION_HEADER) or event_id,
+        causation_id=_either(by_name, CAUSATION_HEADER, LEGACY_CAUSATION_HEADER),
         extra_headers=extra,
         authcontext=_authcontext(by_name),
     )
+
+
+def _either(headers: dict[str, bytes], name: str, legacy: str) -> str | None:
+    """The attribute `name`, else the plain header an older record carries instead, else None."""
+    raw = headers.get(name, headers.get(legacy))
+    return raw.decode(errors="replace") if raw is not None else None
 
 
 def _authcontext(headers: dict[str, bytes]) -> AuthContext | None:

@@ -25,6 +25,16 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
 
 BY_TYPE: dict[str, type[Message]] = {m.type: m for m in MESSAGE_TYPES}
 
+# Where a type's JSON Schema is published: the schema's `$id` and the CloudEvents `dataschema` of its events, so a
+# reader with any SDK finds the schema of an event from the event alone. An identifier, not a download address.
+SCHEMA_BASE_URI = "https://schemas.cloudbank.example/events/"
+
+
+def schema_uri(type_name: str) -> str:
+    """The `$id` of `type_name`'s checked-in JSON Schema (contracts/schemas/<type>.json)."""
+    return f"{SCHEMA_BASE_URI}{type_name}.json"
+
+
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 # old type name -> (new type name, payload transform). Chains are followed until a current
 # type is reached, e.g. ...Foo.v1 -> ...Foo.v2 -> ...Foo.v3. Empty while every type is at v1.

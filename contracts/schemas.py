@@ -10,16 +10,36 @@ from typing import Any
 
 from contracts import topics
 from contracts.base import Command, Message
-from contracts.registry import MESSAGE_TYPES
+from contracts.registry import MESSAGE_TYPES, schema_uri
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 ASYNCAPI_FILE = SCHEMA_DIR / "asyncapi.json"
 
 
+# The dialect pydantic's JSON Schema generator writes.
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+# Kafka bindings of the AsyncAPI document (asyncapi.com/docs/reference/bindings/kafka).
+KAFKA_BINDING_VERSION = "0.5.0"
+# What `bank topics create` asks for on the local single broker; a cluster runs 3 replicas (see `servers`).
+LOCAL_REPLICAS = 1
+INFINITE_RETENTION = {"cleanup.policy": ["delete"], "retention.ms": -1, "retention.bytes": -1}
+
+# The headers a consumer adds when it dead-letters a record (consumers/dlq.py), beside the record's own.
+DLQ_HEADERS = {
+    "dlq_error": "repr() of the error, at most 2000 characters",
+    "dlq_error_type": "the error's class name, e.g. ValidationError",
+    "dlq_original_topic": "the topic the record was read from",
+    "dlq_original_partition": "its partition (decimal text)",
+    "dlq_original_offset": "its offset (decimal text)",
+    "dlq_consumer_group": "the consumer group (or reader name) that gave up on it",
+}
+
+
 def schema_of(model: type[Message]) -> dict[str, Any]:
     """The payload schema as consumers see it on the wire (serialization mode)."""
     schema = model.model_json_schema(mode="serialization")
-    schema["$id"] = model.type
+    schema["$schema"] = JSON_SCHEMA_DIALECT
+    schema["$id"] = schema_uri(model.type)
     schema["x-topic"] = model.topic
     schema["x-key"] = model.key_field
     return schema
@@ -33,71 +53,173 @@ def render(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def asyncapi() -> dict[str, Any]:
-    """An AsyncAPI 3.0 document: one channel per topic, one message per type."""
-    channels: dict[str, Any] = {}
-    operations: dict[str, Any] = {}
-    for topic in topics.ALL_TOPICS:
-        members = [m for m in MESSAGE_TYPES if m.topic == topic]
-        channel_id = topic.replace(".", "_")
-        channels[channel_id] = {
-            "address": topic,
-            "description": f"{topics.PARTITIONS[topic]} partitions, key = {members[0].key_field}, "
-            "infinite retention; CloudEvents 1.0 binary mode (ce_* headers).",
-            "messages": {m.__name__: {"$ref": f"#/components/messages/{m.__name__}"} for m in members},
-        }
-        operations[f"publish_{channel_id}"] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{channel_id}"},
-        }
-    messages = {
-        m.__name__: {
-            "name": m.type,
-            "title": m.__name__,
-            "summary": (m.__doc__ or "").strip().splitlines()[0] if m.__doc__ else m.__name__,
-            "contentType": "application/json",
-            "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
-            "payload": {"$ref": f"./{m.type}.json"},
-            "tags": [{"name": "command" if issubclass(m, Command) else "event"}],
-        }
-        for m in MESSAGE_TYPES
-    }
-    headers_schema: dict[str, Any] = {
-        "type": "object",
-        "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"],
-        "properties": {
-            name: {"type": "string"}
-            for name in (
-                "ce_specversion",
-                "ce_id",
-                "ce_source",
-                "ce_type",
-                "ce_time",
-                "ce_subject",
-                "content-type",
-                "correlation_id",
-                "causation_id",
-            )
+def _servers() -> dict[str, Any]:
+    return {
+        "local": {
+            "host": "127.0.0.1:9092",
+            "protocol": "kafka",
+            "description": "`make up` and `docker compose up`: one KRaft broker, PLAINTEXT, loopback only.",
+        },
+        "production": {
+            "host": "kafka-1.bank.example:9093",
+            "protocol": "kafka-secure",
+            "description": "An example cluster: 3 brokers, TLS and SASL/SCRAM, topics with 3 replicas and "
+            "min.insync.replicas=2 (list every broker in bootstrap.servers).",
+            "security": [{"$ref": "#/components/securitySchemes/scram"}],
         },
     }
+
+
+def _channel(topic: str, partitions: int, description: str, messages: dict[str, Any]) -> dict[str, Any]:
+    binding = {
+        "topic": topic,
+        "partitions": partitions,
+        "replicas": LOCAL_REPLICAS,
+        "topicConfiguration": INFINITE_RETENTION,
+        "bindingVersion": KAFKA_BINDING_VERSION,
+    }
+    return {"address": topic, "description": description, "messages": messages, "bindings": {"kafka": binding}}
+
+
+def _operations(channel_id: str, action: str, summary: str) -> dict[str, Any]:
+    """The send operation of `channel_id` and the receive one that any reading application performs."""
+    reader_group = {
+        "type": "string",
+        "description": "one consumer group per reading application; the topic's partitions bound its members",
+    }
+    ref = {"$ref": f"#/channels/{channel_id}"}
+    return {
+        f"{action}_{channel_id}": {"action": "send", "channel": ref, "summary": summary},
+        f"receive_{channel_id}": {
+            "action": "receive",
+            "channel": ref,
+            "bindings": {"kafka": {"groupId": reader_group, "bindingVersion": KAFKA_BINDING_VERSION}},
+        },
+    }
+
+
+def _message(m: type[Message]) -> dict[str, Any]:
+    key = {"type": "string", "description": f"the {m.key_field} as decimal text (also ce_subject)"}
+    return {
+        "name": m.type,
+        "title": m.__name__,
+        "summary": (m.__doc__ or "").strip().splitlines()[0] if m.__doc__ else m.__name__,
+        "contentType": "application/json",
+        "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
+        "correlationId": {"$ref": "#/components/correlationIds/correlationid"},
+        "payload": {"$ref": f"./{m.type}.json"},
+        "tags": [{"name": "command" if issubclass(m, Command) else "event"}],
+        "bindings": {"kafka": {"key": key, "bindingVersion": KAFKA_BINDING_VERSION}},
+    }
+
+
+def _headers_schema() -> dict[str, Any]:
+    text = {"type": "string"}
+    properties: dict[str, Any] = {
+        name: text
+        for name in ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "content-type")
+    }
+    properties["ce_dataschema"] = {
+        "type": "string",
+        "format": "uri",
+        "description": "dataschema: the `$id` of the payload's JSON Schema (a file beside this document)",
+        "examples": [schema_uri("bank.cuentas.SaldoActualizado.v1")],
+    }
+    properties["ce_correlationid"] = {
+        "type": "string",
+        "description": "extension correlationid: the id of the event (or request) that started the flow",
+    }
+    properties["ce_causationid"] = {
+        "type": "string",
+        "description": "extension causationid: the id of the event this one answers (absent when none)",
+    }
+    for legacy, attribute in (("correlation_id", "ce_correlationid"), ("causation_id", "ce_causationid")):
+        properties[legacy] = {
+            "type": "string",
+            "deprecated": True,
+            "description": f"older records only: what {attribute} carries now (still read, no longer written)",
+        }
     # The CloudEvents authcontext extension: who caused the event (absent on events no request caused).
-    headers_schema["properties"]["ce_authtype"] = {
+    properties["ce_authtype"] = {
         "type": "string",
         "description": "authcontext: user, service_account or unauthenticated",
         "examples": ["user"],
     }
-    headers_schema["properties"]["ce_authid"] = {
+    properties["ce_authid"] = {
         "type": "string",
         "description": "authcontext: the principal's username (absent when unauthenticated)",
         "examples": ["cajero"],
     }
     return {
+        "type": "object",
+        "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"],
+        "properties": properties,
+    }
+
+
+def _dead_letter_headers() -> dict[str, Any]:
+    return {
+        "allOf": [
+            {"$ref": "#/components/schemas/CloudEventHeaders"},
+            {
+                "type": "object",
+                "required": sorted(DLQ_HEADERS),
+                "properties": {name: {"type": "string", "description": d} for name, d in DLQ_HEADERS.items()},
+            },
+        ]
+    }
+
+
+def asyncapi() -> dict[str, Any]:
+    """An AsyncAPI 3.0 document: one channel per topic and per dead-letter topic, one message per type."""
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for topic in topics.ALL_TOPICS:
+        members = [m for m in MESSAGE_TYPES if m.topic == topic]
+        channel_id = topic.replace(".", "_")
+        channels[channel_id] = _channel(
+            topic,
+            topics.PARTITIONS[topic],
+            f"key = {members[0].key_field}, infinite retention; CloudEvents 1.0 binary mode (ce_* headers).",
+            {m.__name__: {"$ref": f"#/components/messages/{m.__name__}"} for m in members},
+        )
+        operations |= _operations(channel_id, "publish", f"the owning service's outbox relay publishes to {topic}")
+        dlq_id = f"{channel_id}_dlq"
+        channels[dlq_id] = _channel(
+            topics.dlq(topic),
+            topics.DLQ_PARTITIONS,
+            f"Records of {topic} a consumer could not process: the original key, value and headers plus the "
+            "dlq_* headers saying why and from where (`bank audit` lists them, `bank replay` re-sends them).",
+            {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
+        )
+        operations |= _operations(dlq_id, "deadletter", f"a consumer of {topic} gives up on a record")
+    messages = {m.__name__: _message(m) for m in MESSAGE_TYPES}
+    messages["DeadLetter"] = {
+        "name": "DeadLetter",
+        "title": "DeadLetter",
+        "summary": "A record a consumer gave up on, unchanged, with the dlq_* headers.",
+        "headers": {"$ref": "#/components/schemas/DeadLetterHeaders"},
+        "payload": {"description": "the original record's value, byte for byte (usually one of the messages above)"},
+        "bindings": {"kafka": {"key": {"type": "string"}, "bindingVersion": KAFKA_BINDING_VERSION}},
+    }
+    return {
         "asyncapi": "3.0.0",
         "info": {"title": "Cloud Bank events", "version": "1.0.0"},
         "defaultContentType": "application/json",
+        "servers": _servers(),
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": {"CloudEventHeaders": headers_schema}},
+        "components": {
+            "messages": messages,
+            "schemas": {"CloudEventHeaders": _headers_schema(), "DeadLetterHeaders": _dead_letter_headers()},
+            "correlationIds": {
+                "correlationid": {
+                    "description": "the CloudEvents extension correlationid: one id for every message of a flow",
+                    "location": "$message.header#/ce_correlationid",
+                }
+            },
+            "securitySchemes": {"scram": {"type": "scramSha512", "description": "the production example's SASL"}},
+        },
     }
 
 

@@ -8,7 +8,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from consumers.record import KafkaRecord
-from contracts.envelope import from_record
+from contracts.envelope import (
+    CAUSATION_HEADER,
+    CORRELATION_HEADER,
+    LEGACY_CAUSATION_HEADER,
+    LEGACY_CORRELATION_HEADER,
+    from_record,
+)
 from contracts.lake import REJECTED_TABLE, TABLE_OF_TYPE
 
 
@@ -71,8 +77,8 @@ def _rejected(record: KafkaRecord, position: dict[str, Any], headers: list[Any],
         "event_type": by_name.get("ce_type"),
         "event_time": None,
         **position,
-        "correlation_id": by_name.get("correlation_id"),
-        "causation_id": by_name.get("causation_id"),
+        "correlation_id": by_name.get(CORRELATION_HEADER, by_name.get(LEGACY_CORRELATION_HEADER)),
+        "causation_id": by_name.get(CAUSATION_HEADER, by_name.get(LEGACY_CAUSATION_HEADER)),
         "source": by_name.get("ce_source"),
         "subject": by_name.get("ce_subject"),
         "kafka_timestamp": when,

@@ -36,7 +36,8 @@ async def test_alta_publica_cliente_creado_con_cabeceras_cloudevents(api: httpx.
     assert h["ce_source"] == "/clientes"
     assert h["ce_id"]
     assert h["content-type"] == "application/json"
-    assert h["correlation_id"]
+    assert h["ce_correlationid"]
+    assert h["ce_dataschema"].endswith("/bank.clientes.ClienteCreado.v1.json")
     assert datetime.fromisoformat(h["ce_time"]).utcoffset() is not None
     data = record.data
     assert data["cliente_id"] == cliente_id

@@ -11,7 +11,7 @@ from typing import Any
 import aiomysql
 import pytest
 
-from consumers.reader import parse_time
+from consumers.times import parse_time
 from streams.replay.audit import audit
 from streams.replay.export import export_events
 from tests.conftest import eventually

@@ -51,8 +51,31 @@ def test_los_headers_son_los_de_cloudevents_binary_mode() -> None:
         source="/transacciones",
     )
     names = {k for k, _ in env.headers()}
-    assert {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "correlation_id"} <= names
+    assert {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "ce_correlationid"} <= names
     assert env.correlation_id == env.id  # a message that starts a flow is its own correlation
+
+
+def test_correlacion_causalidad_y_dataschema_son_atributos_cloudevents() -> None:
+    env = envelope_for(_saldo(), source="/cuentas", correlation_id="corr-1", causation_id="cause-1")
+    headers = dict(env.headers())
+    assert headers["ce_correlationid"] == b"corr-1"
+    assert headers["ce_causationid"] == b"cause-1"
+    assert headers["ce_dataschema"] == b"https://schemas.cloudbank.example/events/bank.cuentas.SaldoActualizado.v1.json"
+    assert not {"correlation_id", "causation_id"} & set(headers)  # the plain headers are only read now
+    # The audit export (structured mode) names them as the wire does, without the binary-mode prefix.
+    exported = env.to_structured()
+    for name in ("correlationid", "causationid", "dataschema"):
+        assert headers[f"ce_{name}"].decode() == exported[name]
+
+
+def test_un_registro_antiguo_con_headers_planos_conserva_su_correlacion() -> None:
+    env = envelope_for(_saldo(), source="/cuentas", correlation_id="corr-1", causation_id="cause-1")
+    renamed = {"ce_correlationid": "correlation_id", "ce_causationid": "causation_id"}
+    old = [(renamed.get(k, k), v) for k, v in env.headers() if k != "ce_dataschema"]
+    back = from_record(env.topic, env.value(), old)
+    assert (back.correlation_id, back.causation_id) == ("corr-1", "cause-1")
+    assert back.extra_headers == {}  # the legacy names are known attributes, not unknown headers
+    assert back.dataschema == env.dataschema  # derived from the type for records that predate the attribute
 
 
 def test_un_registro_sin_headers_no_es_un_evento() -> None:

@@ -30,7 +30,7 @@ OFFICIAL_IMAGES = {
     "postgres": "postgres:15",
     "mysql": "mysql:8",
     "mongo": "mongo:7",
-    "oauth2-proxy": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.",
+    "oauth2-proxy": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.",  # its -alpine variant: a shell for the healthcheck
     "keycloak": "quay.io/keycloak/keycloak:",
 }
 
@@ -112,7 +112,7 @@ def test_keycloak_es_la_misma_version_con_el_mismo_realm() -> None:
     assert "--import-realm" in spec["command"]
     # The issuer every token names: the same as the native stack's (infra/bin/keycloak.sh).
     assert "--hostname=http://127.0.0.1:8180" in spec["command"]
-    assert "127.0.0.1:8180:8080" in spec["ports"]
+    assert "${BIND_ADDRESS:-127.0.0.1}:8180:8080" in spec["ports"]
 
 
 def test_cada_servicio_nuestro_sabe_donde_validar_tokens() -> None:
@@ -122,3 +122,37 @@ def test_cada_servicio_nuestro_sabe_donde_validar_tokens() -> None:
             assert env["AUTH_ISSUER"] == "http://127.0.0.1:8180/realms/cloudbank", name
             assert env["AUTH_JWKS_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name
             assert env["AUTH_TOKEN_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name
+
+
+def _one_shot(spec: dict[str, Any]) -> bool:
+    """A job that runs to its end (topic creation, the seed), not a service that stays up."""
+    return spec.get("restart") == "no"
+
+
+def test_el_log_de_kafka_vive_en_el_volumen_montado() -> None:
+    kafka = SERVICES["kafka"]
+    log_dirs = kafka["environment"]["KAFKA_LOG_DIRS"].split(",")
+    mounted = {v.split(":")[1] for v in kafka["volumes"] if v.split(":")[0] in COMPOSE["volumes"]}
+    assert log_dirs
+    assert set(log_dirs) <= mounted, f"KAFKA_LOG_DIRS {log_dirs} not on a named volume ({sorted(mounted)})"
+
+
+def test_cada_servicio_que_queda_arriba_tiene_healthcheck() -> None:
+    missing = [n for n, spec in SERVICES.items() if not _one_shot(spec) and not spec.get("healthcheck", {}).get("test")]
+    assert not missing, f"no healthcheck: {missing}"
+
+
+def test_se_espera_a_que_cada_dependencia_este_sana() -> None:
+    for name, spec in SERVICES.items():
+        deps = spec.get("depends_on", {})
+        assert isinstance(deps, dict), f"{name}: depends_on as a list only waits for the start"
+        for dep, how in deps.items():
+            wanted = "service_completed_successfully" if _one_shot(SERVICES[dep]) else "service_healthy"
+            assert how == {"condition": wanted}, f"{name} -> {dep}: {how}"
+
+
+def test_los_puertos_publicados_escuchan_solo_en_loopback_salvo_que_se_pida() -> None:
+    for name, spec in SERVICES.items():
+        for port in spec.get("ports", []):
+            assert isinstance(port, str), f"{name}: {port!r}"
+            assert re.fullmatch(r"\$\{BIND_ADDRESS:-127\.0\.0\.1\}:\d+:\d+", port), f"{name} publishes {port}"

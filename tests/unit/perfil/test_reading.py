@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from consumers.reader import parse_time
+from consumers.times import parse_time
 from services.perfil import projector
 from services.perfil.folding import quoted
 from services.perfil.service import search_terms, view_lag

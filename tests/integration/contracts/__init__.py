@@ -1,0 +1,1 @@
+"""Integration tests of the published contracts, read as another team would read them."""
