@@ -21,6 +21,7 @@ from services.platform.app import ErrorBody, create_base_app
 from services.platform.health import Probes, health_response
 from services.platform.policy import ServicePolicy
 from services.platform.settings import ServiceSettings
+from services.platform.telemetry import observe
 
 
 class ServiceState(TypedDict):
@@ -86,6 +87,7 @@ def create_service_app(
     app.state.fault_injection = settings.fault_injection
     for router in routers:
         app.include_router(router)
+    observe(app)  # request ids, JSON access lines, server spans (services.platform.telemetry)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:
