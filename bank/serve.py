@@ -6,8 +6,6 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from services.platform.telemetry import start_process
-
 SERVICES = {
     "clientes": ("services.clientes.main", 8001),
     "cuentas": ("services.cuentas.main", 8002),
@@ -26,6 +24,8 @@ def serve(
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
     module_name, default_port = SERVICES[service]
+    from services.platform.telemetry import start_process  # lazy: the OTel SDK is no cost to other commands
+
     start_process(service)  # JSON logs and tracing before anything logs or opens a connection
     module = importlib.import_module(module_name)
     uvicorn.run(

@@ -21,6 +21,9 @@ _REQUEST_ID_OK = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")  # a caller's id kept
 # The scope of the request being served, read when a line is written (its principal is set later, by the auth).
 _scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("log_scope", default=None)
 _access = logging.getLogger("cloudbank.access")
+# Probed every few seconds by HAProxy and supervisors: an access line for each would bury the requests (failures
+# are still written).
+_QUIET = frozenset({"/health", "/metrics"})
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
 
@@ -113,18 +116,23 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
-            _access.info(
-                "%s %s %d",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": getattr(route, "path", None),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            if status >= 400 or scope["path"] not in _QUIET:
+                self._access(scope, status, started)
             _scope.reset(token)
+
+    @staticmethod
+    def _access(scope: Scope, status: int, started: float) -> None:
+        route = scope.get("route")
+        _access.info(
+            "%s %s %d",
+            scope["method"],
+            scope["path"],
+            status,
+            extra={
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": getattr(route, "path", None),
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )

@@ -2,7 +2,8 @@
 as JSON lines in a file of this process under .run/traces (what `bank trace` reads); libraries instrumented once.
 
 Settings (standard OTel ones where there is one): OTEL_SDK_DISABLED=true turns tracing off; OTEL_TRACES_SAMPLER /
-OTEL_TRACES_SAMPLER_ARG sample (default: parentbased_always_on, so a sampled-out request stays out downstream);
+OTEL_TRACES_SAMPLER_ARG choose the sampler (default: ours, below, with BANK_TRACE_RATIO of the requests traced;
+either way a sampled-out request stays out downstream);
 OTEL_BSP_* tune the batch processor; BANK_TRACE_DIR moves the local files; BANK_TRACE_DB=0 leaves out database spans.
 """
 
@@ -16,9 +17,20 @@ from typing import Any
 
 import orjson
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+    _get_from_env_or_default,
+)
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import Attributes
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +99,38 @@ def _exporter(instance: str) -> SpanExporter:
     return JsonLinesExporter(trace_dir() / f"{instance}.jsonl")
 
 
+class RequestRoots(Sampler):
+    """Traces start at requests only (a `ratio` of them): a span with no parent that is not a server span (the
+    relays' and pollers' queries every few ms, a key fetch) would be a one-span trace nobody asked for, at a cost."""
+
+    def __init__(self, ratio: float) -> None:
+        self._requests = TraceIdRatioBased(ratio)
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: Any = None,
+    ) -> SamplingResult:
+        if kind != SpanKind.SERVER:
+            return SamplingResult(Decision.DROP)
+        return self._requests.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"RequestRoots{{{self._requests.get_description()}}}"
+
+
+def sampler() -> Sampler:
+    """The standard OTEL_TRACES_SAMPLER when one is set; else parent-based with traces rooted at requests."""
+    if os.environ.get("OTEL_TRACES_SAMPLER"):
+        return _get_from_env_or_default()
+    return ParentBased(root=RequestRoots(float(os.environ.get("BANK_TRACE_RATIO", "1.0"))))
+
+
 def instance_name(service: str) -> str:
     """This process's instance: <SERVICE>_INSTANCE (as the supervisor config sets it), else the service name."""
     return os.environ.get(f"{service.upper()}_INSTANCE") or service
@@ -99,7 +143,9 @@ def setup(service: str, instance: str | None = None) -> None:
         return
     _done = True
     instance = instance or instance_name(service)
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service, SERVICE_INSTANCE_ID: instance}))
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: service, SERVICE_INSTANCE_ID: instance}), sampler=sampler()
+    )
     # The local file needs no 5 s batching delay (the SDK's default): a second keeps `bank trace` current.
     delay = int(os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "1000"))
     provider.add_span_processor(BatchSpanProcessor(_exporter(instance), schedule_delay_millis=delay))
