@@ -70,8 +70,8 @@ async def test_una_transferencia_es_una_traza_de_todos_los_saltos_y_los_registro
             lambda r: r.data.get("transaccion_id") == trx_id, what=f"SaldoActualizado of {trx_id}"
         )
         completada = await t_trx.wait_for(
-            lambda r: r.key == trx_id.encode() and r.headers["ce_type"].endswith("TransaccionCompletada.v1"),
-            what=f"TransaccionCompletada of {trx_id}",
+            lambda r: r.key == trx_id.encode() and r.headers["ce_type"].endswith("TransaccionRegistrada.v1"),
+            what=f"TransaccionRegistrada of {trx_id}",
         )
         for record in (cliente_rec, saldo, completada):
             assert _traceparent_ok(record), record.headers
@@ -112,7 +112,8 @@ async def test_una_transferencia_es_una_traza_de_todos_los_saltos_y_los_registro
         outcome = [
             s
             for s in spans
-            if s["service"] == service and s["attributes"].get("cloudevents.event_type", "").endswith("Completada.v1")
+            if s["service"] == service
+            and s["attributes"].get("cloudevents.event_type", "").endswith("TransaccionRegistrada.v1")
         ]
         assert outcome, service
         path = chain(outcome[0])
