@@ -32,6 +32,7 @@ OFFICIAL_IMAGES = {
     "mongo": "mongo:7",
     "oauth2-proxy": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.",
     "keycloak": "quay.io/keycloak/keycloak:",
+    "jaeger": "jaegertracing/all-in-one:",
 }
 
 
@@ -122,3 +123,8 @@ def test_cada_servicio_nuestro_sabe_donde_validar_tokens() -> None:
             assert env["AUTH_ISSUER"] == "http://127.0.0.1:8180/realms/cloudbank", name
             assert env["AUTH_JWKS_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name
             assert env["AUTH_TOKEN_URL"].startswith("http://keycloak:8080/realms/cloudbank/"), name
+
+
+def test_los_servicios_envian_sus_trazas_a_jaeger() -> None:
+    env = SERVICES["transacciones"]["environment"]
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"  # Jaeger's OTLP/HTTP receiver
