@@ -2,7 +2,7 @@
 
 import typer
 
-from bank import audit_cmd, events_cmd, lake_cmd, replay_cmd, seed_cmd, serve, topics_cmd
+from bank import audit_cmd, events_cmd, lake_cmd, replay_cmd, seed_cmd, serve, topics_cmd, trace_cmd
 from bank.errors import EXIT_NOPERM, EXIT_UNAVAILABLE, FriendlyGroup
 
 app = typer.Typer(
@@ -19,3 +19,4 @@ app.command("audit")(audit_cmd.audit)
 app.command("events")(events_cmd.events)
 app.add_typer(lake_cmd.app, name="lake")
 app.command("seed")(seed_cmd.seed)
+app.command("trace")(trace_cmd.trace)

@@ -1,7 +1,6 @@
 """`bank lake sink|tables`: run the Kafka -> Parquet lake sink; show what the lake holds."""
 
 import asyncio
-import logging
 import signal
 
 import typer
@@ -12,11 +11,11 @@ app = typer.Typer(no_args_is_help=True, help="The Parquet event lake (folder or 
 @app.command("sink")
 def sink() -> None:
     """Run the lake sink until SIGTERM/SIGINT (settings from LAKE_* variables); a stop flushes and commits."""
+    from services.platform.telemetry import start_process
     from streams.lake.main import run_sink
     from streams.lake.settings import SinkSettings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    start_process("lake")  # JSON logs; spans of the records it takes in
     settings = SinkSettings()
 
     async def main() -> None:

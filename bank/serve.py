@@ -1,7 +1,6 @@
 """`bank serve SERVICE`: run one service process (API + its workers) under uvicorn."""
 
 import importlib
-import logging
 from typing import Annotated
 
 import typer
@@ -25,13 +24,16 @@ def serve(
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
     module_name, default_port = SERVICES[service]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from services.platform.telemetry import start_process  # lazy: the OTel SDK is no cost to other commands
+
+    start_process(service)  # JSON logs and tracing before anything logs or opens a connection
     module = importlib.import_module(module_name)
     uvicorn.run(
         module.create_app(),
         host=host,
         port=port or default_port,
         log_level="warning",
-        access_log=False,
+        access_log=False,  # services.platform.logs.RequestLog writes them, in JSON with the request's ids
+        log_config=None,  # keep the JSON logging start_process set up
         timeout_graceful_shutdown=5,
     )

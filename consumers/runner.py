@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from consumers import tracing
 from consumers.dlq import dead_letter
 from consumers.errors import is_infrastructure, is_permanent
 from consumers.handler import Delivery, Handler
@@ -125,7 +126,8 @@ class ConsumerLoop:
         if len(deliveries) == 1:
             return False
         try:
-            await self._handler.handle_batch(deliveries)
+            with tracing.handling(deliveries, self._group):
+                await self._handler.handle_batch(deliveries)
         except Exception as exc:
             log.info("batch of %d failed (%s); handling one by one", len(deliveries), exc)
             return False
@@ -137,7 +139,8 @@ class ConsumerLoop:
         while True:
             attempt += 1
             try:
-                await self._handler.handle(delivery)
+                with tracing.handling([delivery], self._group):
+                    await self._handler.handle(delivery)
                 self.handled += 1
                 return True
             except Exception as exc:

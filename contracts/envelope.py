@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts import tracecontext
 from contracts.base import Message
 from contracts.registry import model_for, schema_uri
 
@@ -28,6 +29,9 @@ LEGACY_CAUSATION_HEADER = "causation_id"
 # The CloudEvents authcontext extension (cloudevents/spec extensions/authcontext.md) in binary mode.
 AUTHTYPE_HEADER = "ce_authtype"
 AUTHID_HEADER = "ce_authid"
+# The CloudEvents distributed-tracing extension (W3C trace context) in binary mode.
+TRACEPARENT_HEADER = "ce_traceparent"
+TRACESTATE_HEADER = "ce_tracestate"
 
 
 class EnvelopeError(ValueError):
@@ -71,6 +75,8 @@ class Envelope:
     causation_id: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
     authcontext: AuthContext | None = None  # who caused it; None for events of no request (or older ones)
+    traceparent: str | None = None  # the W3C trace context of the span that caused it; None when not traced
+    tracestate: str | None = None
 
     @property
     def dataschema(self) -> str:
@@ -103,6 +109,10 @@ class Envelope:
             pairs[AUTHTYPE_HEADER] = self.authcontext.authtype
             if self.authcontext.authid is not None:
                 pairs[AUTHID_HEADER] = self.authcontext.authid
+        if self.traceparent:
+            pairs[TRACEPARENT_HEADER] = self.traceparent
+            if self.tracestate:
+                pairs[TRACESTATE_HEADER] = self.tracestate
         return [(k, v.encode()) for k, v in pairs.items()]
 
     def decode(self) -> Message:
@@ -124,6 +134,8 @@ class Envelope:
             "correlationid": self.correlation_id,
             **({"causationid": self.causation_id} if self.causation_id else {}),
             **(self._structured_authcontext()),
+            **({"traceparent": self.traceparent} if self.traceparent else {}),
+            **({"tracestate": self.tracestate} if self.tracestate else {}),
             "data": self.data,
         }
 
@@ -146,8 +158,10 @@ def envelope_for(
     time: datetime | None = None,
     authcontext: AuthContext | None = None,
 ) -> Envelope:
-    """Wrap `message`; a message that starts a flow is its own correlation. `authcontext`: who caused it."""
+    """Wrap `message`; a message that starts a flow is its own correlation. `authcontext`: who caused it. The trace
+    context is the causing message's span (batch handlers) or the current span (contracts.tracecontext)."""
     event_id = event_id or str(uuid.uuid4())
+    traceparent, tracestate = tracecontext.current(causation_id)
     return Envelope(
         id=event_id,
         type=message.type,
@@ -159,6 +173,8 @@ def envelope_for(
         correlation_id=correlation_id or event_id,
         causation_id=causation_id,
         authcontext=authcontext,
+        traceparent=traceparent,
+        tracestate=tracestate,
     )
 
 
@@ -199,6 +215,8 @@ def from_record(topic: str, value: bytes | None, headers: Headers | list[tuple[s
         LEGACY_CAUSATION_HEADER,
         AUTHTYPE_HEADER,
         AUTHID_HEADER,
+        TRACEPARENT_HEADER,
+        TRACESTATE_HEADER,
     }
     extra = {k: v.decode(errors="replace") for k, v in by_name.items() if k not in known}
     event_id = _text(by_name, "ce_id")
@@ -214,12 +232,19 @@ def from_record(topic: str, value: bytes | None, headers: Headers | list[tuple[s
         causation_id=_either(by_name, CAUSATION_HEADER, LEGACY_CAUSATION_HEADER),
         extra_headers=extra,
         authcontext=_authcontext(by_name),
+        traceparent=_optional(by_name, TRACEPARENT_HEADER),
+        tracestate=_optional(by_name, TRACESTATE_HEADER),
     )
 
 
 def _either(headers: dict[str, bytes], name: str, legacy: str) -> str | None:
     """The attribute `name`, else the plain header an older record carries instead, else None."""
     raw = headers.get(name, headers.get(legacy))
+    return raw.decode(errors="replace") if raw is not None else None
+
+
+def _optional(headers: dict[str, bytes], name: str) -> str | None:
+    raw = headers.get(name)
     return raw.decode(errors="replace") if raw is not None else None
 
 

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from contracts.envelope import Envelope
+from producers import tracing
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +74,16 @@ class OutboxStore(Protocol):
 
 
 async def send_rows(producer: AIOKafkaProducer, rows: Sequence[OutboxRow]) -> None:
-    """Send rows in order and wait for every acknowledgement; raises if any failed."""
-    futures = [
-        await producer.send(
-            row.topic, row.payload.encode(), key=row.key.encode(), headers=[(k, v.encode()) for k, v in row.headers]
-        )
-        for row in rows
-    ]
-    await asyncio.gather(*futures)
+    """Send rows in order and wait for every acknowledgement; raises if any failed. A traced row is sent under a
+    producer span (the hop from the outbox to Kafka), whose context the record carries on."""
+    with tracing.sending(rows) as headers:
+        futures = [
+            await producer.send(
+                row.topic, row.payload.encode(), key=row.key.encode(), headers=[(k, v.encode()) for k, v in h]
+            )
+            for row, h in zip(rows, headers, strict=True)
+        ]
+        await asyncio.gather(*futures)
 
 
 class OutboxRelay:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from consumers import tracing
 from consumers.dlq import dead_letter
 from consumers.errors import is_infrastructure
 from consumers.reader import read_batches, topic_partitions
@@ -95,7 +96,10 @@ class LiveProjection:
             records = _flatten(batches)
             try:
                 if records:
-                    result = await self._store.apply(schema, records, check_active=True, dead_letter=self._dead_letter)
+                    with tracing.receiving(records, "perfil"):
+                        result = await self._store.apply(
+                            schema, records, check_active=True, dead_letter=self._dead_letter
+                        )
                     self._account(result)
                 failures = 0
             except ViewSwitched as switched:

@@ -23,6 +23,7 @@ from services.platform.docs import serve_docs
 from services.platform.health import Probes, health_response
 from services.platform.policy import ServicePolicy
 from services.platform.settings import ServiceSettings
+from services.platform.telemetry import observe
 
 
 class ServiceState(TypedDict):
@@ -95,6 +96,7 @@ def create_service_app(
         app.include_router(router)
     serve_docs(app)  # /docs and /redoc with their assets served here: they work without internet
     metrics.install(app, service_name(settings))
+    observe(app)  # request ids, JSON access lines, server spans (services.platform.telemetry)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:

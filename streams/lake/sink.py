@@ -48,6 +48,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError
 
+from consumers import tracing
 from streams.lake.batch import FlushPolicy, PartitionBuffer, plan_files
 from streams.lake.catalog import Catalog
 from streams.lake.records import LakeRow, to_row
@@ -95,6 +96,7 @@ class LakeSink:
             batches = await self._consumer.getmany(timeout_ms=self._poll_timeout_ms())
             # Parsing and validating is CPU work: off the event loop, so heartbeats keep flowing.
             parsed = await asyncio.to_thread(_parse, batches)
+            tracing.received((r for records in batches.values() for r in records), self._group)  # the lake's hop
             now = self._clock()
             async with self._lock:
                 for tp, rows in parsed.items():

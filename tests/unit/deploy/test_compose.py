@@ -32,6 +32,7 @@ OFFICIAL_IMAGES = {
     "mongo": "mongo:7",
     "oauth2-proxy": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.",  # its -alpine variant: a shell for the healthcheck
     "keycloak": "quay.io/keycloak/keycloak:",
+    "jaeger": "jaegertracing/all-in-one:",
 }
 
 
@@ -156,3 +157,8 @@ def test_los_puertos_publicados_escuchan_solo_en_loopback_salvo_que_se_pida() ->
         for port in spec.get("ports", []):
             assert isinstance(port, str), f"{name}: {port!r}"
             assert re.fullmatch(r"\$\{BIND_ADDRESS:-127\.0\.0\.1\}:\d+:\d+", port), f"{name} publishes {port}"
+
+
+def test_los_servicios_envian_sus_trazas_a_jaeger() -> None:
+    env = SERVICES["transacciones"]["environment"]
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"  # Jaeger's OTLP/HTTP receiver
