@@ -26,7 +26,8 @@ from bson import ObjectId
 
 from contracts.base import Message
 from contracts.envelope import AuthContext, envelope_for
-from producers.outbox import OutboxRow, Publish
+from producers.outbox import Publish
+from producers.outbox_row import OutboxRow
 from services.transacciones.domain import Transaccion
 from services.transacciones.saga import PASOS_EN_CURSO, event_id
 from services.transacciones.writer import DocumentWriter
