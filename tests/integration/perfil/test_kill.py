@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import uuid
 from asyncio.subprocess import Process
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ async def start_perfil(view_db: str, topics: Topics) -> AsyncIterator[Callable[[
         "PERFIL_DATABASE_URL": view_db,
         "PERFIL_KAFKA_BOOTSTRAP": KAFKA,
         "PERFIL_TOPICS": json.dumps(topics.all()),
+        "PERFIL_GROUP_ID": f"perfil.test.{uuid.uuid4().hex[:8]}",  # not the stack's group: its own topics
         "PERFIL_BATCH_MAX_RECORDS": "300",  # many small transactions: a kill lands between or inside one
     }
 
