@@ -91,7 +91,9 @@ class LiveProjection:
             batches = await self._consumer.getmany(timeout_ms=300, max_records=self._max_records)
             try:
                 async with self._lock:
-                    await self._fold(self._owned(batches))
+                    records = self._owned(batches)
+                    await self._position_unseen()
+                    await self._fold(records)
                 failures = 0
             except Exception as exc:
                 # Nothing was committed: go back to what the view has and try again after a pause.
@@ -110,6 +112,14 @@ class LiveProjection:
         """Only partitions this instance was assigned (and positioned) by the listener: a fetch may bring records
         of one being revoked, or of one just assigned before the listener sought it."""
         return _flatten({tp: records for tp, records in batches.items() if tp in self._expected})
+
+    async def _position_unseen(self) -> None:
+        """Seek the assigned partitions the listener could not position (its database call failed: the consumer only
+        logs a listener's error), so none of them is left unfolded. Caller holds the lock."""
+        unseen = self._consumer.assignment() - set(self._expected)
+        if unseen:
+            log.warning("perfil: positioning %d assigned partition(s) the listener did not", len(unseen))
+            await self._seek_to_stored(unseen)
 
     async def _fold(self, records: list[Record]) -> None:
         """Caller holds the lock."""

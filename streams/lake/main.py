@@ -43,12 +43,12 @@ async def run_sink(settings: SinkSettings, stop: asyncio.Event, *, restart_delay
     policy = FlushPolicy(settings.flush_records, settings.flush_seconds)
     target = urlparse(settings.root).scheme or "file"
     log.info(
-        "lake sink %s: %s -> %s (%s), group %s",
-        settings.instance,
+        "lake sink: %s -> %s (%s), group %s, instance %s",
         settings.topics,
         store.uri(),
         target,
         settings.group_id,
+        settings.instance,
     )
     metrics.identify("lake")
     if not settings.metrics_port:
