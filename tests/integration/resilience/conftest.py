@@ -16,7 +16,7 @@ from tests.integration.auth import Bearer
 from tests.integration.clientes.kafka_tail import Record, Tail
 from tests.integration.conftest import URLS
 
-# Every instance's own /health (cuentas and perfil behind the balancer: each instance, then through HAProxy).
+# Every instance's own /health (cuentas behind the balancer twice: each instance, then through HAProxy).
 HEALTH = {
     "clientes": f"{URLS['clientes']}/health",
     "cuentas-1": "http://127.0.0.1:8012/health",
