@@ -59,7 +59,9 @@ async def open_store(settings: PerfilSettings) -> ViewStore:
 async def _rebuild_once(store: ViewStore, settings: PerfilSettings, stop: asyncio.Event) -> None:
     """The active copy was built by older code: rebuild beside it (it keeps serving) and switch, once."""
     log.warning("the active perfil view predates format %d: rebuilding it from offset 0", VIEW_FORMAT)
-    await rebuild(store, settings.kafka_bootstrap, settings.topics, compare=False, say=log.warning)
+    await rebuild(
+        store, settings.kafka_bootstrap, settings.topics, compare=False, say=log.warning, older_than=VIEW_FORMAT
+    )
     await stop.wait()  # done: Workers would otherwise run it again
 
 

@@ -1,13 +1,17 @@
-"""The compare-and-set that fences a stale perfil instance, on a fresh view database: a fold is refused for a
-partition whose stored offset is not the one the folder expects (another instance moved it on), so an instance that
-lost a partition without knowing it cannot fold a record twice, nor skip one."""
+"""Several perfil instances on one view database, on a fresh one: the compare-and-set that fences a stale instance
+(a fold is refused for a partition whose stored offset is not the one the folder expects: another instance moved it
+on, so an instance that lost a partition without knowing it cannot fold a record twice, nor skip one), and the
+upgrade rebuild that only the first instance does."""
 
 from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 
 from contracts.envelope import envelope_for
-from services.perfil.store import ViewStore
+from services.perfil.rebuild import rebuild
+from services.perfil.store import VIEW_FORMAT, ViewStore
+from tests.integration.conftest import KAFKA
+from tests.integration.perfil.conftest import Topics
 from tests.unit.perfil import events as ev
 
 TOPIC = "bank.clientes.v1"
@@ -57,3 +61,15 @@ async def test_un_plegado_con_offset_esperado_viejo_es_rechazado_y_no_cambia_nad
     assert len(owner.folded) == 2
     assert await store.offsets(schema) == {TopicPartition(TOPIC, 0): 4}
     assert await store.document(schema, 4) is not None
+
+
+async def test_la_reconstruccion_de_actualizacion_no_se_repite_si_otra_instancia_ya_la_hizo(
+    store: ViewStore, topics: Topics
+) -> None:
+    active = await store.active_schema()  # a fresh view is of the current format already
+    said: list[str] = []
+    report = await rebuild(store, KAFKA, topics.all(), compare=False, say=said.append, older_than=VIEW_FORMAT)
+    assert not report.switched
+    assert await store.active_schema() == active
+    assert await store.view_schemas() == [active]
+    assert any("nothing to rebuild" in line for line in said)
