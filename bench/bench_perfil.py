@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench._harness import percentile, save
-from consumers.reader import make_reader
+from consumers.runner import make_consumer
 from contracts.base import Message
 from contracts.envelope import Envelope, envelope_for
 from contracts.topics import CLIENTES, CUENTAS, PARTITIONS, TRANSACCIONES
@@ -102,7 +102,7 @@ async def publish(producer: AIOKafkaProducer, batch: Sequence[Envelope]) -> None
 
 @asynccontextmanager
 async def projection(store: ViewStore, topics: dict[str, str], producer: AIOKafkaProducer, on_applied: Any = None):
-    reader = make_reader(KAFKA)
+    reader = make_consumer(KAFKA, f"perfil.bench.{uuid.uuid4().hex[:8]}", ())
     await reader.start()
     running = LiveProjection(store, reader, producer, list(topics.values()), on_applied=on_applied)
     stop = asyncio.Event()

@@ -28,7 +28,7 @@ SUPERVISORCTL = [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(ROOT / "infra/
 SERVICES = {
     "clientes:clientes": "http://127.0.0.1:8001/health",
     "cuentas:cuentas-1": "http://127.0.0.1:8012/health",
-    "perfil:perfil": "http://127.0.0.1:6000/health",
+    "perfil:perfil-1": "http://127.0.0.1:6010/health",
     "transacciones:transacciones": "http://127.0.0.1:8004/health",
     "analytics:analytics": "http://127.0.0.1:8000/health",
 }

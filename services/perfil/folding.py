@@ -9,7 +9,7 @@ transacciones_sin_dueno until it does.
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -61,6 +61,10 @@ class ApplyResult:
     folded: list[Envelope] = field(default_factory=list)
     duplicates: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # (topic, partition) -> the next offset the view now stores for it (what the folder expects next time)
+    reached: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Partitions refused by the compare-and-set (`expected`): another folder moved them on; their stored offsets.
+    stale: dict[tuple[str, int], int | None] = field(default_factory=dict)
 
 
 DeadLetter = Callable[[Sequence[Rejected]], Awaitable[None]]
@@ -81,12 +85,19 @@ async def apply(
     *,
     check_active: bool = False,
     dead_letter: DeadLetter | None = None,
+    expected: Mapping[tuple[str, int], int | None] | None = None,
 ) -> ApplyResult:
     """Fold `records` into `schema` in one transaction with the offsets they reach: exactly once.
 
     Records below the stored offset of their partition are skipped (a re-fetch after a failure),
     events whose id was already applied are skipped (a producer or relay duplicate), and a
-    transaction already listed for a cliente is not counted again."""
+    transaction already listed for a cliente is not counted again.
+
+    `expected` (the live projection's fence, one entry per partition it owns): a compare-and-set on each
+    partition's stored offset, whose row is locked first. A partition whose stored offset is not the one
+    the folder expects (None: no row yet) was moved on by another instance since this one was assigned it
+    (it is stale: a rebalance it has not seen yet, or a kill that ended its session): its records are not
+    folded and it is reported in `stale`, so the folder re-seeks it (or finds it revoked)."""
     s = quoted(schema)
     result = ApplyResult()
     async with conn.transaction():
@@ -94,8 +105,12 @@ async def apply(
             active = await conn.fetchval("SELECT schema_name FROM view_pointer WHERE id = 1 FOR SHARE")
             if active != schema:
                 raise ViewSwitched(active)
-        # One row lock serialises every folder of this schema (normally there is only one).
+        # One row lock serialises the folders of this schema (the perfil instances and a rebuild's catch-up): an
+        # event may touch documents that other partitions' events touch too (a transfer between two clientes, a
+        # transaction waiting for its account's owner), and a fold reads, then writes those documents.
         await conn.execute(f"SELECT 1 FROM {s}.view_state WHERE id = 1 FOR UPDATE")
+        if expected is not None:
+            records = await _fence(conn, s, records, expected, result)
         stored = {
             (r["topic"], r["partition"]): r["next_offset"]
             for r in await conn.fetch(f"SELECT topic, partition, next_offset FROM {s}.offsets")
@@ -111,6 +126,7 @@ async def apply(
         reached: dict[tuple[str, int], int] = {}
         for r in fresh:
             reached[(r.topic, r.partition)] = max(reached.get((r.topic, r.partition), 0), r.offset + 1)
+        result.reached.update(reached)
         await conn.execute(
             f"INSERT INTO {s}.offsets (topic, partition, next_offset) "
             "SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) "
@@ -127,6 +143,31 @@ async def apply(
             max(times) if times else None,
         )
     return result
+
+
+async def _fence(
+    conn: asyncpg.Connection,
+    s: str,
+    records: Sequence[Record],
+    expected: Mapping[tuple[str, int], int | None],
+    result: ApplyResult,
+) -> list[Record]:
+    """The compare-and-set of `apply`: lock the offset row of each partition in `records` and keep the records of
+    the partitions whose stored offset is the one expected; the others go to `result.stale`."""
+    tps = sorted({(r.topic, r.partition) for r in records})
+    rows = await conn.fetch(
+        f"SELECT topic, partition, next_offset FROM {s}.offsets o "
+        "WHERE (o.topic, o.partition) IN (SELECT * FROM unnest($1::text[], $2::int[])) "
+        "ORDER BY topic, partition FOR UPDATE",
+        [tp[0] for tp in tps],
+        [tp[1] for tp in tps],
+    )
+    stored: dict[tuple[str, int], int | None] = dict.fromkeys(tps)
+    stored.update({(r["topic"], r["partition"]): r["next_offset"] for r in rows})
+    for tp, offset in stored.items():
+        if tp not in expected or expected[tp] != offset:
+            result.stale[tp] = offset
+    return [r for r in records if (r.topic, r.partition) not in result.stale]
 
 
 async def _new_events(

@@ -10,11 +10,11 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from consumers.reader import make_reader
+from consumers.runner import make_consumer
 from services.perfil.api import router
 from services.perfil.dependencies import State, Views
 from services.perfil.rebuild import rebuild
-from services.perfil.runner import GROUP, LiveProjection
+from services.perfil.runner import LiveProjection
 from services.perfil.service import ActiveView
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import VIEW_FORMAT, ViewStore, ensure_database
@@ -59,26 +59,31 @@ async def open_store(settings: PerfilSettings) -> ViewStore:
 async def _rebuild_once(store: ViewStore, settings: PerfilSettings, stop: asyncio.Event) -> None:
     """The active copy was built by older code: rebuild beside it (it keeps serving) and switch, once."""
     log.warning("the active perfil view predates format %d: rebuilding it from offset 0", VIEW_FORMAT)
-    await rebuild(store, settings.kafka_bootstrap, settings.topics, compare=False, say=log.warning)
+    await rebuild(
+        store, settings.kafka_bootstrap, settings.topics, compare=False, say=log.warning, older_than=VIEW_FORMAT
+    )
     await stop.wait()  # done: Workers would otherwise run it again
 
 
 def _projection_loop(settings: PerfilSettings, views: Views, link: KafkaLink) -> Loop:
-    """The live projection, its reader started inside the worker: while Kafka is away the API serves the view
-    as it stands (its lag grows) and the fold resumes from the view's own offsets once the broker answers."""
+    """The live projection, its consumer (a member of the perfil group) started inside the worker: while Kafka is
+    away the API serves the view as it stands (its lag grows) and the fold resumes from the view's own offsets once
+    the broker answers."""
 
     async def run(producer: AIOKafkaProducer, stop: asyncio.Event) -> None:  # producer: for the dead letters
-        reader = make_reader(settings.kafka_bootstrap, client_id="perfil", max_poll_records=settings.batch_max_records)
+        consumer = make_consumer(
+            settings.kafka_bootstrap, settings.group_id, (), max_poll_records=settings.batch_max_records
+        )
         try:
-            await reader.start()
+            await consumer.start()
             projection = LiveProjection(
-                views.store, reader, producer, settings.topics, max_records=settings.batch_max_records
+                views.store, consumer, producer, settings.topics, max_records=settings.batch_max_records
             )
             views.projection = projection
-            with metrics.watch_consumer(GROUP, reader):
+            with metrics.watch_consumer(settings.group_id, consumer):
                 await projection.run(stop)
         finally:
-            await reader.stop()
+            await consumer.stop()
 
     return link.worker(PROJECTION, run)
 

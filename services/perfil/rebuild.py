@@ -62,10 +62,16 @@ async def rebuild(
     keep_previous: int = 1,
     catch_up_rounds: int = 3,
     say: Say = print,
+    older_than: int | None = None,
 ) -> RebuildReport:
+    """`older_than`: rebuild only if the active copy, once this rebuild holds the lock, was built by a format older
+    than that (several perfil instances upgrading at once: the first rebuilds, the others find it done)."""
     started = time.monotonic()
     async with store.rebuild_lock(lambda: say("another rebuild is running: waiting for it to finish")):
         previous = await store.active_schema()
+        if older_than is not None and await store.upgrade_view(previous) >= older_than:
+            say(f"the active view {previous} is of format {older_than} already: nothing to rebuild")
+            return RebuildReport(schema=previous, previous=previous)
         schema = await store.create_view(search_index=False)
         report = RebuildReport(schema=schema, previous=previous)
         try:

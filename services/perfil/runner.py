@@ -1,10 +1,15 @@
 """Feeding Kafka records to the view store: the live projection loop and the bounded fold a rebuild uses.
 
-Neither uses a consumer group: every partition is assigned by hand and positioned from the offsets
-stored in the view itself (committed with the fold), so the view, not Kafka, says what was applied,
-a restart resumes at once (no rebalance wait), and no group is disturbed by a rebuild. That is why this is not
-consumers.runner.ConsumerLoop (which commits to a group); the pieces are the shared ones: the group-less reader
-(consumers.reader), the dead-letter shape (consumers.dlq) and the error classes (consumers.errors).
+The live projection is a member of consumer group `perfil.proyeccion`, so N perfil instances share the
+partitions, and another instance takes over a dead one's partitions after the session timeout. The group only
+assigns partitions: nothing is committed to Kafka. What was applied is said by the offsets stored in the view
+itself, committed in the fold's transaction: on assignment an instance seeks to them, and every fold is a
+compare-and-set on them (folding.apply, `expected`), so an instance that lost a partition without knowing it yet
+(a rebalance under way, a session expired while it was stuck) cannot fold it again or skip a record: the stored
+offset it locks is not the one it expects, and it re-seeks instead. This is why it is not
+consumers.runner.ConsumerLoop (which commits to the group); a rebuild still reads without a group (consumers.reader),
+so no group is disturbed by it. The pieces are the shared ones: consumers.runner.make_consumer, the dead-letter
+shape (consumers.dlq) and the error classes (consumers.errors).
 """
 
 import asyncio
@@ -14,12 +19,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
 from consumers import tracing
 from consumers.dlq import dead_letter
 from consumers.errors import is_infrastructure
-from consumers.reader import read_batches, topic_partitions
+from consumers.reader import read_batches
 from consumers.stopping import sleep_unless_stopped
 from contracts.envelope import Envelope
 from services.perfil.folding import ApplyResult, Record, Rejected, ViewSwitched
@@ -28,16 +33,7 @@ from services.perfil.store import ViewStore
 log = logging.getLogger(__name__)
 
 OnApplied = Callable[[Sequence[Envelope]], None]
-GROUP = "perfil.proyeccion"  # no Kafka group is joined: the name its dead letters carry
-
-
-async def seek_to_stored(consumer: AIOKafkaConsumer, store: ViewStore, schema: str) -> None:
-    stored = await store.offsets(schema)
-    for tp in consumer.assignment():
-        if tp in stored:
-            consumer.seek(tp, stored[tp])
-        else:
-            await consumer.seek_to_beginning(tp)
+GROUP = "perfil.proyeccion"  # the consumer group of the perfil instances; also the name their dead letters carry
 
 
 def _flatten(batches: dict[TopicPartition, list[Record]]) -> list[Record]:
@@ -47,17 +43,20 @@ def _flatten(batches: dict[TopicPartition, list[Record]]) -> list[Record]:
 @dataclass
 class ProjectionStatus:
     schema: str | None = None
-    behind: int | None = None  # records between the view and the partitions' high-water marks
+    behind: int | None = None  # records between the view and the high-water marks of this instance's partitions
     last_loop: float = 0.0
     folded: int = 0
     dead_lettered: int = 0
     switches: int = 0
     errors: int = 0
+    stale: int = 0  # folds refused (partly) by the compare-and-set on the stored offsets
     positions: dict[str, int] = field(default_factory=dict)
 
 
 class LiveProjection:
-    """Folds the domain topics into the active view as they arrive; follows the pointer after a rebuild."""
+    """Folds the partitions the group gives this instance into the active view; follows the pointer after a
+    rebuild. `consumer`: started, with a group id and manual commits (consumers.runner.make_consumer); `run`
+    subscribes it to `topics`."""
 
     def __init__(
         self,
@@ -75,40 +74,27 @@ class LiveProjection:
         self._topics = topics
         self._max_records = max_records
         self._on_applied = on_applied
+        # The stored offset this instance expects per partition it owns (None: the view has no row for it yet).
+        self._expected: dict[TopicPartition, int | None] = {}
+        # A fold and a rebalance callback never interleave: a revocation waits for the fold under way to commit,
+        # so the next owner, assigned after every member revoked, seeks to offsets that include it.
+        self._lock = asyncio.Lock()
+        self._schema: str | None = None
         self.status = ProjectionStatus()
 
     async def run(self, stop: asyncio.Event) -> None:
-        schema = await self._store.active_schema()
-        while True:
-            try:
-                assigned = await topic_partitions(self._consumer, *self._topics)
-                break
-            except LookupError as exc:
-                log.warning("perfil projection waiting: %s", exc)
-                if await sleep_unless_stopped(stop, 2.0):
-                    return
-        self._consumer.assign(assigned)
-        await seek_to_stored(self._consumer, self._store, schema)
-        self.status.schema = schema
+        self._schema = self.status.schema = await self._store.active_schema()
+        # A topic that does not exist yet is picked up by the metadata refresh once it does.
+        self._consumer.subscribe(topics=list(self._topics), listener=_Rebalance(self))
         failures = 0
         while not stop.is_set():
             batches = await self._consumer.getmany(timeout_ms=300, max_records=self._max_records)
-            records = _flatten(batches)
             try:
-                if records:
-                    with tracing.receiving(records, "perfil"):
-                        result = await self._store.apply(
-                            schema, records, check_active=True, dead_letter=self._dead_letter
-                        )
-                    self._account(result)
+                async with self._lock:
+                    records = self._owned(batches)
+                    await self._position_unseen()
+                    await self._fold(records)
                 failures = 0
-            except ViewSwitched as switched:
-                log.info("perfil view switched %s -> %s", schema, switched.schema)
-                schema = switched.schema
-                self.status.schema = schema
-                self.status.switches += 1
-                await seek_to_stored(self._consumer, self._store, schema)
-                continue
             except Exception as exc:
                 # Nothing was committed: go back to what the view has and try again after a pause.
                 failures += 1
@@ -117,9 +103,79 @@ class LiveProjection:
                 log.log(level, "perfil fold failed (attempt %d): %r", failures, exc)
                 if await sleep_unless_stopped(stop, min(5.0, 0.5 * failures)):
                     return
-                await seek_to_stored(self._consumer, self._store, schema)
+                async with self._lock:
+                    await self._seek_to_stored(set(self._expected))
                 continue
             await self._track_lag()
+
+    def _owned(self, batches: dict[TopicPartition, list[Record]]) -> list[Record]:
+        """Only partitions this instance was assigned (and positioned) by the listener: a fetch may bring records
+        of one being revoked, or of one just assigned before the listener sought it."""
+        return _flatten({tp: records for tp, records in batches.items() if tp in self._expected})
+
+    async def _position_unseen(self) -> None:
+        """Seek the assigned partitions the listener could not position (its database call failed: the consumer only
+        logs a listener's error), so none of them is left unfolded. Caller holds the lock."""
+        unseen = self._consumer.assignment() - set(self._expected)
+        if unseen:
+            log.warning("perfil: positioning %d assigned partition(s) the listener did not", len(unseen))
+            await self._seek_to_stored(unseen)
+
+    async def _fold(self, records: list[Record]) -> None:
+        """Caller holds the lock."""
+        if not records:
+            return
+        assert self._schema is not None
+        expected = {(tp.topic, tp.partition): offset for tp, offset in self._expected.items()}
+        try:
+            with tracing.receiving(records, "perfil"):
+                result = await self._store.apply(
+                    self._schema, records, check_active=True, dead_letter=self._dead_letter, expected=expected
+                )
+        except ViewSwitched as switched:
+            log.info("perfil view switched %s -> %s", self._schema, switched.schema)
+            self._schema = self.status.schema = switched.schema
+            self.status.switches += 1
+            await self._seek_to_stored(set(self._expected))
+            return
+        for (topic, partition), offset in result.reached.items():
+            self._expected[TopicPartition(topic, partition)] = offset
+        if result.stale:
+            self.status.stale += 1
+            log.warning(
+                "perfil: stored offsets moved on by another instance, re-seeking: %s",
+                ", ".join(f"{t}-{p} at {o}" for (t, p), o in sorted(result.stale.items())),
+            )
+            await self._seek_to_stored({TopicPartition(t, p) for t, p in result.stale})
+        self._account(result)
+
+    async def _seek_to_stored(self, tps: set[TopicPartition]) -> None:
+        """Position `tps` (those still assigned) at the view's stored offsets, and expect those. Caller holds the
+        lock."""
+        assert self._schema is not None
+        stored = await self._store.offsets(self._schema)
+        assigned = self._consumer.assignment()
+        for tp in sorted(tps):
+            if tp not in assigned:
+                self._expected.pop(tp, None)
+                continue
+            if tp in stored:
+                self._consumer.seek(tp, stored[tp])
+            else:
+                await self._consumer.seek_to_beginning(tp)
+            self._expected[tp] = stored.get(tp)
+
+    async def on_assigned(self, assigned: set[TopicPartition]) -> None:
+        async with self._lock:
+            if self._schema is None:
+                self._schema = self.status.schema = await self._store.active_schema()
+            await self._seek_to_stored(assigned)
+        log.info("perfil: partitions assigned: %s", ", ".join(f"{tp.topic}-{tp.partition}" for tp in sorted(assigned)))
+
+    async def on_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self._lock:  # waits for a fold under way: its offsets are stored before the next owner seeks
+            for tp in revoked:
+                self._expected.pop(tp, None)
 
     def _account(self, result: ApplyResult) -> None:
         self.status.folded += len(result.folded)
@@ -131,7 +187,10 @@ class LiveProjection:
         behind = 0
         positions: dict[str, int] = {}
         for tp in self._consumer.assignment():
-            position = await self._consumer.position(tp)  # known after a fetch: no broker round trip
+            try:
+                position = await self._consumer.position(tp)  # known after a fetch: no broker round trip
+            except Exception:  # revoked meanwhile (a rebalance)
+                continue
             positions[f"{tp.topic}:{tp.partition}"] = position
             high = self._consumer.highwater(tp)
             if high is not None:
@@ -145,6 +204,17 @@ class LiveProjection:
             return
         for item in rejected:
             await dead_letter(self._producer, item.record, item.error, group=GROUP)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, projection: LiveProjection) -> None:
+        self._projection = projection
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._projection.on_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._projection.on_assigned(assigned)
 
 
 async def fold_until(

@@ -20,6 +20,9 @@ class PerfilSettings(ServiceSettings):
     db_pool_max: int = Field(10, ge=1)
     db_command_timeout: float = Field(30.0, gt=0)
     topics: list[str] = Field(default_factory=lambda: list(topics.DOMAIN_TOPICS), description="topics folded")
+    group_id: str = Field(
+        "perfil.proyeccion", description="consumer group of the perfil instances: they share the topics' partitions"
+    )
     batch_max_records: int = Field(2000, ge=1, le=50_000, description="records folded per transaction at most")
 
     def database_password(self) -> str:

@@ -17,7 +17,7 @@ cuentas_clientes (account owners learnt from the cuentas topic) and transaccione
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -230,10 +230,13 @@ class ViewStore:
         *,
         check_active: bool = False,
         dead_letter: DeadLetter | None = None,
+        expected: Mapping[tuple[str, int], int | None] | None = None,
     ) -> ApplyResult:
         """Fold `records` into `schema` exactly once (see folding.apply)."""
         async with self.pool.acquire() as conn:
-            return await folding.apply(conn, schema, records, check_active=check_active, dead_letter=dead_letter)
+            return await folding.apply(
+                conn, schema, records, check_active=check_active, dead_letter=dead_letter, expected=expected
+            )
 
     # --- reading ------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ bank.cuentas.v1-3-000000001234.parquet`, so the same batch always yields the sam
 """
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -75,10 +76,11 @@ class PlannedFile:
     data: pa.Table
 
 
-def plan_files(buffer: PartitionBuffer) -> list[PlannedFile]:
-    """Every row of the batch in exactly one file; all files of the batch named by its first offset."""
+def plan_files(buffer: PartitionBuffer, rows: Sequence[LakeRow] | None = None) -> list[PlannedFile]:
+    """Every row of the batch (or `rows`, the ones of it that are kept) in exactly one file; all files of the batch
+    named by the batch's first offset, kept or not."""
     groups: dict[tuple[str, str], list[LakeRow]] = defaultdict(list)
-    for row in buffer.rows:
+    for row in buffer.rows if rows is None else rows:
         groups[(row.table, row.dt)].append(row)
     planned = []
     for (table, dt), rows in sorted(groups.items()):
@@ -86,3 +88,51 @@ def plan_files(buffer: PartitionBuffer) -> list[PlannedFile]:
         path = file_path(table, dt, buffer.topic, buffer.partition, buffer.first_offset)
         planned.append(PlannedFile(path=path, table=table, dt=dt, data=data))
     return planned
+
+
+class EventWindow:
+    """The ids of the last `size` events the lake holds from one partition, oldest first.
+
+    Why a window per partition is enough: an outbox relay re-publishes an event with the same key, so the copy
+    lands in the same partition as the original, shortly after it (a relay re-sends what it had not marked yet
+    when it died, seconds of traffic, far fewer than `size` records)."""
+
+    def __init__(self, size: int, ids: Iterable[str] = ()) -> None:
+        self.size = size
+        self._ids: dict[str, None] = {}
+        self.add(ids)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, ids: Iterable[str]) -> None:
+        for event_id in ids:
+            self._ids.pop(event_id, None)
+            self._ids[event_id] = None
+        excess = len(self._ids) - self.size
+        if excess > 0:
+            for event_id in list(self._ids)[:excess]:
+                del self._ids[event_id]
+
+    def ids(self) -> list[str]:
+        return list(self._ids)
+
+
+def drop_copies(rows: Sequence[LakeRow], window: EventWindow) -> tuple[list[LakeRow], list[str]]:
+    """The rows whose event id is neither in `window` nor earlier in `rows`, and their ids (rows without an id, an
+    unreadable record's, are all kept)."""
+    kept: list[LakeRow] = []
+    ids: list[str] = []
+    seen: set[str] = set()
+    for row in rows:
+        event_id = row.event_id
+        if event_id is not None:
+            if event_id in window or event_id in seen:
+                continue
+            seen.add(event_id)
+            ids.append(event_id)
+        kept.append(row)
+    return kept, ids

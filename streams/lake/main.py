@@ -42,7 +42,14 @@ async def run_sink(settings: SinkSettings, stop: asyncio.Event, *, restart_delay
     catalog = build_catalog(settings, store)
     policy = FlushPolicy(settings.flush_records, settings.flush_seconds)
     target = urlparse(settings.root).scheme or "file"
-    log.info("lake sink: %s -> %s (%s), group %s", settings.topics, store.uri(), target, settings.group_id)
+    log.info(
+        "lake sink: %s -> %s (%s), group %s, instance %s",
+        settings.topics,
+        store.uri(),
+        target,
+        settings.group_id,
+        settings.instance,
+    )
     metrics.identify("lake")
     if not settings.metrics_port:
         await _sink_loop(settings, stop, store, catalog, policy, restart_delay)
@@ -73,6 +80,7 @@ async def _sink_loop(
             policy,
             group_id=settings.group_id,
             kill_after_files=settings.debug_kill_after_files,
+            dedupe_window=settings.dedupe_window,
         )
         consumer.subscribe(topics=list(settings.topics), listener=sink.listener())
         try:
@@ -102,8 +110,9 @@ async def _report(sink: LakeSink, stop: asyncio.Event, every: float = 30.0) -> N
         if sink.rows_written != last:
             last = sink.rows_written
             log.info(
-                "lake sink: %d rows in %d files, %d batches",
+                "lake sink: %d rows in %d files, %d batches, %d re-published copies dropped",
                 sink.rows_written,
                 sink.files_written,
                 sink.batches_committed,
+                sink.copies_dropped,
             )

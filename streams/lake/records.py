@@ -27,6 +27,12 @@ class LakeRow:
     offset: int
     values: dict[str, Any]
 
+    @property
+    def event_id(self) -> str | None:
+        """The CloudEvent id (None for a record too broken to carry one): what the lake is exactly-once about."""
+        value = self.values.get("event_id")
+        return None if value is None else str(value)
+
 
 def _text(raw: bytes | None) -> str | None:
     return None if raw is None else raw.decode(errors="replace")

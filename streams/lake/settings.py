@@ -17,6 +17,10 @@ class SinkSettings(BaseSettings):
     environment: str = "development"
     kafka_bootstrap: str = "127.0.0.1:9092"
     group_id: str = "lake.sink"
+    instance: str = Field("lake", description="this sink instance's name (logs; metrics read LAKE_INSTANCE too)")
+    # How many event ids per partition are remembered to drop an outbox's re-published copy (see batch.EventWindow);
+    # kept in the partition's manifest, so a new owner (rebalance, restart) remembers them too. 0 = no dedupe.
+    dedupe_window: int = Field(10_000, ge=0, le=1_000_000)
     topics: list[str] = Field(default_factory=lambda: list(DOMAIN_TOPICS))
     root: str = Field(str(DEFAULT_ROOT), description="a folder, or s3://bucket/prefix")
     s3_endpoint_url: str | None = Field(None, description="any S3 endpoint (MinIO, moto, ...); None = AWS")

@@ -30,6 +30,17 @@ Exactly-once in the lake (every record of the topics in exactly one file), argue
 Hence each offset < C is in exactly one file (1-3), offsets >= C in none (4), and reprocessing brings the
 lake to the same state whatever the batch boundaries.
 
+6. Exactly-once per EVENT, not only per record: an outbox relay that dies between publishing and marking
+   re-publishes, so one event id may be in two records. The copy has the original's key, so it is in the same
+   partition, a little later. Each partition's manifest also holds `window`, the ids of the last
+   `dedupe_window` events written from the partition before the batch, and `batch_ids`, those the batch writes;
+   a batch drops the rows whose id is in the window or earlier in the batch. A new owner (start, rebalance,
+   kill -9) rebuilds the window from the manifest: `window` + `batch_ids` when that batch was committed,
+   `window` alone when step 4 removed it (its ids are not in the lake: they come again). So the window is always
+   the lake's own content, whoever owns the partition, and a copy within `dedupe_window` records of its
+   original is never written. The manifest is written in one piece (atomic rename / one PUT) before the files,
+   as in step 2, so it is valid on a local folder and on S3 alike.
+
 Why not consumers.runner.ConsumerLoop: it commits each poll once its records are handled, while a batch here
 spans many polls and is committed only when its files are durable (step 3). The consumer itself comes from
 consumers.runner.make_consumer (manual commits, read_committed), like every other group member.
@@ -49,7 +60,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError
 
 from consumers import tracing
-from streams.lake.batch import FlushPolicy, PartitionBuffer, plan_files
+from streams.lake.batch import EventWindow, FlushPolicy, PartitionBuffer, drop_copies, plan_files
 from streams.lake.catalog import Catalog
 from streams.lake.records import LakeRow, to_row
 from streams.lake.storage import LakeStore, parquet_bytes
@@ -72,6 +83,7 @@ class LakeSink:
         group_id: str,
         clock: Callable[[], float] = time.monotonic,
         kill_after_files: int | None = None,
+        dedupe_window: int = 10_000,
     ) -> None:
         self._consumer = consumer
         self._store = store
@@ -83,7 +95,10 @@ class LakeSink:
         self._buffers: dict[TopicPartition, PartitionBuffer] = {}
         self._lock = asyncio.Lock()
         self._cleaned: set[TopicPartition] = set()  # step 4 done since this partition was assigned
+        self._dedupe = dedupe_window
+        self._windows: dict[TopicPartition, EventWindow] = {}  # step 6, loaded by step 4
         self.rows_written = 0
+        self.copies_dropped = 0
         self.files_written = 0
         self.batches_committed = 0
 
@@ -144,13 +159,28 @@ class LakeSink:
         log.debug("%s-%d: committed %d..%d", tp.topic, tp.partition, buffer.first_offset, buffer.last_offset)
 
     def _write_batch(self, buffer: PartitionBuffer) -> None:
-        files = plan_files(buffer)
+        tp = TopicPartition(buffer.topic, buffer.partition)
+        window = self._windows.setdefault(tp, EventWindow(self._dedupe))
+        rows, ids = drop_copies(buffer.rows, window) if self._dedupe else (buffer.rows, [])
+        if len(rows) < len(buffer.rows):
+            self.copies_dropped += len(buffer.rows) - len(rows)
+            log.info(
+                "%s-%d: %d re-published event(s) already in the lake dropped from batch %d..%d",
+                buffer.topic,
+                buffer.partition,
+                len(buffer.rows) - len(rows),
+                buffer.first_offset,
+                buffer.last_offset,
+            )
+        files = plan_files(buffer, rows)
         manifest = {
             "topic": buffer.topic,
             "partition": buffer.partition,
             "first_offset": buffer.first_offset,
             "last_offset": buffer.last_offset,
             "paths": [f.path for f in files],
+            "window": window.ids(),
+            "batch_ids": ids,
         }
         self._store.put(manifest_path(self._group, buffer.topic, buffer.partition), json.dumps(manifest).encode())
         dates: dict[str, set[str]] = defaultdict(set)
@@ -164,6 +194,8 @@ class LakeSink:
                 os.kill(os.getpid(), signal.SIGKILL)
         for table, dts in dates.items():
             self._catalog.register(table, dts)
+        # Durable: the lake holds them (if the commit is refused, step 4 removes them and reloads the window).
+        window.add(ids)
 
     async def on_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("partitions assigned: %s", ", ".join(f"{tp.topic}-{tp.partition}" for tp in sorted(assigned)))
@@ -190,6 +222,10 @@ class LakeSink:
                 committed,
             )
             await asyncio.to_thread(self._store.delete, list(manifest["paths"]))
+            ids = manifest.get("window", [])  # that batch's ids are not in the lake any more
+        else:
+            ids = [*manifest.get("window", []), *manifest.get("batch_ids", [])] if manifest is not None else []
+        self._windows[tp] = EventWindow(self._dedupe, ids)
         self._cleaned.add(tp)
 
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
@@ -201,6 +237,7 @@ class LakeSink:
                     # The new owner reprocesses from the committed offset and cleans up (step 4).
                     log.exception("%s-%d: flush on revocation failed", tp.topic, tp.partition)
                 self._cleaned.discard(tp)
+                self._windows.pop(tp, None)
 
 
 def _parse(batches: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[LakeRow]]:

@@ -66,7 +66,18 @@ async def produce(topics: Sequence[str], count: int, *, garbage: int = 0) -> tup
 
 
 def lake_contents(root: Path) -> tuple[list[Position], list[str]]:
-    """Every row's (topic, partition, offset) and every non-null event_id, across all tables."""
+    """Every row's (topic, partition, offset) and every non-null event_id, across all tables. A running sink may
+    remove an uncommitted batch's files between the listing and the read (step 4 of streams/lake/sink.py): then the
+    folder is read again."""
+    for _ in range(20):
+        try:
+            return _lake_contents(root)
+        except FileNotFoundError:
+            continue
+    return _lake_contents(root)
+
+
+def _lake_contents(root: Path) -> tuple[list[Position], list[str]]:
     positions: list[Position] = []
     ids: list[str] = []
     for table in TABLES:

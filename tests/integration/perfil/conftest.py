@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from consumers.reader import make_reader
+from consumers.runner import make_consumer
 from contracts.base import Message
 from contracts.envelope import Envelope, envelope_for
 from contracts.topics import CLIENTES, CUENTAS, TRANSACCIONES
@@ -106,7 +106,8 @@ class RunningProjection:
     def __init__(self, store: ViewStore, topics: Topics, producer: AIOKafkaProducer) -> None:
         self.store, self.topics, self.producer = store, topics, producer
         self.stop = asyncio.Event()
-        self.reader = make_reader(KAFKA)
+        # A fresh group per test: its own topics, and no rebalance of the stack's perfil instances.
+        self.reader = make_consumer(KAFKA, f"perfil.test.{uuid.uuid4().hex[:8]}", ())
         self.projection = LiveProjection(store, self.reader, producer, topics.all(), max_records=500)
         self.task: asyncio.Task[None] | None = None
 

@@ -22,6 +22,8 @@ HEALTH = {
     "cuentas-1": "http://127.0.0.1:8012/health",
     "cuentas-2": "http://127.0.0.1:8013/health",
     "cuentas (haproxy)": f"{URLS['cuentas']}/health",
+    "perfil-1": "http://127.0.0.1:6010/health",
+    "perfil-2": "http://127.0.0.1:6011/health",
     "perfil": f"{URLS['perfil']}/health",
     "transacciones": f"{URLS['transacciones']}/health",
 }

@@ -26,7 +26,8 @@ RESTARTED = {
     "cuentas-1": "cuentas:cuentas-1",
     "cuentas-2": "cuentas:cuentas-2",
     "transacciones": "transacciones:transacciones",
-    "perfil": "perfil:perfil",
+    "perfil-1": "perfil:perfil-1",
+    "perfil-2": "perfil:perfil-2",
 }
 # From the restart's end (supervisord's startsecs included) to the first 200: the start itself takes ~2 s of CPU.
 READY_SECONDS = 10.0
