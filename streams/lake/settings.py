@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.brokers import bootstrap_servers
 from contracts.topics import DOMAIN_TOPICS
 
 # <checkout>/.run/lake: beside the local stack's other data, deleted by `make clean`.
@@ -15,7 +16,7 @@ class SinkSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LAKE_", env_file=None, extra="ignore")
 
     environment: str = "development"
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_bootstrap: str = Field(default_factory=bootstrap_servers, description="default: every broker of KAFKA_BROKERS")
     group_id: str = "lake.sink"
     topics: list[str] = Field(default_factory=lambda: list(DOMAIN_TOPICS))
     root: str = Field(str(DEFAULT_ROOT), description="a folder, or s3://bucket/prefix")
