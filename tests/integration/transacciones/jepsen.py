@@ -10,12 +10,12 @@ perfil equal to the owners, the lake's event ids = Kafka's distinct event ids wi
 """
 
 import asyncio
-import itertools
 import re
 import statistics
 import subprocess
 import time
 import uuid
+import xmlrpc.client
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,14 +27,16 @@ from typing import Any
 
 import httpx
 import pyarrow.dataset as ds
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
+from supervisor.xmlrpc import SupervisorTransport
 
+from consumers.reader import make_reader, read_range, topic_partitions
 from contracts import topics
 from contracts.lake import TABLE_OF_TYPE
 from tests.conftest import eventually
 from tests.integration.auth import Bearer
 from tests.integration.conftest import KAFKA, URLS
-from tests.integration.stack import ROOT, supervisorctl
+from tests.integration.stack import ROOT
 from tests.integration.transacciones.conftest import FINALES, Banco, registrada
 
 HEALTH_URLS = ROOT / "infra/health-urls.txt"
@@ -45,14 +47,23 @@ CHECKED_TOPICS = (topics.TRANSACCIONES, topics.CUENTAS)
 # -- the stack's programs -----------------------------------------------------------------------------------------
 
 
+def _processes() -> list[dict[str, Any]]:
+    """supervisord's getAllProcessInfo over its socket: milliseconds, where a supervisorctl run costs a second of
+    CPU on a loaded box (and the nemesis must kill on time)."""
+    proxy = xmlrpc.client.ServerProxy(
+        "http://127.0.0.1", transport=SupervisorTransport(None, None, f"unix://{ROOT / '.run/supervisor.sock'}")
+    )
+    infos: list[dict[str, Any]] = proxy.supervisor.getAllProcessInfo()  # type: ignore[assignment]
+    return infos
+
+
+def _full_name(info: dict[str, Any]) -> str:
+    return str(info["name"] if info["group"] == info["name"] else f"{info['group']}:{info['name']}")
+
+
 def program_states() -> dict[str, str]:
     """`group:program` (or a lone `program`) -> its supervisor state, for every configured program."""
-    states = {}
-    for line in supervisorctl("status").splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and not line.startswith(("unix://", "error")):
-            states[parts[0]] = parts[1]
-    return states
+    return {_full_name(i): str(i["statename"]) for i in _processes()}
 
 
 def instances(name: str, states: dict[str, str] | None = None) -> list[str]:
@@ -79,8 +90,8 @@ def health_url(program: str) -> str | None:
 
 
 def program_pid(program: str) -> int:
-    text = supervisorctl("pid", program).strip()
-    return int(text) if text.isdigit() else 0
+    """The pid of a running program (0 when it is not running)."""
+    return next((int(i["pid"]) for i in _processes() if _full_name(i) == program and i["pid"]), 0)
 
 
 # -- clients ------------------------------------------------------------------------------------------------------
@@ -167,7 +178,7 @@ class Nemesis:
     recover_timeout: float = 180.0
     kills: list[Kill] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    _turn: dict[str, itertools.count[int]] = field(default_factory=dict)
+    _turns: Counter[str] = field(default_factory=Counter)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def run(self, start: float) -> list[Kill]:
@@ -177,7 +188,8 @@ class Nemesis:
             if not targets:
                 self.skipped.append(name)
                 continue
-            program = targets[next(self._turn.setdefault(name, itertools.count())) % len(targets)]
+            program = targets[self._turns[name] % len(targets)]
+            self._turns[name] += 1
             pid = await asyncio.to_thread(program_pid, program)
             if not pid:  # not running right now (still restarting from an earlier kill): nothing to kill
                 self.skipped.append(f"{name} (not running)")
@@ -242,7 +254,7 @@ async def run_bank(
     banco: Banco,
     cuenta: Callable[..., Awaitable[int]],
     *,
-    schedule: Sequence[tuple[float, str]],
+    nemesis: Nemesis,
     accounts: int = 10,
     opening: Decimal = Decimal("500.00"),
     workers: int = 6,
@@ -250,7 +262,7 @@ async def run_bank(
     settle_seconds: float = 120.0,
     seed: int | None = None,
 ) -> Run:
-    """Open `accounts` accounts, run `workers` clients for `load_seconds` under the nemesis, re-ask what was left
+    """Open `accounts` accounts, run `workers` clients for `load_seconds` under `nemesis`, re-ask what was left
     unanswered, then wait until every transaction is final (so the checks see a quiet bank)."""
     rng = Random(seed)
     cuentas = [await cuenta(f"{opening}") for _ in range(accounts)]
@@ -258,7 +270,6 @@ async def run_bank(
     started_at = datetime.now(UTC)
     start = time.monotonic()
     clients = Clients(banco, deadline=start + load_seconds + 30)
-    nemesis = Nemesis(schedule)
 
     async def worker(worker_seed: int) -> None:
         local = Random(worker_seed)
@@ -376,11 +387,10 @@ async def check_perfil(cliente_id: int, saldos: dict[int, Decimal], timeout: flo
 
 
 async def end_offsets(names: Sequence[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, group_id=None, enable_auto_commit=False)
+    consumer = make_reader(KAFKA, client_id="jepsen")
     await consumer.start()
     try:
-        parts = [TopicPartition(t, p) for t in names for p in sorted(consumer.partitions_for_topic(t) or ())]
-        return dict(await consumer.end_offsets(parts))
+        return dict(await consumer.end_offsets(await topic_partitions(consumer, *names)))
     finally:
         await consumer.stop()
 
@@ -394,30 +404,16 @@ class KafkaEvent:
 
 async def kafka_events(since: dict[TopicPartition, int], keys: set[str]) -> list[KafkaEvent]:
     """Every record with one of `keys` from `since` to the current end, one per record (duplicates included)."""
-    until = await end_offsets(sorted({tp.topic for tp in since}))
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, group_id=None, enable_auto_commit=False)
+    consumer = make_reader(KAFKA, client_id="jepsen")
     await consumer.start()
     out: list[KafkaEvent] = []
     try:
-        wanted = [tp for tp, end in until.items() if end > since.get(tp, 0)]
-        if not wanted:
-            return out
-        consumer.assign(wanted)
-        for tp in wanted:
-            consumer.seek(tp, since.get(tp, 0))
-        pending = set(wanted)
-        while pending:
-            batch = await consumer.getmany(timeout_ms=1000)
-            for tp, records in batch.items():
-                for rec in records:
-                    if rec.offset >= until[tp]:
-                        continue
-                    headers = {k: v.decode() for k, v in rec.headers}
-                    key = rec.key.decode() if rec.key else ""
-                    if key in keys:
-                        out.append(KafkaEvent(headers.get("ce_id", ""), headers.get("ce_type", ""), key))
-                if await consumer.position(tp) >= until[tp]:
-                    pending.discard(tp)
+        until = dict(await consumer.end_offsets(list(since)))
+        async for rec in read_range(consumer, dict(since), until):
+            key = rec.key.decode() if rec.key else ""
+            if key in keys:
+                headers = {k: v.decode() for k, v in rec.headers}
+                out.append(KafkaEvent(headers.get("ce_id", ""), headers.get("ce_type", ""), key))
     finally:
         await consumer.stop()
     return out
@@ -446,16 +442,16 @@ class EventsReport:
 async def check_events(run: Run, timeout: float = 150.0) -> EventsReport:
     """Kafka has the final event of every final transaction (none lost), and the lake holds exactly Kafka's distinct
     event ids of the run's transactions and accounts, each once — however often the outboxes re-published one."""
-    keys = set(run.finales) | {str(c) for c in run.cuentas}
-    events = await kafka_events(run.offsets_before, keys)
+    # Kafka keys: a transaction's transaccionId (TRX...), an account's id.
+    finales = {t["transaccionId"]: t for t in run.finales.values()}
+    events = await kafka_events(run.offsets_before, set(finales) | {str(c) for c in run.cuentas})
     ids = {e.event_id for e in events}
-    final_types = {(e.key, e.type.split(".")[2]) for e in events}
+    published = {(e.key, e.type.split(".")[2]) for e in events}
     missing = [
-        trx_id
-        for trx_id, t in run.finales.items()
+        trx
+        for trx, t in finales.items()
         if t["estado"] in ("COMPLETADA", "FALLIDA")
-        and (trx_id, "TransaccionRegistrada" if t["estado"] == "COMPLETADA" else "TransaccionFallida")
-        not in final_types
+        and (trx, "TransaccionRegistrada" if t["estado"] == "COMPLETADA" else "TransaccionFallida") not in published
     ]
     assert not missing, f"{len(missing)} final transactions have no final event on Kafka: {missing[:5]}"
     seen: Counter[str] = Counter()
@@ -516,7 +512,7 @@ def report(run: Run, title: str) -> str:
         window = f"{mine[-1].at - mine[0].at + 0.2:.1f}s" if mine else "0s"
         lines.append(
             f"kill -9 {k.program} at +{k.offset:.1f}s (pid {k.pid}): running again after "
-            f"{_secs(k.running_after)}, healthy after {_secs(k.healthy_after)}; client-visible failures "
+            f"{secs(k.running_after)}, healthy after {secs(k.healthy_after)}; client-visible failures "
             f"{len(mine)}, window {window}"
         )
     for name in run.nemesis.skipped:
@@ -524,5 +520,5 @@ def report(run: Run, title: str) -> str:
     return "\n".join(lines)
 
 
-def _secs(value: float | None) -> str:
+def secs(value: float | None) -> str:
     return "never" if value is None else f"{value:.1f}s"

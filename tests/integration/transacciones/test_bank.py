@@ -26,7 +26,7 @@ CHAOS = [
 
 
 async def test_el_banco_cuadra_con_procesos_matados(banco: Banco, cuenta: CuentaFactory) -> None:
-    run = await jepsen.run_bank(banco, cuenta, schedule=CHAOS, load_seconds=40.0, settle_seconds=120.0)
+    run = await jepsen.run_bank(banco, cuenta, nemesis=jepsen.Nemesis(CHAOS), load_seconds=40.0, settle_seconds=120.0)
     print(jepsen.report(run, "bank test: transacciones and cuentas killed -9"))
     assert len(run.nemesis.kills) >= 3, run.nemesis.kills
     await jepsen.check_books(banco, run)
