@@ -28,7 +28,9 @@ class ServiceSettings(BaseSettings):
         default_factory=_environment, description="development | test | production (default: CLOUDBANK_ENV)"
     )
     version: str = "0.1.0"
-    kafka_bootstrap: str = Field(default_factory=bootstrap_servers, description="default: every broker of KAFKA_BROKERS")
+    kafka_bootstrap: str = Field(
+        default_factory=bootstrap_servers, description="default: every broker of KAFKA_BROKERS"
+    )
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     run_workers: bool = Field(True, description="run this process's relay and consumers beside the API")
     fault_injection: bool = Field(

@@ -16,7 +16,9 @@ class SinkSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LAKE_", env_file=None, extra="ignore")
 
     environment: str = "development"
-    kafka_bootstrap: str = Field(default_factory=bootstrap_servers, description="default: every broker of KAFKA_BROKERS")
+    kafka_bootstrap: str = Field(
+        default_factory=bootstrap_servers, description="default: every broker of KAFKA_BROKERS"
+    )
     group_id: str = "lake.sink"
     topics: list[str] = Field(default_factory=lambda: list(DOMAIN_TOPICS))
     root: str = Field(str(DEFAULT_ROOT), description="a folder, or s3://bucket/prefix")
