@@ -10,7 +10,9 @@ perfil equal to the owners, the lake's event ids = Kafka's distinct event ids wi
 """
 
 import asyncio
+import os
 import re
+import signal
 import statistics
 import subprocess
 import time
@@ -225,7 +227,12 @@ class Nemesis:
 
 
 def _sigkill(pid: int) -> None:
-    subprocess.run(["kill", "-9", str(pid)], check=True)
+    """SIGKILL the program's whole process group (supervisord starts each program as a group leader): a launcher
+    that waits for its child (kafka.sh's first run) must not leave the real process running behind it."""
+    if os.getpgid(pid) == pid:
+        os.killpg(pid, signal.SIGKILL)
+    else:
+        os.kill(pid, signal.SIGKILL)
 
 
 # -- a run --------------------------------------------------------------------------------------------------------
