@@ -12,6 +12,8 @@ SV_PIDFILE="$CB_RUN/supervisord.pid"
 INFRA=(postgres mariadb kafka ferretdb)
 # Cluster mode (infra/lib/common.sh): brokers 2 and 3 are infra too. Exported so supervisord and every program it
 # starts (services, sink) derive the same bootstrap servers and replication (contracts/brokers.py).
+# stop, clean and status act on the stack as it was formatted, whatever KAFKA_BROKERS says now.
+case "${1:-}" in stop | clean | status | stop-apps) unset KAFKA_BROKERS ;; esac
 KAFKA_BROKERS="$(kafka_brokers)"
 export KAFKA_BROKERS
 EXTRA_BROKERS=()
