@@ -3,8 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv/bin
 PY_PATHS := contracts producers consumers services streams bank tests bench
+# 1 or 3 Kafka brokers (README "How each component scales"); unset = what this checkout's stack was formatted with.
+# Exported so `bank topics create`, the services and the tests agree with infra/stack.sh (contracts/brokers.py).
+KAFKA_BROKERS ?= $(shell cat .run/kafka/brokers 2>/dev/null)
+export KAFKA_BROKERS
 
-.PHONY: help python stack topics web apps up down status logs clean lint webtest test unit integration bench schemas
+.PHONY: help python stack topics web apps up down status logs clean lint webtest test unit integration test-cluster bench schemas
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,6 +66,10 @@ webtest: web  ## the console's unit/component tests (Vitest) and type check
 
 test: lint webtest apps  ## everything: lint, types, console tests, the whole pytest suite against the real stack
 	@bash infra/pytest.sh
+
+test-cluster:  ## a 3-broker Kafka (KAFKA_BROKERS=3; `make clean` first if this stack has one): the cluster bank test
+	@$(MAKE) --no-print-directory apps KAFKA_BROKERS=3
+	@KAFKA_BROKERS=3 bash infra/pytest.sh -m cluster -s tests/integration/transacciones/test_bank_cluster.py
 
 bench: apps  ## run every benchmark in bench/ (figures printed and saved to bench/results/)
 	@for b in bench/bench_*.py; do m=$$(basename $$b .py); echo "== $$m"; $(VENV)/python -m bench.$$m || exit 1; done

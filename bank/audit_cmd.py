@@ -10,6 +10,10 @@ import typer
 
 from bank.auth import bearer_auth
 from consumers.times import TIME_FORMS, parse_time
+from contracts.brokers import bootstrap_servers
+
+# Every broker of KAFKA_BROKERS (the local stack's); KAFKA_BOOTSTRAP or --bootstrap point elsewhere.
+LOCAL_BOOTSTRAP = bootstrap_servers()
 
 
 def audit(
@@ -17,7 +21,7 @@ def audit(
         str | None,
         typer.Option("--from", help=f"only events from this time ({TIME_FORMS}); default: all"),
     ] = None,
-    bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = "127.0.0.1:9092",
+    bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = LOCAL_BOOTSTRAP,
     mysql_url: Annotated[
         str, typer.Option(envvar="AUDIT_MYSQL_URL", help="cuentas database, read only")
     ] = "mysql://bank:bank@127.0.0.1:3306/cuentas",

@@ -9,6 +9,10 @@ from typing import Annotated, TextIO
 import typer
 
 from consumers.times import TIME_FORMS, parse_time
+from contracts.brokers import bootstrap_servers
+
+# Every broker of KAFKA_BROKERS (the local stack's); KAFKA_BOOTSTRAP or --bootstrap point elsewhere.
+LOCAL_BOOTSTRAP = bootstrap_servers()
 
 
 def events(
@@ -20,7 +24,7 @@ def events(
     key: Annotated[str | None, typer.Option(help="only this aggregate id (the Kafka key / ce subject)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write; default stdout")] = None,
     sort: Annotated[bool, typer.Option(help="order by event time across partitions")] = True,
-    bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = "127.0.0.1:9092",
+    bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = LOCAL_BOOTSTRAP,
 ) -> None:
     """Write every event of TOPIC whose ce_time is in [--from, --to] as one CloudEvents JSON object per line
     (the wire's attributes: correlationid, causationid, dataschema, ...).

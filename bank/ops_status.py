@@ -5,6 +5,7 @@ import asyncio
 import os
 import sys
 
+from contracts.brokers import bootstrap_servers
 from contracts.topics import ALL_TOPICS, dlq
 from services.platform.ops_view import OpsView, local_targets, ops_view, parse_targets
 
@@ -50,7 +51,7 @@ def render(view: OpsView) -> list[str]:
 def main() -> int:
     given = os.environ.get("CLOUDBANK_METRICS_TARGETS", "")
     targets = parse_targets(given) if given else local_targets()
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP") or bootstrap_servers()
     view = asyncio.run(ops_view(targets, bootstrap, [dlq(t) for t in ALL_TOPICS]))
     print("\n".join(render(view)))
     return 0

@@ -6,9 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from contracts import topics
+from contracts.brokers import bootstrap_servers, replication
 
 if TYPE_CHECKING:
     from aiokafka.admin import NewTopic
+
+# Every broker of KAFKA_BROKERS (the local stack's); KAFKA_BOOTSTRAP or --bootstrap point elsewhere.
+LOCAL_BOOTSTRAP = bootstrap_servers()
 
 app = typer.Typer(no_args_is_help=True, help="Kafka topics.")
 
@@ -17,26 +21,33 @@ INFINITE = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
 def wanted() -> list["NewTopic"]:
+    """Every topic and its .dlq, replicated as KAFKA_BROKERS says (contracts.brokers: RF 1 / min ISR 1 on one
+    broker, RF 3 / min ISR 2 on three)."""
     from aiokafka.admin import NewTopic  # lazy: every `bank` command (each service's start) imports this module
 
+    copies = replication()
+    configs = {**INFINITE, "min.insync.replicas": str(copies.min_insync)}
     out = []
     for name in topics.ALL_TOPICS:
-        out.append(NewTopic(name, num_partitions=topics.PARTITIONS[name], replication_factor=1, topic_configs=INFINITE))
-        out.append(
-            NewTopic(
-                topics.dlq(name), num_partitions=topics.DLQ_PARTITIONS, replication_factor=1, topic_configs=INFINITE
-            )
-        )
+        out.append(NewTopic(name, topics.PARTITIONS[name], copies.factor, topic_configs=configs))
+        out.append(NewTopic(topics.dlq(name), topics.DLQ_PARTITIONS, copies.factor, topic_configs=configs))
     return out
 
 
-async def ensure_topics(bootstrap: str) -> list[str]:
-    """Create the missing topics; returns the names created."""
+async def ensure_topics(bootstrap: str, *, wait_brokers: float = 120.0) -> list[str]:
+    """Create the missing topics; returns the names created. A freshly started cluster answers before all its
+    brokers have registered: a replication factor above the registered count is refused, so wait for them."""
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
+        needed = replication().factor
+        deadline = asyncio.get_running_loop().time() + wait_brokers
+        while len((await admin.describe_cluster())["brokers"]) < needed:
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"fewer than {needed} brokers registered after {wait_brokers:.0f}s")
+            await asyncio.sleep(0.5)
         existing = set(await admin.list_topics())
         missing = [t for t in wanted() if t.name not in existing]
         if missing:
@@ -47,7 +58,7 @@ async def ensure_topics(bootstrap: str) -> list[str]:
 
 
 @app.command("create")
-def create(bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = "127.0.0.1:9092") -> None:
+def create(bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP")] = LOCAL_BOOTSTRAP) -> None:
     """Create every topic (and its .dlq) that does not exist yet."""
     created = asyncio.run(ensure_topics(bootstrap))
     typer.echo(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else " (all existed)"))
@@ -63,7 +74,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
 
 
 @app.command("list")
-def list_topics(bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
+def list_topics(bootstrap: Bootstrap = LOCAL_BOOTSTRAP) -> None:
     """Every topic with its partitions, replication factor and records in the log; ours that are missing."""
     from bank.kafka_inspect import describe
 
@@ -80,7 +91,7 @@ def list_topics(bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
 
 @app.command("describe")
 def describe_topic(
-    topic: Annotated[str, typer.Argument(help="e.g. bank.cuentas.v1")], bootstrap: Bootstrap = "127.0.0.1:9092"
+    topic: Annotated[str, typer.Argument(help="e.g. bank.cuentas.v1")], bootstrap: Bootstrap = LOCAL_BOOTSTRAP
 ) -> None:
     """TOPIC's partitions (leader, replicas, in-sync replicas, first and end offsets) and its own settings."""
     from bank.kafka_inspect import describe
@@ -108,7 +119,7 @@ def lag(
     group: Annotated[
         list[str] | None, typer.Option("--group", "-g", help="only this consumer group (repeatable)")
     ] = None,
-    bootstrap: Bootstrap = "127.0.0.1:9092",
+    bootstrap: Bootstrap = LOCAL_BOOTSTRAP,
 ) -> None:
     """Per consumer group and partition: committed offset, end offset and lag (records not yet processed)."""
     from bank.kafka_inspect import lag as read_lag

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contracts import topics
+from contracts import brokers, topics
 from contracts.base import Command, Message
 from contracts.registry import MESSAGE_TYPES, schema_uri
 
@@ -20,8 +20,9 @@ ASYNCAPI_FILE = SCHEMA_DIR / "asyncapi.json"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Kafka bindings of the AsyncAPI document (asyncapi.com/docs/reference/bindings/kafka).
 KAFKA_BINDING_VERSION = "0.5.0"
-# What `bank topics create` asks for on the local single broker; a cluster runs 3 replicas (see `servers`).
-LOCAL_REPLICAS = 1
+# What `bank topics create` asks for on the local single broker (`make up`); KAFKA_BROKERS=3 and a production
+# cluster run brokers.CLUSTER (3 replicas, min.insync.replicas=2; see `servers`).
+LOCAL_REPLICAS = brokers.SINGLE.factor
 INFINITE_RETENTION = {"cleanup.policy": ["delete"], "retention.ms": -1, "retention.bytes": -1}
 
 # The headers a consumer adds when it dead-letters a record (consumers/dlq.py), beside the record's own.

@@ -10,6 +10,15 @@ KEYCLOAK_TIMEOUT="${KEYCLOAK_TIMEOUT:-600}"
 CONF="$CB_INFRA/supervisord.conf"
 SV_PIDFILE="$CB_RUN/supervisord.pid"
 INFRA=(postgres mariadb kafka ferretdb)
+# Cluster mode (infra/lib/common.sh): brokers 2 and 3 are infra too. Exported so supervisord and every program it
+# starts (services, sink) derive the same bootstrap servers and replication (contracts/brokers.py).
+# stop, clean and status act on the stack as it was formatted, whatever KAFKA_BROKERS says now.
+case "${1:-}" in stop | clean | status | stop-apps) unset KAFKA_BROKERS ;; esac
+KAFKA_BROKERS="$(kafka_brokers)"
+export KAFKA_BROKERS
+EXTRA_BROKERS=()
+for ((n = 2; n <= KAFKA_BROKERS; n++)); do EXTRA_BROKERS+=("kafka-$n"); done
+INFRA+=("${EXTRA_BROKERS[@]}")
 APT_PACKAGES=(mariadb-server haproxy "postgresql-$PG_MAJOR")
 T0=$SECONDS
 
@@ -25,6 +34,7 @@ usage: infra/stack.sh <command>
   start-apps [URL..]  start, then every non-infra supervisor group (load balancer last); wait for health URLs
   stop-apps           stop every non-infra group (load balancer first); infra keeps running
 env: STACK_TIMEOUT, APPS_TIMEOUT (seconds, default 120), KEYCLOAK_TIMEOUT (default 600),
+     KAFKA_BROKERS (1, the default, or 3: a 3-broker KRaft cluster on 9092/9094/9096; fixed at the first start),
      CLOUDBANK_CACHE (default ~/.cache/cloudbank), KAFKA_OPTS / KEYCLOAK_OPTS (extra JVM flags),
      CLOUDBANK_DURABILITY (durable, the default, or relaxed: no fsync, for benchmarks/tests only; README "Durability")
 EOF
@@ -305,21 +315,42 @@ init_mariadb() {
   mv "$tmp" "$MARIADB_DATA"
 }
 
-render_kafka_config() {  # $1 = data dir; rewritten on every start so edits of the template apply
-  mkdir -p "$CB_RUN/kafka"
-  sed "s|@KAFKA_DATA@|$1|" "$CB_INFRA/kafka/server.properties" >"$CB_RUN/kafka/server.properties"
+render_kafka_config() {  # $1 = node id, $2 = its data dir; rewritten on every start so edits of the template apply
+  local node="$1" dir rf=1 min_isr=1 voters="" n
+  dir="$(kafka_dir "$node")"
+  # The same replication as contracts/brokers.py (SINGLE / CLUSTER), for the internal topics and the defaults.
+  if [ "$KAFKA_BROKERS" -eq 3 ]; then rf=3; min_isr=2; fi
+  for ((n = 1; n <= KAFKA_BROKERS; n++)); do voters+="${voters:+,}$n@127.0.0.1:$(kafka_controller_port "$n")"; done
+  mkdir -p "$dir"
+  sed -e "s|@KAFKA_DATA@|$2|" -e "s|@NODE_ID@|$node|" -e "s|@VOTERS@|$voters|" -e "s|@PORT@|$(kafka_port "$node")|" \
+    -e "s|@CONTROLLER_PORT@|$(kafka_controller_port "$node")|" -e "s|@RF@|$rf|" -e "s|@MIN_ISR@|$min_isr|" \
+    "$CB_INFRA/kafka/server.properties" >"$dir/server.properties"
 }
 
-init_kafka() {
-  [ -f "$CB_RUN/kafka/data/meta.properties" ] && return 0
-  local tmp="$CB_RUN/kafka/data.init"
+init_kafka() {  # $1 = node id
+  local dir
+  dir="$(kafka_dir "$1")"
+  [ -f "$dir/data/meta.properties" ] && return 0
+  local tmp="$dir/data.init"
   rm -rf "$tmp"
-  render_kafka_config "$tmp"
-  # Static single-voter quorum (controller.quorum.voters), so a plain format with our fixed cluster id.
+  render_kafka_config "$1" "$tmp"
+  # Static quorum (controller.quorum.voters), so a plain format with our fixed cluster id, the same on every node.
   java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$CB_INFRA/kafka/log4j2.xml" \
-    kafka.tools.StorageTool format --cluster-id "$KAFKA_CLUSTER_ID" --config "$CB_RUN/kafka/server.properties" \
-    >"$CB_LOGS/init-kafka.log" 2>&1
-  mv "$tmp" "$CB_RUN/kafka/data"
+    kafka.tools.StorageTool format --cluster-id "$KAFKA_CLUSTER_ID" --config "$dir/server.properties" \
+    >"$CB_LOGS/init-kafka-$1.log" 2>&1
+  mv "$tmp" "$dir/data"
+}
+
+init_kafkas() {
+  local n pids=() rc=0
+  for ((n = 1; n <= KAFKA_BROKERS; n++)); do init_kafka "$n" & pids+=($!); done
+  for n in "${!pids[@]}"; do wait "${pids[$n]}" || { rc=1; show_log "init-kafka-$((n + 1))"; }; done
+  [ "$rc" -eq 0 ] && echo "$KAFKA_BROKERS" >"$KAFKA_BROKERS_FILE"
+}
+
+render_kafka_configs() {
+  local n
+  for ((n = 1; n <= KAFKA_BROKERS; n++)); do render_kafka_config "$n" "$(kafka_dir "$n")/data"; done
 }
 
 init_data_dirs() {
@@ -328,12 +359,12 @@ init_data_dirs() {
   local p1 p2 p3 rc=0
   init_postgres & p1=$!
   init_mariadb & p2=$!
-  init_kafka & p3=$!
+  init_kafkas & p3=$!
   wait "$p1" || { rc=1; show_log init-postgres; }
   wait "$p2" || { rc=1; show_log init-mariadb; }
-  wait "$p3" || { rc=1; show_log init-kafka; }
+  wait "$p3" || rc=1
   [ "$rc" -eq 0 ] || die "initialising the data directories failed"
-  render_kafka_config "$CB_RUN/kafka/data"
+  render_kafka_configs
 }
 
 prepare_run_dir() {
@@ -361,6 +392,7 @@ probe() {
       # During `start`, before the bank user exists: root over the unix socket.
       mariadb-admin --no-defaults --socket="$MARIADB_SOCKET" -u root --connect-timeout=2 ping 2>&1 ;;
     kafka) "${PROBE[@]}" kafka "127.0.0.1:$KAFKA_PORT" ;;
+    kafka-[23]) "${PROBE[@]}" kafka "127.0.0.1:$(kafka_port "${1#kafka-}")" ;;
     ferretdb) "${PROBE[@]}" mongo "127.0.0.1:$FERRETDB_PORT" ;;
     keycloak) "${PROBE[@]}" keycloak "http://127.0.0.1:$KEYCLOAK_PORT" "http://127.0.0.1:$KEYCLOAK_MGMT_PORT" ;;
     http://* | https://*) "${PROBE[@]}" http "$1" ;;
@@ -444,7 +476,7 @@ cmd_start() {
   echo "$durability" >"$DURABILITY_FILE"   # what the launchers apply from now on (infra/lib/common.sh)
   if pid="$(supervisord_pid)"; then
     # Already up: apply edited/added program files, start whatever infra program is not running.
-    render_kafka_config "$CB_RUN/kafka/data"
+    render_kafka_configs
     ctl update >/dev/null
     states="$(sv_states)"
     for name in "${INFRA[@]}"; do
@@ -467,9 +499,10 @@ cmd_start() {
   else
     sweep_orphans   # a crashed supervisord leaves its children running: they hold ports and data dirs
     local busy
-    if ! busy="$("${PROBE[@]}" port-free "$PG_PORT" "$MARIADB_PORT" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$FERRETDB_PORT" \
-      "$KEYCLOAK_PORT" "$KEYCLOAK_MGMT_PORT")"; then
-      ss -ltnp 2>/dev/null | grep -E ":($PG_PORT|$MARIADB_PORT|$KAFKA_PORT|$KAFKA_CONTROLLER_PORT|$FERRETDB_PORT|$KEYCLOAK_PORT|$KEYCLOAK_MGMT_PORT)\b" >&2 || true
+    local ports=("$PG_PORT" "$MARIADB_PORT" "$FERRETDB_PORT" "$KEYCLOAK_PORT" "$KEYCLOAK_MGMT_PORT") n
+    for ((n = 1; n <= KAFKA_BROKERS; n++)); do ports+=("$(kafka_port "$n")" "$(kafka_controller_port "$n")"); done
+    if ! busy="$("${PROBE[@]}" port-free "${ports[@]}")"; then
+      ss -ltnp 2>/dev/null | grep -E ":($(IFS='|'; echo "${ports[*]}"))\b" >&2 || true
       die "ports $busy by processes outside this stack (another checkout's stack, or a system service?)"
     fi
     init_data_dirs
@@ -478,8 +511,10 @@ cmd_start() {
     "$SV_BIN/supervisord" -c "$CONF" 9>&-
     for _ in $(seq 1 50); do ctl pid >/dev/null 2>&1 && break; sleep 0.1; done
     log "supervisord started ($(elapsed))"
+    # Brokers 2 and 3 are not autostart (a single-broker stack never runs them): start them with the others.
+    for name in "${EXTRA_BROKERS[@]}"; do ctl start "infra:$name" >/dev/null || true; done
   fi
-  wait_healthy "$STACK_TIMEOUT" postgres mariadb=mariadb-socket kafka ferretdb
+  wait_healthy "$STACK_TIMEOUT" postgres mariadb=mariadb-socket kafka "${EXTRA_BROKERS[@]}" ferretdb
   provision_databases
   log "infra ready in $(elapsed)"
   [ -z "$wait_keycloak" ] || wait_healthy "$KEYCLOAK_TIMEOUT" keycloak

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Runs a single-node Kafka (KRaft, combined broker+controller) in the foreground for supervisord, from the Maven jars.
+# Runs Kafka node $1 (default 1; KRaft, combined broker+controller) in the foreground for supervisord, from the Maven jars.
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 
 [ -d "$KAFKA_LIBS" ] || { echo "Kafka jars missing in $KAFKA_LIBS: run infra/stack.sh install" >&2; exit 1; }
+NODE="${1:-1}"
+NAME=kafka
+[ "$NODE" -eq 1 ] || NAME="kafka-$NODE"
+# Three brokers share the 2 cores and the memory with everything else: a smaller heap each (plenty for this traffic).
+HEAP=(-Xms256m -Xmx1g)
+[ "$(cat "$KAFKA_BROKERS_FILE" 2>/dev/null || echo 1)" -eq 1 ] || HEAP=(-Xms128m -Xmx512m)
 
 # Heap kept modest for a 2-core dev box; G1 flags are the ones kafka-server-start.sh uses.
 # ExitOnOutOfMemoryError: die loudly and let supervisord restart instead of limping along.
@@ -11,7 +17,7 @@ source "$(dirname "$0")/../lib/common.sh"
 # which matters on 2 cores shared with the tests; C1 code is slower at peak but far beyond what this stack sends.
 # KAFKA_OPTS (optional) is appended, as with Kafka's own scripts, e.g. KAFKA_OPTS=-XX:TieredStopAtLevel=4.
 JVM_OPTS=(
-  -Xms256m -Xmx1g
+  "${HEAP[@]}"
   -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
   -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError
   -XX:TieredStopAtLevel=1
@@ -27,8 +33,9 @@ JVM_OPTS=(
 # durable (the default) therefore flushes the log after every append, before the produce request is answered
 # (KRaft's metadata log is fsynced regardless); relaxed (CLOUDBANK_DURABILITY=relaxed) keeps Kafka's default.
 DURABILITY=()
-[ "$(durability_for kafka)" = relaxed ] || DURABILITY=(--override log.flush.interval.messages=1)
-MAIN=(-cp "$KAFKA_LIBS/*" kafka.Kafka "$CB_RUN/kafka/server.properties" "${DURABILITY[@]}")
+# Three brokers on one machine share its power supply too, so cluster mode flushes the same way.
+[ "$(durability_for "$NAME")" = relaxed ] || DURABILITY=(--override log.flush.interval.messages=1)
+MAIN=(-cp "$KAFKA_LIBS/*" kafka.Kafka "$(kafka_dir "$NODE")/server.properties" "${DURABILITY[@]}")
 
 # Class Data Sharing: an archive of Kafka's ~6,000 loaded classes cuts startup CPU by ~40% more. The JVM writes it
 # when it exits after a run with ArchiveClassesAtExit, i.e. at the first `stop`; later starts map it.

@@ -44,6 +44,28 @@ PG_PORT=5432
 MARIADB_PORT=3306
 KAFKA_PORT=9092
 KAFKA_CONTROLLER_PORT=9093
+
+# Kafka cluster mode (README "How each component scales"): KAFKA_BROKERS=3 runs brokers kafka, kafka-2, kafka-3 (each
+# broker and controller of a 3-voter KRaft quorum), broker n on port 9092+2(n-1) and its controller on the next one;
+# data in .run/kafka, .run/kafka-2, .run/kafka-3. The count is fixed when the data is first formatted and recorded in
+# KAFKA_BROKERS_FILE, which `make`, stack.sh and infra/pytest.sh read when KAFKA_BROKERS is not set.
+# contracts/brokers.py derives the same ports and the topics' replication from the same variable.
+KAFKA_BROKERS_FILE="$CB_RUN/kafka/brokers"
+kafka_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }              # $1 = node id 1..3
+kafka_controller_port() { echo $((KAFKA_PORT + 2 * ($1 - 1) + 1)); }
+kafka_dir() { if [ "$1" -eq 1 ]; then echo "$CB_RUN/kafka"; else echo "$CB_RUN/kafka-$1"; fi; }
+# The count this stack runs: KAFKA_BROKERS, else the recorded one, else 1 (a data dir formatted before the file
+# existed is a single broker's). A different count than the data was formatted with is refused: `make clean` first.
+kafka_brokers() {
+  local recorded="" wanted
+  if [ -f "$KAFKA_BROKERS_FILE" ]; then recorded="$(cat "$KAFKA_BROKERS_FILE")"
+  elif [ -f "$CB_RUN/kafka/data/meta.properties" ]; then recorded=1; fi
+  wanted="${KAFKA_BROKERS:-${recorded:-1}}"
+  case "$wanted" in 1 | 3) ;; *) die "KAFKA_BROKERS must be 1 or 3, not '$wanted'" ;; esac
+  [ -z "$recorded" ] || [ "$recorded" = "$wanted" ] ||
+    die "this stack's Kafka data is for $recorded broker(s), KAFKA_BROKERS=$wanted asks for $wanted: \`make clean\` first (deletes .run/), or unset KAFKA_BROKERS"
+  echo "$wanted"
+}
 FERRETDB_PORT=27017
 
 log() { printf '[stack] %s\n' "$*" >&2; }

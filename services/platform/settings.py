@@ -5,6 +5,8 @@ import os
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.brokers import bootstrap_servers
+
 DEV_PASSWORDS = {"bank", "password", "postgres", "root", "admin", ""}
 
 
@@ -26,7 +28,9 @@ class ServiceSettings(BaseSettings):
         default_factory=_environment, description="development | test | production (default: CLOUDBANK_ENV)"
     )
     version: str = "0.1.0"
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_bootstrap: str = Field(
+        default_factory=bootstrap_servers, description="default: every broker of KAFKA_BROKERS"
+    )
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     run_workers: bool = Field(True, description="run this process's relay and consumers beside the API")
     fault_injection: bool = Field(

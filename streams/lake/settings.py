@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.brokers import bootstrap_servers
 from contracts.topics import DOMAIN_TOPICS
 
 # <checkout>/.run/lake: beside the local stack's other data, deleted by `make clean`.
@@ -15,7 +16,9 @@ class SinkSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LAKE_", env_file=None, extra="ignore")
 
     environment: str = "development"
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_bootstrap: str = Field(
+        default_factory=bootstrap_servers, description="default: every broker of KAFKA_BROKERS"
+    )
     group_id: str = "lake.sink"
     instance: str = Field("lake", description="this sink instance's name (logs; metrics read LAKE_INSTANCE too)")
     # How many event ids per partition are remembered to drop an outbox's re-published copy (see batch.EventWindow);

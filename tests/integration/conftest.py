@@ -5,7 +5,10 @@ import uuid
 
 import pytest
 
-KAFKA = os.environ.get("TEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+from contracts.brokers import bootstrap_servers
+
+# Every broker the stack runs (KAFKA_BROKERS, contracts/brokers.py), so a test outlives one broker being down.
+KAFKA = os.environ.get("TEST_KAFKA_BOOTSTRAP") or bootstrap_servers()
 PG_DSN = os.environ.get("TEST_PG_DSN", "postgresql://bank:bank@127.0.0.1:5432/clientes")
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "bank", "password": "bank"}
 MONGO_URL = os.environ.get("TEST_MONGO_URL", "mongodb://127.0.0.1:27017/")

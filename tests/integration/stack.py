@@ -5,6 +5,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+from contracts.brokers import broker_count
+
 ROOT = Path(__file__).resolve().parents[2]
 SUPERVISORCTL = [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(ROOT / "infra/supervisord.conf")]
 
@@ -39,3 +41,13 @@ def kill9(program: str) -> int:
     assert os.getpgid(target) == target, f"{program} does not lead its own process group"
     os.killpg(target, signal.SIGKILL)
     return target
+
+
+def kafka_programs() -> list[str]:
+    """Every broker of the stack: `kafka`, and `kafka-2`, `kafka-3` with KAFKA_BROKERS=3 (Kafka is down only when
+    all of them are)."""
+    return ["kafka", *(f"kafka-{n}" for n in range(2, broker_count() + 1))]
+
+
+def stop_kafka() -> None:
+    supervisorctl("stop", *(full_name(p) for p in kafka_programs()))

@@ -11,7 +11,7 @@ from aiokafka.structs import OffsetAndMetadata
 from typer.testing import CliRunner
 
 from bank.cli import app
-from contracts import topics
+from contracts import brokers, topics
 from tests.integration.conftest import KAFKA
 
 
@@ -21,17 +21,22 @@ def bank(*args: str) -> str:
     return result.output
 
 
+# 1 on the single broker, 3 with KAFKA_BROKERS=3 (contracts/brokers.py).
+REPLICAS = brokers.replication().factor
+
+
 def test_list_muestra_cada_topic_nuestro_con_sus_particiones() -> None:
     rows = {line.split()[0]: line.split()[1:] for line in bank("topics", "list").splitlines()[1:]}
     for topic in topics.ALL_TOPICS:
-        assert rows[topic][:2] == [str(topics.PARTITIONS[topic]), "1"], topic
-        assert rows[topics.dlq(topic)][:2] == [str(topics.DLQ_PARTITIONS), "1"]
+        assert rows[topic][:2] == [str(topics.PARTITIONS[topic]), str(REPLICAS)], topic
+        assert rows[topics.dlq(topic)][:2] == [str(topics.DLQ_PARTITIONS), str(REPLICAS)]
 
 
 def test_describe_muestra_particiones_y_la_retencion_infinita() -> None:
     out = bank("topics", "describe", topics.CUENTAS)
-    assert out.startswith(f"{topics.CUENTAS}: {topics.PARTITIONS[topics.CUENTAS]} partitions, replication 1")
+    assert out.startswith(f"{topics.CUENTAS}: {topics.PARTITIONS[topics.CUENTAS]} partitions, replication {REPLICAS}")
     assert "retention.ms=-1" in out
+    assert f"min.insync.replicas={brokers.replication().min_insync}" in out
     partitions = [line.split()[0] for line in out.splitlines() if line[:1].isdigit()]
     assert partitions == [str(p) for p in range(topics.PARTITIONS[topics.CUENTAS])]
 

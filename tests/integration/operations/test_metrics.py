@@ -102,8 +102,7 @@ async def test_cada_proceso_publica_sus_metricas_sin_token(http: httpx.AsyncClie
 
 async def test_el_backlog_del_outbox_sube_sin_kafka_y_baja_al_volver(http: httpx.AsyncClient) -> None:
     backlog = "cloudbank_outbox_backlog"
-    kafka = stack.full_name("kafka")
-    stack.supervisorctl("stop", kafka)
+    stack.stop_kafka()
     try:
         for _ in range(3):
             await crear_cliente(http)  # written with its event to the outbox; the relay cannot publish it
@@ -116,7 +115,7 @@ async def test_el_backlog_del_outbox_sube_sin_kafka_y_baja_al_volver(http: httpx
         age = await total(http, "cloudbank_outbox_oldest_age_seconds", outbox="clientes")
         assert age > 0
     finally:
-        stack.supervisorctl("start", kafka)
+        stack.supervisorctl("start", *(stack.full_name(p) for p in stack.kafka_programs()))
 
     async def drained() -> bool:
         return await total(http, backlog, outbox="clientes") == 0

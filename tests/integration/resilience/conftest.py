@@ -97,9 +97,10 @@ async def haproxy_servers(http: httpx.AsyncClient) -> dict[str, str]:
 
 
 def restart_if_down(program: str) -> None:
-    """Start an infra program a test stopped (a no-op when it runs)."""
-    if not stack.pid(program):
-        stack.supervisorctl("start", stack.full_name(program))
+    """Start an infra program a test stopped (a no-op when it runs); `kafka` is every broker of the stack."""
+    for name in stack.kafka_programs() if program == "kafka" else [program]:
+        if not stack.pid(name):
+            stack.supervisorctl("start", stack.full_name(name))
 
 
 def of_type(event: str, field: str, **where: object) -> Callable[[Record], object]:

@@ -47,7 +47,7 @@ async def test_reiniciados_sin_kafka_arrancan_degradados_y_publican_al_volver(
     await todo_sano(http)
     try:
         async with Tail("bank.cuentas.v1") as cuentas_tail:
-            stack.supervisorctl("stop", stack.full_name("kafka"))
+            stack.stop_kafka()
             assert not stack.pid("kafka")
             before = _pids()
             stack.supervisorctl("restart", *RESTARTED.values())

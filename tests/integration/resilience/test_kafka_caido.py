@@ -36,7 +36,7 @@ OUTAGE_WRITES_SECONDS = 4.0
 async def kafka_parado(http: httpx.AsyncClient) -> AsyncIterator[None]:
     """Kafka stopped for the test's body; started again, and every service healthy, whatever the body did."""
     await todo_sano(http)
-    stack.supervisorctl("stop", stack.full_name("kafka"))
+    stack.stop_kafka()
     try:
         yield
     finally:

@@ -1,5 +1,6 @@
 """docker-compose.yml runs the same system as `make up`: it parses, every reference resolves, and every
-program the native stack supervises has its counterpart."""
+program the native stack supervises has its counterpart; docker-compose.cluster.yml (Kafka as 3 brokers, like
+KAFKA_BROKERS=3) merged over it keeps all of that true."""
 
 import configparser
 import re
@@ -11,10 +12,28 @@ import yaml
 from typer.main import get_command
 
 from bank.cli import app
+from contracts import brokers
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
+CLUSTER_OVERLAY: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.cluster.yml").read_text())
+
+
+def merged(base: Any, overlay: Any) -> Any:
+    """What `docker compose -f base -f overlay` runs, for what these tests read: mappings merge key by key,
+    anything else the overlay sets replaces the base's."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        return {k: merged(base[k], v) if k in base else v for k, v in overlay.items()} | {
+            k: v for k, v in base.items() if k not in overlay
+        }
+    return overlay
+
+
+CLUSTER: dict[str, Any] = merged(COMPOSE, CLUSTER_OVERLAY)
+# Both ways to run it: the generic checks below apply to each.
+FILES = pytest.mark.parametrize("services", [SERVICES, CLUSTER["services"]], ids=["compose", "compose+cluster"])
+BROKERS = ("kafka", "kafka-2", "kafka-3")
 
 # Native program (infra/supervisord.conf + infra/supervisor.d) -> compose service.
 NATIVE_TO_COMPOSE = {
@@ -46,8 +65,11 @@ def native_programs() -> set[str]:
 
 
 def test_cada_programa_nativo_tiene_su_servicio_en_compose() -> None:
-    missing = {p for p in native_programs() if NATIVE_TO_COMPOSE.get(p, p) not in SERVICES}
+    # Brokers 2 and 3 run only in cluster mode, natively (KAFKA_BROKERS=3) and in compose (the overlay).
+    missing = {p for p in native_programs() - set(BROKERS) if NATIVE_TO_COMPOSE.get(p, p) not in SERVICES}
     assert not missing, f"in make up but not in docker-compose.yml: {sorted(missing)}"
+    assert set(BROKERS) <= native_programs()
+    assert set(BROKERS) <= set(CLUSTER_OVERLAY["services"]), "docker-compose.cluster.yml lacks a broker"
 
 
 @pytest.mark.parametrize(("service", "image"), OFFICIAL_IMAGES.items())
@@ -55,11 +77,12 @@ def test_la_infraestructura_usa_las_imagenes_oficiales(service: str, image: str)
     assert SERVICES[service]["image"].startswith(image)
 
 
-def test_las_dependencias_nombran_servicios_que_existen() -> None:
-    for name, spec in SERVICES.items():
+@FILES
+def test_las_dependencias_nombran_servicios_que_existen(services: dict[str, Any]) -> None:
+    for name, spec in services.items():
         deps = spec.get("depends_on", [])
         for dep in deps if isinstance(deps, list) else deps.keys():
-            assert dep in SERVICES, f"{name} depends on unknown service {dep}"
+            assert dep in services, f"{name} depends on unknown service {dep}"
 
 
 def test_los_targets_del_dockerfile_existen() -> None:
@@ -138,22 +161,25 @@ def test_el_log_de_kafka_vive_en_el_volumen_montado() -> None:
     assert set(log_dirs) <= mounted, f"KAFKA_LOG_DIRS {log_dirs} not on a named volume ({sorted(mounted)})"
 
 
-def test_cada_servicio_que_queda_arriba_tiene_healthcheck() -> None:
-    missing = [n for n, spec in SERVICES.items() if not _one_shot(spec) and not spec.get("healthcheck", {}).get("test")]
+@FILES
+def test_cada_servicio_que_queda_arriba_tiene_healthcheck(services: dict[str, Any]) -> None:
+    missing = [n for n, spec in services.items() if not _one_shot(spec) and not spec.get("healthcheck", {}).get("test")]
     assert not missing, f"no healthcheck: {missing}"
 
 
-def test_se_espera_a_que_cada_dependencia_este_sana() -> None:
-    for name, spec in SERVICES.items():
+@FILES
+def test_se_espera_a_que_cada_dependencia_este_sana(services: dict[str, Any]) -> None:
+    for name, spec in services.items():
         deps = spec.get("depends_on", {})
         assert isinstance(deps, dict), f"{name}: depends_on as a list only waits for the start"
         for dep, how in deps.items():
-            wanted = "service_completed_successfully" if _one_shot(SERVICES[dep]) else "service_healthy"
+            wanted = "service_completed_successfully" if _one_shot(services[dep]) else "service_healthy"
             assert how == {"condition": wanted}, f"{name} -> {dep}: {how}"
 
 
-def test_los_puertos_publicados_escuchan_solo_en_loopback_salvo_que_se_pida() -> None:
-    for name, spec in SERVICES.items():
+@FILES
+def test_los_puertos_publicados_escuchan_solo_en_loopback_salvo_que_se_pida(services: dict[str, Any]) -> None:
+    for name, spec in services.items():
         for port in spec.get("ports", []):
             assert isinstance(port, str), f"{name}: {port!r}"
             assert re.fullmatch(r"\$\{BIND_ADDRESS:-127\.0\.0\.1\}:\d+:\d+", port), f"{name} publishes {port}"
@@ -162,3 +188,48 @@ def test_los_puertos_publicados_escuchan_solo_en_loopback_salvo_que_se_pida() ->
 def test_los_servicios_envian_sus_trazas_a_jaeger() -> None:
     env = SERVICES["transacciones"]["environment"]
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"  # Jaeger's OTLP/HTTP receiver
+
+
+def test_el_cluster_son_tres_brokers_oficiales_con_su_log_en_su_volumen() -> None:
+    services = CLUSTER["services"]
+    mounts = set()
+    for n, name in enumerate(BROKERS, start=1):
+        spec = services[name]
+        env = spec["environment"]
+        assert spec["image"] == SERVICES["kafka"]["image"], name  # one version for the three
+        assert env["KAFKA_NODE_ID"] == n
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"
+        assert env["CLUSTER_ID"] == services["kafka"]["environment"]["CLUSTER_ID"]
+        volume, path = spec["volumes"][0].split(":")
+        assert volume in CLUSTER["volumes"], name
+        assert path in env["KAFKA_LOG_DIRS"].split(","), name
+        mounts.add(volume)
+    assert len(mounts) == 3, "each broker needs its own log volume"
+
+
+def test_el_cluster_replica_como_contracts_brokers() -> None:
+    for name in BROKERS:
+        env = CLUSTER["services"][name]["environment"]
+        for key in (
+            "DEFAULT_REPLICATION_FACTOR",
+            "OFFSETS_TOPIC_REPLICATION_FACTOR",
+            "TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+        ):
+            assert env[f"KAFKA_{key}"] == brokers.CLUSTER.factor, (name, key)
+        for key in ("MIN_INSYNC_REPLICAS", "TRANSACTION_STATE_LOG_MIN_ISR"):
+            assert env[f"KAFKA_{key}"] == brokers.CLUSTER.min_insync, (name, key)
+
+
+def test_con_el_cluster_cada_servicio_nuestro_conoce_los_tres_brokers() -> None:
+    every = "kafka:9092,kafka-2:9092,kafka-3:9092"
+    for name, spec in CLUSTER["services"].items():
+        if spec.get("build", {}).get("target") != "app":
+            continue
+        env = spec["environment"]
+        bootstraps = {k: v for k, v in env.items() if k.endswith("KAFKA_BOOTSTRAP")}
+        assert bootstraps, name
+        assert set(bootstraps.values()) == {every}, f"{name} misses a broker: {bootstraps}"
+        # `bank topics create` (and anything deriving replication) must know it is a cluster.
+        assert brokers.replication({"KAFKA_BROKERS": env["KAFKA_BROKERS"]}) == brokers.CLUSTER, name
+    assert {"kafka-2", "kafka-3"} <= set(CLUSTER["services"]["topics"]["depends_on"])
