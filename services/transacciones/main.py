@@ -20,8 +20,10 @@ from services.platform.workers import Workers
 from services.transacciones import api
 from services.transacciones.dependencies import State, Stats
 from services.transacciones.listing import LIST_FIELDS, Listado
-from services.transacciones.orchestrator import GROUP_ID, Orquestador
+from services.transacciones.membership import membership
+from services.transacciones.orchestrator import Orquestador, group_id
 from services.transacciones.outbox import DocumentOutbox
+from services.transacciones.ownership import Ownership
 from services.transacciones.propietarios import CONSUMER as PROPIETARIOS
 from services.transacciones.propietarios import Propietarios
 from services.transacciones.repository import (
@@ -30,6 +32,7 @@ from services.transacciones.repository import (
     detect_money_bson,
     ensure_indexes,
 )
+from services.transacciones.respuestas import MongoRespuestas
 from services.transacciones.saga_metrics import SagaMetrics
 from services.transacciones.service import Finales, TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
@@ -66,7 +69,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         _mongo(settings) as client,
         # Kafka is not awaited: requests are served from Mongo (the outbox fills) while the broker is away; the
         # relay and the saga consumer start once it answers.
-        KafkaLink(settings.kafka_bootstrap, client_id="transacciones") as link,
+        KafkaLink(settings.kafka_bootstrap, client_id=settings.instance) as link,
         Workers() as workers,
     ):
         db = client[settings.database]
@@ -75,9 +78,18 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         propietarios = Propietarios(db)
         await propietarios.ensure_index()
         money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
-        writer = DocumentWriter(
-            MongoRepository(db, money), batch=settings.write_batch, cache_size=settings.cache_documents
+        # Without workers nothing joins the group: the process owns every saga (a test app on its own database).
+        ownership = Ownership(
+            db,
+            instance=settings.instance,
+            partitions=topics.PARTITIONS[topics.TRANSACCIONES],
+            solo=not settings.run_workers,
+            grace=settings.fence_grace_seconds,
         )
+        writer = DocumentWriter(
+            MongoRepository(db, money), batch=settings.write_batch, cache_size=settings.cache_documents, fence=ownership
+        )
+        ownership.drained = writer.drained
         outbox = DocumentOutbox(writer, fold_seconds=settings.publish_ack_fold_seconds)
         finales = Finales()
         writer.subscribe(finales.on_written)
@@ -86,7 +98,8 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         if settings.list_index == "on" or (settings.list_index == "auto" and money == "string"):
             listado = Listado()
             writer.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
-        service = TransaccionesService(writer, outbox, finales, settings.wait_seconds, listado)
+        respuestas = MongoRespuestas(db)
+        service = TransaccionesService(writer, outbox, finales, settings.wait_seconds, listado, ownership, respuestas)
         sweeper = Sweeper(
             service,
             stuck_after=settings.stuck_after_seconds,
@@ -98,12 +111,22 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         if listado is not None:
             index = listado
             workers.spawn("listing-index", lambda stop: index.build(lambda: writer.repo.list_scans(LIST_FIELDS), stop))
+        ownership.on_lost(lambda partitions: sweeper.drop(writer.drop(partitions)))
+
+        async def adopt(taken: set[int], held: set[int]) -> None:
+            """Taken over: the durable state of those sagas, then the replies kept for any saga held."""
+            if taken:
+                await sweeper.recover(taken)
+            await service.respuestas_guardadas(sweeper.tracked())
+
+        ownership.on_acquired(adopt)
         if settings.run_workers:
-            await sweeper.recover()
+            await sweeper.recover()  # owns nothing yet: only a single-instance (solo) process adopts here
             workers.spawn("outbox-relay", link.relay(outbox, batch_size=settings.relay_batch, idle_sleep=0.0))
+            workers.spawn("saga-ownership", membership(link, settings.kafka_bootstrap, ownership, settings.instance))
             orquestador = Orquestador(service)
-            # Replies only meet in the single writer: each partition's batch shares its next round.
-            saga = link.consumer(GROUP_ID, [topics.CUENTAS], orquestador, parallel_partitions=True)
+            # Replies only meet in the writer: each partition's batch shares its next round.
+            saga = link.consumer(group_id(settings.instance), [topics.CUENTAS], orquestador, parallel_partitions=True)
             workers.spawn("saga", saga)
             # The replica of account owners (propietarios.py) that confines a customer to their own accounts.
             workers.spawn(PROPIETARIOS, link.consumer(PROPIETARIOS, [topics.CUENTAS], propietarios))
@@ -121,6 +144,11 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
                 "sagas_in_progress": sweeper.in_progress,
                 "resent": sweeper.resent,
                 "money_bson": money,
+                "instance": settings.instance,
+                "partitions": {str(p): e for p, e in sorted(ownership.epochs.items())},
+                "rebalances": ownership.rebalances,
+                "fenced": ownership.fenced,
+                "replies_kept": respuestas.kept,
                 "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
             }
 

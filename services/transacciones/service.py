@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bson import ObjectId
 
 from contracts.envelope import AuthContext
+from services.platform.errors import Unavailable
 from services.transacciones import outbox, saga
 from services.transacciones.cache import DocumentCache
 from services.transacciones.claims import ClaimBatcher
@@ -22,14 +23,21 @@ from services.transacciones.domain import (
     transaccion_id_de,
     validar_cuentas,
 )
-from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
+from services.transacciones.errors import Fenced, IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
 from services.transacciones.listing import Listado
 from services.transacciones.outbox import DocumentOutbox
+from services.transacciones.ownership import Ownership
 from services.transacciones.repository import DuplicateIdem, Filtro
+from services.transacciones.respuestas import Respuestas
 from services.transacciones.schemas import TransaccionCreate, metadata_json
 from services.transacciones.writer import DocumentWriter
 
 log = logging.getLogger(__name__)
+
+REBALANCE_WAIT = 5.0
+"""How long a POST waits for this instance to hold a saga partition (a rebalance in progress) before a 503."""
+POLL_SECONDS = 0.05
+"""How often a request waits by re-reading a transaction that another instance's writer advances."""
 
 
 def con_decision(
@@ -83,6 +91,8 @@ class TransaccionesService:
     finales: Finales
     wait_seconds: float = 2.0
     listado: Listado | None = None  # the lists' index (FerretDB 1.x); None: the store answers lists itself
+    ownership: Ownership | None = None  # which sagas this instance writes; None: all of them (one instance)
+    respuestas: Respuestas | None = None  # replies kept for sagas another instance owned when they came
     claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
     cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
 
@@ -104,7 +114,7 @@ class TransaccionesService:
         With an Idempotency-Key: the same key and body answer with the original transaction, another body 409.
         `actor`: who asks for it, kept on the document and carried by all its events and commands."""
         validar_cuentas(req.tipo, req.cuentaOrigenId, req.cuentaDestinoId)
-        oid, _ = nuevo_id()
+        oid = await self._id_propio()
         if idempotency_key is None:
             return await self._registrar(self._nuevo(req, oid, None, None, actor), wait)
         body_hash = huella(req.fingerprint_body())
@@ -118,11 +128,40 @@ class TransaccionesService:
         if claim.body_hash != body_hash:
             raise IdempotencyKeyReused()
         existing = await self.cache.get(claim.doc_id)
+        if existing is None and not self._propia(claim.doc_id):
+            # Claimed by another instance, which records it a moment later (or died first: then its partition's
+            # next owner answers the retry).
+            existing = await self._aparece(claim.doc_id)
+            if existing is None:
+                raise Unavailable("La petición con esta Idempotency-Key la atiende otra instancia; reintente")
         if existing is None:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
             return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash, actor), wait)
         return await self._original(existing, body_hash, wait)
+
+    async def _id_propio(self) -> ObjectId:
+        """A new transaction's id, in a saga partition this instance holds (so it runs the saga it records)."""
+        if self.ownership is None:
+            return nuevo_id()[0]
+        oid = self.ownership.new_id()
+        if oid is None and await self.ownership.wait_owned(REBALANCE_WAIT):
+            oid = self.ownership.new_id()
+        if oid is None:
+            raise Unavailable("Esta instancia aún no tiene particiones de sagas (reparto en curso); reintente")
+        return oid
+
+    def _propia(self, doc_id: ObjectId) -> bool:
+        return self.ownership is None or self.ownership.owns(doc_id)
+
+    async def _aparece(self, doc_id: ObjectId) -> Transaccion | None:
+        """The document, once another instance has recorded it (waiting up to wait_seconds)."""
+        deadline = asyncio.get_running_loop().time() + max(self.wait_seconds, 1.0)
+        while True:
+            doc = await self.cache.get(doc_id)
+            if doc is not None or asyncio.get_running_loop().time() >= deadline:
+                return doc
+            await asyncio.sleep(POLL_SECONDS)
 
     def _nuevo(
         self,
@@ -177,6 +216,9 @@ class TransaccionesService:
         doc = await self._doc(ref)
         if doc.estado != "PENDIENTE":
             raise NoCancelable(f"La transacción está {doc.estado}: solo se cancela una PENDIENTE")
+        if not self._propia(doc.id):
+            # Only the instance that recorded it knows whether its first command was handed to Kafka.
+            raise NoCancelable("La transacción ya está en curso en otra instancia (su primer movimiento pudo enviarse)")
 
         def decide(unsent: Transaccion) -> Transaccion | None:
             decision = saga.cancelar(unsent, unsent.saga, unsent.estado, ahora())
@@ -205,8 +247,27 @@ class TransaccionesService:
         except TransaccionNoEncontrada:
             log.debug("reply for unknown transaction %s ignored", transaccion_id)
 
+    async def respuestas_guardadas(self, doc_ids: list[ObjectId]) -> int:
+        """Apply the replies another instance kept for the steps in progress of these sagas (taken over, or
+        answered during a rebalance); returns how many were found."""
+        if self.respuestas is None:
+            return 0
+        pasos: dict[str, ObjectId] = {}
+        for doc_id in doc_ids:
+            doc = self.writer.cache.latest(doc_id)
+            if doc is not None and doc.estado == "PENDIENTE" and doc.saga.comando_id is not None:
+                pasos[doc.saga.comando_id] = doc_id
+        found = await self.respuestas.buscar(list(pasos))
+        for comando_id, (respuesta, causa) in found.items():
+            with contextlib.suppress(Fenced):
+                await self.aplicar_respuesta(transaccion_id_de(pasos[comando_id]), respuesta, causa)
+        return len(found)
+
     async def reenviar(self, doc_id: ObjectId) -> None:
-        """Re-send the step in progress of a stuck saga (same comando_id, a new emission)."""
+        """Re-send the step in progress of a stuck saga (same comando_id, a new emission) — unless its reply was
+        kept by another instance (cuentas answers a command once: re-sent, it would stay unanswered)."""
+        if await self.respuestas_guardadas([doc_id]):
+            return
 
         def change(doc: Transaccion) -> tuple[Transaccion | None, None]:
             if doc.estado != "PENDIENTE":
@@ -221,6 +282,14 @@ class TransaccionesService:
 
         with contextlib.suppress(TransaccionNoEncontrada):
             await self.writer.mutate(doc_id, change)
+
+    async def _leer_hasta_final(self, doc: Transaccion) -> Transaccion:
+        """Wait for a saga another instance runs: its writes do not signal here, so read until final or timeout."""
+        deadline = asyncio.get_running_loop().time() + self.wait_seconds
+        while not doc.final and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(POLL_SECONDS)
+            doc = (await self.writer.repo.load([doc.id])).get(doc.id) or doc
+        return doc
 
     # -- queries -----------------------------------------------------------------------------------------------
 
@@ -262,6 +331,8 @@ class TransaccionesService:
         try:
             if doc.final or self.wait_seconds <= 0 or not wait:
                 return doc
+            if not self._propia(doc.id):
+                return await self._leer_hasta_final(doc)
             try:
                 return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
             except TimeoutError:

@@ -11,6 +11,10 @@ from services.platform.settings import ServiceSettings
 class TransaccionesSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSACCIONES_", env_file=None, extra="ignore")
 
+    instance: str = Field("transacciones", description="name in logs, metrics and Kafka groups, e.g. transacciones-1")
+    fence_grace_seconds: float = Field(
+        1.0, ge=0, description="how long a new owner of a saga partition lets the previous owner's last write land"
+    )
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     database: str = "transacciones"
     money_bson: Literal["auto", "decimal128", "string"] = Field(

@@ -1,0 +1,224 @@
+"""Which sagas this instance may write: the partitions of bank.transacciones.v1 its consumer group gave it, each
+held under an epoch bumped in Mongo (`particiones`), so a rebalance fences the previous owner.
+
+A saga belongs to partition murmur2(transaccion_id) % N — Kafka's default partitioner, so it is the partition its
+own events land in. The group (`transacciones.sagas`) is only a membership protocol: its consumers stay paused.
+On assignment an instance bumps each partition's epoch (`{_id: p, generacion, owner}`, one atomic $inc each); the
+writer checks the epochs of a round's partitions with one read of that small collection before writing, and a
+partition whose stored epoch moved on is fenced: its writes fail with Fenced and the instance forgets it. Every
+written document carries the epoch it was written under (`generacion`).
+
+Why a read per round and not a filter per document: FerretDB 1.x answers only a bare `_id` filter by index (any
+other condition scans the collection; a fenced replace cost 55 ms against 22 ms) and evaluates a filter outside
+its write transaction anyway, so a per-document condition would not even be atomic there. The window left — a
+round checked, then stalled past the new owner's grace (`grace` seconds) before its write — is logged when seen.
+
+`solo` (no group: a process without workers, a test app on its own database) owns every partition unfenced.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka.partitioner import murmur2
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.transacciones.domain import transaccion_id_de
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "particiones"
+GROUP_ID = "transacciones.sagas"
+NEW_ID_TRIES = 10_000  # with one partition owned out of N, a fresh ObjectId lands in it 1/N of the time
+
+Lost = Callable[[set[int]], None]
+"""Forget the in-memory state of these partitions' documents (another instance may write them now)."""
+Acquired = Callable[[set[int], set[int]], Awaitable[None]]
+"""(partitions taken over from another owner, every partition held): adopt their durable state."""
+
+
+def partition_of(transaccion_id: str, partitions: int) -> int:
+    """Kafka's default partitioner (murmur2 of the key bytes, positive, modulo the partition count)."""
+    return int(murmur2(transaccion_id.encode()) & 0x7FFFFFFF) % partitions
+
+
+class Ownership:
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]] | None,
+        *,
+        instance: str,
+        partitions: int,
+        solo: bool = False,
+        grace: float = 1.0,
+    ) -> None:
+        self._coll = db[COLLECTION] if db is not None else None
+        self.instance = instance
+        self.partitions = partitions
+        self.solo = solo
+        self._grace = grace
+        self.epochs: dict[int, int] = dict.fromkeys(range(partitions), 0) if solo else {}
+        self._last: dict[int, int] = {}  # the epoch each partition had under this instance, while its memory holds
+        self._settled = asyncio.Event()
+        if solo:
+            self._settled.set()
+        self._lost: list[Lost] = []
+        self._acquired: list[Acquired] = []
+        self.drained: Callable[[], Awaitable[None]] | None = None  # waits for the writer's round in progress
+        # The owned set changes only while no reply batch runs (`steady`): batches run side by side, a change alone.
+        self._switching = False
+        self._readers = 0
+        self._quiet = asyncio.Condition()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.rebalances = 0
+        self.fenced = 0
+
+    # -- wiring ------------------------------------------------------------------------------------------------------
+
+    def on_lost(self, listener: Lost) -> None:
+        self._lost.append(listener)
+
+    def on_acquired(self, listener: Acquired) -> None:
+        self._acquired.append(listener)
+
+    # -- questions -----------------------------------------------------------------------------------------------------
+
+    def partition(self, doc_id: ObjectId) -> int:
+        return partition_of(transaccion_id_de(doc_id), self.partitions)
+
+    def owns(self, doc_id: ObjectId) -> bool:
+        return self.partition(doc_id) in self.epochs
+
+    def epoch(self, partition: int) -> int | None:
+        return self.epochs.get(partition)
+
+    def new_id(self) -> ObjectId | None:
+        """A fresh document id whose saga this instance owns, so the instance that answers a POST also runs its
+        saga (no hand-over, no added latency). None while it owns no partition."""
+        if not self.epochs:
+            return None
+        for _ in range(NEW_ID_TRIES):
+            oid = ObjectId()
+            if self.partition(oid) in self.epochs:
+                return oid
+        return None
+
+    async def wait_owned(self, timeout: float) -> bool:
+        """Wait (during a rebalance) until this instance holds some partition."""
+        deadline = time.monotonic() + timeout
+        while not self.epochs:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settled.wait(), min(left, 0.2))
+        return True
+
+    @contextlib.asynccontextmanager
+    async def steady(self) -> AsyncIterator[None]:
+        """Within: the owned set does not change (reply batches, which decide by it, run side by side)."""
+        async with self._quiet:
+            await self._quiet.wait_for(lambda: not self._switching)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            async with self._quiet:
+                self._readers -= 1
+                self._quiet.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def _switch(self) -> AsyncIterator[None]:
+        async with self._quiet:
+            self._switching = True
+            await self._quiet.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            async with self._quiet:
+                self._switching = False
+                self._quiet.notify_all()
+
+    # -- the fence (the writer's check) ---------------------------------------------------------------------------------
+
+    async def check(self, partitions: set[int]) -> set[int]:
+        """The partitions among these this instance may not write now (not held, or fenced by a newer epoch); one
+        read of `particiones` for the whole round. A fenced partition is forgotten here."""
+        refused = {p for p in partitions if p not in self.epochs}
+        held = partitions - refused
+        if self.solo or not held or self._coll is None:
+            return refused
+        stored = {int(d["_id"]): int(d["generacion"]) async for d in self._coll.find({})}
+        fenced = {p for p in held if stored.get(p) != self.epochs.get(p)}
+        if fenced:
+            self.fenced += 1
+            log.warning("fenced on partitions %s (stored epochs %s)", sorted(fenced), stored)
+            self._drop(fenced)
+        return refused | fenced
+
+    # -- the group's decisions ------------------------------------------------------------------------------------------
+
+    async def suspend(self, partitions: set[int]) -> None:
+        """Revoked (a rebalance begins): stop writing them, and let a round in flight end before answering."""
+        async with self._switch():
+            for p in partitions:
+                self.epochs.pop(p, None)
+            if not self.epochs:
+                self._settled.clear()
+        if self.drained is not None:
+            await self.drained()
+
+    async def assign(self, partitions: set[int]) -> None:
+        """Assigned: bump each partition's epoch, forget what another owner may have changed, adopt it."""
+        assert self._coll is not None
+        self.rebalances += 1
+        bumped: dict[int, int] = {}
+        for p in sorted(partitions):
+            doc = await self._coll.find_one_and_update(
+                {"_id": p},
+                {"$inc": {"generacion": 1}, "$set": {"owner": self.instance, "desde": datetime.now(UTC)}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            assert doc is not None
+            bumped[p] = int(doc["generacion"])
+        # Kept: partitions nobody else held since this instance last did (epoch exactly one more), whose memory is true.
+        kept = {p for p, e in bumped.items() if self._last.get(p) == e - 1}
+        taken = set(partitions) - kept
+        stale = (set(self._last) - kept) | taken
+        if stale:
+            self._drop(stale)
+        if taken:
+            # A previous owner's round checked just before the bump may still land: let it, then read.
+            await asyncio.sleep(self._grace)
+        async with self._switch():
+            self.epochs = dict(bumped)
+            self._last = dict(bumped)
+            if self.epochs:
+                self._settled.set()
+        log.info("partitions %s (epochs %s); taken over: %s", sorted(partitions), bumped, sorted(taken))
+        # Adopting reads storage: in the background, so the group's callback (and its heartbeats) is not held up.
+        for listener in self._acquired:
+            task = asyncio.create_task(_logged(listener(taken, set(partitions))))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _drop(self, partitions: set[int]) -> None:
+        for p in partitions:
+            self.epochs.pop(p, None)
+            self._last.pop(p, None)
+        for listener in self._lost:
+            listener(set(partitions))
+
+
+async def _logged(work: Awaitable[None]) -> None:
+    try:
+        await work
+    except Exception:
+        log.exception("adopting taken-over partitions failed; the periodic recovery scan picks them up")
