@@ -1,6 +1,7 @@
 """Wiring of the transacciones process: Mongo + beanie, the writer, and (with run_workers) the outbox relay,
 the saga orchestrator consumer and the sweeper. Nothing connects at import time."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from services.platform.workers import Workers
 from services.transacciones import api
 from services.transacciones.dependencies import State, Stats
 from services.transacciones.listing import LIST_FIELDS, Listado
+from services.transacciones.listing_feed import ListingFeed
 from services.transacciones.membership import membership
 from services.transacciones.orchestrator import Orquestador, group_id
 from services.transacciones.outbox import DocumentOutbox
@@ -110,7 +112,18 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         workers.spawn("writer", writer.run)
         if listado is not None:
             index = listado
-            workers.spawn("listing-index", lambda stop: index.build(lambda: writer.repo.list_scans(LIST_FIELDS), stop))
+            feed = ListingFeed(index)
+            if settings.run_workers:
+                # What the other instances write reaches this index as their events.
+                workers.spawn("listing-feed", feed.loop(link, settings.kafka_bootstrap, settings.instance))
+            else:
+                feed.placed.set()
+
+            async def build(stop: asyncio.Event) -> None:
+                await feed.wait_placed()  # the tail first, so nothing written after the scan's snapshot is missed
+                await index.build(lambda: writer.repo.list_scans(LIST_FIELDS), stop)
+
+            workers.spawn("listing-index", build)
         ownership.on_lost(lambda partitions: sweeper.drop(writer.drop(partitions)))
 
         async def adopt(taken: set[int], held: set[int]) -> None:

@@ -24,7 +24,7 @@ from services.transacciones.domain import (
     validar_cuentas,
 )
 from services.transacciones.errors import Fenced, IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
-from services.transacciones.listing import Listado
+from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.ownership import Ownership
 from services.transacciones.repository import DuplicateIdem, Filtro
@@ -306,6 +306,11 @@ class TransaccionesService:
     async def listar(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
         if self.listado is None or not self.listado.ready:
             return await self.writer.repo.page(filtro, skip, limit)
+        if self.ownership is not None and not self.ownership.solo:
+            # What other instances wrote a moment ago may not have reached the index as an event yet; every
+            # transaction stays in the small in-progress collection for a while after it ends (the outbox's fold).
+            live = self.writer.repo.list_scans(LIST_FIELDS)[0]
+            self.listado.add_scanned([raw async for raw in live])
         ids, total = self.listado.page(filtro, skip, limit)
         docs = await asyncio.gather(*(self.cache.get(i) for i in ids))
         return [d for d in docs if d is not None], total

@@ -31,9 +31,9 @@ LOAD_SECONDS = 40.0
 SETTLE_SECONDS = 120.0
 # (seconds into the run, supervisor program): each is SIGKILLed; supervisor starts it again.
 CHAOS = [
-    (6.0, "transacciones"),
+    (6.0, "transacciones:transacciones-1"),
     (14.0, "cuentas:cuentas-1"),
-    (20.0, "transacciones"),
+    (20.0, "transacciones:transacciones-2"),
     (27.0, "cuentas:cuentas-2"),
     (32.0, "cuentas:cuentas-1"),
 ]
