@@ -278,6 +278,7 @@ class DocumentWriter:
             self.seconds["fence"] += time.perf_counter() - started
         if not refused:
             return ops
+        self.drop(refused)  # what is in memory of those documents may be older than what their owner writes
         allowed: list[_Insert | _Mutation[Any]] = []
         for op in ops:
             if self.fence.partition(_doc_id(op)) in refused:
