@@ -91,7 +91,6 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         writer = DocumentWriter(
             MongoRepository(db, money), batch=settings.write_batch, cache_size=settings.cache_documents, fence=ownership
         )
-        ownership.drained = writer.drained
         outbox = DocumentOutbox(writer, fold_seconds=settings.publish_ack_fold_seconds)
         finales = Finales()
         writer.subscribe(finales.on_written)

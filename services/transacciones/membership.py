@@ -23,7 +23,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         self._consumer = consumer
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        await self._ownership.suspend({tp.partition for tp in revoked})
+        self._ownership.revoked({tp.partition for tp in revoked})
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self._consumer.pause(*assigned)

@@ -70,7 +70,7 @@ class Ownership:
             self._settled.set()
         self._lost: list[Lost] = []
         self._acquired: list[Acquired] = []
-        self.drained: Callable[[], Awaitable[None]] | None = None  # waits for the writer's round in progress
+        self._changing = asyncio.Lock()  # held while epochs change, and by the writer's check
         # The owned set changes only while no reply batch runs (`steady`): batches run side by side, a change alone.
         self._switching = False
         self._readers = 0
@@ -150,58 +150,59 @@ class Ownership:
     async def check(self, partitions: set[int]) -> set[int]:
         """The partitions among these this instance may not write now (not held, or fenced by a newer epoch); one
         read of `particiones` for the whole round. A fenced partition is forgotten here."""
-        refused = {p for p in partitions if p not in self.epochs}
-        held = partitions - refused
-        if self.solo or not held or self._coll is None:
-            return refused
-        stored = {int(d["_id"]): int(d["generacion"]) async for d in self._coll.find({})}
-        fenced = {p for p in held if stored.get(p) != self.epochs.get(p)}
-        if fenced:
-            self.fenced += 1
-            log.warning("fenced on partitions %s (stored epochs %s)", sorted(fenced), stored)
-            self._drop(fenced)
-        return refused | fenced
+        async with self._changing:  # not while this instance's own bumps are half done
+            refused = {p for p in partitions if p not in self.epochs}
+            held = partitions - refused
+            if self.solo or not held or self._coll is None:
+                return refused
+            stored = {int(d["_id"]): int(d["generacion"]) async for d in self._coll.find({})}
+            fenced = {p for p in held if stored.get(p) != self.epochs[p]}
+            if fenced:
+                self.fenced += 1
+                log.warning("fenced on partitions %s (stored epochs %s)", sorted(fenced), stored)
+                self._drop(fenced)
+            return refused | fenced
 
     # -- the group's decisions ------------------------------------------------------------------------------------------
 
-    async def suspend(self, partitions: set[int]) -> None:
-        """Revoked (a rebalance begins): stop writing them, and let a round in flight end before answering."""
-        async with self._switch():
-            for p in partitions:
-                self.epochs.pop(p, None)
-            if not self.epochs:
-                self._settled.clear()
-        if self.drained is not None:
-            await self.drained()
+    def revoked(self, partitions: set[int]) -> None:
+        """A rebalance begins. Nothing stops: this instance keeps writing what it holds until the new assignment
+        (the group's rebalance is stop-the-world otherwise, for as long as a dead member's session lasts); whoever
+        is given a partition bumps its epoch, which fences this instance's next write of it."""
+        log.info("rebalance: partitions %s revoked; writing them until the new assignment", sorted(partitions))
 
     async def assign(self, partitions: set[int]) -> None:
         """Assigned: bump each partition's epoch, forget what another owner may have changed, adopt it."""
         assert self._coll is not None
         self.rebalances += 1
-        bumped: dict[int, int] = {}
-        for p in sorted(partitions):
-            doc = await self._coll.find_one_and_update(
-                {"_id": p},
-                {"$inc": {"generacion": 1}, "$set": {"owner": self.instance, "desde": datetime.now(UTC)}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-            assert doc is not None
-            bumped[p] = int(doc["generacion"])
-        # Kept: partitions nobody else held since this instance last did (epoch exactly one more), whose memory is true.
-        kept = {p for p, e in bumped.items() if self._last.get(p) == e - 1}
-        taken = set(partitions) - kept
-        stale = (set(self._last) - kept) | taken
-        if stale:
-            self._drop(stale)
+        async with self._changing:
+            bumped: dict[int, int] = {}
+            for p in sorted(partitions):
+                doc = await self._coll.find_one_and_update(
+                    {"_id": p},
+                    {"$inc": {"generacion": 1}, "$set": {"owner": self.instance, "desde": datetime.now(UTC)}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+                assert doc is not None
+                bumped[p] = int(doc["generacion"])
+            # Kept: partitions nobody else held since this instance last did (epoch exactly one more): its memory
+            # of them is true and it goes on writing them. The others it forgets (lost, or held by another meanwhile).
+            kept = {p for p, e in bumped.items() if self._last.get(p) == e - 1}
+            taken = set(partitions) - kept
+            stale = (set(self._last) | set(self.epochs)) - kept
+            if stale:
+                self._drop(stale)
+            self.epochs = {p: bumped[p] for p in kept}
+            self._last = dict(self.epochs)
         if taken:
-            # A previous owner's round checked just before the bump may still land: let it, then read.
+            # A previous owner's round checked just before the bump may still land: let it, then take them.
             await asyncio.sleep(self._grace)
-        async with self._switch():
-            self.epochs = dict(bumped)
-            self._last = dict(bumped)
-            if self.epochs:
-                self._settled.set()
+            async with self._switch(), self._changing:
+                self.epochs.update({p: bumped[p] for p in taken})
+                self._last.update({p: bumped[p] for p in taken})
+        if self.epochs:
+            self._settled.set()
         log.info("partitions %s (epochs %s); taken over: %s", sorted(partitions), bumped, sorted(taken))
         # Adopting reads storage: in the background, so the group's callback (and its heartbeats) is not held up.
         for listener in self._acquired:

@@ -135,7 +135,6 @@ class DocumentWriter:
     ) -> None:
         self.repo = repo
         self.fence: Fence = fence or _NoFence()
-        self._in_round = asyncio.Lock()
         self.cache = DocumentCache(repo, cache_size)
         self._outbox: OutboxPart = _NoOutbox()
         self._batch = batch
@@ -198,11 +197,6 @@ class DocumentWriter:
         self._outbox.drop(ids)
         return ids
 
-    async def drained(self) -> None:
-        """Returns once the round in progress (if any) is over."""
-        async with self._in_round:
-            return
-
     def busy_seconds(self) -> float:
         """How long the writer has gone from round to round without pausing for IDLE_PAUSE (0 when idle)."""
         now = time.monotonic()
@@ -255,14 +249,13 @@ class DocumentWriter:
 
     async def _round(self, ops: list["_Insert | _Mutation[Any]"]) -> None:
         self.rounds += 1
-        async with self._in_round:
-            ops = await self._fenced([*ops, *self._writes_of_their_own()])
-            inserts = [op for op in ops if isinstance(op, _Insert)]
-            mutations = [op for op in ops if isinstance(op, _Mutation)]
-            if inserts:
-                await self._insert(inserts)
-            if mutations:
-                await self._mutate(mutations)
+        ops = await self._fenced([*ops, *self._writes_of_their_own()])
+        inserts = [op for op in ops if isinstance(op, _Insert)]
+        mutations = [op for op in ops if isinstance(op, _Mutation)]
+        if inserts:
+            await self._insert(inserts)
+        if mutations:
+            await self._mutate(mutations)
 
     async def _fenced(self, ops: list["_Insert | _Mutation[Any]"]) -> list["_Insert | _Mutation[Any]"]:
         """The ops this instance may write now; the others fail with Fenced (one epoch check for the round)."""
