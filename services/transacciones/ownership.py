@@ -57,9 +57,11 @@ class Ownership:
         partitions: int,
         solo: bool = False,
         grace: float = 1.0,
+        url: str | None = None,
     ) -> None:
         self._coll = db[COLLECTION] if db is not None else None
         self.instance = instance
+        self.url = url  # where the other instances reach this one (stored with each partition it holds)
         self.partitions = partitions
         self.solo = solo
         self._grace = grace
@@ -108,6 +110,16 @@ class Ownership:
             if self.partition(oid) in self.epochs:
                 return oid
         return None
+
+    async def owner_url(self, doc_id: ObjectId) -> str | None:
+        """Where the instance holding this saga's partition answers (None: unknown, or this instance)."""
+        if self._coll is None:
+            return None
+        row = await self._coll.find_one({"_id": self.partition(doc_id)})
+        if row is None or row.get("owner") == self.instance:
+            return None
+        url = row.get("url")
+        return str(url) if url else None
 
     async def wait_owned(self, timeout: float) -> bool:
         """Wait (during a rebalance) until this instance holds some partition."""
@@ -180,7 +192,10 @@ class Ownership:
             for p in sorted(partitions):
                 doc = await self._coll.find_one_and_update(
                     {"_id": p},
-                    {"$inc": {"generacion": 1}, "$set": {"owner": self.instance, "desde": datetime.now(UTC)}},
+                    {
+                        "$inc": {"generacion": 1},
+                        "$set": {"owner": self.instance, "url": self.url, "desde": datetime.now(UTC)},
+                    },
                     upsert=True,
                     return_document=ReturnDocument.AFTER,
                 )

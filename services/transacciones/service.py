@@ -34,6 +34,15 @@ from services.transacciones.writer import DocumentWriter
 
 log = logging.getLogger(__name__)
 
+
+class EnOtraInstancia(Exception):
+    """The request is for a saga another instance runs: ask it there (api.py forwards it)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
 REBALANCE_WAIT = 5.0
 """How long a POST waits for this instance to hold a saga partition (a rebalance in progress) before a 503."""
 POLL_SECONDS = 0.05
@@ -216,8 +225,11 @@ class TransaccionesService:
         doc = await self._doc(ref)
         if doc.estado != "PENDIENTE":
             raise NoCancelable(f"La transacción está {doc.estado}: solo se cancela una PENDIENTE")
-        if not self._propia(doc.id):
-            # Only the instance that recorded it knows whether its first command was handed to Kafka.
+        if self.ownership is not None and not self._propia(doc.id):
+            # Only the instance that runs it knows whether its first command was handed to Kafka.
+            url = await self.ownership.owner_url(doc.id)
+            if url is not None:
+                raise EnOtraInstancia(url)
             raise NoCancelable("La transacción ya está en curso en otra instancia (su primer movimiento pudo enviarse)")
 
         def decide(unsent: Transaccion) -> Transaccion | None:

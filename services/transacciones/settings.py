@@ -12,6 +12,11 @@ class TransaccionesSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSACCIONES_", env_file=None, extra="ignore")
 
     instance: str = Field("transacciones", description="name in logs, metrics and Kafka groups, e.g. transacciones-1")
+    advertised_url: str | None = Field(
+        None,
+        description="how the other instances reach this one (a cancellation is forwarded to the instance running "
+        "the saga), e.g. http://127.0.0.1:8014; unset: not forwarded (409)",
+    )
     fence_grace_seconds: float = Field(
         1.0, ge=0, description="how long a new owner of a saga partition lets the previous owner's last write land"
     )

@@ -22,6 +22,7 @@ from services.transacciones.repository import IN_PROGRESS, MongoRepository, dete
 from services.transacciones.saga import SagaState
 from services.transacciones.writer import DocumentWriter
 from tests.conftest import eventually
+from tests.integration import stack
 from tests.integration.auth import Bearer
 from tests.integration.conftest import MONGO_URL
 from tests.integration.transacciones.conftest import FINALES, Banco, CuentaFactory
@@ -133,6 +134,38 @@ async def test_la_misma_clave_en_las_dos_instancias_a_la_vez_registra_una_sola(
     final = await banco.esperar_final(answers[0].json()["id"])
     assert final["estado"] in FINALES
     assert await banco.saldo(destino) == Decimal("3.00")
+
+
+@pytest.mark.slow
+async def test_una_cancelacion_en_la_otra_instancia_la_decide_la_que_lleva_la_saga(
+    banco: Banco, cuenta: CuentaFactory, instancias: dict[str, httpx.AsyncClient]
+) -> None:
+    """A cancellation asked of the instance that does not run the saga is forwarded to the one that does, which
+    alone knows whether the first command was handed to Kafka: with Kafka stopped the transaction stays PENDIENTE,
+    its relay has tried to send the command, so the owner's answer is 409 — and the deposit then completes."""
+    destino = await cuenta()
+    kafka = stack.full_name("kafka")
+    try:
+        stack.supervisorctl("stop", kafka)
+        r = await instancias["transacciones-1"].post("/transacciones", json=deposito(destino, "4.00"))
+        assert r.status_code == 202, r.text
+        t = r.json()
+        assert t["estado"] == "PENDIENTE"
+        c = await instancias["transacciones-2"].patch(f"/transacciones/{t['id']}/estado", json={"estado": "CANCELADA"})
+        assert c.status_code == 409, c.text
+        # The owner's own verdict (the first command may be out), not the other instance's "runs elsewhere".
+        assert c.json()["detail"] == "La transacción ya está en curso (su primer movimiento pudo enviarse)", c.text
+    finally:
+        if not stack.pid(kafka):
+            stack.supervisorctl("start", kafka)
+
+    async def connected() -> bool:
+        answers = [await client.get("/health") for client in instancias.values()]
+        return all(a.json().get("kafka") == "connected" for a in answers)
+
+    await eventually(connected, timeout=120, interval=1, what="both instances connected to Kafka again")
+    assert (await banco.esperar_final(t["id"], timeout=120))["estado"] == "COMPLETADA"
+    assert await banco.saldo(destino) == Decimal("4.00")
 
 
 # -- the fence, on the real store ------------------------------------------------------------------------------------
