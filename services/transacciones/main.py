@@ -87,6 +87,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             partitions=topics.PARTITIONS[topics.TRANSACCIONES],
             solo=not settings.run_workers,
             grace=settings.fence_grace_seconds,
+            check_ttl=settings.fence_check_seconds,
             url=settings.advertised_url,
         )
         writer = DocumentWriter(

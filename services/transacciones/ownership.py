@@ -3,15 +3,17 @@ held under an epoch bumped in Mongo (`particiones`), so a rebalance fences the p
 
 A saga belongs to partition murmur2(transaccion_id) % N — Kafka's default partitioner, so it is the partition its
 own events land in. The group (`transacciones.sagas`) is only a membership protocol: its consumers stay paused.
-On assignment an instance bumps each partition's epoch (`{_id: p, generacion, owner}`, one atomic $inc each); the
-writer checks the epochs of a round's partitions with one read of that small collection before writing, and a
-partition whose stored epoch moved on is fenced: its writes fail with Fenced and the instance forgets it. Every
-written document carries the epoch it was written under (`generacion`).
+On assignment an instance bumps each partition's epoch (`{_id: p, generacion, owner, url}`, one atomic $inc each);
+the writer checks the epochs with one read of that small collection before a round (a check younger than
+`check_ttl` seconds stands), and a partition whose stored epoch moved on is fenced: its writes fail with Fenced and
+the instance forgets it. Every written document carries the epoch it was written under (`generacion`). A new
+owner waits `grace` seconds after its bump before it reads or writes the partition, so a write checked just before
+the bump (up to `check_ttl` earlier) lands before it reads; a write that stalls longer than that is the window
+fencing without an atomic conditional write cannot close.
 
 Why a read per round and not a filter per document: FerretDB 1.x answers only a bare `_id` filter by index (any
 other condition scans the collection; a fenced replace cost 55 ms against 22 ms) and evaluates a filter outside
-its write transaction anyway, so a per-document condition would not even be atomic there. The window left — a
-round checked, then stalled past the new owner's grace (`grace` seconds) before its write — is logged when seen.
+its write transaction anyway, so a per-document condition would not even be atomic there.
 
 `solo` (no group: a process without workers, a test app on its own database) owns every partition unfenced.
 """
@@ -56,7 +58,8 @@ class Ownership:
         instance: str,
         partitions: int,
         solo: bool = False,
-        grace: float = 1.0,
+        grace: float = 2.0,
+        check_ttl: float = 0.5,
         url: str | None = None,
     ) -> None:
         self._coll = db[COLLECTION] if db is not None else None
@@ -65,6 +68,8 @@ class Ownership:
         self.partitions = partitions
         self.solo = solo
         self._grace = grace
+        self._check_ttl = min(check_ttl, grace / 2)
+        self._checked_at = -1e9  # monotonic time of the last read that found every held epoch current
         self.epochs: dict[int, int] = dict.fromkeys(range(partitions), 0) if solo else {}
         self._last: dict[int, int] = {}  # the epoch each partition had under this instance, while its memory holds
         self._settled = asyncio.Event()
@@ -161,19 +166,23 @@ class Ownership:
 
     async def check(self, partitions: set[int]) -> set[int]:
         """The partitions among these this instance may not write now (not held, or fenced by a newer epoch); one
-        read of `particiones` for the whole round. A fenced partition is forgotten here."""
+        read of `particiones` checks every held partition at once. A fenced partition is forgotten here."""
         async with self._changing:  # not while this instance's own bumps are half done
             refused = {p for p in partitions if p not in self.epochs}
             held = partitions - refused
             if self.solo or not held or self._coll is None:
                 return refused
+            if time.monotonic() - self._checked_at < self._check_ttl:
+                return refused
+            read_at = time.monotonic()
             stored = {int(d["_id"]): int(d["generacion"]) async for d in self._coll.find({})}
-            fenced = {p for p in held if stored.get(p) != self.epochs[p]}
+            fenced = {p for p, e in self.epochs.items() if stored.get(p) != e}
             if fenced:
                 self.fenced += 1
                 log.warning("fenced on partitions %s (stored epochs %s)", sorted(fenced), stored)
                 self._drop(fenced)
-            return refused | fenced
+            self._checked_at = read_at  # what is still held was current at read_at
+            return refused | (fenced & held)
 
     # -- the group's decisions ------------------------------------------------------------------------------------------
 
@@ -210,12 +219,14 @@ class Ownership:
                 self._drop(stale)
             self.epochs = {p: bumped[p] for p in kept}
             self._last = dict(self.epochs)
+            self._checked_at = -1e9
         if taken:
             # A previous owner's round checked just before the bump may still land: let it, then take them.
             await asyncio.sleep(self._grace)
             async with self._switch(), self._changing:
                 self.epochs.update({p: bumped[p] for p in taken})
                 self._last.update({p: bumped[p] for p in taken})
+                self._checked_at = -1e9
         if self.epochs:
             self._settled.set()
         log.info("partitions %s (epochs %s); taken over: %s", sorted(partitions), bumped, sorted(taken))

@@ -18,7 +18,10 @@ class TransaccionesSettings(ServiceSettings):
         "the saga), e.g. http://127.0.0.1:8014; unset: not forwarded (409)",
     )
     fence_grace_seconds: float = Field(
-        1.0, ge=0, description="how long a new owner of a saga partition lets the previous owner's last write land"
+        2.0, ge=0, description="how long a new owner of a saga partition lets the previous owner's last write land"
+    )
+    fence_check_seconds: float = Field(
+        0.5, ge=0, description="how long a check of the held partitions' epochs stands (at most half the grace)"
     )
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     database: str = "transacciones"
