@@ -9,6 +9,7 @@ machine's load average at the time (other stacks share the CPUs: compare runs of
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import subprocess
@@ -31,8 +32,21 @@ PARTITIONS = 6
 FINAL = {"COMPLETADA", "FALLIDA", "CANCELADA"}
 
 
-def supervisorctl(*args: str) -> None:
-    subprocess.run([*SUPERVISORCTL, *args], check=False, capture_output=True, timeout=120)
+def supervisorctl(*args: str) -> str:
+    return subprocess.run([*SUPERVISORCTL, *args], check=False, capture_output=True, text=True, timeout=120).stdout
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) used so far by the running transacciones instances (children included)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = 0.0
+    for program in ("transacciones:transacciones-1", "transacciones:transacciones-2"):
+        pid = supervisorctl("pid", program).strip()
+        if pid.isdigit() and pid != "0":
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                used += sum(int(x) for x in fields[11:15]) / ticks
+    return used
 
 
 async def _until(http: httpx.AsyncClient, instances: int) -> None:
@@ -64,12 +78,20 @@ async def _run(http: httpx.AsyncClient, label: str, accounts: list[int], request
                 return
 
     before = await instance_stats(http)
+    cpu = cpu_seconds()
     result = await measure(f"saga transfers, {label}", transfer, requests=requests, concurrency=c)
+    cpu = cpu_seconds() - cpu
     after = await instance_stats(http)
+    result["transacciones_cpu_s_per_transfer"] = round(cpu / max(1, requests), 4)
     rounds = total(after, "writer_rounds") - total(before, "writer_rounds")
     fence = sum(after[n]["store_seconds"]["fence"] - before[n]["store_seconds"]["fence"] for n in after)
     replace = sum(after[n]["store_seconds"]["replace"] - before[n]["store_seconds"]["replace"] for n in after)
+    kept = total(after, "replies_kept") - total(before, "replies_kept")
+    kept_s = sum(after[n]["replies_kept_seconds"] - before[n]["replies_kept_seconds"] for n in after)
     result["writer_rounds"] = rounds
+    result["replies_kept_per_transfer"] = round(kept / max(1, requests), 2)
+    result["replies_kept_s"] = round(kept_s, 2)
+    result["replace_s"] = round(replace, 2)
     result["fence_ms_per_round"] = round(1000 * fence / max(1, rounds), 2)
     result["replace_ms_per_round"] = round(1000 * replace / max(1, rounds), 2)
     result["load_average"] = " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -163,6 +163,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
                 "rebalances": ownership.rebalances,
                 "fenced": ownership.fenced,
                 "replies_kept": respuestas.kept,
+                "replies_kept_seconds": round(respuestas.seconds, 3),
                 "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
             }
 

@@ -9,6 +9,7 @@ FerretDB 1.x answers by index).
 """
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, Final, Protocol
@@ -52,15 +53,19 @@ class MongoRespuestas:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._coll = db[COLLECTION]
         self.kept = 0
+        self.seconds = 0.0  # spent keeping them (what reading every reply in every instance costs the store)
 
     async def guardar(self, respuestas: Sequence[tuple[str, Respuesta, str]]) -> None:
         if not respuestas:
             return
+        started = time.perf_counter()
         try:
             await self._coll.insert_many([to_document(*r) for r in respuestas], ordered=False)
         except BulkWriteError as exc:
             if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
                 raise
+        finally:
+            self.seconds += time.perf_counter() - started
         self.kept += len(respuestas)
 
     async def buscar(self, comando_ids: Sequence[str]) -> dict[str, tuple[Respuesta, str]]:
