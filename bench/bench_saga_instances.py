@@ -86,11 +86,7 @@ async def _run(http: httpx.AsyncClient, label: str, accounts: list[int], request
     rounds = total(after, "writer_rounds") - total(before, "writer_rounds")
     fence = sum(after[n]["store_seconds"]["fence"] - before[n]["store_seconds"]["fence"] for n in after)
     replace = sum(after[n]["store_seconds"]["replace"] - before[n]["store_seconds"]["replace"] for n in after)
-    kept = total(after, "replies_kept") - total(before, "replies_kept")
-    kept_s = sum(after[n]["replies_kept_seconds"] - before[n]["replies_kept_seconds"] for n in after)
     result["writer_rounds"] = rounds
-    result["replies_kept_per_transfer"] = round(kept / max(1, requests), 2)
-    result["replies_kept_s"] = round(kept_s, 2)
     result["replace_s"] = round(replace, 2)
     result["fence_ms_per_round"] = round(1000 * fence / max(1, rounds), 2)
     result["replace_ms_per_round"] = round(1000 * replace / max(1, rounds), 2)

@@ -2,6 +2,7 @@
 the saga orchestrator consumer and the sweeper. Nothing connects at import time."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
 from contracts import topics
+from contracts.envelope import Envelope
 from services.platform import metrics, policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
@@ -28,18 +30,20 @@ from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.ownership import Ownership
 from services.transacciones.propietarios import CONSUMER as PROPIETARIOS
 from services.transacciones.propietarios import Propietarios
+from services.transacciones.replay import replay_until_done
 from services.transacciones.repository import (
     MongoRepository,
     TransaccionDocument,
     detect_money_bson,
     ensure_indexes,
 )
-from services.transacciones.respuestas import MongoRespuestas
 from services.transacciones.saga_metrics import SagaMetrics
 from services.transacciones.service import Finales, TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
 from services.transacciones.sweeper import Sweeper
 from services.transacciones.writer import DocumentWriter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         if settings.list_index == "on" or (settings.list_index == "auto" and money == "string"):
             listado = Listado()
             writer.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
-        respuestas = MongoRespuestas(db)
-        service = TransaccionesService(writer, outbox, finales, settings.wait_seconds, listado, ownership, respuestas)
+        service = TransaccionesService(writer, outbox, finales, settings.wait_seconds, listado, ownership)
         sweeper = Sweeper(
             service,
             stuck_after=settings.stuck_after_seconds,
@@ -127,18 +130,30 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             workers.spawn("listing-index", build)
         ownership.on_lost(lambda partitions: sweeper.drop(writer.drop(partitions)))
 
+        orquestador = Orquestador(service)
+        replayed = [0]
+
         async def adopt(taken: set[int], held: set[int]) -> None:
-            """Taken over: the durable state of those sagas, then the replies kept for any saga held."""
-            if taken:
-                await sweeper.recover(taken)
-            await service.respuestas_guardadas(sweeper.tracked())
+            """Taken over: the durable state of those sagas, then the replies they may have missed (replay.py)."""
+            if not taken:
+                return
+            await sweeper.recover(taken)
+            docs = [writer.cache.latest(i) for i in sweeper.tracked() if ownership.partition(i) in taken]
+            oldest = min((d.fecha for d in docs if d is not None), default=None)
+            if oldest is None:
+                return
+
+            async def handle(envelopes: list[Envelope]) -> None:
+                replayed[0] += await orquestador.apply(envelopes, taken)
+
+            read = await replay_until_done(settings.kafka_bootstrap, f"{settings.instance}-replay", oldest, handle)
+            log.info("took over %d sagas in progress; %d cuentas records read again since %s", len(docs), read, oldest)
 
         ownership.on_acquired(adopt)
         if settings.run_workers:
             await sweeper.recover()  # owns nothing yet: only a single-instance (solo) process adopts here
             workers.spawn("outbox-relay", link.relay(outbox, batch_size=settings.relay_batch, idle_sleep=0.0))
             workers.spawn("saga-ownership", membership(link, settings.kafka_bootstrap, ownership, settings.instance))
-            orquestador = Orquestador(service)
             # Replies only meet in the writer: each partition's batch shares its next round.
             saga = link.consumer(group_id(settings.instance), [topics.CUENTAS], orquestador, parallel_partitions=True)
             workers.spawn("saga", saga)
@@ -162,8 +177,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
                 "partitions": {str(p): e for p, e in sorted(ownership.epochs.items())},
                 "rebalances": ownership.rebalances,
                 "fenced": ownership.fenced,
-                "replies_kept": respuestas.kept,
-                "replies_kept_seconds": round(respuestas.seconds, 3),
+                "replies_replayed": replayed[0],
                 "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
             }
 

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,10 +78,6 @@ class Ownership:
         self._lost: list[Lost] = []
         self._acquired: list[Acquired] = []
         self._changing = asyncio.Lock()  # held while epochs change, and by the writer's check
-        # The owned set changes only while no reply batch runs (`steady`): batches run side by side, a change alone.
-        self._switching = False
-        self._readers = 0
-        self._quiet = asyncio.Condition()
         self._tasks: set[asyncio.Task[None]] = set()
         self.rebalances = 0
         self.fenced = 0
@@ -136,31 +132,6 @@ class Ownership:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._settled.wait(), min(left, 0.2))
         return True
-
-    @contextlib.asynccontextmanager
-    async def steady(self) -> AsyncIterator[None]:
-        """Within: the owned set does not change (reply batches, which decide by it, run side by side)."""
-        async with self._quiet:
-            await self._quiet.wait_for(lambda: not self._switching)
-            self._readers += 1
-        try:
-            yield
-        finally:
-            async with self._quiet:
-                self._readers -= 1
-                self._quiet.notify_all()
-
-    @contextlib.asynccontextmanager
-    async def _switch(self) -> AsyncIterator[None]:
-        async with self._quiet:
-            self._switching = True
-            await self._quiet.wait_for(lambda: self._readers == 0)
-        try:
-            yield
-        finally:
-            async with self._quiet:
-                self._switching = False
-                self._quiet.notify_all()
 
     # -- the fence (the writer's check) ---------------------------------------------------------------------------------
 
@@ -223,7 +194,7 @@ class Ownership:
         if taken:
             # A previous owner's round checked just before the bump may still land: let it, then take them.
             await asyncio.sleep(self._grace)
-            async with self._switch(), self._changing:
+            async with self._changing:
                 self.epochs.update({p: bumped[p] for p in taken})
                 self._last.update({p: bumped[p] for p in taken})
                 self._checked_at = -1e9

@@ -23,12 +23,11 @@ from services.transacciones.domain import (
     transaccion_id_de,
     validar_cuentas,
 )
-from services.transacciones.errors import Fenced, IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
+from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.ownership import Ownership
 from services.transacciones.repository import DuplicateIdem, Filtro
-from services.transacciones.respuestas import Respuestas
 from services.transacciones.schemas import TransaccionCreate, metadata_json
 from services.transacciones.writer import DocumentWriter
 
@@ -101,7 +100,6 @@ class TransaccionesService:
     wait_seconds: float = 2.0
     listado: Listado | None = None  # the lists' index (FerretDB 1.x); None: the store answers lists itself
     ownership: Ownership | None = None  # which sagas this instance writes; None: all of them (one instance)
-    respuestas: Respuestas | None = None  # replies kept for sagas another instance owned when they came
     claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
     cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
 
@@ -259,27 +257,8 @@ class TransaccionesService:
         except TransaccionNoEncontrada:
             log.debug("reply for unknown transaction %s ignored", transaccion_id)
 
-    async def respuestas_guardadas(self, doc_ids: list[ObjectId]) -> int:
-        """Apply the replies another instance kept for the steps in progress of these sagas (taken over, or
-        answered during a rebalance); returns how many were found."""
-        if self.respuestas is None:
-            return 0
-        pasos: dict[str, ObjectId] = {}
-        for doc_id in doc_ids:
-            doc = self.writer.cache.latest(doc_id)
-            if doc is not None and doc.estado == "PENDIENTE" and doc.saga.comando_id is not None:
-                pasos[doc.saga.comando_id] = doc_id
-        found = await self.respuestas.buscar(list(pasos))
-        for comando_id, (respuesta, causa) in found.items():
-            with contextlib.suppress(Fenced):
-                await self.aplicar_respuesta(transaccion_id_de(pasos[comando_id]), respuesta, causa)
-        return len(found)
-
     async def reenviar(self, doc_id: ObjectId) -> None:
-        """Re-send the step in progress of a stuck saga (same comando_id, a new emission) — unless its reply was
-        kept by another instance (cuentas answers a command once: re-sent, it would stay unanswered)."""
-        if await self.respuestas_guardadas([doc_id]):
-            return
+        """Re-send the step in progress of a stuck saga (same comando_id, a new emission)."""
 
         def change(doc: Transaccion) -> tuple[Transaccion | None, None]:
             if doc.estado != "PENDIENTE":
