@@ -6,7 +6,8 @@ from typing import Any
 import aiomysql
 
 from contracts.envelope import Envelope
-from producers.outbox import OutboxRow, Publish
+from producers.outbox import Publish
+from producers.outbox_row import OutboxRow
 
 OUTBOX_DDL = """
 CREATE TABLE IF NOT EXISTS outbox (

@@ -5,7 +5,8 @@ import json
 import asyncpg
 
 from contracts.envelope import Envelope
-from producers.outbox import OutboxRow, Publish
+from producers.outbox import Publish
+from producers.outbox_row import OutboxRow
 
 OUTBOX_DDL = """
 CREATE TABLE IF NOT EXISTS outbox (

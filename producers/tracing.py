@@ -3,16 +3,13 @@ as the gap before it), and the record carries that span's context to the consume
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from contracts.envelope import TRACEPARENT_HEADER, TRACESTATE_HEADER
-
-if TYPE_CHECKING:
-    from producers.outbox import OutboxRow
+from producers.outbox_row import OutboxRow
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("cloudbank.kafka")
@@ -20,7 +17,7 @@ _tracer = trace.get_tracer("cloudbank.kafka")
 Pairs = list[tuple[str, str]]
 
 
-def _traced(row: "OutboxRow") -> tuple[str | None, str | None]:
+def _traced(row: OutboxRow) -> tuple[str | None, str | None]:
     traceparent = tracestate = None
     for key, value in row.headers:
         if key == TRACEPARENT_HEADER:
@@ -30,7 +27,7 @@ def _traced(row: "OutboxRow") -> tuple[str | None, str | None]:
     return traceparent, tracestate
 
 
-def _child(row: "OutboxRow", traceparent: str, tracestate: str | None) -> tuple[Span, Pairs]:
+def _child(row: OutboxRow, traceparent: str, tracestate: str | None) -> tuple[Span, Pairs]:
     carrier = {"traceparent": traceparent, **({"tracestate": tracestate} if tracestate else {})}
     span = _tracer.start_span(
         f"send {row.topic}",
@@ -56,7 +53,7 @@ def _child(row: "OutboxRow", traceparent: str, tracestate: str | None) -> tuple[
 
 
 @contextmanager
-def sending(rows: Sequence["OutboxRow"]) -> Iterator[list[Pairs]]:
+def sending(rows: Sequence[OutboxRow]) -> Iterator[list[Pairs]]:
     """Each row's headers to send (a traced row's with its producer span's context); the spans end on the way out."""
     spans: list[Span] = []
     headers: list[Pairs] = []

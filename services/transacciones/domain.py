@@ -44,6 +44,9 @@ class Transaccion(Orden):
     # however late the saga sends them. None on documents older than the field.
     actor: AuthContext | None = None
     cancelada_por: AuthContext | None = None  # who cancelled it (PATCH .../estado), when someone did
+    # The W3C trace context of the request that created it: a step decided with no trace in hand (a re-sent
+    # overdue step, recovery after a restart) continues the transaction's trace instead of starting none.
+    traza: tuple[str, str | None] | None = None
 
     @property
     def final(self) -> bool:

@@ -15,6 +15,7 @@ every such query scans the whole collection, and its `$pull` with a condition is
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 import uuid
@@ -25,8 +26,9 @@ from datetime import UTC, datetime
 from bson import ObjectId
 
 from contracts.base import Message
-from contracts.envelope import AuthContext, envelope_for
-from producers.outbox import OutboxRow, Publish
+from contracts.envelope import AuthContext, Envelope, envelope_for
+from producers.outbox import Publish
+from producers.outbox_row import OutboxRow
 from services.transacciones.domain import Transaccion
 from services.transacciones.saga import PASOS_EN_CURSO, event_id
 from services.transacciones.writer import DocumentWriter
@@ -47,19 +49,30 @@ def queue(
     they say, so deciding the same thing twice queues one event), carrying `authcontext` (who they are made for)."""
     rows = tuple(
         OutboxRow.of(
-            envelope_for(
-                m,
-                source=SOURCE,
-                correlation_id=doc.transaccion_id,
-                causation_id=causa,
-                event_id=event_id(m, intento),
-                time=now,
-                authcontext=authcontext,
+            _in_trace(
+                envelope_for(
+                    m,
+                    source=SOURCE,
+                    correlation_id=doc.transaccion_id,
+                    causation_id=causa,
+                    event_id=event_id(m, intento),
+                    time=now,
+                    authcontext=authcontext,
+                ),
+                doc,
             )
         ).to_document()
         for m in mensajes
     )
     return doc.model_copy(update={"outbox": doc.outbox + rows}) if rows else doc
+
+
+def _in_trace(envelope: Envelope, doc: Transaccion) -> Envelope:
+    """An event decided outside any span (a re-sent step, recovery) joins the trace of the request that created
+    the transaction: its ids are derived from what it says, so it may be the only copy that is ever published."""
+    if envelope.traceparent or doc.traza is None:
+        return envelope
+    return dataclasses.replace(envelope, traceparent=doc.traza[0], tracestate=doc.traza[1])
 
 
 def carries_command(doc: Transaccion, comando_id: str | None) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bson import ObjectId
 
+from contracts import tracecontext
 from contracts.envelope import AuthContext
 from services.platform.errors import Unavailable
 from services.transacciones import outbox, saga
@@ -65,6 +66,11 @@ def con_decision(
         now=now,
         authcontext=actor or doc.actor,
     )
+
+
+def _traza_actual() -> tuple[str, str | None] | None:
+    traceparent, tracestate = tracecontext.current()
+    return (traceparent, tracestate) if traceparent else None
 
 
 class Finales:
@@ -198,6 +204,7 @@ class TransaccionesService:
             saga=saga.SagaState(paso=saga.primer_paso(req.tipo), desde=now),
             actualizada=now,
             actor=actor,
+            traza=_traza_actual(),
         )
         return con_decision(doc, saga.iniciar(doc, now))
 

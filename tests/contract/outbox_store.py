@@ -10,7 +10,8 @@ import pytest
 
 from contracts.clientes import ClienteEliminado
 from contracts.envelope import Envelope, envelope_for
-from producers.outbox import OutboxRow, OutboxStore
+from producers.outbox import OutboxStore
+from producers.outbox_row import OutboxRow
 
 
 class Writer(Protocol):

@@ -19,7 +19,8 @@ from bson import ObjectId
 from contracts.comandos import DebitarCuenta
 from contracts.envelope import envelope_for
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
-from producers.outbox import OutboxRow, Publish
+from producers.outbox import Publish
+from producers.outbox_row import OutboxRow
 from services.transacciones.domain import Transaccion, ahora, transaccion_id_de
 from services.transacciones.listing import LIST_FIELDS
 from services.transacciones.repository import Claim, DuplicateIdem, Filtro, Repository

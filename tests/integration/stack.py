@@ -33,5 +33,9 @@ def kill9(program: str) -> int:
     """SIGKILL a program's process (as a crash would); supervisor's autorestart brings it back."""
     target = pid(program)
     assert target, f"{program} is not running: {supervisorctl('status')}"
-    os.kill(target, signal.SIGKILL)
+    # supervisord starts each program in its own process group. Some programs are a wrapper script with the real
+    # server as its child (kafka.sh keeps the JVM as a child to save its CDS archive): killing only the pid would
+    # leave the server running as an orphan that still holds its ports, so the "crash" would crash nothing.
+    assert os.getpgid(target) == target, f"{program} does not lead its own process group"
+    os.killpg(target, signal.SIGKILL)
     return target

@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient, IndexModel
 
 from contracts.clientes import ClienteEliminado
 from contracts.envelope import envelope_for
-from producers.outbox import OutboxRow
+from producers.outbox_row import OutboxRow
 from tests.integration.conftest import MONGO_URL
 
 

@@ -87,7 +87,14 @@ async def test_una_transferencia_es_una_traza_de_todos_los_saltos_y_los_registro
         names = {s["name"] for s in spans}
         ids = {s["span_id"] for s in spans}
         complete = all(s["parent_id"] in ids for s in spans if s["parent_id"])
-        wanted = {"transacciones", "cuentas", "perfil", "lake"} <= services and "POST /transacciones" in names
+        # perfil and the sink handle the outcome event in their own time (the sink flushes batches): wait for it
+        outcomes = {
+            s["service"]
+            for s in spans
+            if s["attributes"].get("cloudevents.event_type", "").endswith("TransaccionRegistrada.v1")
+        }
+        wanted = {"transacciones", "cuentas"} <= services and {"perfil", "lake"} <= outcomes
+        wanted = wanted and "POST /transacciones" in names
         return spans if wanted and complete and len(found) == 1 else None
 
     spans = await eventually(hops, timeout=30, interval=0.5, what=f"the whole trace of {trx_id} in {trace_dir()}")

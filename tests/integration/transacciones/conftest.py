@@ -54,8 +54,18 @@ class Banco:
 
         return await eventually(attempt, timeout=60, interval=0.2, what=f"cliente {cliente_id} in cuentas")
 
+    async def leer(self, url: str, params: dict[str, Any] | None = None, timeout: float = 120) -> httpx.Response:
+        """GET from cuentas, waiting out 502/503: after a kill test the instances may still be restarting (minutes
+        under heavy load), and reading the books is not the availability being measured."""
+
+        async def attempt() -> httpx.Response | None:
+            r = await self.cuentas.get(url, params=params)
+            return None if r.status_code in (502, 503) else r
+
+        return await eventually(attempt, timeout=timeout, interval=0.5, what=f"cuentas to answer {url}")
+
     async def saldo(self, cuenta_id: int) -> Decimal:
-        r = await self.cuentas.get(f"/cuentas/{cuenta_id}")
+        r = await self.leer(f"/cuentas/{cuenta_id}")
         assert r.status_code == 200, r.text
         return Decimal(r.json()["saldo"])
 
@@ -66,7 +76,7 @@ class Banco:
     async def movimientos(self, cuenta_id: int) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         while True:
-            r = await self.cuentas.get(f"/cuentas/{cuenta_id}/movimientos", params={"skip": len(rows), "limit": 500})
+            r = await self.leer(f"/cuentas/{cuenta_id}/movimientos", params={"skip": len(rows), "limit": 500})
             assert r.status_code == 200, r.text
             page = r.json()
             rows += page

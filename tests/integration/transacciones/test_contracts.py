@@ -14,7 +14,8 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
 from producers.kafka import make_producer
-from producers.outbox import OutboxRow, Publish, send_rows
+from producers.outbox import Publish, send_rows
+from producers.outbox_row import OutboxRow
 from services.transacciones.repository import (
     MongoRepository,
     Repository,

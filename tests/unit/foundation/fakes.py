@@ -3,7 +3,8 @@
 from collections.abc import Sequence
 
 from contracts.envelope import Envelope
-from producers.outbox import OutboxRow, Publish
+from producers.outbox import Publish
+from producers.outbox_row import OutboxRow
 
 
 class InMemoryOutbox:

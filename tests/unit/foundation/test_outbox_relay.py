@@ -7,7 +7,8 @@ from aiokafka.errors import KafkaConnectionError
 
 from contracts.clientes import ClienteEliminado
 from contracts.envelope import envelope_for
-from producers.outbox import OutboxRelay, OutboxRow
+from producers.outbox import OutboxRelay
+from producers.outbox_row import OutboxRow
 from tests.conftest import eventually
 from tests.unit.foundation.fakes import InMemoryOutbox
 

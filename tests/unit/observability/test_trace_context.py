@@ -13,7 +13,7 @@ from consumers.handler import Delivery
 from contracts.comandos import DebitarCuenta
 from contracts.envelope import envelope_for, from_record
 from producers import tracing as producer_tracing
-from producers.outbox import OutboxRow
+from producers.outbox_row import OutboxRow
 from tests.unit.observability.spans import recording
 
 

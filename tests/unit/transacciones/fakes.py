@@ -9,7 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from producers.outbox import OutboxRow
+from producers.outbox_row import OutboxRow
 from services.transacciones import saga
 from services.transacciones.domain import Transaccion, archivable
 from services.transacciones.outbox import DocumentOutbox

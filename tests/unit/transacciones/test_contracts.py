@@ -4,7 +4,8 @@ and Kafka in tests/integration/transacciones/test_contracts.py)."""
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from producers.outbox import OutboxRow, Publish
+from producers.outbox import Publish
+from producers.outbox_row import OutboxRow
 from services.transacciones.repository import Repository
 from tests.contract.transacciones import PublishContract, RepositoryContract
 from tests.unit.transacciones.fakes import Broker, FakeRepository

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from opentelemetry import trace
 
 from contracts.envelope import AuthContext
 from services.transacciones import saga
@@ -16,6 +17,7 @@ from services.transacciones.errors import IdempotencyKeyReused, Invalid, NoCance
 from services.transacciones.repository import Claim
 from services.transacciones.schemas import TransaccionCreate, TransaccionPublic
 from tests.conftest import eventually
+from tests.unit.observability.spans import recording
 from tests.unit.transacciones.fakes import Env, FakeRepository, environment
 
 
@@ -211,6 +213,20 @@ async def test_el_barrido_reenvia_un_paso_atascado_como_nueva_emision() -> None:
         event_ids = [r.event_id for r in env.broker.rows if r.topic == "bank.cuentas.comandos.v1"]
         assert len(set(event_ids)) == 2  # a new emission of the same command
         assert env.repo.docs[t.id].saga.intentos == 1
+
+
+async def test_un_paso_reenviado_sin_span_sigue_la_traza_de_la_peticion() -> None:
+    recording()
+    async with environment(wait_seconds=0.01, stuck_after=0.0) as env:
+        with trace.get_tracer("test").start_as_current_span("POST /transacciones") as request:
+            t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        assert await env.sweeper.sweep_once() == 1  # the sweeper runs under no span
+        await env.relay_once()
+        debits = [r for r in env.broker.rows if f"{t.transaccion_id}-DEB" in r.payload]
+        assert len(debits) == 2
+        trace_ids = {dict(r.headers)["ce_traceparent"].split("-")[1] for r in debits}
+        assert trace_ids == {f"{request.get_span_context().trace_id:032x}"}
 
 
 async def test_con_el_escritor_saturado_el_barrido_espera_en_vez_de_reenviar(monkeypatch: pytest.MonkeyPatch) -> None:
