@@ -28,11 +28,30 @@ from bench._raw_mariadb import raw_balance_updates
 CLIENTES = "http://127.0.0.1:8001"
 CUENTAS = "http://127.0.0.1:8002"
 TRANSACCIONES = "http://127.0.0.1:8004"
+# /stats is per process: the balancer (8004) would answer from either instance, so the bench asks each one.
+INSTANCES = {"transacciones-1": "http://127.0.0.1:8014", "transacciones-2": "http://127.0.0.1:8015"}
 MONGO = "mongodb://127.0.0.1:27017/"
 FINAL = {"COMPLETADA", "FALLIDA", "CANCELADA"}
 
 
 ACCOUNTS_PER_CLIENTE = 2
+
+
+async def instance_stats(http: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+    """GET /stats of every transacciones instance that answers (a stopped one is left out)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, url in INSTANCES.items():
+        try:
+            r = await http.get(f"{url}/stats")
+        except httpx.TransportError:
+            continue
+        if r.status_code == 200:
+            found[name] = r.json()
+    return found
+
+
+def total(stats: dict[str, dict[str, Any]], field: str) -> int:
+    return sum(int(s[field]) for s in stats.values())
 
 
 async def _accounts(count: int) -> list[int]:
@@ -104,14 +123,14 @@ async def _saga(requests: int, levels: list[int], accounts: list[int]) -> list[d
         await measure("warm-up", transfer, requests=min(100, requests), concurrency=min(16, max(levels)))
         results = []
         for c in levels:
-            before = (await http.get("/stats")).json()
+            before = await instance_stats(http)
             result = await measure(
                 "saga transfer POST->final", transfer, requests=requests if c > 1 else min(requests, 100), concurrency=c
             )
-            after = (await http.get("/stats")).json()
+            after = await instance_stats(http)
             done = max(1, result["requests"] - result["errors"])
-            result["store_writes_per_transfer"] = round((after["writes"] - before["writes"]) / done, 2)
-            result["store_rounds"] = after["writer_rounds"] - before["writer_rounds"]
+            result["store_writes_per_transfer"] = round((total(after, "writes") - total(before, "writes")) / done, 2)
+            result["store_rounds"] = total(after, "writer_rounds") - total(before, "writer_rounds")
             results.append(result)
         return results
 

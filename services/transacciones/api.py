@@ -6,13 +6,14 @@ import re
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+import httpx
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BeforeValidator
 
 from services.platform.actor import ActorDep
-from services.platform.errors import NotFound
+from services.platform.errors import NotFound, Unavailable
 from services.platform.ids import PathId
 from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote, judge
@@ -33,7 +34,7 @@ from services.transacciones.schemas import (
     TransaccionPublic,
     TransaccionRechazada,
 )
-from services.transacciones.service import TransaccionesService
+from services.transacciones.service import EnOtraInstancia, TransaccionesService
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -235,13 +236,40 @@ async def obtener(id: str, service: ServiceDep, own: OwnCliente, propietarios: P
     return TransaccionPublic.of(_visible(await service.obtener(id), await _own_cuentas(own, propietarios)))
 
 
-@router.patch("/{id}/estado", responses={404: {"description": "unknown id"}, 409: {"description": "not cancelable"}})
-async def cambiar_estado(id: str, body: EstadoUpdate, service: ServiceDep, actor: ActorDep) -> TransaccionPublic:
+@router.patch(
+    "/{id}/estado",
+    response_model=TransaccionPublic,
+    responses={404: {"description": "unknown id"}, 409: {"description": "not cancelable"}},
+)
+async def cambiar_estado(
+    id: str, body: EstadoUpdate, service: ServiceDep, actor: ActorDep, request: Request
+) -> TransaccionPublic | Response:
     """Only CANCELADA, and only for a PENDIENTE that has moved no money yet; anything else is 409."""
     if body.estado != "CANCELADA":
         await service.obtener(id)  # an unknown id is still 404
         raise NoCancelable(f"El estado {body.estado} lo decide la saga; solo se puede pedir CANCELADA")
-    return TransaccionPublic.of(await service.cancelar(id, actor))
+    try:
+        return TransaccionPublic.of(await service.cancelar(id, actor))
+    except EnOtraInstancia as other:
+        if request.headers.get(FORWARDED):  # forwarded once already: the partitions moved meanwhile
+            raise NoCancelable("La transacción la lleva otra instancia; reintente") from None
+        return await _reenviar(request, f"{other.url}/transacciones/{id}/estado", body)
+
+
+FORWARDED = "X-Cloudbank-Forwarded"
+
+
+async def _reenviar(request: Request, url: str, body: EstadoUpdate) -> Response:
+    """The same request, with the caller's credentials, to the instance that runs the saga; its answer as is."""
+    headers = {FORWARDED: "1"} | {k: v for k, v in request.headers.items() if k.lower() in ("authorization",)}
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            r = await http.patch(url, json=body.model_dump(mode="json"), headers=headers)
+    except httpx.TransportError as exc:
+        # Gone (killed?): its partitions come to a live instance within the group's session timeout.
+        raise Unavailable("La instancia que lleva la transacción no responde; reintente en unos segundos") from exc
+    kept = {k: v for k, v in r.headers.items() if k.lower() in ("content-type", "retry-after")}
+    return Response(content=r.content, status_code=r.status_code, headers=kept)
 
 
 async def _page(

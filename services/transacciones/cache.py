@@ -62,6 +62,10 @@ class DocumentCache:
             _, evicted = self._latest.popitem(last=False)
             self._by_idem.pop(evicted.idem, None)
 
+    def ids(self) -> list[ObjectId]:
+        """The documents in the writer's memory."""
+        return list(self._latest)
+
     def forget(self, doc_id: ObjectId) -> None:
         """Its stored state is unknown (a failed write may have landed or not): the next access reads it again."""
         forgotten = self._latest.pop(doc_id, None)

@@ -35,6 +35,8 @@ class Transaccion(Orden):
     body_hash: str | None = None
     # The process instance that created the document (see outbox.DocumentOutbox.withdraw).
     epoch: str
+    # The epoch of the saga's partition it was last written under (ownership.py): who owned it then.
+    generacion: int = 0
     saga: SagaState
     outbox: tuple[dict[str, Any], ...] = ()
     actualizada: datetime

@@ -6,12 +6,16 @@ DomainError
 ├── Conflict
 │   ├── NoCancelable              409: the transaction may already have moved money
 │   └── IdempotencyKeyReused      409: same Idempotency-Key, different body
-└── Invalid                       422: a rule on a named field the schema cannot express
+├── Invalid                       422: a rule on a named field the schema cannot express
+└── Unavailable
+    └── Fenced                    503: the saga's partition belongs to another instance now (ownership.py)
 """
 
-from services.platform.errors import Conflict, Invalid, NotFound
+from collections.abc import Iterable
 
-__all__ = ["IdempotencyKeyReused", "Invalid", "NoCancelable", "TransaccionNoEncontrada"]
+from services.platform.errors import Conflict, Invalid, NotFound, Unavailable
+
+__all__ = ["Fenced", "IdempotencyKeyReused", "Invalid", "NoCancelable", "TransaccionNoEncontrada"]
 
 
 class TransaccionNoEncontrada(NotFound):
@@ -32,3 +36,12 @@ class IdempotencyKeyReused(Conflict):
 
     def __init__(self) -> None:
         super().__init__("Idempotency-Key ya usada con otro cuerpo de petición")
+
+
+class Fenced(Unavailable):
+    """This instance does not hold the saga's partition (any more): nothing was written; another instance owns it."""
+
+    error = "Instancia sin la partición"
+
+    def __init__(self, partitions: Iterable[int]) -> None:
+        super().__init__(f"Las particiones {sorted(partitions)} pertenecen a otra instancia; reintente", retry_after=1)

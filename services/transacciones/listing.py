@@ -7,8 +7,10 @@ page is a pass over small tuples (milliseconds) plus up to `limit` lookups by _i
 On MongoDB the collection's own indexes do this job, so the service builds the index only on FerretDB 1.x.
 
 It is filled by one scan at start-up (in the background; lists read the store until it is done) and then kept
-current by the writer, which announces every durable write. Assumption, as for the writer: one process per
-database. Memory: an estimated ~250 bytes per transaction.
+current by the writer, which announces every durable write, and — for what other instances write — by their events
+(listing_feed.py) plus a look at the small in-progress collection before each page (read-your-writes: a transaction
+just answered by another instance is there). An estado only moves forward (PENDIENTE -> final), so these sources
+may arrive in any order. Memory: an estimated ~250 bytes per transaction.
 """
 
 import asyncio
@@ -23,6 +25,7 @@ from bson import ObjectId
 
 from services.transacciones.domain import Transaccion
 from services.transacciones.repository import Filtro
+from services.transacciones.saga import ESTADOS_FINALES
 
 log = logging.getLogger(__name__)
 
@@ -61,22 +64,36 @@ class Listado:
             Entrada(_stored(doc.fecha), doc.id, doc.tipo, doc.estado, doc.cuenta_origen_id, doc.cuenta_destino_id)
         )
 
+    def on_event(self, data: dict[str, Any]) -> None:
+        """A transacciones event's payload (TransaccionSolicitada: PENDIENTE; the final ones carry their estado)."""
+        oid = ObjectId(data["id"])
+        self._put(
+            Entrada(
+                _stored(datetime.fromisoformat(data["fecha"])),
+                oid,
+                data["tipo"],
+                data.get("estado", "PENDIENTE"),
+                data.get("cuenta_origen_id"),
+                data.get("cuenta_destino_id"),
+            )
+        )
+
     def add_scanned(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Rows read by the start-up scan; a document the writer announced meanwhile is newer and stays."""
+        """Rows read by a scan; a final estado already known stays (it never changes)."""
         added = 0
         for raw in rows:
             if raw["_id"] not in self._by_id:
-                self._put(
-                    Entrada(
-                        _stored(raw["fecha"]),
-                        raw["_id"],
-                        raw["tipo"],
-                        raw["estado"],
-                        raw.get("cuenta_origen_id"),
-                        raw.get("cuenta_destino_id"),
-                    )
-                )
                 added += 1
+            self._put(
+                Entrada(
+                    _stored(raw["fecha"]),
+                    raw["_id"],
+                    raw["tipo"],
+                    raw["estado"],
+                    raw.get("cuenta_origen_id"),
+                    raw.get("cuenta_destino_id"),
+                )
+            )
         return added
 
     async def fill(self, scans: Iterable[AsyncIterator[dict[str, Any]]], batch: int = 1000) -> None:
@@ -121,7 +138,8 @@ class Listado:
     def _put(self, entrada: Entrada) -> None:
         known = self._by_id.get(entrada.id)
         if known is not None:
-            known.estado = entrada.estado
+            if known.estado not in ESTADOS_FINALES:  # PENDIENTE -> final, never back (sources arrive in any order)
+                known.estado = entrada.estado
             return
         self._by_id[entrada.id] = entrada
         if not self._rows or self._rows[-1].key <= entrada.key:

@@ -1,6 +1,8 @@
 """Wiring of the transacciones process: Mongo + beanie, the writer, and (with run_workers) the outbox relay,
 the saga orchestrator consumer and the sweeper. Nothing connects at import time."""
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
 from contracts import topics
+from contracts.envelope import Envelope
 from services.platform import metrics, policy
 from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
@@ -20,10 +23,14 @@ from services.platform.workers import Workers
 from services.transacciones import api
 from services.transacciones.dependencies import State, Stats
 from services.transacciones.listing import LIST_FIELDS, Listado
-from services.transacciones.orchestrator import GROUP_ID, Orquestador
+from services.transacciones.listing_feed import ListingFeed
+from services.transacciones.membership import membership
+from services.transacciones.orchestrator import Orquestador, group_id
 from services.transacciones.outbox import DocumentOutbox
+from services.transacciones.ownership import Ownership
 from services.transacciones.propietarios import CONSUMER as PROPIETARIOS
 from services.transacciones.propietarios import Propietarios
+from services.transacciones.replay import replay_until_done
 from services.transacciones.repository import (
     MongoRepository,
     TransaccionDocument,
@@ -35,6 +42,8 @@ from services.transacciones.service import Finales, TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
 from services.transacciones.sweeper import Sweeper
 from services.transacciones.writer import DocumentWriter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         _mongo(settings) as client,
         # Kafka is not awaited: requests are served from Mongo (the outbox fills) while the broker is away; the
         # relay and the saga consumer start once it answers.
-        KafkaLink(settings.kafka_bootstrap, client_id="transacciones") as link,
+        KafkaLink(settings.kafka_bootstrap, client_id=settings.instance) as link,
         Workers() as workers,
     ):
         db = client[settings.database]
@@ -75,8 +84,18 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         propietarios = Propietarios(db)
         await propietarios.ensure_index()
         money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
+        # Without workers nothing joins the group: the process owns every saga (a test app on its own database).
+        ownership = Ownership(
+            db,
+            instance=settings.instance,
+            partitions=topics.PARTITIONS[topics.TRANSACCIONES],
+            solo=not settings.run_workers,
+            grace=settings.fence_grace_seconds,
+            check_ttl=settings.fence_check_seconds,
+            url=settings.advertised_url,
+        )
         writer = DocumentWriter(
-            MongoRepository(db, money), batch=settings.write_batch, cache_size=settings.cache_documents
+            MongoRepository(db, money), batch=settings.write_batch, cache_size=settings.cache_documents, fence=ownership
         )
         outbox = DocumentOutbox(writer, fold_seconds=settings.publish_ack_fold_seconds)
         finales = Finales()
@@ -86,7 +105,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         if settings.list_index == "on" or (settings.list_index == "auto" and money == "string"):
             listado = Listado()
             writer.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
-        service = TransaccionesService(writer, outbox, finales, settings.wait_seconds, listado)
+        service = TransaccionesService(writer, outbox, finales, settings.wait_seconds, listado, ownership)
         sweeper = Sweeper(
             service,
             stuck_after=settings.stuck_after_seconds,
@@ -97,13 +116,46 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         workers.spawn("writer", writer.run)
         if listado is not None:
             index = listado
-            workers.spawn("listing-index", lambda stop: index.build(lambda: writer.repo.list_scans(LIST_FIELDS), stop))
+            feed = ListingFeed(index)
+            if settings.run_workers:
+                # What the other instances write reaches this index as their events.
+                workers.spawn("listing-feed", feed.loop(link, settings.kafka_bootstrap, settings.instance))
+            else:
+                feed.placed.set()
+
+            async def build(stop: asyncio.Event) -> None:
+                await feed.wait_placed()  # the tail first, so nothing written after the scan's snapshot is missed
+                await index.build(lambda: writer.repo.list_scans(LIST_FIELDS), stop)
+
+            workers.spawn("listing-index", build)
+        ownership.on_lost(lambda partitions: sweeper.drop(writer.drop(partitions)))
+
+        orquestador = Orquestador(service)
+        replayed = [0]
+
+        async def adopt(taken: set[int], held: set[int]) -> None:
+            """Taken over: the durable state of those sagas, then the replies they may have missed (replay.py)."""
+            if not taken:
+                return
+            await sweeper.recover(taken)
+            docs = [writer.cache.latest(i) for i in sweeper.tracked() if ownership.partition(i) in taken]
+            oldest = min((d.fecha for d in docs if d is not None), default=None)
+            if oldest is None:
+                return
+
+            async def handle(envelopes: list[Envelope]) -> None:
+                replayed[0] += await orquestador.apply(envelopes, taken)
+
+            read = await replay_until_done(settings.kafka_bootstrap, f"{settings.instance}-replay", oldest, handle)
+            log.info("took over %d sagas in progress; %d cuentas records read again since %s", len(docs), read, oldest)
+
+        ownership.on_acquired(adopt)
         if settings.run_workers:
-            await sweeper.recover()
+            await sweeper.recover()  # owns nothing yet: only a single-instance (solo) process adopts here
             workers.spawn("outbox-relay", link.relay(outbox, batch_size=settings.relay_batch, idle_sleep=0.0))
-            orquestador = Orquestador(service)
-            # Replies only meet in the single writer: each partition's batch shares its next round.
-            saga = link.consumer(GROUP_ID, [topics.CUENTAS], orquestador, parallel_partitions=True)
+            workers.spawn("saga-ownership", membership(link, settings.kafka_bootstrap, ownership, settings.instance))
+            # Replies only meet in the writer: each partition's batch shares its next round.
+            saga = link.consumer(group_id(settings.instance), [topics.CUENTAS], orquestador, parallel_partitions=True)
             workers.spawn("saga", saga)
             # The replica of account owners (propietarios.py) that confines a customer to their own accounts.
             workers.spawn(PROPIETARIOS, link.consumer(PROPIETARIOS, [topics.CUENTAS], propietarios))
@@ -121,6 +173,11 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
                 "sagas_in_progress": sweeper.in_progress,
                 "resent": sweeper.resent,
                 "money_bson": money,
+                "instance": settings.instance,
+                "partitions": {str(p): e for p, e in sorted(ownership.epochs.items())},
+                "rebalances": ownership.rebalances,
+                "fenced": ownership.fenced,
+                "replies_replayed": replayed[0],
                 "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
             }
 

@@ -233,6 +233,13 @@ class DocumentOutbox:
             due.append(doc_id)
         return due
 
+    def drop(self, doc_ids: set[ObjectId]) -> None:
+        """Another instance owns these documents now: their events are its to publish and remove."""
+        for doc_id in doc_ids:
+            self._pending.pop(doc_id, None)
+            self._acked.pop(doc_id, None)
+            self._write_due.pop(doc_id, None)
+
     def _forget(self, doc_id: ObjectId, ids: set[str]) -> None:
         """These events are no longer in the document: nothing left to remove or to guard."""
         if not ids:

@@ -9,6 +9,7 @@ from bson import ObjectId
 
 from contracts import tracecontext
 from contracts.envelope import AuthContext
+from services.platform.errors import Unavailable
 from services.transacciones import outbox, saga
 from services.transacciones.cache import DocumentCache
 from services.transacciones.claims import ClaimBatcher
@@ -24,13 +25,28 @@ from services.transacciones.domain import (
     validar_cuentas,
 )
 from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
-from services.transacciones.listing import Listado
+from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.outbox import DocumentOutbox
+from services.transacciones.ownership import Ownership
 from services.transacciones.repository import DuplicateIdem, Filtro
 from services.transacciones.schemas import TransaccionCreate, metadata_json
 from services.transacciones.writer import DocumentWriter
 
 log = logging.getLogger(__name__)
+
+
+class EnOtraInstancia(Exception):
+    """The request is for a saga another instance runs: ask it there (api.py forwards it)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+REBALANCE_WAIT = 5.0
+"""How long a POST waits for this instance to hold a saga partition (a rebalance in progress) before a 503."""
+POLL_SECONDS = 0.05
+"""How often a request waits by re-reading a transaction that another instance's writer advances."""
 
 
 def con_decision(
@@ -89,6 +105,7 @@ class TransaccionesService:
     finales: Finales
     wait_seconds: float = 2.0
     listado: Listado | None = None  # the lists' index (FerretDB 1.x); None: the store answers lists itself
+    ownership: Ownership | None = None  # which sagas this instance writes; None: all of them (one instance)
     claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
     cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
 
@@ -110,7 +127,7 @@ class TransaccionesService:
         With an Idempotency-Key: the same key and body answer with the original transaction, another body 409.
         `actor`: who asks for it, kept on the document and carried by all its events and commands."""
         validar_cuentas(req.tipo, req.cuentaOrigenId, req.cuentaDestinoId)
-        oid, _ = nuevo_id()
+        oid = await self._id_propio()
         if idempotency_key is None:
             return await self._registrar(self._nuevo(req, oid, None, None, actor), wait)
         body_hash = huella(req.fingerprint_body())
@@ -124,11 +141,40 @@ class TransaccionesService:
         if claim.body_hash != body_hash:
             raise IdempotencyKeyReused()
         existing = await self.cache.get(claim.doc_id)
+        if existing is None and not self._propia(claim.doc_id):
+            # Claimed by another instance, which records it a moment later (or died first: then its partition's
+            # next owner answers the retry).
+            existing = await self._aparece(claim.doc_id)
+            if existing is None:
+                raise Unavailable("La petición con esta Idempotency-Key la atiende otra instancia; reintente")
         if existing is None:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
             return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash, actor), wait)
         return await self._original(existing, body_hash, wait)
+
+    async def _id_propio(self) -> ObjectId:
+        """A new transaction's id, in a saga partition this instance holds (so it runs the saga it records)."""
+        if self.ownership is None:
+            return nuevo_id()[0]
+        oid = self.ownership.new_id()
+        if oid is None and await self.ownership.wait_owned(REBALANCE_WAIT):
+            oid = self.ownership.new_id()
+        if oid is None:
+            raise Unavailable("Esta instancia aún no tiene particiones de sagas (reparto en curso); reintente")
+        return oid
+
+    def _propia(self, doc_id: ObjectId) -> bool:
+        return self.ownership is None or self.ownership.owns(doc_id)
+
+    async def _aparece(self, doc_id: ObjectId) -> Transaccion | None:
+        """The document, once another instance has recorded it (waiting up to wait_seconds)."""
+        deadline = asyncio.get_running_loop().time() + max(self.wait_seconds, 1.0)
+        while True:
+            doc = await self.cache.get(doc_id)
+            if doc is not None or asyncio.get_running_loop().time() >= deadline:
+                return doc
+            await asyncio.sleep(POLL_SECONDS)
 
     def _nuevo(
         self,
@@ -184,6 +230,12 @@ class TransaccionesService:
         doc = await self._doc(ref)
         if doc.estado != "PENDIENTE":
             raise NoCancelable(f"La transacción está {doc.estado}: solo se cancela una PENDIENTE")
+        if self.ownership is not None and not self._propia(doc.id):
+            # Only the instance that runs it knows whether its first command was handed to Kafka.
+            url = await self.ownership.owner_url(doc.id)
+            if url is not None:
+                raise EnOtraInstancia(url)
+            raise NoCancelable("La transacción ya está en curso en otra instancia (su primer movimiento pudo enviarse)")
 
         def decide(unsent: Transaccion) -> Transaccion | None:
             decision = saga.cancelar(unsent, unsent.saga, unsent.estado, ahora())
@@ -229,6 +281,14 @@ class TransaccionesService:
         with contextlib.suppress(TransaccionNoEncontrada):
             await self.writer.mutate(doc_id, change)
 
+    async def _leer_hasta_final(self, doc: Transaccion) -> Transaccion:
+        """Wait for a saga another instance runs: its writes do not signal here, so read until final or timeout."""
+        deadline = asyncio.get_running_loop().time() + self.wait_seconds
+        while not doc.final and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(POLL_SECONDS)
+            doc = (await self.writer.repo.load([doc.id])).get(doc.id) or doc
+        return doc
+
     # -- queries -----------------------------------------------------------------------------------------------
 
     async def obtener(self, ref: str) -> Transaccion:
@@ -244,6 +304,11 @@ class TransaccionesService:
     async def listar(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
         if self.listado is None or not self.listado.ready:
             return await self.writer.repo.page(filtro, skip, limit)
+        if self.ownership is not None and not self.ownership.solo:
+            # What other instances wrote a moment ago may not have reached the index as an event yet; every
+            # transaction stays in the small in-progress collection for a while after it ends (the outbox's fold).
+            live = self.writer.repo.list_scans(LIST_FIELDS)[0]
+            self.listado.add_scanned([raw async for raw in live])
         ids, total = self.listado.page(filtro, skip, limit)
         docs = await asyncio.gather(*(self.cache.get(i) for i in ids))
         return [d for d in docs if d is not None], total
@@ -269,6 +334,8 @@ class TransaccionesService:
         try:
             if doc.final or self.wait_seconds <= 0 or not wait:
                 return doc
+            if not self._propia(doc.id):
+                return await self._leer_hasta_final(doc)
             try:
                 return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
             except TimeoutError:

@@ -11,6 +11,18 @@ from services.platform.settings import ServiceSettings
 class TransaccionesSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSACCIONES_", env_file=None, extra="ignore")
 
+    instance: str = Field("transacciones", description="name in logs, metrics and Kafka groups, e.g. transacciones-1")
+    advertised_url: str | None = Field(
+        None,
+        description="how the other instances reach this one (a cancellation is forwarded to the instance running "
+        "the saga), e.g. http://127.0.0.1:8014; unset: not forwarded (409)",
+    )
+    fence_grace_seconds: float = Field(
+        2.0, ge=0, description="how long a new owner of a saga partition lets the previous owner's last write land"
+    )
+    fence_check_seconds: float = Field(
+        0.5, ge=0, description="how long a check of the held partitions' epochs stands (at most half the grace)"
+    )
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     database: str = "transacciones"
     money_bson: Literal["auto", "decimal128", "string"] = Field(

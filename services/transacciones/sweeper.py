@@ -41,6 +41,15 @@ class Sweeper:
         else:
             self._due[doc.id] = due
 
+    def drop(self, doc_ids: set[ObjectId]) -> None:
+        """Another instance runs these sagas now."""
+        for doc_id in doc_ids:
+            self._due.pop(doc_id, None)
+
+    def tracked(self) -> list[ObjectId]:
+        """The sagas in progress this instance runs."""
+        return list(self._due)
+
     @property
     def in_progress(self) -> int:
         return len(self._due)
@@ -65,10 +74,18 @@ class Sweeper:
             self.resent += len(overdue)
         return len(overdue)
 
-    async def recover(self) -> int:
+    async def recover(self, partitions: set[int] | None = None) -> int:
         """Read every document with unpublished events or a saga in progress into the writer (which announces
-        them to the relay and to this sweeper). Start-up always does this: a killed process leaves such work."""
+        them to the relay and to this sweeper). Start-up always does this: a killed process leaves such work.
+        Only the sagas this instance owns (of `partitions`, when given: those just taken over)."""
         docs = await self._service.writer.repo.pending()
+        ownership = self._service.ownership
+        if ownership is not None:
+            docs = [
+                d
+                for d in docs
+                if ownership.owns(d.id) and (partitions is None or ownership.partition(d.id) in partitions)
+            ]
         self._service.writer.adopt(docs)
         if docs:
             log.info("recovered %d transactions with pending work", len(docs))

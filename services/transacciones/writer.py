@@ -7,7 +7,9 @@ changes is one bulk write (plus one bulk insert for new documents). What was wri
 so the hot path reads nothing back. The outbox (outbox.py) takes part in every write: acknowledged events leave
 the document with it, and it asks for a write of their own when nothing else writes the document soon.
 
-Assumption: one process writes a given database (the service runs as one instance, restarted by supervisor).
+Several instances: each writes only the documents of the saga partitions it holds (ownership.py, the `fence`);
+every round first checks, with one read, that it still holds the round's partitions, and stamps what it writes
+with the partition's epoch. A partition lost or fenced is forgotten here (`drop`), and read again if it comes back.
 """
 
 import asyncio
@@ -21,7 +23,7 @@ from bson import ObjectId
 
 from services.transacciones.cache import DocumentCache
 from services.transacciones.domain import Transaccion, ahora
-from services.transacciones.errors import TransaccionNoEncontrada
+from services.transacciones.errors import Fenced, TransaccionNoEncontrada
 from services.transacciones.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,33 @@ class OutboxPart(Protocol):
         """Documents that need a write of their own now."""
         ...
 
+    def drop(self, doc_ids: set[ObjectId]) -> None:
+        """Another instance writes these documents now: forget them."""
+        ...
+
+
+class Fence(Protocol):
+    """Which documents this instance may write (ownership.Ownership)."""
+
+    def partition(self, doc_id: ObjectId) -> int: ...
+
+    def epoch(self, partition: int) -> int | None: ...
+
+    async def check(self, partitions: set[int]) -> set[int]:
+        """The partitions among these that may not be written now."""
+        ...
+
+
+class _NoFence:
+    def partition(self, doc_id: ObjectId) -> int:
+        return 0
+
+    def epoch(self, partition: int) -> int | None:
+        return 0
+
+    async def check(self, partitions: set[int]) -> set[int]:
+        return set()
+
 
 class _NoOutbox:
     def trim(self, doc: Transaccion) -> Transaccion:
@@ -83,6 +112,9 @@ class _NoOutbox:
     def due(self, limit: int) -> list[ObjectId]:
         return []
 
+    def drop(self, doc_ids: set[ObjectId]) -> None:
+        return None
+
 
 @dataclass
 class _Insert:
@@ -98,8 +130,11 @@ class _Mutation(Generic[T]):
 
 
 class DocumentWriter:
-    def __init__(self, repo: Repository, *, batch: int = 500, cache_size: int = 100_000) -> None:
+    def __init__(
+        self, repo: Repository, *, batch: int = 500, cache_size: int = 100_000, fence: Fence | None = None
+    ) -> None:
         self.repo = repo
+        self.fence: Fence = fence or _NoFence()
         self.cache = DocumentCache(repo, cache_size)
         self._outbox: OutboxPart = _NoOutbox()
         self._batch = batch
@@ -111,7 +146,8 @@ class DocumentWriter:
         self._waiting_since: float | None = None  # start of the current wait for work
         self.rounds = 0
         self.writes = 0
-        self.seconds: dict[str, float] = {"insert": 0.0, "load": 0.0, "replace": 0.0}  # time spent in storage
+        # Time spent in storage: "fence" is the check of the round's partition epochs.
+        self.seconds: dict[str, float] = {"fence": 0.0, "insert": 0.0, "load": 0.0, "replace": 0.0}
 
     # -- API for callers -------------------------------------------------------------------------------------
 
@@ -150,6 +186,16 @@ class DocumentWriter:
                     # A crash between archiving it and removing the live copy: write it again to finish the move.
                     self._rewrite.append(doc.id)
                     self._wake.set()
+
+    def drop(self, partitions: set[int]) -> set[ObjectId]:
+        """Forget every document of these partitions (another instance may write them now); returns their ids."""
+        ids = {i for i in self.cache.ids() if self.fence.partition(i) in partitions}
+        ids |= {i for i in self._rewrite if self.fence.partition(i) in partitions}
+        self._rewrite = [i for i in self._rewrite if i not in ids]
+        for doc_id in ids:
+            self.cache.forget(doc_id)
+        self._outbox.drop(ids)
+        return ids
 
     def busy_seconds(self) -> float:
         """How long the writer has gone from round to round without pausing for IDLE_PAUSE (0 when idle)."""
@@ -203,15 +249,45 @@ class DocumentWriter:
 
     async def _round(self, ops: list["_Insert | _Mutation[Any]"]) -> None:
         self.rounds += 1
+        ops = await self._fenced([*ops, *self._writes_of_their_own()])
         inserts = [op for op in ops if isinstance(op, _Insert)]
         mutations = [op for op in ops if isinstance(op, _Mutation)]
         if inserts:
             await self._insert(inserts)
-        mutations += self._writes_of_their_own()
         if mutations:
             await self._mutate(mutations)
 
+    async def _fenced(self, ops: list["_Insert | _Mutation[Any]"]) -> list["_Insert | _Mutation[Any]"]:
+        """The ops this instance may write now; the others fail with Fenced (one epoch check for the round)."""
+        partitions = {self.fence.partition(_doc_id(op)) for op in ops}
+        started = time.perf_counter()
+        try:
+            refused = await self.fence.check(partitions)
+        except Exception as exc:
+            for op in ops:
+                _fail(op.done, exc)
+            return []
+        finally:
+            self.seconds["fence"] += time.perf_counter() - started
+        if not refused:
+            return ops
+        self.drop(refused)  # what is in memory of those documents may be older than what their owner writes
+        allowed: list[_Insert | _Mutation[Any]] = []
+        for op in ops:
+            if self.fence.partition(_doc_id(op)) in refused:
+                _fail(op.done, Fenced(refused))
+            else:
+                allowed.append(op)
+        return allowed
+
+    def _stamp(self, doc: Transaccion) -> Transaccion:
+        """`doc` as written now: under its partition's current epoch."""
+        epoch = self.fence.epoch(self.fence.partition(doc.id)) or 0
+        return doc if doc.generacion == epoch else doc.model_copy(update={"generacion": epoch})
+
     async def _insert(self, inserts: list[_Insert]) -> None:
+        for op in inserts:
+            op.doc = self._stamp(op.doc)
         started = time.perf_counter()
         try:
             failures = await self.repo.insert_many([i.doc for i in inserts])
@@ -284,7 +360,7 @@ class DocumentWriter:
                 results.append((m, result))
             touched = any(m.change is _touch for m in ops)
             if changed or (touched and trimmed is not current):
-                to_write[doc_id] = state.model_copy(update={"actualizada": now})
+                to_write[doc_id] = self._stamp(state.model_copy(update={"actualizada": now}))
         if to_write:
             started = time.perf_counter()
             try:
@@ -316,6 +392,10 @@ class DocumentWriter:
                 listener(doc)
             except Exception:
                 log.exception("listener failed on %s", doc.transaccion_id)
+
+
+def _doc_id(op: "_Insert | _Mutation[Any]") -> ObjectId:
+    return op.doc.id if isinstance(op, _Insert) else op.doc_id
 
 
 def _touch(doc: Transaccion) -> tuple[None, None]:

@@ -16,7 +16,7 @@ from tests.integration.auth import Bearer
 from tests.integration.clientes.kafka_tail import Record, Tail
 from tests.integration.conftest import URLS
 
-# Every instance's own /health (cuentas behind the balancer twice: each instance, then through HAProxy).
+# Every instance's own /health (cuentas and transacciones behind the balancer: each instance, then through HAProxy).
 HEALTH = {
     "clientes": f"{URLS['clientes']}/health",
     "cuentas-1": "http://127.0.0.1:8012/health",
@@ -25,7 +25,9 @@ HEALTH = {
     "perfil-1": "http://127.0.0.1:6010/health",
     "perfil-2": "http://127.0.0.1:6011/health",
     "perfil": f"{URLS['perfil']}/health",
-    "transacciones": f"{URLS['transacciones']}/health",
+    "transacciones-1": "http://127.0.0.1:8014/health",
+    "transacciones-2": "http://127.0.0.1:8015/health",
+    "transacciones (haproxy)": f"{URLS['transacciones']}/health",
 }
 HAPROXY_CSV = "http://127.0.0.1:8404/;csv"
 

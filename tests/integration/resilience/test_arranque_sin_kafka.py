@@ -1,4 +1,4 @@
-"""A service restarted while Kafka is down starts anyway: cuentas (both instances), transacciones and perfil answer
+"""A service restarted while Kafka is down starts anyway: cuentas and transacciones (both instances) and perfil answer
 /health 200 "degraded" within seconds, a write through the balancer lands in the outbox, and once the broker is
 back the relay publishes it and everything is healthy again."""
 
@@ -25,7 +25,8 @@ from tests.integration.resilience.conftest import (
 RESTARTED = {
     "cuentas-1": "cuentas:cuentas-1",
     "cuentas-2": "cuentas:cuentas-2",
-    "transacciones": "transacciones:transacciones",
+    "transacciones-1": "transacciones:transacciones-1",
+    "transacciones-2": "transacciones:transacciones-2",
     "perfil-1": "perfil:perfil-1",
     "perfil-2": "perfil:perfil-2",
 }

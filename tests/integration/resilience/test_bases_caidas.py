@@ -34,7 +34,7 @@ from tests.integration.resilience.conftest import (
 OWNERS = {
     "postgres": ["clientes"],
     "mariadb": ["cuentas-1", "cuentas-2"],
-    "ferretdb": ["transacciones"],
+    "ferretdb": ["transacciones-1", "transacciones-2"],
 }
 WRITERS_PER_KIND = 2
 STEADY_SECONDS = 1.5  # writes before each kill and after each recovery

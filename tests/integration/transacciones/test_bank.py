@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 # (seconds into the run, supervisor program): each is SIGKILLed; supervisor starts it again. A name stands for
 # every instance of that program (transacciones or transacciones-1, -2, ...), killed in turn.
 CHAOS = [
-    (6.0, "transacciones"),
+    (6.0, "transacciones:transacciones-1"),
     (14.0, "cuentas:cuentas-1"),
-    (20.0, "transacciones"),
+    (20.0, "transacciones:transacciones-2"),
     (27.0, "cuentas:cuentas-2"),
     (32.0, "cuentas:cuentas-1"),
 ]

@@ -186,7 +186,7 @@ def test_los_puertos_publicados_escuchan_solo_en_loopback_salvo_que_se_pida(serv
 
 
 def test_los_servicios_envian_sus_trazas_a_jaeger() -> None:
-    env = SERVICES["transacciones"]["environment"]
+    env = SERVICES["transacciones-1"]["environment"]
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"  # Jaeger's OTLP/HTTP receiver
 
 

@@ -1,0 +1,67 @@
+"""Keeps an instance's list index (listing.Listado) current with the transactions the other instances write: a
+group-less tail of bank.transacciones.v1 from its end (every instance reads every event; nothing is committed).
+
+The index is filled by a scan at start-up: the tail takes its place at the topic's end first, so whatever is
+written after the scan's snapshot arrives as an event (an event the scan already saw changes nothing: estados only
+move forward, see Listado.merge)."""
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.producer import AIOKafkaProducer
+
+from contracts import topics
+from contracts.envelope import from_record
+from contracts.transacciones import TransaccionFallida, TransaccionRegistrada, TransaccionSolicitada
+from services.platform.kafka_link import KafkaLink
+from services.platform.workers import Loop
+from services.transacciones.listing import Listado
+
+log = logging.getLogger(__name__)
+
+TYPES = frozenset({TransaccionSolicitada.type, TransaccionRegistrada.type, TransaccionFallida.type})
+PLACED_WAIT = 10.0
+"""How long the start-up scan waits for the tail to take its place (Kafka away: the scan goes first)."""
+
+
+class ListingFeed:
+    def __init__(self, listado: Listado) -> None:
+        self._listado = listado
+        self.placed = asyncio.Event()
+        self.applied = 0
+
+    async def wait_placed(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.placed.wait(), PLACED_WAIT)
+
+    def loop(self, link: KafkaLink, bootstrap: str, instance: str) -> Loop:
+        async def body(producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
+            consumer = AIOKafkaConsumer(
+                topics.TRANSACCIONES,
+                bootstrap_servers=bootstrap,
+                group_id=None,
+                client_id=f"{instance}-listing",
+                enable_auto_commit=False,
+                auto_offset_reset="latest",
+                isolation_level="read_committed",
+                metadata_max_age_ms=5000,
+            )
+            try:
+                await consumer.start()
+                for tp in consumer.assignment():
+                    await consumer.position(tp)  # resolves "latest" now, before the scan
+                self.placed.set()
+                while not stop.is_set():
+                    batches = await consumer.getmany(timeout_ms=500, max_records=1000)
+                    for records in batches.values():
+                        for record in records:
+                            envelope = from_record(record.topic, record.value, record.headers)
+                            if envelope.type in TYPES:
+                                self._listado.on_event(envelope.data)
+                                self.applied += 1
+            finally:
+                await consumer.stop()
+
+        return link.worker("listing-feed", body)
