@@ -5,15 +5,10 @@ in the end every record of the topics is in the lake exactly once (count, positi
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import eventually
 from tests.integration.lake.kafka_helpers import (
-    create_topics,
-    delete_topics,
     lake_contents,
     produce,
     sink_env,
@@ -22,14 +17,6 @@ from tests.integration.lake.kafka_helpers import (
 
 EVENTS = 6000
 GARBAGE = 4
-
-
-@pytest.fixture
-async def topics(unique: str) -> AsyncIterator[list[str]]:
-    names = [f"test.lake.{unique}.a", f"test.lake.{unique}.b"]
-    await create_topics(names)
-    yield names
-    await delete_topics(names)
 
 
 def wait_exit(process: subprocess.Popen[bytes], timeout: float = 120) -> int:

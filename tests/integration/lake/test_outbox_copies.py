@@ -8,12 +8,10 @@ import asyncio
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from aiokafka import TopicPartition
 
 from contracts.envelope import Envelope, envelope_for
@@ -23,7 +21,7 @@ from tests.conftest import eventually
 from tests.integration import stack
 from tests.integration.auth import Bearer
 from tests.integration.conftest import KAFKA
-from tests.integration.lake.kafka_helpers import create_topics, delete_topics, lake_contents, sink_env, start_sink
+from tests.integration.lake.kafka_helpers import lake_contents, sink_env, start_sink
 from tests.integration.scaling import (
     Load,
     Offsets,
@@ -41,14 +39,6 @@ ROOT = Path(__file__).resolve().parents[3]
 STACK_LAKE = ROOT / ".run" / "lake"
 EVENTS = 3000
 COPIES = 500
-
-
-@pytest.fixture
-async def topics(unique: str) -> AsyncIterator[list[str]]:
-    names = [f"test.lake.{unique}.a", f"test.lake.{unique}.b"]
-    await create_topics(names)
-    yield names
-    await delete_topics(names)
 
 
 async def publish(envelopes: list[tuple[str, Envelope]]) -> None:
