@@ -184,10 +184,22 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         async def outbox_backlog() -> tuple[int, float]:
             return outbox.backlog, outbox.oldest_pending_age()
 
+        async def sagas() -> None:
+            """Ready once it holds a partition of the sagas: until then a POST here could only wait and fail (a
+            restarted instance is back in the group seconds after it answers HTTP). With Kafka away there is no
+            group to wait for, and "kafka" already reports that."""
+            if ownership.epochs:
+                return
+            try:
+                await link.probe()
+            except Exception:
+                return
+            raise RuntimeError("holds no partition of the sagas yet")
+
         with metrics.watch_outbox("transacciones", outbox_backlog):
             yield Resources(
                 service=service,
-                probes={"database": writer.repo.ping, "kafka": link.probe},
+                probes={"database": writer.repo.ping, "kafka": link.probe, "sagas": sagas},
                 stats=stats,
                 propietarios=propietarios,
             )
