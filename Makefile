@@ -71,5 +71,5 @@ test-cluster:  ## a 3-broker Kafka (KAFKA_BROKERS=3; `make clean` first if this 
 	@$(MAKE) --no-print-directory apps KAFKA_BROKERS=3
 	@KAFKA_BROKERS=3 bash infra/pytest.sh -m cluster -s tests/integration/transacciones/test_bank_cluster.py
 
-bench: apps  ## run every benchmark in bench/ (figures printed and saved to bench/results/)
-	@for b in bench/bench_*.py; do m=$$(basename $$b .py); echo "== $$m"; $(VENV)/python -m bench.$$m || exit 1; done
+bench:  ## benchmarks on a throwaway copy with its own stack, never the demo data (BENCH=saga: one; BENCH_ARGS: its options)
+	@BENCH_ARGS="$(BENCH_ARGS)" bash bench/stack.sh $(BENCH)

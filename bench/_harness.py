@@ -73,7 +73,7 @@ def save(name: str, results: list[dict[str, Any]]) -> Path:
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for r in results:
         print("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True)))
-    print(f"saved {path}")
+    print(f"saved {path.resolve()}")  # resolved: under `make bench` results/ links to the checkout's
     return path
 
 
