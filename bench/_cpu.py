@@ -84,12 +84,14 @@ def supervisor_programs(socket_path: Path) -> dict[int, str]:
     return {int(i["pid"]): str(i["name"]) for i in infos if i["pid"]}
 
 
-@dataclass
+@dataclass(frozen=True)
 class StackCpu:
-    """Snapshots of a stack's CPU per program; `since(earlier)` gives the CPU ms each program used in between.
-    supervisord itself counts only its own time: the CPU of a program that restarted would otherwise land in it."""
+    """A snapshot of a stack's CPU ticks per program; `again()` then `since(earlier)` give the CPU ms each program
+    used in between. supervisord itself counts only its own time: the CPU of a program that restarted would
+    otherwise land in it (a restarted program's new process is not a descendant of the root it had before)."""
 
     roots: dict[int, str]
+    supervisord_pid: int | None
     ticks: dict[str, int]
 
     @classmethod
@@ -98,11 +100,13 @@ class StackCpu:
         ticks = ticks_per_program(roots, stats)
         if supervisord_pid is not None and supervisord_pid in stats:
             ticks["supervisord"] = stats[supervisord_pid].own
-        return cls(dict(roots), ticks)
+        return cls(dict(roots), supervisord_pid, ticks)
+
+    def again(self) -> "StackCpu":
+        return StackCpu.take(self.roots, self.supervisord_pid)
 
     def since(self, earlier: "StackCpu") -> dict[str, float]:
-        """CPU ms per program between the two snapshots; a program whose process changed (restarted) in between
-        is reported from its new process only, as far as it can be told."""
+        """CPU ms per program between `earlier` and this snapshot (0 for one whose process went away)."""
         return {
             name: round(max(0, t - earlier.ticks.get(name, 0)) * 1000 / TICKS, 1)
             for name, t in sorted(self.ticks.items())

@@ -5,7 +5,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ async def measure(
 ) -> dict[str, Any]:
     """Call `coro_factory(i)` for i in range(requests), at most `concurrency` at a time. A call that raises counts
     as an error (its latency is not in the percentiles). Returns name, requests, concurrency, seconds, rps,
-    p50_ms, p99_ms, errors (and error_samples, the first few, when there were any)."""
+    p50_ms, p99_ms, max_ms, errors (and error_samples, the first few, when there were any)."""
     latencies: list[float] = []
     errors = 0
     error_samples: list[str] = []
@@ -58,17 +58,18 @@ async def measure(
         "rps": round(len(latencies) / elapsed, 1) if elapsed > 0 else 0.0,
         "p50_ms": round(percentile(latencies, 50), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies, default=0.0), 2),
         "errors": errors,
         **({"error_samples": error_samples} if error_samples else {}),
     }
 
 
-def save(name: str, results: list[dict[str, Any]]) -> Path:
-    """Write bench/results/<name>.json and print the results as a table."""
+def save(name: str, results: list[dict[str, Any]], extra: Mapping[str, Any] | None = None) -> Path:
+    """Write bench/results/<name>.json (`extra`: more top-level keys) and print the results as a table."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"benchmark": name, "results": results}, indent=2) + "\n")
-    columns = ["name", "concurrency", "requests", "rps", "p50_ms", "p99_ms", "errors"]
+    path.write_text(json.dumps({"benchmark": name, "results": results, **(extra or {})}, indent=2) + "\n")
+    columns = ["name", "concurrency", "requests", "rps", "p50_ms", "p99_ms", "max_ms", "errors"]
     widths = [max(len(c), *(len(str(r.get(c, ""))) for r in results)) for c in columns]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for r in results:

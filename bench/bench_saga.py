@@ -1,20 +1,30 @@
 """Benchmark of the money saga end to end: POST /transacciones (transfers) until each is final (COMPLETADA or
-FALLIDA), at several concurrency levels: completed transfers per second and p50/p99 latency from POST to final.
+FALLIDA), at several concurrency levels (closed loop: each client sends its next transfer when the last is final),
+then at a fixed arrival rate (open loop: a transfer starts every 1/rate s however many are in flight): completed
+transfers per second and p50/p99/max latency from POST to final; and for each measurement the CPU every process of
+the stack spent per completed transfer (bench/_cpu.py: /proc of supervisord's programs and their descendants).
 
 For scale, in the same run: the raw rate of the single-row conditional balance update on the same MariaDB
 (aiomysql, direct, autocommit) — the floor under any saga step — and the document store's own primitives as the
 writer uses them (batched inserts, batched replaces by _id, on a scratch database).
 
-Run: .venv/bin/python -m bench.bench_saga [--requests 2000] [--concurrency 1,32,128,256] [--accounts 100]
-Needs the stack, clientes, cuentas (both instances) and transacciones up. Creates one cliente and its accounts
-through the real APIs; scratch databases are dropped afterwards.
+Run: make bench BENCH=saga [BENCH_ARGS="..."]   (a throwaway stack of its own: bench/stack.sh), or on a running stack
+     .venv/bin/python -m bench.bench_saga [--requests 2000] [--concurrency 1,16,64,128,256,512] [--accounts 100]
+     [--rate 250 --duration 20] [--profile [--profile-level 64]]
+--profile: py-spy records every Python process of the stack during that closed-loop level (or the open loop with
+--profile-level 0): bench/results/flame-<program>.svg and .txt (collapsed stacks), top 3 frames printed.
+Needs the stack, clientes, cuentas (both instances) and transacciones up. Creates bench clientes and accounts with
+100,000,000.00 PEN each through the real APIs (hence the throwaway stack); scratch databases are dropped afterwards.
 """
 
 import argparse
 import asyncio
+import contextlib
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +32,9 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient, ReplaceOne
 
 from bank.auth import bearer_auth
-from bench._harness import concurrency_levels, measure, save
+from bench._cpu import StackCpu, per_unit, print_table, supervisor_programs
+from bench._harness import RESULTS, concurrency_levels, measure, percentile, save
+from bench._profile import Profiler, print_top, python_programs
 from bench._raw_mariadb import raw_balance_updates
 
 CLIENTES = "http://127.0.0.1:8001"
@@ -32,6 +44,11 @@ TRANSACCIONES = "http://127.0.0.1:8004"
 INSTANCES = {"transacciones-1": "http://127.0.0.1:8014", "transacciones-2": "http://127.0.0.1:8015"}
 MONGO = "mongodb://127.0.0.1:27017/"
 FINAL = {"COMPLETADA", "FALLIDA", "CANCELADA"}
+# This checkout's stack (the copy's, under `make bench`): its supervisord tells which process is which program.
+RUN = Path(__file__).resolve().parents[1] / ".run"
+# MariaDB allows 500 connections (infra/bin/mariadb.sh) and the cuentas instances hold some: the raw UPDATE
+# comparison stops at this concurrency.
+RAW_MAX_CONCURRENCY = 256
 
 
 ACCOUNTS_PER_CLIENTE = 2
@@ -86,13 +103,120 @@ async def _accounts(count: int) -> list[int]:
         return ids
 
 
-async def _saga(requests: int, levels: list[int], accounts: list[int]) -> list[dict[str, Any]]:
-    limits = httpx.Limits(max_connections=max(levels) + 8, max_keepalive_connections=max(levels) + 8)
+CLIENT = "(bench client)"  # this process: not part of the stack's total, but on a 2-core box it competes for the cores
+
+
+@contextlib.contextmanager
+def stack_cpu() -> Iterator[dict[str, float]]:
+    """Yields a dict that holds, after the block, the CPU ms each program of this checkout's stack used during it
+    (empty when no supervisord of this checkout answers) and, as CLIENT, this process's own."""
+    used: dict[str, float] = {}
+    try:
+        before: StackCpu | None = StackCpu.take(
+            supervisor_programs(RUN / "supervisor.sock"), int((RUN / "supervisord.pid").read_text())
+        )
+    except (OSError, ValueError):
+        before = None
+    client = time.process_time()
+    yield used
+    if before is not None:
+        used.update(before.again().since(before))
+    used[CLIENT] = round((time.process_time() - client) * 1000, 1)
+
+
+def cpu_per_transfer(used: dict[str, float], completed: int) -> dict[str, float]:
+    """CPU ms per completed transfer per program, "total" of the stack's, and the bench client's apart."""
+    stack = {name: ms for name, ms in used.items() if name != CLIENT}
+    shares = per_unit(stack, completed) if stack else {}
+    if completed > 0:
+        shares[CLIENT] = round(used.get(CLIENT, 0.0) / completed, 3)
+    return shares
+
+
+@contextlib.contextmanager
+def profiling(enabled: bool) -> Iterator[Profiler | None]:
+    """py-spy on every Python program of the stack for the block, when asked for."""
+    if not enabled:
+        yield None
+        return
+    try:
+        programs = python_programs(supervisor_programs(RUN / "supervisor.sock"))
+    except OSError as exc:
+        print(f"--profile: no supervisord of this checkout answers ({exc}): nothing profiled")
+        yield None
+        return
+    with Profiler(programs, RESULTS) as profiler:
+        yield profiler
+
+
+async def open_loop(
+    transfer: Callable[[int], Awaitable[None]], *, rate: float, duration: float, drain: float
+) -> dict[str, Any]:
+    """One transfer started every 1/rate s for `duration` s, however many are still in flight (an open loop: the
+    offered load does not slow down with the system, as real customers do not). Latency counts from the arrival's
+    scheduled time, so a client that fell behind its schedule does not hide the wait (no coordinated omission).
+    Transfers still running `drain` s after the last arrival are cancelled and counted as unfinished."""
+    latencies: list[float] = []
+    errors = 0
+    error_samples: list[str] = []
+    in_flight = max_in_flight = 0
+    started = last_done = time.perf_counter()
+
+    async def arrival(i: int, due: float) -> None:
+        nonlocal errors, in_flight, max_in_flight, last_done
+        in_flight += 1
+        max_in_flight = max(max_in_flight, in_flight)
+        try:
+            await transfer(i)
+        except Exception as exc:
+            errors += 1
+            if len(error_samples) < 3:
+                error_samples.append(repr(exc)[:200])
+        else:
+            last_done = time.perf_counter()
+            latencies.append((last_done - due) * 1000)
+        finally:
+            in_flight -= 1
+
+    arrivals = max(1, round(rate * duration))
+    tasks = []
+    for i in range(arrivals):
+        due = started + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        tasks.append(asyncio.create_task(arrival(i, due)))
+    _, pending = await asyncio.wait(tasks, timeout=drain)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    elapsed = (last_done if latencies else time.perf_counter()) - started
+    return {
+        "name": "saga open loop POST->final",
+        "concurrency": f"{rate:g}/s open",
+        "offered_rps": rate,
+        "requests": arrivals,
+        "seconds": round(elapsed, 3),
+        "rps": round(len(latencies) / elapsed, 1) if elapsed > 0 else 0.0,
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies, default=0.0), 2),
+        "errors": errors + len(pending),
+        "unfinished": len(pending),
+        "max_in_flight": max_in_flight,
+        **({"error_samples": error_samples} if error_samples else {}),
+    }
+
+
+async def _saga(
+    requests: int, levels: list[int], accounts: list[int], *, rate: float, duration: float, profile_level: int | None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The closed-loop curve, then the open loop (rate > 0); each row with its CPU per completed transfer. Returns
+    the rows and the profile's top frames (empty unless profile_level is set: 0 = the open loop)."""
+    # The open loop keeps up to rate x latency transfers in flight: room for them, beyond the curve's clients.
+    pool = max(*levels, min(1024, int(rate * 4))) + 8
+    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
     async with httpx.AsyncClient(auth=bearer_auth(), base_url=TRANSACCIONES, timeout=60, limits=limits) as http:
-        completed = 0
 
         async def transfer(i: int) -> None:
-            nonlocal completed
             a, b = random.sample(accounts, 2)
             body = {
                 "tipo": "TRANSFERENCIA",
@@ -118,21 +242,37 @@ async def _saga(requests: int, levels: list[int], accounts: list[int]) -> list[d
                     break
             if t["estado"] != "COMPLETADA":
                 raise RuntimeError(t["motivo"])
-            completed += 1
 
         await measure("warm-up", transfer, requests=min(100, requests), concurrency=min(16, max(levels)))
         results = []
+        tops: dict[str, Any] = {}
         for c in levels:
             before = await instance_stats(http)
-            result = await measure(
-                "saga transfer POST->final", transfer, requests=requests if c > 1 else min(requests, 100), concurrency=c
-            )
+            with profiling(c == profile_level) as profiler, stack_cpu() as used:
+                result = await measure(
+                    "saga transfer POST->final",
+                    transfer,
+                    requests=requests if c > 1 else min(requests, 100),
+                    concurrency=c,
+                )
             after = await instance_stats(http)
             done = max(1, result["requests"] - result["errors"])
             result["store_writes_per_transfer"] = round((total(after, "writes") - total(before, "writes")) / done, 2)
             result["store_rounds"] = total(after, "writer_rounds") - total(before, "writer_rounds")
+            result["cpu_ms_per_transfer"] = cpu_per_transfer(used, result["requests"] - result["errors"])
+            if profiler is not None:
+                result["profiled"] = True  # the samplers competed for the cores: not a clean figure
+                tops = profiler.top()
             results.append(result)
-        return results
+        if rate > 0:
+            with profiling(profile_level == 0) as profiler, stack_cpu() as used:
+                result = await open_loop(transfer, rate=rate, duration=duration, drain=max(30.0, duration))
+            result["cpu_ms_per_transfer"] = cpu_per_transfer(used, result["requests"] - result["errors"])
+            if profiler is not None:
+                result["profiled"] = True
+                tops = profiler.top()
+            results.append(result)
+        return results, tops
 
 
 def _doc(i: int) -> dict[str, Any]:
@@ -174,25 +314,48 @@ async def _document_store(requests: int) -> list[dict[str, Any]]:
     ]
 
 
-async def main(requests: int, levels: list[int], accounts: int) -> None:
-    ids = await _accounts(accounts)
-    results = await _saga(requests, levels, ids)
-    raw = await raw_balance_updates("raw conditional UPDATE (MariaDB)", requests, levels, accounts, credits_too=False)
+async def main(args: argparse.Namespace) -> None:
+    levels: list[int] = args.concurrency
+    profile_level = None  # 0 = the open loop
+    if args.profile:
+        profile_level = args.profile_level if args.profile_level in levels else 0 if args.rate > 0 else levels[-1]
+    ids = await _accounts(args.accounts)
+    results, tops = await _saga(
+        args.requests, levels, ids, rate=args.rate, duration=args.duration, profile_level=profile_level
+    )
+    raw_levels = [c for c in levels if c <= RAW_MAX_CONCURRENCY] or [min(levels)]
+    raw = await raw_balance_updates(
+        "raw conditional UPDATE (MariaDB)", args.requests, raw_levels, args.accounts, credits_too=False
+    )
     results += raw
-    results += await _document_store(min(requests, 2000))
-    best_saga = max(r["rps"] for r in results if r["name"].startswith("saga"))
+    results += await _document_store(min(args.requests, 2000))
+    best_saga = max(r["rps"] for r in results if r["name"].startswith("saga transfer"))
     best_raw = max(r["rps"] for r in raw)
     results.append(
         {"name": "ratio best saga transfers/s : best raw UPDATE/s", "rps": round(best_saga / best_raw, 4),
          "concurrency": "", "requests": "", "p50_ms": "", "p99_ms": "", "errors": ""}
     )  # fmt: skip
-    save("saga", results)
+    cpu = {f"c={r['concurrency']}" if isinstance(r["concurrency"], int) else str(r["concurrency"]): r["cpu_ms_per_transfer"]
+           for r in results if "cpu_ms_per_transfer" in r}  # fmt: skip
+    if any(cpu.values()):
+        print_table("CPU ms per completed transfer (the stack's processes; the bench client apart)", cpu)
+    if tops:
+        print("py-spy top frames per process (share of its samples; flame graphs: bench/results/flame-*.svg)")
+        print_top(tops)
+    save("saga", results, {"cpu_ms_per_transfer": cpu, "profile_top_frames": tops})
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=concurrency_levels, default="1,32,128,256", help="comma-separated levels")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000, help="transfers per closed-loop level")
+    parser.add_argument(
+        "--concurrency", type=concurrency_levels, default="1,16,64,128,256,512", help="comma-separated levels"
+    )
     parser.add_argument("--accounts", type=int, default=100)
-    args = parser.parse_args()
-    asyncio.run(main(args.requests, args.concurrency, args.accounts))
+    parser.add_argument("--rate", type=float, default=250, help="open loop: transfers started per second (0: none)")
+    parser.add_argument("--duration", type=float, default=20, help="open loop: seconds of arrivals")
+    parser.add_argument("--profile", action="store_true", help="py-spy every Python process during one measurement")
+    parser.add_argument(
+        "--profile-level", type=int, default=64, help="the closed-loop level to profile; 0 (or absent): the open loop"
+    )
+    asyncio.run(main(parser.parse_args()))
