@@ -1,5 +1,5 @@
 """py-spy on the running Python processes of the stack while a measurement runs: per process a flame graph (SVG) and
-its collapsed stacks under bench/results/, and the top frames by own and by inclusive samples."""
+its collapsed stacks under bench/results/, and the top frames by own samples and by our innermost code."""
 
 import re
 import signal
@@ -13,9 +13,12 @@ from types import TracebackType
 from typing import Any
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
-# Frames of this project's own packages: the inclusive ranking is about them, since the event loop's frames
-# (asyncio run_forever, uvicorn's serve, ...) sit under every sample and would always fill it.
-OWN_CODE = re.compile(r"\((?:.*/)?(?:contracts|producers|consumers|services|streams|bank)/[^)]*\.py")
+# Frames of this project's own packages (bank/ is only the CLI entry in these processes, under every sample): the
+# second ranking names, for each sample, the innermost of them, i.e. our function whose library calls cost.
+OWN_CODE = re.compile(r"\((?:.*/)?(?:contracts|producers|consumers|services|streams)/[^)]*\.py")
+# A thread blocked in a lock, queue or selector waits without CPU: py-spy does not always tell (--nonblocking), so
+# such leaves are left out. A leaf at `Runner.run` is uvloop's C event loop (I/O, callbacks): it is kept.
+IDLE = re.compile(r"\((?:.*/)?(?:threading|queue|selectors)\.py")
 
 
 def python_programs(programs: Mapping[int, str]) -> dict[int, str]:
@@ -32,28 +35,31 @@ def python_programs(programs: Mapping[int, str]) -> dict[int, str]:
 
 
 def top_frames(collapsed: str, n: int = 3) -> dict[str, list[tuple[str, float]]]:
-    """From py-spy's raw output (collapsed stacks: "outer;...;inner count" per line): the n frames with most samples
-    of their own (the leaf of a stack) and the n frames of this project with most samples under them, each with its
-    share of all samples in %."""
+    """From py-spy's raw output (collapsed stacks: "outer;...;inner count" per line), over the samples that were not
+    waiting: the n frames with most samples of their own (the leaf of a stack) and the n frames of this project
+    that were most often the innermost of ours (own time plus the library calls they made), each with its share of
+    those samples in %."""
     own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
     total = 0
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
+        frames = stack.split(";")
+        if IDLE.search(frames[-1]):
+            continue
         samples = int(count)
         total += samples
-        frames = stack.split(";")
         own[frames[-1]] += samples
-        for frame in set(frames):  # a recursive frame counts once per sample
-            if OWN_CODE.search(frame):
-                inclusive[frame] += samples
+        innermost = next((f for f in reversed(frames) if OWN_CODE.search(f)), None)
+        if innermost is not None:
+            ours[innermost] += samples
     if not total:
-        return {"own": [], "inclusive": []}
+        return {"own": [], "ours": []}
     return {
         kind: [(frame, round(100 * c / total, 1)) for frame, c in counter.most_common(n)]
-        for kind, counter in (("own", own), ("inclusive", inclusive))
+        for kind, counter in (("own", own), ("ours", ours))
     }
 
 
@@ -104,8 +110,11 @@ class Profiler:
 
 
 def print_top(tops: Mapping[str, Mapping[str, list[tuple[str, float]]]]) -> None:
+    print("(own: leaf frames; ours: the innermost frame of this project, with the library calls below it)")
     for name, kinds in tops.items():
-        print(f"{name}:")
+        print(
+            f"{name}:  (own: leaf frames; ours: the innermost frame of this project, with the library calls below it)"
+        )
         for kind, frames in kinds.items():
             for frame, share in frames:
                 print(f"  {kind:<9} {share:5.1f}%  {frame}")

@@ -10,9 +10,9 @@ writer uses them (batched inserts, batched replaces by _id, on a scratch databas
 
 Run: make bench BENCH=saga [BENCH_ARGS="..."]   (a throwaway stack of its own: bench/stack.sh), or on a running stack
      .venv/bin/python -m bench.bench_saga [--requests 2000] [--concurrency 1,16,64,128,256,512] [--accounts 100]
-     [--rate 250 --duration 20] [--profile [--profile-level 64]]
---profile: py-spy records every Python process of the stack during that closed-loop level (or the open loop with
---profile-level 0): bench/results/flame-<program>.svg and .txt (collapsed stacks), top 3 frames printed.
+     [--rate 250 --duration 15] [--profile [--profile-level 64]]
+--profile: after the curve, that closed-loop level (or the open loop with --profile-level 0) runs once more with py-spy
+on every Python process of the stack: bench/results/flame-<program>.svg and .txt (collapsed stacks), top 3 frames.
 Needs the stack, clientes, cuentas (both instances) and transacciones up. Creates bench clientes and accounts with
 100,000,000.00 PEN each through the real APIs (hence the throwaway stack); scratch databases are dropped afterwards.
 """
@@ -160,6 +160,7 @@ async def open_loop(
     errors = 0
     error_samples: list[str] = []
     in_flight = max_in_flight = 0
+    lag = 0.0
     started = last_done = time.perf_counter()
 
     async def arrival(i: int, due: float) -> None:
@@ -183,6 +184,7 @@ async def open_loop(
     for i in range(arrivals):
         due = started + i / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        lag = max(lag, time.perf_counter() - due)
         tasks.append(asyncio.create_task(arrival(i, due)))
     _, pending = await asyncio.wait(tasks, timeout=drain)
     for task in pending:
@@ -199,6 +201,7 @@ async def open_loop(
         "p50_ms": round(percentile(latencies, 50), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
         "max_ms": round(max(latencies, default=0.0), 2),
+        "max_arrival_lag_ms": round(lag * 1000, 2),  # this client behind its schedule: its own share of the latency
         "errors": errors + len(pending),
         "unfinished": len(pending),
         "max_in_flight": max_in_flight,
@@ -206,17 +209,31 @@ async def open_loop(
     }
 
 
+# httpx's pool scans its connections for every request it places (quadratic with thousands in flight): that cost,
+# in this process, competed with the stack for the cores. Shards of this many connections keep each scan short.
+SHARD = 64
+
+
 async def _saga(
     requests: int, levels: list[int], accounts: list[int], *, rate: float, duration: float, profile_level: int | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The closed-loop curve, then the open loop (rate > 0); each row with its CPU per completed transfer. Returns
-    the rows and the profile's top frames (empty unless profile_level is set: 0 = the open loop)."""
+    """The closed-loop curve, then the open loop (rate > 0), then, with profile_level (0 = the open loop), that
+    measurement once more with py-spy attached (so the samplers' CPU does not spoil the curve); each row with its
+    CPU per completed transfer. Returns the rows and the profile's top frames."""
     # The open loop keeps up to rate x latency transfers in flight: room for them, beyond the curve's clients.
     pool = max(*levels, min(1024, int(rate * 4))) + 8
-    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-    async with httpx.AsyncClient(auth=bearer_auth(), base_url=TRANSACCIONES, timeout=60, limits=limits) as http:
+    limits = httpx.Limits(max_connections=SHARD, max_keepalive_connections=SHARD)
+    async with contextlib.AsyncExitStack() as stack:
+        shards = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(auth=bearer_auth(), base_url=TRANSACCIONES, timeout=60, limits=limits)
+            )
+            for _ in range(-(-pool // SHARD))
+        ]
+        http = shards[0]
 
         async def transfer(i: int) -> None:
+            client = shards[i % len(shards)]
             a, b = random.sample(accounts, 2)
             body = {
                 "tipo": "TRANSFERENCIA",
@@ -230,7 +247,7 @@ async def _saga(
                 # 202 = still running after the server's wait: asking again with the same key waits again
                 # (a long poll), instead of hammering GET.
                 try:
-                    r = await http.post("/transacciones", json=body, headers=key)
+                    r = await client.post("/transacciones", json=body, headers=key)
                 except httpx.TransportError:
                     # e.g. a keep-alive connection the server closed as it was reused: the key makes a resend safe
                     continue
@@ -243,35 +260,40 @@ async def _saga(
             if t["estado"] != "COMPLETADA":
                 raise RuntimeError(t["motivo"])
 
-        await measure("warm-up", transfer, requests=min(100, requests), concurrency=min(16, max(levels)))
-        results = []
-        tops: dict[str, Any] = {}
-        for c in levels:
+        async def closed(c: int) -> dict[str, Any]:
             before = await instance_stats(http)
-            with profiling(c == profile_level) as profiler, stack_cpu() as used:
-                result = await measure(
-                    "saga transfer POST->final",
-                    transfer,
-                    requests=requests if c > 1 else min(requests, 100),
-                    concurrency=c,
-                )
+            n = requests if c > 1 else min(requests, 100)
+            result = await measure("saga transfer POST->final", transfer, requests=n, concurrency=c)
             after = await instance_stats(http)
             done = max(1, result["requests"] - result["errors"])
             result["store_writes_per_transfer"] = round((total(after, "writes") - total(before, "writes")) / done, 2)
             result["store_rounds"] = total(after, "writer_rounds") - total(before, "writer_rounds")
+            result["label"] = f"c={c}"
+            return result
+
+        async def opened() -> dict[str, Any]:
+            result = await open_loop(transfer, rate=rate, duration=duration, drain=max(30.0, duration))
+            result["label"] = f"{rate:g}/s open"
+            return result
+
+        async def with_cpu(run: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+            with stack_cpu() as used:
+                result = await run
             result["cpu_ms_per_transfer"] = cpu_per_transfer(used, result["requests"] - result["errors"])
-            if profiler is not None:
-                result["profiled"] = True  # the samplers competed for the cores: not a clean figure
-                tops = profiler.top()
-            results.append(result)
+            return result
+
+        await measure("warm-up", transfer, requests=min(100, requests), concurrency=min(16, max(levels)))
+        results = [await with_cpu(closed(c)) for c in levels]
         if rate > 0:
-            with profiling(profile_level == 0) as profiler, stack_cpu() as used:
-                result = await open_loop(transfer, rate=rate, duration=duration, drain=max(30.0, duration))
-            result["cpu_ms_per_transfer"] = cpu_per_transfer(used, result["requests"] - result["errors"])
-            if profiler is not None:
-                result["profiled"] = True
-                tops = profiler.top()
+            results.append(await with_cpu(opened()))
+        tops: dict[str, Any] = {}
+        if profile_level is not None:
+            with profiling(True) as profiler:
+                result = await with_cpu(opened() if profile_level == 0 else closed(profile_level))
+            result["name"] += " (py-spy attached)"
+            result["label"] += " py-spy"
             results.append(result)
+            tops = profiler.top() if profiler is not None else {}
         return results, tops
 
 
@@ -316,9 +338,9 @@ async def _document_store(requests: int) -> list[dict[str, Any]]:
 
 async def main(args: argparse.Namespace) -> None:
     levels: list[int] = args.concurrency
-    profile_level = None  # 0 = the open loop
-    if args.profile:
-        profile_level = args.profile_level if args.profile_level in levels else 0 if args.rate > 0 else levels[-1]
+    profile_level = args.profile_level if args.profile else None
+    if profile_level == 0 and args.rate <= 0:
+        raise SystemExit("--profile-level 0 profiles the open loop: it needs --rate > 0")
     ids = await _accounts(args.accounts)
     results, tops = await _saga(
         args.requests, levels, ids, rate=args.rate, duration=args.duration, profile_level=profile_level
@@ -335,8 +357,7 @@ async def main(args: argparse.Namespace) -> None:
         {"name": "ratio best saga transfers/s : best raw UPDATE/s", "rps": round(best_saga / best_raw, 4),
          "concurrency": "", "requests": "", "p50_ms": "", "p99_ms": "", "errors": ""}
     )  # fmt: skip
-    cpu = {f"c={r['concurrency']}" if isinstance(r["concurrency"], int) else str(r["concurrency"]): r["cpu_ms_per_transfer"]
-           for r in results if "cpu_ms_per_transfer" in r}  # fmt: skip
+    cpu = {r["label"]: r["cpu_ms_per_transfer"] for r in results if "cpu_ms_per_transfer" in r}
     if any(cpu.values()):
         print_table("CPU ms per completed transfer (the stack's processes; the bench client apart)", cpu)
     if tops:
@@ -353,9 +374,9 @@ if __name__ == "__main__":
     )
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--rate", type=float, default=250, help="open loop: transfers started per second (0: none)")
-    parser.add_argument("--duration", type=float, default=20, help="open loop: seconds of arrivals")
+    parser.add_argument("--duration", type=float, default=15, help="open loop: seconds of arrivals")
     parser.add_argument("--profile", action="store_true", help="py-spy every Python process during one measurement")
     parser.add_argument(
-        "--profile-level", type=int, default=64, help="the closed-loop level to profile; 0 (or absent): the open loop"
+        "--profile-level", type=int, default=64, help="the concurrency run again with py-spy; 0: the open loop"
     )
     asyncio.run(main(parser.parse_args()))

@@ -37,16 +37,18 @@ async def test_las_llegadas_no_esperan_a_las_anteriores() -> None:
     assert result["errors"] == 0
 
 
-def test_los_frames_propios_y_los_inclusivos_del_proyecto() -> None:
+def test_los_frames_propios_y_los_nuestros_sin_las_esperas() -> None:
     collapsed = "\n".join(
         [
-            "run (asyncio/base_events.py:1);handle (services/transacciones/writer.py:10);dumps (json/encoder.py:5) 60",
-            "run (asyncio/base_events.py:1);handle (services/transacciones/writer.py:10) 10",
-            "run (asyncio/base_events.py:1);poll (aiokafka/consumer.py:3) 30",
+            "<module> (bank:1);serve (bank/serve.py:18);handle (services/transacciones/writer.py:10);"
+            "dumps (json/encoder.py:5) 60",
+            "<module> (bank:1);serve (bank/serve.py:18);handle (services/transacciones/writer.py:10) 10",
+            "<module> (bank:1);serve (bank/serve.py:18);poll (aiokafka/consumer.py:3) 30",
+            "_bootstrap (threading.py:988);worker (opentelemetry/x.py:1);wait (threading.py:295) 500",
             "garbage line",
         ]
     )
     top = top_frames(collapsed, n=2)
     assert top["own"] == [("dumps (json/encoder.py:5)", 60.0), ("poll (aiokafka/consumer.py:3)", 30.0)]
-    assert top["inclusive"] == [("handle (services/transacciones/writer.py:10)", 70.0)]
-    assert top_frames("") == {"own": [], "inclusive": []}
+    assert top["ours"] == [("handle (services/transacciones/writer.py:10)", 70.0)]
+    assert top_frames("") == {"own": [], "ours": []}
