@@ -112,9 +112,7 @@ class Profiler:
 def print_top(tops: Mapping[str, Mapping[str, list[tuple[str, float]]]]) -> None:
     print("(own: leaf frames; ours: the innermost frame of this project, with the library calls below it)")
     for name, kinds in tops.items():
-        print(
-            f"{name}:  (own: leaf frames; ours: the innermost frame of this project, with the library calls below it)"
-        )
+        print(f"{name}:")
         for kind, frames in kinds.items():
             for frame, share in frames:
                 print(f"  {kind:<9} {share:5.1f}%  {frame}")
