@@ -23,6 +23,7 @@ import contextlib
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,10 @@ async def _saga(
             for _ in range(-(-pool // SHARD))
         ]
         http = shards[0]
+        resends: Counter[str] = (
+            Counter()
+        )  # what the client did per measurement: its cost is the bench's, not the stack's
+        polls: Counter[str] = Counter()
 
         async def transfer(i: int) -> None:
             client = shards[i % len(shards)]
@@ -248,9 +253,13 @@ async def _saga(
                 # (a long poll), instead of hammering GET.
                 try:
                     r = await client.post("/transacciones", json=body, headers=key)
-                except httpx.TransportError:
-                    # e.g. a keep-alive connection the server closed as it was reused: the key makes a resend safe
+                except httpx.TransportError as exc:
+                    # e.g. a keep-alive connection the server closed as it was reused: the key makes a resend safe.
+                    # Counted, and not resent at once: a refused connection must not become a busy loop in this client.
+                    resends[type(exc).__name__] += 1
+                    await asyncio.sleep(0.05)
                     continue
+                polls["202" if r.status_code == 202 else "final"] += 1
                 # 409 with the transaction: the saga refused it (FALLIDA), reported below like any final state.
                 if r.status_code not in (201, 202) and not (r.status_code == 409 and r.json().get("estado")):
                     raise RuntimeError(r.text)
@@ -277,8 +286,12 @@ async def _saga(
             return result
 
         async def with_cpu(run: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+            resends.clear()
+            polls.clear()
             with stack_cpu() as used:
                 result = await run
+            result["client_posts"] = dict(polls)  # "202": long polls that ended still running
+            result["client_resends"] = dict(resends)
             result["cpu_ms_per_transfer"] = cpu_per_transfer(used, result["requests"] - result["errors"])
             return result
 
