@@ -49,15 +49,18 @@ async def backlog(pool: aiomysql.Pool) -> tuple[int, float]:
 
 
 class MySQLOutbox:
-    """The relay's view of a MySQL outbox table."""
+    """The relay's view of a MySQL outbox table. `claim_wait`: seconds to wait for another relay's claim to end
+    before answering 0. A relay woken by its own process's commit waits instead of giving up, because the claim
+    it lost may have read the table just before that commit (the rows would then wait for the next idle poll)."""
 
-    def __init__(self, pool: aiomysql.Pool) -> None:
+    def __init__(self, pool: aiomysql.Pool, *, claim_wait: float = 0.0) -> None:
         self._pool = pool
+        self._claim_wait = claim_wait
 
     async def relay_batch(self, limit: int, publish: Publish) -> int:
         async with self._pool.acquire() as conn, conn.cursor() as cur:
             # A session lock: released by RELEASE_LOCK or when a killed relay's connection drops.
-            await cur.execute(f"SELECT GET_LOCK({_RELAY_LOCK}, 0)")
+            await cur.execute(f"SELECT GET_LOCK({_RELAY_LOCK}, %s)", (self._claim_wait,))
             got = await cur.fetchone()
             if not got or got[0] != 1:
                 return 0

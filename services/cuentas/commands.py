@@ -2,7 +2,7 @@
 with their dedupe records, the balance movements (balance.mover: one ledger row each) and one reply event each."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -48,11 +48,13 @@ def decodificar(envelope: Envelope) -> ComandoRecibido:
     return ComandoRecibido(comando, envelope, invalido)
 
 
-async def aplicar(pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido]) -> list[decisions.Decision]:
+async def aplicar(
+    pool: aiomysql.Pool, recibidos: Sequence[ComandoRecibido], *, on_commit: Callable[[], None] | None = None
+) -> list[decisions.Decision]:
     """Apply the commands not applied before; returns what was decided for them (duplicates are left out: their
     reply already went out through the outbox the first time)."""
     validos = [r for r in recibidos if r.invalido is None]
-    async with db.transaction(pool) as cur:
+    async with db.transaction(pool, on_commit=on_commit) as cur:
         resultados = await _aplicar(cur, validos)
         rechazos = [_rechazo_invalido(r) for r in recibidos if r.invalido is not None]
         if rechazos:

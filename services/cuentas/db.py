@@ -3,7 +3,7 @@ driver details (warnings, error codes) the rest of the service should not know a
 
 import contextlib
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeAlias
@@ -93,8 +93,8 @@ def _quiet() -> Iterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def transaction(pool: aiomysql.Pool) -> AsyncIterator[Cursor]:
-    """A cursor inside BEGIN ... COMMIT; rolled back if the block raises."""
+async def transaction(pool: aiomysql.Pool, *, on_commit: Callable[[], None] | None = None) -> AsyncIterator[Cursor]:
+    """A cursor inside BEGIN ... COMMIT; rolled back if the block raises. `on_commit` runs once committed."""
     async with pool.acquire() as conn:
         await conn.begin()
         try:
@@ -108,6 +108,8 @@ async def transaction(pool: aiomysql.Pool) -> AsyncIterator[Cursor]:
             except Exception:
                 conn.close()
             raise
+        if on_commit is not None:
+            on_commit()
 
 
 @contextlib.asynccontextmanager

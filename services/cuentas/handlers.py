@@ -1,6 +1,6 @@
 """Kafka entry points of cuentas: turn ConsumerLoop deliveries into use-case calls (nothing else lives here)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiomysql
@@ -14,13 +14,15 @@ class ComandosHandler:
     """bank.cuentas.comandos.v1 -> commands.aplicar; a batch is one transaction, a single command its own."""
 
     pool: aiomysql.Pool
+    on_replies: Callable[[], None] | None = None  # after a commit (replies are in the outbox): wakes the relay
 
     async def handle(self, delivery: Delivery) -> None:
-        await commands.aplicar(self.pool, [commands.decodificar(delivery.envelope)])
+        await commands.aplicar(self.pool, [commands.decodificar(delivery.envelope)], on_commit=self.on_replies)
 
     async def handle_batch(self, deliveries: Sequence[Delivery]) -> None:
         # Any failure (a poison command, a deadlock) rolls the batch back; ConsumerLoop then calls `handle` per command.
-        await commands.aplicar(self.pool, [commands.decodificar(d.envelope) for d in deliveries])
+        recibidos = [commands.decodificar(d.envelope) for d in deliveries]
+        await commands.aplicar(self.pool, recibidos, on_commit=self.on_replies)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 the outbox relay and the consumers. Both instances behind the balancer run the same thing; correctness lives in
 the database (row locks, GET_LOCK for the relay, the inbox) and in Kafka's consumer groups."""
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -50,14 +51,22 @@ async def _pool(target: db.Database, maxsize: int) -> AsyncIterator[aiomysql.Poo
         await pool.wait_closed()
 
 
-def _start_workers(workers: Workers, settings: CuentasSettings, pool: aiomysql.Pool, link: KafkaLink) -> None:
-    workers.spawn("outbox-relay", link.relay(MySQLOutbox(pool), batch_size=settings.relay_batch))
+def _start_workers(
+    workers: Workers, settings: CuentasSettings, pool: aiomysql.Pool, link: KafkaLink, outbox_written: asyncio.Event
+) -> None:
+    # Woken by this process's commits, the relay polls the table only every relay_idle_seconds (for rows the other
+    # instance's relay left behind, e.g. when it was killed) instead of 50 times a second.
+    relay = MySQLOutbox(pool, claim_wait=settings.relay_idle_seconds)
+    workers.spawn(
+        "outbox-relay",
+        link.relay(relay, batch_size=settings.relay_batch, idle_sleep=settings.relay_idle_seconds, wake=outbox_written),
+    )
     replica = ReplicaClientesHandler(pool)
     workers.spawn(
         "replica-clientes",
         link.consumer(GROUP_REPLICA, [topics.CLIENTES], replica, max_poll_records=500),
     )
-    comandos = ComandosHandler(pool)
+    comandos = ComandosHandler(pool, on_replies=outbox_written.set)
     # One member of the group per process by default (CUENTAS_COMMAND_CONSUMERS for more): a ConsumerLoop handles
     # its partitions one after the other, and a second member would overlap their database round trips.
     for n in range(settings.command_consumers):
@@ -94,13 +103,14 @@ async def running(settings: CuentasSettings) -> AsyncIterator[Resources]:
         Workers() as workers,
     ):
         await db.migrate(api_pool)
+        outbox_written = asyncio.Event()  # set after each commit with events: the relay publishes at once
         if settings.run_workers:
-            _start_workers(workers, settings, worker_pool, link)
+            _start_workers(workers, settings, worker_pool, link, outbox_written)
         log.info("%s ready in %.1fs (database, migrations)", settings.instance, time.monotonic() - started)
         watching = metrics.watch_outbox("cuentas", lambda: outbox_backlog(api_pool))
         with watching if settings.run_workers else nullcontext():
             yield Resources(
-                service=CuentasService(api_pool),
+                service=CuentasService(api_pool, on_events=outbox_written.set),
                 probes={"database": lambda: db.ping(health_pool), "kafka": link.probe},
             )
 

@@ -1,7 +1,7 @@
 """Use cases behind the REST API: each write is one MySQL transaction holding the state change, its ledger row(s)
 and its events (outbox), so nothing is announced that did not happen and nothing happens unannounced."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -61,8 +61,9 @@ class Apertura:
 class CuentasService:
     """The REST use cases over one connection pool."""
 
-    def __init__(self, pool: aiomysql.Pool) -> None:
+    def __init__(self, pool: aiomysql.Pool, *, on_events: Callable[[], None] | None = None) -> None:
         self._pool = pool
+        self._on_events = on_events  # after a commit that wrote events: wakes this process's outbox relay
 
     # --- reads ----------------------------------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ class CuentasService:
             if a.tipo_cuenta_id not in tipos:
                 raise TipoCuentaNoEncontrado(a.tipo_cuenta_id)
         fecha = repo.utcnow()
-        async with db.transaction(self._pool) as cur:
+        async with db.transaction(self._pool, on_commit=self._on_events) as cur:
             await idempotencia.claim(cur, idem)
             cuentas: list[Cuenta] = []
             outbox: list[Envelope] = []
@@ -224,7 +225,7 @@ class CuentasService:
         """A teller deposit or withdrawal, on the saga's path (balance.mover): lock, decide, balance change, ledger
         row and SaldoActualizado in one transaction."""
         pedido = Ventanilla(cuenta_id, _OPERACION[operacion], monto)
-        async with db.transaction(self._pool) as cur:
+        async with db.transaction(self._pool, on_commit=self._on_events) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
             [resultado] = await balance.mover(cur, [pedido], repo.utcnow(), [actor])
             if isinstance(resultado, Denegado):
@@ -246,7 +247,7 @@ class CuentasService:
         idem: Keyed[Cuenta] | None = None,
         actor: AuthContext | None = None,
     ) -> Cuenta:
-        async with db.transaction(self._pool) as cur:
+        async with db.transaction(self._pool, on_commit=self._on_events) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
             locked = await _bloquear(cur, cuenta_id)
             anterior = locked.estado
@@ -269,7 +270,7 @@ class CuentasService:
         actor: AuthContext | None = None,
     ) -> None:
         """Soft delete (the ledger stays) of an empty account."""
-        async with db.transaction(self._pool) as cur:
+        async with db.transaction(self._pool, on_commit=self._on_events) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
             locked = await _bloquear(cur, cuenta_id)
             validar_eliminacion(locked.saldo)

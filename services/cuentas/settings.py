@@ -24,6 +24,12 @@ class CuentasSettings(ServiceSettings):
     # Outbox rows per relay round (claim, publish, mark): a round costs about one Kafka acknowledgement wait plus
     # two queries, so under load bigger rounds publish more per second.
     relay_batch: int = Field(1000, ge=1, le=10000)
+    relay_idle_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=10,
+        description="outbox poll interval when idle; this process's own commits wake the relay at once",
+    )
     instance: str = Field("cuentas", description="name in logs and Kafka client ids, e.g. cuentas-1")
 
     def database_password(self) -> str:

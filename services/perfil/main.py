@@ -72,7 +72,7 @@ def _projection_loop(settings: PerfilSettings, views: Views, link: KafkaLink) ->
 
     async def run(producer: AIOKafkaProducer, stop: asyncio.Event) -> None:  # producer: for the dead letters
         consumer = make_consumer(
-            settings.kafka_bootstrap, settings.group_id, (), max_poll_records=settings.batch_max_records
+            settings.kafka_bootstrap, settings.group_id, (), max_poll_records=settings.batch_max_records, bulk=True
         )
         try:
             await consumer.start()

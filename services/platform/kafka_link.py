@@ -89,13 +89,14 @@ class KafkaLink:
         *,
         max_poll_records: int = 500,
         parallel_partitions: bool = False,
+        bulk: bool = False,
     ) -> Loop:
         """A consumer of `group` over `topics` run by a ConsumerLoop (the link's producer is its dead-letter
         producer). Started inside the worker: its start waits for the group's assignment, which never ends while
         Kafka is down and after a kill -9 waits for the dead member's session to expire."""
 
         async def body(producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
-            consumer = make_consumer(self._bootstrap, group, topics, max_poll_records=max_poll_records)
+            consumer = make_consumer(self._bootstrap, group, topics, max_poll_records=max_poll_records, bulk=bulk)
             try:
                 await consumer.start()  # a failed start is stopped too (its client would leak), then Workers retries
                 loop = ConsumerLoop(

@@ -71,7 +71,7 @@ async def _sink_loop(
 ) -> None:
     while not stop.is_set():
         consumer = make_consumer(
-            settings.kafka_bootstrap, settings.group_id, (), max_poll_records=settings.max_poll_records
+            settings.kafka_bootstrap, settings.group_id, (), max_poll_records=settings.max_poll_records, bulk=True
         )
         sink = LakeSink(
             consumer,
