@@ -24,6 +24,9 @@ class _TransaccionEvent(DomainEvent):
     cuenta_destino_id: int | None = None
     descripcion: str | None = None
     fecha: datetime
+    # A reversal (POST /transacciones/{id}/reversion) names the transaction it gives back (its `id`); None for
+    # every other transaction. Optional and additive: older events and readers are unaffected.
+    reversion_de: str | None = None
 
 
 class TransaccionSolicitada(_TransaccionEvent):

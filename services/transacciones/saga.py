@@ -57,6 +57,7 @@ class Orden(BaseModel):
     cuenta_destino_id: int | None = None
     descripcion: str | None = None
     fecha: datetime
+    reversion_de: str | None = None  # the id of the transaction this one reverses (a reversal), else None
 
 
 class CuentaVista(BaseModel):
