@@ -135,6 +135,7 @@ TRANSACCIONES = ServicePolicy(
         ("GET", "/transacciones/estado/{estado}"): READ_CONFINED,
         ("GET", "/transacciones/{id}"): READ_CONFINED,
         ("PATCH", "/transacciones/{id}/estado"): Rule(OPERACIONES),
+        ("POST", "/transacciones/{id}/reversion"): Rule(OPERACIONES),
         ("GET", "/stats"): Rule(frozenset({"operaciones", AUDITOR})),
     }
 )

@@ -191,8 +191,8 @@ async def por_fecha(
 async def por_transaccion_id(
     transaccion_id: str, service: ServiceDep, own: OwnCliente, propietarios: PropietariosDep
 ) -> TransaccionPublic:
-    t = await service.por_transaccion_id(transaccion_id)
-    return TransaccionPublic.of(_visible(t, await _own_cuentas(own, propietarios)))
+    t = _visible(await service.por_transaccion_id(transaccion_id), await _own_cuentas(own, propietarios))
+    return (await _publicas(service, [t]))[0]
 
 
 @router.get("/cuenta/{cuenta_id}")
@@ -233,7 +233,43 @@ async def por_estado(
 
 @router.get("/{id}", responses={404: {"description": "unknown id"}})
 async def obtener(id: str, service: ServiceDep, own: OwnCliente, propietarios: PropietariosDep) -> TransaccionPublic:
-    return TransaccionPublic.of(_visible(await service.obtener(id), await _own_cuentas(own, propietarios)))
+    t = _visible(await service.obtener(id), await _own_cuentas(own, propietarios))
+    return (await _publicas(service, [t]))[0]
+
+
+@router.post(
+    "/{id}/reversion",
+    status_code=201,
+    response_model=TransaccionPublic,
+    responses={
+        202: {"model": TransaccionPublic, "description": "saga still running: poll the Location", "headers": LOCATION},
+        404: {"description": "unknown id"},
+        409: {
+            "model": TransaccionRechazada,
+            "description": "the reversal's saga ended FALLIDA (e.g. SALDO_INSUFICIENTE: the account to debit no "
+            "longer holds the money): the FALLIDA reversal plus detail/error/message = its motivo; the original "
+            "stays reversible. Also 409, as a plain error body: the original is not COMPLETADA, is itself a "
+            "reversal, already has a reversal (named), or the Idempotency-Key was used for another request",
+        },
+    },
+)
+async def revertir(
+    id: str,
+    service: ServiceDep,
+    response: Response,
+    actor: ActorDep,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+) -> TransaccionPublic | JSONResponse:
+    """Give a COMPLETADA transaction's money back with a new transaction (`reversionDe`) through the same saga:
+    a TRANSFERENCIA back from destino to origen, a DEPOSITO as a RETIRO, a RETIRO/PAGO_SERVICIO as a DEPOSITO.
+    At most once per transaction (a FALLIDA reversal does not count); answers like POST /transacciones."""
+    t = await service.revertir(id, idempotency_key, actor=actor)
+    if t.estado == "FALLIDA":
+        return rechazada(t)
+    if not t.final:
+        response.status_code = 202
+        response.headers["Location"] = f"/transacciones/{t.id}"
+    return TransaccionPublic.of(t)
 
 
 @router.patch(
@@ -286,7 +322,13 @@ async def _page(
         filtro = dataclasses.replace(filtro, cuentas=cuentas)
     items, total = await service.listar(filtro, page.skip, page.limit)
     set_total(response, total)
-    return [TransaccionPublic.of(t) for t in items]
+    return await _publicas(service, items)
+
+
+async def _publicas(service: TransaccionesService, items: list[Transaccion]) -> list[TransaccionPublic]:
+    """The answer's transactions, each COMPLETADA one with the reversal that gave it back (`revertidaPor`)."""
+    revertidas = await service.revertidas(items)
+    return [TransaccionPublic.of(t, revertidas.get(t.id)) for t in items]
 
 
 ops = APIRouter(tags=["health"])

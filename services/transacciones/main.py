@@ -37,6 +37,7 @@ from services.transacciones.repository import (
     detect_money_bson,
     ensure_indexes,
 )
+from services.transacciones.reversion_store import MongoReversiones
 from services.transacciones.saga_metrics import SagaMetrics
 from services.transacciones.service import Finales, TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
@@ -83,6 +84,8 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         await ensure_indexes(db)
         propietarios = Propietarios(db)
         await propietarios.ensure_index()
+        reversiones = MongoReversiones(db)
+        await reversiones.ensure_index()
         money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
         # Without workers nothing joins the group: the process owns every saga (a test app on its own database).
         ownership = Ownership(
@@ -105,7 +108,9 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         if settings.list_index == "on" or (settings.list_index == "auto" and money == "string"):
             listado = Listado()
             writer.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
-        service = TransaccionesService(writer, outbox, finales, settings.wait_seconds, listado, ownership)
+        service = TransaccionesService(
+            writer, outbox, finales, settings.wait_seconds, listado, ownership, reversiones=reversiones
+        )
         sweeper = Sweeper(
             service,
             stuck_after=settings.stuck_after_seconds,

@@ -114,9 +114,11 @@ class TransaccionPublic(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     actor: ActorPublic | None = Field(None, description="who asked for the transaction (null on older ones)")
     canceladaPor: ActorPublic | None = Field(None, description="who cancelled it, when it was cancelled")
+    reversionDe: str | None = Field(None, description="a reversal: the id of the transaction it gives back")
+    revertidaPor: str | None = Field(None, description="the id of the COMPLETADA reversal that gave this one back")
 
     @classmethod
-    def of(cls, t: Transaccion) -> "TransaccionPublic":
+    def of(cls, t: Transaccion, revertida_por: str | None = None) -> "TransaccionPublic":
         return cls(
             id=str(t.id),
             transaccionId=t.transaccion_id,
@@ -132,6 +134,8 @@ class TransaccionPublic(BaseModel):
             metadata=t.metadata(),
             actor=ActorPublic.of(t.actor),
             canceladaPor=ActorPublic.of(t.cancelada_por),
+            reversionDe=t.reversion_de,
+            revertidaPor=revertida_por,
         )
 
 

@@ -9,8 +9,9 @@ from bson import ObjectId
 
 from contracts import tracecontext
 from contracts.envelope import AuthContext
+from contracts.money import format_money
 from services.platform.errors import Unavailable
-from services.transacciones import outbox, saga
+from services.transacciones import outbox, reversion, saga
 from services.transacciones.cache import DocumentCache
 from services.transacciones.claims import ClaimBatcher
 from services.transacciones.domain import (
@@ -24,11 +25,12 @@ from services.transacciones.domain import (
     transaccion_id_de,
     validar_cuentas,
 )
-from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada
+from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada, YaRevertida
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.ownership import Ownership
 from services.transacciones.repository import DuplicateIdem, Filtro
+from services.transacciones.reversion_store import Intento, ReversionStore
 from services.transacciones.schemas import TransaccionCreate, metadata_json
 from services.transacciones.writer import DocumentWriter
 
@@ -106,8 +108,11 @@ class TransaccionesService:
     wait_seconds: float = 2.0
     listado: Listado | None = None  # the lists' index (FerretDB 1.x); None: the store answers lists itself
     ownership: Ownership | None = None  # which sagas this instance writes; None: all of them (one instance)
+    reversiones: ReversionStore | None = None  # who holds each reversal attempt; None: reversals refused (503)
     claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
     cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
+    # Reversals this process claimed an attempt for and is recording (so nobody records them in their place).
+    _revirtiendo: set[ObjectId] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self.claims = ClaimBatcher(self.writer.repo)
@@ -183,6 +188,7 @@ class TransaccionesService:
         key: str | None,
         body_hash: str | None,
         actor: AuthContext | None = None,
+        reversion_de: str | None = None,
     ) -> Transaccion:
         now = ahora()
         transaccion_id = transaccion_id_de(oid)
@@ -205,6 +211,7 @@ class TransaccionesService:
             actualizada=now,
             actor=actor,
             traza=_traza_actual(),
+            reversion_de=reversion_de,
         )
         return con_decision(doc, saga.iniciar(doc, now))
 
@@ -222,6 +229,106 @@ class TransaccionesService:
             self.finales.unregister(doc.id, waiter)
             raise
         return await self._esperar(stored, waiter, wait)
+
+    async def revertir(self, ref: str, idempotency_key: str | None, *, actor: AuthContext | None = None) -> Transaccion:
+        """Record and run the reversal of a COMPLETADA transaction (reversion.py), waiting briefly for its end like
+        crear. At most once: another reversal that holds the original (in progress or COMPLETADA) is a 409 naming
+        it; one that ended FALLIDA/CANCELADA does not count. With an Idempotency-Key: the same key for the same
+        original answers the same reversal (never a second one), for another request 409."""
+        original = await self._doc(ref)
+        reversion.comprobar(original, original.estado)
+        if idempotency_key is None:
+            return await self._revertir(original, await self._id_propio(), None, None, actor)
+        body_hash = huella({"reversionDe": str(original.id)})
+        idem = idem_de(idempotency_key, "")
+        remembered = self.cache.by_idem(idem)
+        if remembered is not None:
+            return await self._original(remembered, body_hash)
+        oid = await self._id_propio()
+        claim = await self.claims.claim(idem, oid, body_hash)
+        if claim is None:
+            return await self._revertir(original, oid, idempotency_key, body_hash, actor)
+        if claim.body_hash != body_hash:
+            raise IdempotencyKeyReused()
+        existing = await self.cache.get(claim.doc_id)
+        if existing is None and not self._propia(claim.doc_id):
+            existing = await self._aparece(claim.doc_id)
+            if existing is None:
+                vigente = await self._vigente(original.id)
+                if vigente is not None:  # the key's request lost the original to another reversal
+                    raise YaRevertida(str(original.id), str(vigente.id), vigente.estado)
+                raise Unavailable("La petición con esta Idempotency-Key la atiende otra instancia; reintente")
+        if existing is None:  # claimed, then died (or lost the original to another reversal): go on under its id
+            return await self._revertir(original, claim.doc_id, idempotency_key, body_hash, actor)
+        return await self._original(existing, body_hash)
+
+    async def _revertir(
+        self, original: Transaccion, oid: ObjectId, key: str | None, body_hash: str | None, actor: AuthContext | None
+    ) -> Transaccion:
+        """Claim the original's next free attempt for `oid` and record the reversal under it."""
+        if self.reversiones is None:
+            raise Unavailable("Las reversiones no están disponibles en esta instancia")
+        conocidos = (await self.reversiones.de([original.id])).get(original.id, [])
+        n = conocidos[-1].n if conocidos else 0  # every earlier attempt ended without effect
+        self._revirtiendo.add(oid)
+        try:
+            while True:
+                holder = await self.reversiones.reclamar(Intento(original.id, n, oid))
+                if holder is None or holder == oid:
+                    return await self._registrar(self._reversion(original, oid, key, body_hash, actor))
+                previa = await self._intento(original, holder)
+                if previa.estado not in reversion.SIN_EFECTO:
+                    raise YaRevertida(str(original.id), str(previa.id), previa.estado)
+                n += 1
+        finally:
+            self._revirtiendo.discard(oid)
+
+    def _reversion(
+        self, original: Transaccion, oid: ObjectId, key: str | None, body_hash: str | None, actor: AuthContext | None
+    ) -> Transaccion:
+        tipo, origen, destino = reversion.espejo(original)
+        req = TransaccionCreate(
+            tipo=tipo,
+            monto=format_money(original.monto),
+            moneda=original.moneda,
+            cuentaOrigenId=origen,
+            cuentaDestinoId=destino,
+            descripcion=reversion.descripcion(original),
+        )
+        return self._nuevo(req, oid, key, body_hash, actor, reversion_de=str(original.id))
+
+    async def _intento(self, original: Transaccion, holder: ObjectId) -> Transaccion:
+        """The reversal holding an attempt; waited for while its request records it. One whose request died after
+        claiming the attempt is recorded here, when its id is in a partition this instance writes."""
+        doc = await self.cache.get(holder) or await self._aparece(holder)
+        if doc is not None:
+            return doc
+        if self._propia(holder) and holder not in self._revirtiendo:
+            return await self._registrar(self._reversion(original, holder, None, None, None), wait=False)
+        raise Unavailable("Otra petición está revirtiendo esta transacción; reintente")
+
+    async def _vigente(self, original: ObjectId) -> Transaccion | None:
+        """The reversal that holds `original` (in progress or COMPLETADA), if any: its latest attempt."""
+        if self.reversiones is None:
+            return None
+        intentos = (await self.reversiones.de([original])).get(original)
+        if not intentos:
+            return None
+        doc = await self.cache.get(intentos[-1].doc_id)
+        return doc if doc is not None and doc.estado not in reversion.SIN_EFECTO else None
+
+    async def revertidas(self, docs: list[Transaccion]) -> dict[ObjectId, str]:
+        """`revertidaPor` of each of these that a COMPLETADA reversal gave back (its id)."""
+        candidatas = [d.id for d in docs if d.estado == "COMPLETADA" and d.reversion_de is None]
+        if self.reversiones is None or not candidatas:
+            return {}
+        por_original = await self.reversiones.de(candidatas)
+        ultimas = await asyncio.gather(*(self.cache.get(i[-1].doc_id) for i in por_original.values()))
+        return {
+            original: str(doc.id)
+            for original, doc in zip(por_original, ultimas, strict=True)
+            if doc is not None and doc.estado == "COMPLETADA"
+        }
 
     async def cancelar(self, ref: str, actor: AuthContext | None = None) -> Transaccion:
         """CANCELADA, only while the transaction has provably moved no money: its first command is still in the

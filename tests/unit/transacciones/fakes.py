@@ -14,6 +14,7 @@ from services.transacciones import saga
 from services.transacciones.domain import Transaccion, archivable
 from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.repository import Claim, DuplicateIdem, Filtro
+from services.transacciones.reversion_store import Intento
 from services.transacciones.service import Finales, TransaccionesService
 from services.transacciones.sweeper import Sweeper
 from services.transacciones.writer import DocumentWriter
@@ -98,6 +99,26 @@ def _matches(f: Filtro, d: Transaccion) -> bool:
     )
 
 
+class FakeReversiones:
+    """The reversal attempts as a dict keyed like the real `_id` (insert-only, first claim wins)."""
+
+    def __init__(self) -> None:
+        self.intentos: dict[tuple[ObjectId, int], Intento] = {}
+
+    async def reclamar(self, intento: Intento) -> ObjectId | None:
+        await asyncio.sleep(0)
+        held = self.intentos.setdefault((intento.original, intento.n), intento)
+        return None if held is intento else held.doc_id
+
+    async def de(self, originals: Sequence[ObjectId]) -> dict[ObjectId, list[Intento]]:
+        await asyncio.sleep(0)
+        found: dict[ObjectId, list[Intento]] = {}
+        for (original, _), intento in sorted(self.intentos.items(), key=lambda kv: kv[0][1]):
+            if original in originals:
+                found.setdefault(original, []).append(intento)
+        return found
+
+
 @dataclass
 class Broker:
     """Collects what the relay publishes; can be told to fail."""
@@ -126,6 +147,7 @@ class Env:
     service: TransaccionesService
     sweeper: Sweeper
     broker: Broker
+    reversiones: FakeReversiones
 
     async def relay_once(self) -> int:
         return await self.outbox.relay_batch(1000, self.broker.publish)
@@ -150,12 +172,13 @@ async def environment(
     outbox = DocumentOutbox(writer, fold_seconds=fold_seconds, idle_wait=0.01, epoch=epoch)
     finales = Finales()
     writer.subscribe(finales.on_written)
-    service = TransaccionesService(writer, outbox, finales, wait_seconds)
+    reversiones = FakeReversiones()
+    service = TransaccionesService(writer, outbox, finales, wait_seconds, reversiones=reversiones)
     sweeper = Sweeper(service, stuck_after=stuck_after, max_interval=300)
     stop = asyncio.Event()
     task = asyncio.create_task(writer.run(stop))
     try:
-        yield Env(repo, writer, outbox, service, sweeper, Broker())
+        yield Env(repo, writer, outbox, service, sweeper, Broker(), reversiones)
     finally:
         stop.set()
         await asyncio.wait_for(task, 2)

@@ -1,0 +1,193 @@
+"""Reversals: the mirror transaction each tipo gets, and the use case over the in-memory fakes (no store, no broker):
+at most once (even concurrently), idempotent, a failed reversal does not use the original up, both records link."""
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from bson import ObjectId
+
+from services.transacciones import reversion, saga
+from services.transacciones.domain import Transaccion
+from services.transacciones.errors import IdempotencyKeyReused, NoReversible, TransaccionNoEncontrada, YaRevertida
+from services.transacciones.reversion_store import Intento
+from services.transacciones.schemas import TransaccionCreate
+from tests.unit.transacciones.fakes import Env, environment
+
+CLIENTE = 7
+
+
+def orden(tipo: str, origen: int | None, destino: int | None, **extra: Any) -> saga.Orden:
+    return saga.Orden(
+        id=ObjectId(),
+        transaccion_id="TRX1",
+        tipo=tipo,  # type: ignore[arg-type]
+        monto=Decimal("10.00"),
+        moneda="PEN",
+        cuenta_origen_id=origen,
+        cuenta_destino_id=destino,
+        fecha=datetime.now(UTC),
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(
+    ("tipo", "origen", "destino", "espejo"),
+    [
+        ("TRANSFERENCIA", 1, 2, ("TRANSFERENCIA", 2, 1)),
+        ("DEPOSITO", None, 2, ("RETIRO", 2, None)),
+        ("RETIRO", 1, None, ("DEPOSITO", None, 1)),
+        ("PAGO_SERVICIO", 1, None, ("DEPOSITO", None, 1)),
+    ],
+)
+def test_cada_tipo_se_revierte_con_su_espejo(tipo: str, origen: int | None, destino: int | None, espejo: Any) -> None:
+    assert reversion.espejo(orden(tipo, origen, destino)) == espejo
+
+
+@pytest.mark.parametrize("estado", ["PENDIENTE", "FALLIDA", "CANCELADA"])
+def test_solo_una_completada_es_reversible_y_el_409_nombra_su_estado(estado: Any) -> None:
+    with pytest.raises(NoReversible, match=estado):
+        reversion.comprobar(orden("TRANSFERENCIA", 1, 2), estado)
+
+
+def test_una_reversion_no_se_revierte() -> None:
+    with pytest.raises(NoReversible, match="es la reversión de abc"):
+        reversion.comprobar(orden("TRANSFERENCIA", 1, 2, reversion_de="abc"), "COMPLETADA")
+
+
+# -- the use case over fakes ------------------------------------------------------------------------------------
+
+
+def pedido(**overrides: Any) -> TransaccionCreate:
+    body = {"tipo": "TRANSFERENCIA", "monto": "10.00", "moneda": "PEN", "cuentaOrigenId": 1, "cuentaDestinoId": 2}
+    return TransaccionCreate.model_validate(body | overrides)
+
+
+async def responder(env: Env, doc_id: ObjectId, rechazo: str | None = None) -> Transaccion:
+    """Answer the saga's steps as cuentas would (all applied; the first refused when `rechazo`) until it ends."""
+    while True:
+        await env.relay_once()
+        doc = env.writer.cache.latest(doc_id)
+        assert doc is not None
+        if doc.final:
+            return doc
+        comando = doc.saga.comando_id
+        assert comando is not None
+        if rechazo is not None:
+            await env.reply(doc_id, saga.Rechazado(comando, rechazo, "saldo 0.00, se pidió 10.00", CLIENTE))
+            rechazo = None
+        else:
+            await env.reply(doc_id, saga.Aplicado(comando, CLIENTE, "1234"))
+
+
+async def completada(env: Env, **overrides: Any) -> Transaccion:
+    t = await env.service.crear(pedido(**overrides), None)
+    return await responder(env, t.id)
+
+
+async def revertir(env: Env, original: Transaccion, key: str | None = None, rechazo: str | None = None) -> Transaccion:
+    t = await env.service.revertir(str(original.id), key)
+    return await responder(env, t.id, rechazo) if not t.final else t
+
+
+async def test_la_reversion_de_una_transferencia_mueve_el_dinero_de_vuelta_y_ambas_se_enlazan() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        original = await completada(env)
+        rev = await revertir(env, original)
+        assert rev.estado == "COMPLETADA"
+        assert (rev.tipo, rev.cuenta_origen_id, rev.cuenta_destino_id) == ("TRANSFERENCIA", 2, 1)
+        assert rev.reversion_de == str(original.id)
+        assert rev.monto == original.monto
+        debitos = [c for c in env.broker.commands() if c["transaccion_id"] == rev.transaccion_id]
+        assert [(c["cuenta_id"], c["monto"]) for c in debitos] == [(2, "10.00"), (1, "10.00")]  # debit 2, credit 1
+        assert await env.service.revertidas([original, rev]) == {original.id: str(rev.id)}
+        registrada = json.loads([r for r in env.broker.rows if rev.transaccion_id in r.payload][-1].payload)
+        assert registrada["reversion_de"] == str(original.id)
+
+
+async def test_una_segunda_reversion_es_409_y_nombra_la_primera() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        original = await completada(env)
+        rev = await revertir(env, original)
+        with pytest.raises(YaRevertida, match=str(rev.id)):
+            await env.service.revertir(str(original.id), None)
+        assert len(env.reversiones.intentos) == 1
+
+
+async def test_dos_reversiones_a_la_vez_crean_exactamente_una() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        original = await completada(env)
+        results = await asyncio.gather(
+            *(env.service.revertir(str(original.id), None) for _ in range(5)), return_exceptions=True
+        )
+        ok = [r for r in results if isinstance(r, Transaccion)]
+        refused = [r for r in results if isinstance(r, YaRevertida)]
+        assert len(ok) == 1, results
+        assert len(refused) == 4, results
+        assert all(str(ok[0].id) in str(r) for r in refused)
+        assert [d for d in env.repo.docs.values() if d.reversion_de] == [env.repo.docs[ok[0].id]]
+
+
+async def test_la_misma_idempotency_key_devuelve_la_misma_reversion() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        original = await completada(env)
+        first = await revertir(env, original, key="rev-1")
+        again = await env.service.revertir(str(original.id), "rev-1")
+        assert again.id == first.id
+        assert len([d for d in env.repo.docs.values() if d.reversion_de]) == 1
+        otra = await completada(env)
+        with pytest.raises(IdempotencyKeyReused):
+            await env.service.revertir(str(otra.id), "rev-1")
+
+
+async def test_la_misma_key_a_la_vez_crea_una_sola_reversion() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        original = await completada(env)
+        results = await asyncio.gather(*(env.service.revertir(str(original.id), "k") for _ in range(4)))
+        assert len({r.id for r in results}) == 1
+        assert len([d for d in env.repo.docs.values() if d.reversion_de]) == 1
+
+
+async def test_una_reversion_rechazada_no_agota_la_original() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        original = await completada(env)
+        fallida = await revertir(env, original, rechazo="SALDO_INSUFICIENTE")
+        assert fallida.estado == "FALLIDA"
+        assert (fallida.motivo or "").startswith("SALDO_INSUFICIENTE")
+        assert await env.service.revertidas([original]) == {}
+        segunda = await revertir(env, original)
+        assert segunda.estado == "COMPLETADA"
+        assert segunda.id != fallida.id
+        assert await env.service.revertidas([original]) == {original.id: str(segunda.id)}
+        with pytest.raises(YaRevertida, match=str(segunda.id)):
+            await env.service.revertir(str(original.id), None)
+
+
+async def test_no_se_revierte_una_pendiente_ni_una_reversion_ni_un_id_desconocido() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        pendiente = await env.service.crear(pedido(), None)
+        with pytest.raises(NoReversible, match="PENDIENTE"):
+            await env.service.revertir(str(pendiente.id), None)
+        original = await completada(env, tipo="DEPOSITO", cuentaOrigenId=None)
+        rev = await revertir(env, original)
+        assert (rev.tipo, rev.cuenta_origen_id) == ("RETIRO", 2)
+        with pytest.raises(NoReversible, match="reversión"):
+            await env.service.revertir(str(rev.id), None)
+        with pytest.raises(TransaccionNoEncontrada):
+            await env.service.revertir(str(ObjectId()), None)
+        with pytest.raises(TransaccionNoEncontrada):
+            await env.service.revertir("no-es-un-id", None)
+
+
+async def test_un_intento_reclamado_por_una_peticion_muerta_se_registra_y_cuenta() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        original = await completada(env)
+        muerta = ObjectId()
+        await env.reversiones.reclamar(Intento(original.id, 0, muerta))  # its request died before recording it
+        env.service.wait_seconds = 0.05
+        with pytest.raises(YaRevertida, match=str(muerta)):
+            await env.service.revertir(str(original.id), None)
+        assert env.repo.docs[muerta].reversion_de == str(original.id)
