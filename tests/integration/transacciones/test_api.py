@@ -52,7 +52,7 @@ async def test_transferencia_completa_responde_201_con_el_estado_final(banco: Ba
     body = r.json()
     assert set(body) == {
         "id", "transaccionId", "tipo", "cuentaOrigenId", "cuentaDestinoId", "monto", "moneda", "descripcion",
-        "fecha", "estado", "motivo", "metadata", "actor", "canceladaPor",
+        "fecha", "estado", "motivo", "metadata", "actor", "canceladaPor", "reversionDe", "revertidaPor",
     }  # fmt: skip
     assert body["estado"] == "COMPLETADA"
     assert body["transaccionId"] == "TRX" + body["id"]
@@ -110,7 +110,7 @@ async def test_cuenta_desconocida_falla(banco: Banco) -> None:
 
 TRANSACCION = {
     "id", "transaccionId", "tipo", "cuentaOrigenId", "cuentaDestinoId", "monto", "moneda", "descripcion", "fecha",
-    "estado", "motivo", "metadata", "actor", "canceladaPor",
+    "estado", "motivo", "metadata", "actor", "canceladaPor", "reversionDe", "revertidaPor",
 }  # fmt: skip
 
 
