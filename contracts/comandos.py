@@ -2,6 +2,8 @@
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from contracts import topics
 from contracts.base import Command
 from contracts.money import Moneda, PositiveMoney
@@ -20,6 +22,15 @@ class _CuentaCommand(Command):
 
 class DebitarCuenta(_CuentaCommand):
     type: ClassVar[str] = "bank.cuentas.DebitarCuenta.v1"
+
+    # Added later (optional, so older commands still read): the kind of transaction the debit is for, which decides
+    # the daily limit it counts against. Plain text rather than the TipoTransaccion literal, so a kind cuentas does
+    # not know yet is simply not limited instead of making the command unreadable (and its saga wait forever).
+    tipo_transaccion: str | None = Field(
+        None,
+        description="RETIRO / PAGO_SERVICIO count against the daily withdrawal limit, TRANSFERENCIA against the daily "
+        "transfer-out limit; absent or any other kind: no daily limit",
+    )
 
 
 class AcreditarCuenta(_CuentaCommand):

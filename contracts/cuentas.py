@@ -21,6 +21,8 @@ MotivoRechazo = Literal[
     # that can never apply as sent (e.g. reverting a debit that does not exist or was already reverted).
     "SALDO_EXCEDIDO",
     "COMANDO_INVALIDO",
+    # Added later: a debit beyond the account's daily withdrawal or transfer-out limit (America/Lima ledger day).
+    "LIMITE_DIARIO_EXCEDIDO",
 ]
 
 

@@ -16,6 +16,8 @@ from services.cuentas.schemas import (
     CuentasLote,
     EstadoIn,
     EstadoUpdate,
+    LimitesPublic,
+    LimitesUpdate,
     Mensaje,
     MonedaIn,
     MovimientoPublic,
@@ -172,6 +174,36 @@ async def movimientos(
     rows, total = await service.movimientos(cuenta_id, desde=desde, hasta=hasta, skip=page.skip, limit=page.limit)
     set_total(response, total)
     return [MovimientoPublic.model_validate(m) for m in rows]
+
+
+@router.get("/cuentas/{cuenta_id}/limites", response_model=LimitesPublic, responses=NOT_FOUND, tags=["cuentas"])
+async def obtener_limites(cuenta_id: CuentaIdPath, service: ServiceDep, own: OwnCliente) -> LimitesPublic:
+    """The daily limits in force (the account's override, else its tipo's), what today (America/Lima) used of
+    each and what remains."""
+    if own is not None:
+        _own(await service.cuenta(cuenta_id), own, cuenta_id)
+    return LimitesPublic.of(await service.limites(cuenta_id))
+
+
+@router.put(
+    "/cuentas/{cuenta_id}/limites", response_model=LimitesPublic, responses={**NOT_FOUND, **CONFLICT}, tags=["cuentas"]
+)
+async def fijar_limites(
+    cuenta_id: CuentaIdPath,
+    body: LimitesUpdate,
+    service: ServiceDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> LimitesPublic | Response:
+    """The account's own daily limits, overriding its tipo's; null drops an override. Both fields are required."""
+    return await run_keyed(
+        request,
+        idempotency_key,
+        body,
+        find=service.respuesta_registrada,
+        write=lambda idem: service.fijar_limites(cuenta_id, body.limites(), idem),
+        render=LimitesPublic.of,
+    )
 
 
 @router.patch(

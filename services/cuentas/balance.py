@@ -1,5 +1,6 @@
-"""The one way a saldo changes, for the teller and the saga alike: lock the accounts, decide every request in order
-(decisions.decidir, pure), write the net change and one ledger row per approved movement, and build its event."""
+"""The one way a saldo changes, for the teller and the saga alike: lock the accounts, read what today used of their
+daily limits, decide every request in order (decisions.decidir, pure), write the net change and one ledger row per
+approved movement, and build its event."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from contracts.envelope import AuthContext
 from services.cuentas import decisions, events
 from services.cuentas import repository as repo
 from services.cuentas.db import Cursor
+from services.cuentas.domain import ventana_del_dia
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,18 @@ async def mover(
     quienes = list(actores) if actores is not None else [None] * len(pedidos)
     if len(quienes) != len(pedidos):
         raise ValueError(f"{len(quienes)} actors for {len(pedidos)} movements")
+    cupos = {(p.cuenta_id, cupo) for p in pedidos if (cupo := decisions.cupo_de(p)) is not None}
     # Row locks in cuenta_id order, so two batches sharing accounts cannot deadlock.
-    cuentas = await repo.bloquear_cuentas(cur, (p.cuenta_id for p in pedidos))
+    cuentas = await repo.bloquear_cuentas(cur, (p.cuenta_id for p in pedidos), con_limites=bool(cupos))
     originales = [p.comando_original_id for p in pedidos if isinstance(p, RevertirDebito)]
     debitos = await repo.debitos_saga(cur, originales)
+    # What the ledger day of `fecha` (Lima) used of the limits these debits count against, read under the row locks
+    # every movement of these accounts takes: no debit can slip in between this sum and the decision. Only accounts
+    # with such a limit in force pay for the read.
+    limitadas = {cid for cid, cupo in cupos if cid in cuentas and cuentas[cid].limites.de(cupo) is not None}
+    usados = await repo.usados_en_el_dia(cur, limitadas, *ventana_del_dia(fecha))
 
-    decididos = decisions.decidir(pedidos, cuentas, debitos)
+    decididos = decisions.decidir(pedidos, cuentas, debitos, usados)
 
     aprobados = [(d, actor) for d, actor in zip(decididos, quienes, strict=True) if isinstance(d, decisions.Aprobado)]
     await repo.aplicar_deltas(cur, decisions.deltas([a for a, _ in aprobados]))

@@ -15,7 +15,15 @@ from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
 from contracts.cuentas import Causa, MotivoRechazo, Operacion
 from contracts.envelope import AuthContext
 from contracts.money import Moneda
-from services.cuentas.domain import CuentaBloqueada, MovimientoNuevo, Rechazo, decidir_movimiento
+from services.cuentas.domain import (
+    CERO,
+    CuentaBloqueada,
+    Cupo,
+    CupoDiario,
+    MovimientoNuevo,
+    Rechazo,
+    decidir_movimiento,
+)
 
 Comando = DebitarCuenta | AcreditarCuenta | RevertirDebito
 
@@ -40,6 +48,7 @@ class DebitoSaga:
     cuenta_id: int
     monto: Decimal
     revertido: bool = False
+    cupo: Cupo | None = None  # the daily limit it counted against, which its reversal gives back
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class Aprobado:
     cuenta: CuentaBloqueada  # the account right after this movement
     operacion: Operacion
     causa: Causa
+    cupo: Cupo | None = None  # the daily limit it counts against (a reversal: gives back)
 
     @property
     def saldo(self) -> Decimal:
@@ -70,6 +80,7 @@ class Aprobado:
             comando_id=comando.comando_id if comando else None,
             comando_original_id=pedido.comando_original_id if isinstance(pedido, RevertirDebito) else None,
             actor=actor,
+            cupo_diario=self.cupo,
         )
 
 
@@ -90,12 +101,29 @@ class Denegado:
 
 
 Decision = Aprobado | Denegado
+# What the batch's ledger day has used so far of each daily limit, per (cuenta_id, cupo); missing = nothing.
+Usados = Mapping[tuple[int, Cupo], Decimal]
+
+# Which daily limit a saga debit counts against, by its transaction's kind (DebitarCuenta.tipo_transaccion). A
+# service payment takes money out of the bank like a withdrawal does. A debit without a kind (a command from before
+# the field) or of a kind not listed (e.g. a future reversal of a credit) counts against none.
+CUPO_POR_TIPO: dict[str, Cupo] = {"RETIRO": "RETIRO", "PAGO_SERVICIO": "RETIRO", "TRANSFERENCIA": "TRANSFERENCIA"}
 
 
 def operacion_de(pedido: Pedido) -> Operacion:
     if isinstance(pedido, Ventanilla):
         return pedido.operacion
     return "DEBITO" if isinstance(pedido, DebitarCuenta) else "CREDITO"
+
+
+def cupo_de(pedido: Pedido) -> Cupo | None:
+    """The daily limit a request counts against: a teller withdrawal and a saga debit by its kind; credits none (a
+    reversal gives back its debit's, which is read from the ledger)."""
+    if isinstance(pedido, Ventanilla):
+        return "RETIRO" if pedido.operacion == "DEBITO" else None
+    if isinstance(pedido, DebitarCuenta) and pedido.tipo_transaccion is not None:
+        return CUPO_POR_TIPO.get(pedido.tipo_transaccion)
+    return None
 
 
 def nuevos(comandos: Iterable[Comando], procesados: set[str]) -> list[Comando]:
@@ -110,33 +138,49 @@ def nuevos(comandos: Iterable[Comando], procesados: set[str]) -> list[Comando]:
 
 
 def decidir(
-    pedidos: Sequence[Pedido], cuentas: Mapping[int, CuentaBloqueada], debitos: Mapping[str, DebitoSaga]
+    pedidos: Sequence[Pedido],
+    cuentas: Mapping[int, CuentaBloqueada],
+    debitos: Mapping[str, DebitoSaga],
+    usados: Usados | None = None,
 ) -> list[Decision]:
-    """One decision per request, in order; each sees the balances the earlier ones left.
+    """One decision per request, in order; each sees the balances and the daily limits the earlier ones left.
 
     `cuentas` holds the locked accounts (missing = no such account); `debitos` the saga debits that the batch's
-    RevertirDebito commands name (comando_original_id), as found in the ledger.
+    RevertirDebito commands name (comando_original_id), as found in the ledger; `usados` what the batch's ledger day
+    used of each daily limit before it (read under the same row locks).
     """
     cuentas = dict(cuentas)
     debitos = dict(debitos)
+    usado: dict[tuple[int, Cupo], Decimal] = dict(usados or {})
     decisiones: list[Decision] = []
     for pedido in pedidos:
         if isinstance(pedido, RevertirDebito):
-            decision = _revertir(pedido, cuentas.get(pedido.cuenta_id), debitos.get(pedido.comando_original_id))
+            debito = debitos.get(pedido.comando_original_id)
+            decision = _revertir(pedido, cuentas.get(pedido.cuenta_id), debito)
             if isinstance(decision, Aprobado):
                 debitos[pedido.comando_original_id] = replace(debitos[pedido.comando_original_id], revertido=True)
         else:
-            decision = _mover(pedido, cuentas.get(pedido.cuenta_id))
+            cupo = cupo_de(pedido)
+            clave = (pedido.cuenta_id, cupo) if cupo is not None else None
+            decision = _mover(pedido, cuentas.get(pedido.cuenta_id), usado.get(clave, CERO) if clave else None)
             if isinstance(decision, Aprobado) and isinstance(pedido, DebitarCuenta):
                 # A RevertirDebito later in the same batch must find this debit.
-                debitos[pedido.comando_id] = DebitoSaga(pedido.comando_id, pedido.cuenta_id, pedido.monto)
+                debitos[pedido.comando_id] = DebitoSaga(pedido.comando_id, pedido.cuenta_id, pedido.monto, cupo=cupo)
         if isinstance(decision, Aprobado):
             cuentas[pedido.cuenta_id] = decision.cuenta
+            if decision.cupo is not None:
+                clave = (pedido.cuenta_id, decision.cupo)
+                signo = 1 if decision.operacion == "DEBITO" else -1
+                usado[clave] = usado.get(clave, CERO) + signo * pedido.monto
         decisiones.append(decision)
     return decisiones
 
 
-def _mover(pedido: DebitarCuenta | AcreditarCuenta | Ventanilla, cuenta: CuentaBloqueada | None) -> Decision:
+def _mover(
+    pedido: DebitarCuenta | AcreditarCuenta | Ventanilla, cuenta: CuentaBloqueada | None, usado: Decimal | None
+) -> Decision:
+    """`usado`: what the ledger day used of the daily limit this request counts against (None: it counts against
+    none)."""
     operacion = operacion_de(pedido)
     moneda: Moneda | None = None  # a teller moves the account's own currency
     causa: Causa = "SAGA"
@@ -144,8 +188,12 @@ def _mover(pedido: DebitarCuenta | AcreditarCuenta | Ventanilla, cuenta: CuentaB
         causa = "DEPOSITO" if operacion == "CREDITO" else "RETIRO"
     else:
         moneda = pedido.moneda
-    saldo = decidir_movimiento(pedido.cuenta_id, cuenta, operacion, pedido.monto, moneda=moneda)
-    return _decision(pedido, cuenta, operacion, causa, saldo)
+    cupo = cupo_de(pedido)
+    diario = None
+    if cupo is not None and cuenta is not None:
+        diario = CupoDiario(cupo, cuenta.limites.de(cupo), usado or CERO)
+    saldo = decidir_movimiento(pedido.cuenta_id, cuenta, operacion, pedido.monto, moneda=moneda, cupo=diario)
+    return _decision(pedido, cuenta, operacion, causa, saldo, cupo)
 
 
 def _revertir(comando: RevertirDebito, cuenta: CuentaBloqueada | None, debito: DebitoSaga | None) -> Decision:
@@ -164,16 +212,22 @@ def _revertir(comando: RevertirDebito, cuenta: CuentaBloqueada | None, debito: D
     saldo = decidir_movimiento(
         comando.cuenta_id, cuenta, "CREDITO", comando.monto, moneda=comando.moneda, reversion=True
     )
-    return _decision(comando, cuenta, "CREDITO", "REVERSION", saldo)
+    # The money comes back, and so does the daily limit it used (on the day the reversal is made).
+    return _decision(comando, cuenta, "CREDITO", "REVERSION", saldo, debito.cupo)
 
 
 def _decision(
-    pedido: Pedido, cuenta: CuentaBloqueada | None, operacion: Operacion, causa: Causa, saldo: Decimal | Rechazo
+    pedido: Pedido,
+    cuenta: CuentaBloqueada | None,
+    operacion: Operacion,
+    causa: Causa,
+    saldo: Decimal | Rechazo,
+    cupo: Cupo | None = None,
 ) -> Decision:
     if isinstance(saldo, Rechazo):
         return Denegado(pedido, operacion, saldo.motivo, saldo.detalle, cuenta.cliente_id if cuenta else None)
     assert cuenta is not None  # an approved movement always has its locked account
-    return Aprobado(pedido, replace(cuenta, saldo=saldo), operacion, causa)
+    return Aprobado(pedido, replace(cuenta, saldo=saldo), operacion, causa, cupo)
 
 
 def deltas(decisiones: Iterable[Decision]) -> dict[int, Decimal]:

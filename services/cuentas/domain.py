@@ -4,9 +4,10 @@ the one rule of whether (and how) a movement may change a saldo. No I/O."""
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Final, get_args
+from typing import Final, Literal, get_args
+from zoneinfo import ZoneInfo
 
 from contracts.cuentas import Causa, EstadoCuenta, MotivoRechazo, Operacion
 from contracts.envelope import AuthContext
@@ -23,6 +24,30 @@ CERO: Final = Decimal("0.00")
 
 NUMERO_DIGITOS: Final = 13
 
+# The daily limits a debit can count against: withdrawals (teller retiro, RETIRO, PAGO_SERVICIO) and transfers out.
+Cupo = Literal["RETIRO", "TRANSFERENCIA"]
+CUPOS: Final[tuple[Cupo, ...]] = get_args(Cupo)
+# An account's ledger day: 00:00-24:00 in Lima, whatever the (UTC) clock of the servers.
+ZONA_LEDGER: Final = ZoneInfo("America/Lima")
+
+
+@dataclass(frozen=True)
+class LimitesDiarios:
+    """Daily limits in the account's currency; None = no limit."""
+
+    retiro: Decimal | None = None
+    transferencia: Decimal | None = None
+
+    def de(self, cupo: Cupo) -> Decimal | None:
+        return self.retiro if cupo == "RETIRO" else self.transferencia
+
+    def sobre(self, base: "LimitesDiarios") -> "LimitesDiarios":
+        """These limits as an account's overrides of `base` (its tipo's): None keeps the base's."""
+        return LimitesDiarios(
+            self.retiro if self.retiro is not None else base.retiro,
+            self.transferencia if self.transferencia is not None else base.transferencia,
+        )
+
 
 @dataclass(frozen=True)
 class TipoCuenta:
@@ -32,6 +57,12 @@ class TipoCuenta:
     costo_mantenimiento: Decimal
     tasa_interes: Decimal
     estado: str
+    limite_retiro_diario: Decimal | None = None
+    limite_transferencia_diario: Decimal | None = None
+
+    @property
+    def limites(self) -> LimitesDiarios:
+        return LimitesDiarios(self.limite_retiro_diario, self.limite_transferencia_diario)
 
 
 @dataclass(frozen=True)
@@ -48,6 +79,9 @@ class Cuenta:
     tipo_cuenta_descripcion: str | None
     costo_mantenimiento: Decimal
     tasa_interes: Decimal
+    # The limits in force: the account's override, else its tipo's (None = no limit).
+    limite_retiro_diario: Decimal | None = None
+    limite_transferencia_diario: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +95,7 @@ class CuentaBloqueada:
     moneda: Moneda
     estado: EstadoCuenta
     eliminada: bool = False
+    limites: LimitesDiarios = field(default_factory=LimitesDiarios)  # in force (override, else the tipo's)
 
 
 @dataclass(frozen=True)
@@ -78,6 +113,8 @@ class MovimientoNuevo:
     comando_original_id: str | None = None  # on a REVERSION row: the saga debit it gives back
     # Who made it: the request's caller (a saga movement: whoever asked for the transaction, as its command says).
     actor: AuthContext | None = None
+    # The daily limit it counts against (a REVERSION: its debit's, giving the amount back); None: none.
+    cupo_diario: Cupo | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +185,80 @@ def validar_eliminacion(saldo: Decimal) -> None:
         raise SaldoNoCero("eliminar", saldo)
 
 
+# --- daily limits ---------------------------------------------------------------------------------------------
+
+
+def dia_ledger(instante: datetime) -> date:
+    """The ledger day (Lima) an aware instant falls in."""
+    return instante.astimezone(ZONA_LEDGER).date()
+
+
+def ventana_del_dia(instante: datetime) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the Lima ledger day holding `instante`: what a movement's UTC fecha is compared to."""
+    dia = dia_ledger(instante)
+    inicio = datetime.combine(dia, time(), ZONA_LEDGER)
+    fin = datetime.combine(dia + timedelta(days=1), time(), ZONA_LEDGER)
+    return inicio.astimezone(UTC), fin.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class CupoDiario:
+    """One daily limit of an account and how much of it the ledger day has used (debits minus their reversals)."""
+
+    cupo: Cupo
+    limite: Decimal | None
+    usado: Decimal = CERO
+
+    @property
+    def disponible(self) -> Decimal | None:
+        return None if self.limite is None else max(self.limite - self.usado, CERO)
+
+    def rechazo(self, monto: Decimal) -> "Rechazo | None":
+        """Why a debit of `monto` does not fit (reaching the limit exactly does), or None."""
+        if self.limite is None or self.usado + monto <= self.limite:
+            return None
+        nombre = "retiro" if self.cupo == "RETIRO" else "transferencia"
+        return Rechazo(
+            "LIMITE_DIARIO_EXCEDIDO",
+            f"Límite diario de {nombre} {self.limite:.2f}: disponible hoy {self.disponible:.2f}, requerido {monto:.2f}",
+        )
+
+
+@dataclass(frozen=True)
+class EstadoCupo:
+    """One daily limit of an account as GET /cuentas/{id}/limites shows it."""
+
+    limite: Decimal | None  # in force; None: no limit
+    origen: Literal["cuenta", "tipo"] | None  # where it comes from: the account's override or its tipo
+    usado: Decimal  # today (Lima)
+    disponible: Decimal | None  # None: no limit
+
+
+@dataclass(frozen=True)
+class LimitesCuenta:
+    cuenta_id: int
+    dia: date
+    retiro: EstadoCupo
+    transferencia: EstadoCupo
+
+
+def limites_de_cuenta(
+    cuenta_id: int, propios: LimitesDiarios, del_tipo: LimitesDiarios, usados: dict[Cupo, Decimal], dia: date
+) -> LimitesCuenta:
+    """The account's daily limits in force (its overrides, else its tipo's) and what `dia` used of them."""
+
+    def estado(cupo: Cupo) -> EstadoCupo:
+        propio, base = propios.de(cupo), del_tipo.de(cupo)
+        limite = propio if propio is not None else base
+        origen: Literal["cuenta", "tipo"] | None = (
+            "cuenta" if propio is not None else "tipo" if base is not None else None
+        )
+        diario = CupoDiario(cupo, limite, usados.get(cupo, CERO))
+        return EstadoCupo(limite, origen, diario.usado, diario.disponible)
+
+    return LimitesCuenta(cuenta_id, dia, estado("RETIRO"), estado("TRANSFERENCIA"))
+
+
 # --- balance movements ----------------------------------------------------------------------------------------
 
 
@@ -167,13 +278,15 @@ def decidir_movimiento(
     *,
     moneda: Moneda | None = None,
     reversion: bool = False,
+    cupo: CupoDiario | None = None,
 ) -> Decimal | Rechazo:
     """THE rule of whether an account may move money: the balance after moving `monto` (> 0), or why not.
 
     `cuenta` is the account read under its row lock (None: no such row); `moneda` the movement's currency (None: the
     account's own, as at the teller). A `reversion` gives back a saga debit: it applies whatever the account's estado
     is now (blocked, even closed or deleted since), since refusing would destroy the money the debit took; only its
-    currency and the balance ceiling can refuse it.
+    currency and the balance ceiling can refuse it. `cupo`: the daily limit a debit counts against, with what the
+    ledger day used before it (read under the same row lock); a debit the balance allows may still exceed it.
     """
     if reversion:
         if cuenta is None or (moneda is not None and moneda != cuenta.moneda):
@@ -190,7 +303,7 @@ def decidir_movimiento(
                 "MONEDA_DISTINTA", f"La cuenta {cuenta.numero_cuenta} es en {cuenta.moneda}, el movimiento en {moneda}"
             )
     try:
-        return saldo_tras(cuenta.saldo, operacion, monto)
+        saldo = saldo_tras(cuenta.saldo, operacion, monto)
     except SaldoInsuficiente:
         return Rechazo(
             "SALDO_INSUFICIENTE", f"Saldo insuficiente: disponible {cuenta.saldo:.2f}, requerido {monto:.2f}"
@@ -201,6 +314,9 @@ def decidir_movimiento(
             f"El saldo resultante excedería el máximo por cuenta ({SALDO_MAX:.2f}): "
             f"saldo {cuenta.saldo:.2f} + {monto:.2f}",
         )
+    if cupo is not None and operacion == "DEBITO" and not reversion and (excede := cupo.rechazo(monto)):
+        return excede
+    return saldo
 
 
 def saldo_tras(saldo: Decimal, operacion: Operacion, monto: Decimal) -> Decimal:

@@ -11,6 +11,7 @@ DomainError (services.platform.errors)
 │   ├── TransicionInvalida      (estado state machine)
 │   ├── SaldoNoCero             (close or delete with money in the account)
 │   ├── SaldoExcedido           (a deposit beyond the per-account ceiling, contracts.money.MAX_BALANCE)
+│   ├── LimiteDiarioExcedido    (a withdrawal beyond the account's daily limit)
 │   └── ClienteNoActivo
 ├── Invalid   -> 422
 └── Unavailable -> 503 + Retry-After
@@ -84,6 +85,14 @@ class SaldoExcedido(Conflict):
 
     def __init__(self) -> None:
         super().__init__(f"El saldo resultante excedería el máximo por cuenta ({MAX_BALANCE:.2f})")
+
+
+class LimiteDiarioExcedido(Conflict):
+    error = "Límite diario excedido"
+
+    def __init__(self, detalle: str) -> None:
+        # The saga's motivo text (transacciones writes "MOTIVO: detalle" too), so clients match one string.
+        super().__init__(f"LIMITE_DIARIO_EXCEDIDO: {detalle}")
 
 
 class SinNumeroLibre(Unavailable):

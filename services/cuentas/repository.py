@@ -14,7 +14,16 @@ from contracts.cuentas import EstadoCuenta
 from contracts.envelope import AuthContext
 from services.cuentas.db import Cursor
 from services.cuentas.decisions import DebitoSaga
-from services.cuentas.domain import Cuenta, CuentaBloqueada, Movimiento, MovimientoNuevo, TipoCuenta
+from services.cuentas.domain import (
+    CUPOS,
+    Cuenta,
+    CuentaBloqueada,
+    Cupo,
+    LimitesDiarios,
+    Movimiento,
+    MovimientoNuevo,
+    TipoCuenta,
+)
 
 
 def utcnow() -> datetime:
@@ -36,7 +45,10 @@ def _placeholders(n: int) -> str:
 
 # --- tipos de cuenta ------------------------------------------------------------------------------------------
 
-_TIPO_COLS = "tipo_cuenta_id, nombre, descripcion, costo_mantenimiento, tasa_interes, estado"
+_TIPO_COLS = (
+    "tipo_cuenta_id, nombre, descripcion, costo_mantenimiento, tasa_interes, estado, limite_retiro_diario, "
+    "limite_transferencia_diario"
+)
 
 
 def _tipo(row: Sequence[Any]) -> TipoCuenta:
@@ -58,7 +70,10 @@ async def tipo_por_id(cur: Cursor, tipo_cuenta_id: int) -> TipoCuenta | None:
 
 _CUENTA_COLS = (
     "c.cuenta_id, c.cliente_id, c.tipo_cuenta_id, c.numero_cuenta, c.saldo, c.moneda, c.fecha_apertura, c.estado, "
-    "t.nombre, t.descripcion, t.costo_mantenimiento, t.tasa_interes"
+    "t.nombre, t.descripcion, t.costo_mantenimiento, t.tasa_interes, "
+    # The limits in force: the account's override, else its tipo's.
+    "COALESCE(c.limite_retiro_diario, t.limite_retiro_diario), "
+    "COALESCE(c.limite_transferencia_diario, t.limite_transferencia_diario)"
 )
 _CUENTA_FROM = "FROM cuentas c JOIN tipos_cuenta t ON t.tipo_cuenta_id = c.tipo_cuenta_id"
 
@@ -124,6 +139,25 @@ async def insertar_cuenta(
     return int(cur.lastrowid)
 
 
+async def fijar_limites(cur: Cursor, *, cuenta_id: int, limites: LimitesDiarios) -> None:
+    """The account's overrides of its tipo's daily limits (None: no override)."""
+    await cur.execute(
+        "UPDATE cuentas SET limite_retiro_diario = %s, limite_transferencia_diario = %s WHERE cuenta_id = %s",
+        (limites.retiro, limites.transferencia, cuenta_id),
+    )
+
+
+async def limites_de_cuenta(cur: Cursor, cuenta_id: int) -> tuple[LimitesDiarios, LimitesDiarios] | None:
+    """(the account's overrides, its tipo's limits) of a live account; None if there is none."""
+    await cur.execute(
+        "SELECT c.limite_retiro_diario, c.limite_transferencia_diario, t.limite_retiro_diario, "
+        f"t.limite_transferencia_diario {_CUENTA_FROM} WHERE c.cuenta_id = %s AND c.eliminada_en IS NULL",
+        (cuenta_id,),
+    )
+    row = await cur.fetchone()
+    return (LimitesDiarios(row[0], row[1]), LimitesDiarios(row[2], row[3])) if row else None
+
+
 async def cambiar_estado(cur: Cursor, *, cuenta_id: int, estado: EstadoCuenta) -> None:
     await cur.execute("UPDATE cuentas SET estado = %s WHERE cuenta_id = %s", (estado, cuenta_id))
 
@@ -172,7 +206,8 @@ def _movimiento(row: Sequence[Any]) -> Movimiento:
 
 _INSERT_MOV = (
     "INSERT INTO movimientos (cuenta_id, operacion, monto, saldo_resultante, causa, transaccion_id, comando_id, "
-    "comando_original_id, fecha, actor_authtype, actor_authid) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "comando_original_id, fecha, actor_authtype, actor_authid, cupo_diario) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 
 
@@ -194,6 +229,7 @@ async def insertar_movimientos(cur: Cursor, rows: Sequence[MovimientoNuevo]) -> 
             _naive(r.fecha),
             r.actor.authtype if r.actor else None,
             r.actor.authid if r.actor else None,
+            r.cupo_diario,
         )
         for r in rows
     ]
@@ -239,20 +275,70 @@ async def movimientos(
 # --- balance movements: the inbox, row locks, saga debits, the net change ------------------------------------------
 
 
-async def bloquear_cuentas(cur: Cursor, ids: Iterable[int]) -> dict[int, CuentaBloqueada]:
-    """Row-lock the accounts, always in cuenta_id order, so two batches sharing accounts cannot deadlock."""
+async def bloquear_cuentas(cur: Cursor, ids: Iterable[int], *, con_limites: bool = False) -> dict[int, CuentaBloqueada]:
+    """Row-lock the accounts, always in cuenta_id order, so two batches sharing accounts cannot deadlock.
+    `con_limites`: also the daily limits in force (the account's override, else its tipo's)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     await cur.execute(
-        "SELECT cuenta_id, cliente_id, numero_cuenta, saldo, moneda, estado, eliminada_en IS NOT NULL "
+        "SELECT cuenta_id, cliente_id, numero_cuenta, saldo, moneda, estado, eliminada_en IS NOT NULL, "
+        "tipo_cuenta_id, limite_retiro_diario, limite_transferencia_diario "
         f"FROM cuentas WHERE cuenta_id IN ({_placeholders(len(wanted))}) ORDER BY cuenta_id FOR UPDATE",
         wanted,
     )
+    rows = await cur.fetchall()
+    # The tipos' limits in a plain read of their own: a join in the FOR UPDATE would lock the tipo's row too, and
+    # with it every movement of every account of that tipo.
+    tipos = await _limites_de_tipos(cur, {r[7] for r in rows}) if con_limites else {}
     return {
-        cuenta_id: CuentaBloqueada(cuenta_id, cliente_id, numero, saldo, moneda, estado, bool(eliminada))
-        for cuenta_id, cliente_id, numero, saldo, moneda, estado, eliminada in await cur.fetchall()
+        cuenta_id: CuentaBloqueada(
+            cuenta_id,
+            cliente_id,
+            numero,
+            saldo,
+            moneda,
+            estado,
+            bool(eliminada),
+            LimitesDiarios(retiro, transferencia).sobre(tipos.get(tipo_id, LimitesDiarios())),
+        )
+        for cuenta_id, cliente_id, numero, saldo, moneda, estado, eliminada, tipo_id, retiro, transferencia in rows
     }
+
+
+async def _limites_de_tipos(cur: Cursor, ids: Iterable[int]) -> dict[int, LimitesDiarios]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    await cur.execute(
+        "SELECT tipo_cuenta_id, limite_retiro_diario, limite_transferencia_diario FROM tipos_cuenta "
+        f"WHERE tipo_cuenta_id IN ({_placeholders(len(wanted))})",
+        wanted,
+    )
+    return {tipo_id: LimitesDiarios(retiro, transf) for tipo_id, retiro, transf in await cur.fetchall()}
+
+
+async def usados_en_el_dia(
+    cur: Cursor, ids: Iterable[int], inicio: datetime, fin: datetime, *, bloqueando: bool = True
+) -> dict[tuple[int, Cupo], Decimal]:
+    """What the movements in [inicio, fin) used of each daily limit of these accounts: debits minus the reversals
+    that gave them back, per (cuenta_id, cupo). One range of the index movimientos_cupo_dia per account and cupo.
+
+    `bloqueando` (under the accounts' row locks, to decide a movement): a locking read, which reads the latest
+    committed rows. A plain read would read the transaction's snapshot, which may predate the row lock (the inbox
+    was read first) and miss a debit committed meanwhile; the rows it S-locks are the locked accounts' own, which
+    only holders of those row locks write."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    await cur.execute(
+        "SELECT cuenta_id, cupo_diario, SUM(CASE operacion WHEN 'DEBITO' THEN monto ELSE -monto END) "
+        f"FROM movimientos WHERE cuenta_id IN ({_placeholders(len(wanted))}) "
+        f"AND cupo_diario IN ({_placeholders(len(CUPOS))}) AND fecha >= %s AND fecha < %s "
+        "GROUP BY cuenta_id, cupo_diario" + (" LOCK IN SHARE MODE" if bloqueando else ""),
+        [*wanted, *CUPOS, _naive(inicio), _naive(fin)],
+    )
+    return {(int(cuenta_id), cupo): Decimal(usado) for cuenta_id, cupo, usado in await cur.fetchall()}
 
 
 async def debitos_saga(cur: Cursor, comando_ids: Iterable[str]) -> dict[str, DebitoSaga]:
@@ -262,15 +348,15 @@ async def debitos_saga(cur: Cursor, comando_ids: Iterable[str]) -> dict[str, Deb
         return {}
     marks = _placeholders(len(wanted))
     await cur.execute(
-        "SELECT comando_id, cuenta_id, monto, comando_original_id FROM movimientos "
+        "SELECT comando_id, cuenta_id, monto, comando_original_id, cupo_diario FROM movimientos "
         f"WHERE (comando_id IN ({marks}) AND operacion = 'DEBITO') OR comando_original_id IN ({marks})",
         [*wanted, *wanted],
     )
     rows = await cur.fetchall()
-    revertidos = {original for _, _, _, original in rows if original is not None}
+    revertidos = {original for _, _, _, original, _ in rows if original is not None}
     return {
-        comando_id: DebitoSaga(comando_id, cuenta_id, monto, revertido=comando_id in revertidos)
-        for comando_id, cuenta_id, monto, original in rows
+        comando_id: DebitoSaga(comando_id, cuenta_id, monto, revertido=comando_id in revertidos, cupo=cupo)
+        for comando_id, cuenta_id, monto, original, cupo in rows
         if original is None and comando_id in wanted
     }
 

@@ -1,6 +1,6 @@
 """Request and response models of the cuentas REST API (API.md §MS2): field names are the contract."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -8,7 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
 from contracts.money import Moneda, Money, NonNegativeMoneyIn, PositiveMoneyIn
-from services.cuentas.domain import ID_MAX, TIPO_ID_MAX
+from services.cuentas.domain import ID_MAX, TIPO_ID_MAX, EstadoCupo, LimitesCuenta, LimitesDiarios
 from services.platform.actor import ActorPublic
 from services.platform.ids import IdIn
 from services.platform.lote import LOTE_MAX
@@ -38,6 +38,12 @@ class TipoCuentaPublic(BaseModel):
     costo_mantenimiento: Money
     tasa_interes: Money = Field(description='annual rate in percent, e.g. "1.50"')
     estado: str
+    limite_retiro_diario: Money | None = Field(
+        None, description="daily withdrawal limit (teller retiro, RETIRO, PAGO_SERVICIO), America/Lima day; null: none"
+    )
+    limite_transferencia_diario: Money | None = Field(
+        None, description="daily transfer-out limit (TRANSFERENCIA debits), America/Lima day; null: none"
+    )
 
 
 class CuentaCreate(BaseModel):
@@ -69,6 +75,12 @@ class CuentaPublic(BaseModel):
     estado: EstadoCuenta
     tipo_cuenta_nombre: str
     tipo_cuenta_descripcion: str | None
+    limite_retiro_diario: Money | None = Field(
+        None, description="daily withdrawal limit in force (the account's override, else its tipo's); null: none"
+    )
+    limite_transferencia_diario: Money | None = Field(
+        None, description="daily transfer-out limit in force (the account's override, else its tipo's); null: none"
+    )
 
 
 class CuentaDetalle(CuentaPublic):
@@ -102,6 +114,47 @@ class MovimientoPublic(BaseModel):
     actor: ActorPublic | None = Field(
         None, description="who made it (a saga movement: who asked for the transaction); null on older rows"
     )
+
+
+class LimitesUpdate(BaseModel):
+    """PUT /cuentas/{id}/limites: the account's own daily limits; null drops the override (its tipo's applies).
+    Both fields are required, so a misspelt or forgotten one is a 422 instead of a limit silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retiroDiario: NonNegativeMoneyIn | None
+    transferenciaDiaria: NonNegativeMoneyIn | None
+
+    def limites(self) -> LimitesDiarios:
+        return LimitesDiarios(self.retiroDiario, self.transferenciaDiaria)
+
+
+class CupoPublic(BaseModel):
+    limite: Money | None = Field(description="in force; null: no limit")
+    origen: Literal["cuenta", "tipo"] | None = Field(description="the account's override or its tipo's; null: none")
+    usadoHoy: Money = Field(description="debits counted against it today (Lima), minus reversals")
+    disponibleHoy: Money | None = Field(description="what today still allows; null: no limit")
+
+    @classmethod
+    def of(cls, estado: EstadoCupo) -> "CupoPublic":
+        return cls(limite=estado.limite, origen=estado.origen, usadoHoy=estado.usado, disponibleHoy=estado.disponible)
+
+
+class LimitesPublic(BaseModel):
+    cuentaId: int
+    dia: date = Field(description="the ledger day (America/Lima) the amounts used are of")
+    zonaHoraria: Literal["America/Lima"] = "America/Lima"
+    retiroDiario: CupoPublic
+    transferenciaDiaria: CupoPublic
+
+    @classmethod
+    def of(cls, limites: LimitesCuenta) -> "LimitesPublic":
+        return cls(
+            cuentaId=limites.cuenta_id,
+            dia=limites.dia,
+            retiroDiario=CupoPublic.of(limites.retiro),
+            transferenciaDiaria=CupoPublic.of(limites.transferencia),
+        )
 
 
 class Mensaje(BaseModel):

@@ -20,18 +20,24 @@ from services.cuentas.decisions import Denegado, Ventanilla
 from services.cuentas.domain import (
     Cuenta,
     CuentaBloqueada,
+    LimitesCuenta,
+    LimitesDiarios,
     Movimiento,
     MovimientoNuevo,
     TipoCuenta,
     cambio_de_estado,
+    dia_ledger,
+    limites_de_cuenta,
     nuevo_numero_cuenta,
     validar_eliminacion,
+    ventana_del_dia,
 )
 from services.cuentas.errors import (
     ClienteNoActivo,
     ClienteNoEncontrado,
     CuentaNoActiva,
     CuentaNoEncontrada,
+    LimiteDiarioExcedido,
     SaldoExcedido,
     SaldoInsuficiente,
     SinNumeroLibre,
@@ -114,6 +120,11 @@ class CuentasService:
                 raise CuentaNoEncontrada(cuenta_id)
             return await repo.movimientos(cur, cuenta_id=cuenta_id, desde=desde, hasta=hasta, skip=skip, limit=limit)
 
+    async def limites(self, cuenta_id: int) -> LimitesCuenta:
+        """The account's daily limits in force and what today (Lima) used of them."""
+        async with db.reading(self._pool) as cur:
+            return await _limites(cur, cuenta_id, bloqueando=False)
+
     async def respuesta_registrada(self, clave: str) -> Recorded | None:
         """The answer a committed write with this Idempotency-Key gave (either instance: the record is in MariaDB)."""
         return (await self.respuestas_registradas([clave])).get(clave)
@@ -178,6 +189,8 @@ class CuentasService:
             tipo_cuenta_descripcion=tipo.descripcion,
             costo_mantenimiento=tipo.costo_mantenimiento,
             tasa_interes=tipo.tasa_interes,
+            limite_retiro_diario=tipo.limite_retiro_diario,
+            limite_transferencia_diario=tipo.limite_transferencia_diario,
         )
         eventos = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=a.correlation_id, authcontext=a.actor)]
         if a.saldo > 0:
@@ -238,6 +251,20 @@ class CuentasService:
             await idempotencia.record(cur, [(idem, cuenta)] if idem else [])
         return cuenta
 
+    async def fijar_limites(
+        self, cuenta_id: int, limites: LimitesDiarios, idem: Keyed[LimitesCuenta] | None = None
+    ) -> LimitesCuenta:
+        """Set (or, with None, drop) the account's overrides of its tipo's daily limits. Under the account's row lock,
+        so a movement decides by the limits before or after the change, never a mix. A lower limit than what today
+        already used refuses further debits today; nothing already moved is undone."""
+        async with db.transaction(self._pool) as cur:
+            await idempotencia.claim(cur, [idem] if idem else [])
+            await _bloquear(cur, cuenta_id)
+            await repo.fijar_limites(cur, cuenta_id=cuenta_id, limites=limites)
+            estado = await _limites(cur, cuenta_id, bloqueando=True)
+            await idempotencia.record(cur, [(idem, estado)] if idem else [])
+        return estado
+
     async def cambiar_estado(
         self,
         cuenta_id: int,
@@ -289,6 +316,16 @@ async def _bloquear(cur: db.Cursor, cuenta_id: int) -> CuentaBloqueada:
     return cuenta
 
 
+async def _limites(cur: db.Cursor, cuenta_id: int, *, bloqueando: bool) -> LimitesCuenta:
+    ahora = repo.utcnow()
+    leidos = await repo.limites_de_cuenta(cur, cuenta_id)
+    if leidos is None:
+        raise CuentaNoEncontrada(cuenta_id)
+    usados = await repo.usados_en_el_dia(cur, [cuenta_id], *ventana_del_dia(ahora), bloqueando=bloqueando)
+    por_cupo = {cupo: usado for (_, cupo), usado in usados.items()}
+    return limites_de_cuenta(cuenta_id, *leidos, por_cupo, dia_ledger(ahora))
+
+
 def _error(denegado: Denegado, cuenta_id: int) -> DomainError:
     """The teller's answer to a denied movement (a saga hears the motivo as a MovimientoRechazado instead)."""
     match denegado.motivo:
@@ -302,5 +339,7 @@ def _error(denegado: Denegado, cuenta_id: int) -> DomainError:
             return SaldoInsuficiente()
         case "SALDO_EXCEDIDO":
             return SaldoExcedido()
+        case "LIMITE_DIARIO_EXCEDIDO":
+            return LimiteDiarioExcedido(denegado.detalle)
     # MONEDA_DISTINTA and COMANDO_INVALIDO are for saga commands only (a teller moves the account's own currency).
     raise AssertionError(f"a teller movement cannot be denied with {denegado.motivo}")

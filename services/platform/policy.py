@@ -113,6 +113,8 @@ CUENTAS = ServicePolicy(
         ("GET", "/cuentas/numero/{numero_cuenta}"): READ_CONFINED,
         ("GET", "/cuentas/{cuenta_id}"): READ_CONFINED,
         ("GET", "/cuentas/{cuenta_id}/movimientos"): READ_CONFINED,
+        ("GET", "/cuentas/{cuenta_id}/limites"): READ_CONFINED,
+        ("PUT", "/cuentas/{cuenta_id}/limites"): Rule(OPERACIONES),
         ("POST", "/cuentas"): Rule(CAJA),
         ("POST", "/cuentas/lote"): Rule(CAJA),
         ("PATCH", "/cuentas/{cuenta_id}/saldo"): Rule(CAJA),

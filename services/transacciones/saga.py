@@ -154,7 +154,8 @@ def comando_actual(orden: Orden, saga: SagaState) -> Command | None:
     if saga.paso == "CREDITO":
         return AcreditarCuenta(cuenta_id=_cuenta(orden.cuenta_destino_id), **base)
     if saga.paso == "DEBITO":
-        return DebitarCuenta(cuenta_id=_cuenta(orden.cuenta_origen_id), **base)
+        # Its kind decides which daily limit of the account the debit counts against (cuentas' rule).
+        return DebitarCuenta(cuenta_id=_cuenta(orden.cuenta_origen_id), tipo_transaccion=orden.tipo, **base)
     return RevertirDebito(
         cuenta_id=_cuenta(orden.cuenta_origen_id),
         comando_original_id=comando_id(orden.transaccion_id, "DEBITO"),

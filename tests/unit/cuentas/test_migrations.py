@@ -1,5 +1,9 @@
 """The numbered migrations of cuentas split into the statements MariaDB will run, comments and all."""
 
+from pathlib import Path
+
+import pytest
+
 from services.cuentas.db import MIGRATIONS
 from services.platform.migrate import migration_files, statements
 
@@ -11,6 +15,7 @@ def test_cada_tabla_y_la_semilla_son_una_sentencia() -> None:
         "002_seed_tipos_cuenta.sql",
         "003_idempotencia.sql",
         "004_movimientos_actor.sql",
+        "006_limites.sql",  # 005 is reserved for holds (issue 15, item 1)
     ]
     schema = statements(files[0].read_text())
     assert [s.split("(")[0].split()[-1] for s in schema] == [
@@ -46,3 +51,24 @@ def test_las_columnas_del_actor_se_agregan_solo_si_faltan() -> None:
         "EXECUTE movimientos_actor",
         "DEALLOCATE PREPARE movimientos_actor",
     )
+
+
+def test_los_limites_se_agregan_solo_si_faltan_y_cuenta_sueldo_queda_sin_limite() -> None:
+    """Every ALTER of 006 is prepared only while what it adds is missing (idempotent on MySQL 8 and MariaDB); the
+    seeded defaults leave Cuenta Sueldo (what tests, the bench and the bank test use) without limits."""
+    sql = statements(MIGRATIONS.joinpath("006_limites.sql").read_text())
+    sets = [s for s in sql if s.startswith("SET @")]
+    assert len(sets) == 4
+    assert all("'DO 0'" in s and ") = 0," in s for s in sets)
+    assert any("INDEX movimientos_cupo_dia (cuenta_id, cupo_diario, fecha, operacion, monto)" in s for s in sets)
+    updates = [s for s in sql if s.startswith("UPDATE tipos_cuenta")]
+    assert [u.split("tipo_cuenta_id = ")[1][0] for u in updates] == ["2", "3", "4"]
+
+
+def test_numeros_de_migracion_con_huecos_se_aceptan_repetidos_no(tmp_path: Path) -> None:
+    for name in ("001_a.sql", "003_c.sql"):
+        tmp_path.joinpath(name).write_text("DO 0;\n")
+    assert [p.name for p in migration_files(tmp_path)] == ["001_a.sql", "003_c.sql"]
+    tmp_path.joinpath("003_d.sql").write_text("DO 0;\n")
+    with pytest.raises(RuntimeError, match="own number"):
+        migration_files(tmp_path)
