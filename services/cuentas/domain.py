@@ -48,6 +48,12 @@ class Cuenta:
     tipo_cuenta_descripcion: str | None
     costo_mantenimiento: Decimal
     tasa_interes: Decimal
+    retenido: Decimal = CERO  # Σ of the account's active holds (retenciones)
+
+    @property
+    def saldo_disponible(self) -> Decimal:
+        """What the account may still spend: the booked saldo minus what its active holds reserve."""
+        return self.saldo - self.retenido
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,11 @@ class CuentaBloqueada:
     moneda: Moneda
     estado: EstadoCuenta
     eliminada: bool = False
+    retenido: Decimal = CERO  # Σ of the account's active holds: a debit may only take saldo − retenido
+
+    @property
+    def saldo_disponible(self) -> Decimal:
+        return self.saldo - self.retenido
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,7 @@ class Rechazo:
 
     motivo: MotivoRechazo
     detalle: str
+    disponible: Decimal | None = None  # SALDO_INSUFICIENTE: the available balance (saldo − holds) it fell short of
 
 
 def decidir_movimiento(
@@ -171,9 +183,10 @@ def decidir_movimiento(
     """THE rule of whether an account may move money: the balance after moving `monto` (> 0), or why not.
 
     `cuenta` is the account read under its row lock (None: no such row); `moneda` the movement's currency (None: the
-    account's own, as at the teller). A `reversion` gives back a saga debit: it applies whatever the account's estado
-    is now (blocked, even closed or deleted since), since refusing would destroy the money the debit took; only its
-    currency and the balance ceiling can refuse it.
+    account's own, as at the teller). A debit may only take the AVAILABLE balance (saldo − active holds): money a
+    hold reserves is spent only by capturing that hold (which releases it first). A `reversion` gives back a saga
+    debit: it applies whatever the account's estado is now (blocked, even closed or deleted since), since refusing
+    would destroy the money the debit took; only its currency and the balance ceiling can refuse it.
     """
     if reversion:
         if cuenta is None or (moneda is not None and moneda != cuenta.moneda):
@@ -189,12 +202,16 @@ def decidir_movimiento(
             return Rechazo(
                 "MONEDA_DISTINTA", f"La cuenta {cuenta.numero_cuenta} es en {cuenta.moneda}, el movimiento en {moneda}"
             )
+    disponible = max(cuenta.saldo_disponible, CERO)
+    insuficiente = Rechazo(
+        "SALDO_INSUFICIENTE", f"Saldo insuficiente: disponible {disponible:.2f}, requerido {monto:.2f}", disponible
+    )
+    if operacion == "DEBITO" and monto > disponible:
+        return insuficiente
     try:
         return saldo_tras(cuenta.saldo, operacion, monto)
     except SaldoInsuficiente:
-        return Rechazo(
-            "SALDO_INSUFICIENTE", f"Saldo insuficiente: disponible {cuenta.saldo:.2f}, requerido {monto:.2f}"
-        )
+        return insuficiente
     except SaldoExcedido:
         return Rechazo(
             "SALDO_EXCEDIDO",
