@@ -18,6 +18,7 @@ from contracts.envelope import envelope_for
 from producers.kafka import publish
 from tests.conftest import eventually
 from tests.integration.auth import Bearer
+from tests.integration.conftest import URLS
 from tests.integration.cuentas.conftest import CUENTAS, Tap, saldo_y_ledger
 
 Factory = Callable[..., Any]
@@ -292,3 +293,40 @@ async def test_cliente_solo_ve_las_retenciones_de_sus_cuentas(
         crear = await propio.post(f"/cuentas/{cid}/retenciones", json={"monto": "1.00", "vence": _vence(hours=1)})
         assert crear.status_code == 403
         assert (await analista.get(f"/cuentas/{cid}/retenciones")).status_code == 403
+
+
+async def _transferir(trx: httpx.AsyncClient, origen: int, destino: int, monto: str) -> dict[str, Any]:
+    """A TRANSFERENCIA through transacciones' saga, polled to its final state."""
+    body = {
+        "tipo": "TRANSFERENCIA",
+        "monto": monto,
+        "moneda": "PEN",
+        "cuentaOrigenId": origen,
+        "cuentaDestinoId": destino,
+    }
+    r = await trx.post("/transacciones", json=body)
+    assert r.status_code in (201, 202, 409), r.text
+    doc: dict[str, Any] = r.json()
+    if r.status_code != 202:
+        return doc
+
+    async def final() -> dict[str, Any] | None:
+        got: dict[str, Any] = (await trx.get(f"/transacciones/{doc['id']}")).json()
+        return got if got["estado"] in ("COMPLETADA", "FALLIDA") else None
+
+    return await eventually(final, timeout=60, what=f"transfer {doc['id']} final")
+
+
+async def test_transferencia_mira_el_saldo_disponible(http: httpx.AsyncClient, cuenta_factory: Factory) -> None:
+    origen = await cuenta_factory(saldo="100.00")
+    destino = await cuenta_factory()
+    await _retener(http, origen["cuenta_id"], "60.00")
+    async with httpx.AsyncClient(auth=Bearer(), base_url=URLS["transacciones"], timeout=30) as trx:
+        refused = await _transferir(trx, origen["cuenta_id"], destino["cuenta_id"], "40.01")
+        assert refused["estado"] == "FALLIDA", refused
+        assert "SALDO_INSUFICIENTE" in refused["motivo"]
+        assert "disponible 40.00" in refused["motivo"]
+        ok = await _transferir(trx, origen["cuenta_id"], destino["cuenta_id"], "40.00")
+        assert ok["estado"] == "COMPLETADA", ok
+    detalle = await _cuenta(http, origen["cuenta_id"])
+    assert (detalle["saldo"], detalle["saldo_disponible"]) == ("60.00", "0.00")
