@@ -9,8 +9,8 @@ from contracts.money import Moneda, Money, PositiveMoney
 
 EstadoCuenta = Literal["activa", "bloqueada", "cerrada"]
 Operacion = Literal["CREDITO", "DEBITO"]
-# Why a balance moved: a teller operation, the opening balance, or a saga command.
-Causa = Literal["APERTURA", "DEPOSITO", "RETIRO", "SAGA", "REVERSION"]
+# Why a balance moved: a teller operation, the opening balance, a saga command, or (added later) a captured hold.
+Causa = Literal["APERTURA", "DEPOSITO", "RETIRO", "SAGA", "REVERSION", "CAPTURA"]
 MotivoRechazo = Literal[
     "CUENTA_NO_EXISTE",
     "CUENTA_BLOQUEADA",
@@ -94,3 +94,52 @@ class MovimientoRechazado(_CuentaEvent):
     detalle: str
     fecha: datetime
     cliente_id: int | None = None
+
+
+class _RetencionEvent(_CuentaEvent):
+    """A hold (retención) on an account: keyed by the account, so its events stay in order with the account's
+    movements. `saldo_disponible` is the account's available balance (saldo − active holds) right after it."""
+
+    cliente_id: int
+    retencion_id: int
+    moneda: Moneda
+    saldo_disponible: Money
+    fecha: datetime
+
+
+class RetencionCreada(_RetencionEvent):
+    """An amount reserved on the account until `vence` (a card authorization); no money moved yet."""
+
+    type: ClassVar[str] = "bank.cuentas.RetencionCreada.v1"
+
+    monto: PositiveMoney
+    vence: datetime
+    referencia: str | None = None
+
+
+class RetencionCapturada(_RetencionEvent):
+    """A hold captured: `monto` left the account as the DEBITO ledger row `movimiento_id` (its SaldoActualizado
+    follows), and `liberado` of the hold (the rest) is available again."""
+
+    type: ClassVar[str] = "bank.cuentas.RetencionCapturada.v1"
+
+    monto: PositiveMoney
+    liberado: Money
+    movimiento_id: int
+
+
+class RetencionLiberada(_RetencionEvent):
+    """A hold voided before it was captured: all of `monto` is available again."""
+
+    type: ClassVar[str] = "bank.cuentas.RetencionLiberada.v1"
+
+    monto: PositiveMoney
+
+
+class RetencionExpirada(_RetencionEvent):
+    """A hold that reached its `vence` uncaptured: all of `monto` is available again."""
+
+    type: ClassVar[str] = "bank.cuentas.RetencionExpirada.v1"
+
+    monto: PositiveMoney
+    vence: datetime

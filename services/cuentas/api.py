@@ -10,17 +10,21 @@ from services.cuentas.dependencies import ServiceDep
 from services.cuentas.domain import ID_MAX, Cuenta
 from services.cuentas.errors import CuentaNoEncontrada
 from services.cuentas.schemas import (
+    CapturaIn,
     CuentaCreate,
     CuentaDetalle,
     CuentaPublic,
     CuentasLote,
     EstadoIn,
+    EstadoRetencionIn,
     EstadoUpdate,
     LimitesPublic,
     LimitesUpdate,
     Mensaje,
     MonedaIn,
     MovimientoPublic,
+    RetencionCreate,
+    RetencionPublic,
     SaldoUpdate,
     TipoCuentaPublic,
 )
@@ -285,3 +289,151 @@ def _utc(field: str, when: datetime | None) -> datetime | None:
         return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except OverflowError:
         raise Invalid(field, "date out of range") from None
+
+
+# --- holds (retenciones): create, list, capture, void (POST .../liberacion); they expire by themselves at vence ------
+
+RetencionIdPath = PathId
+
+
+@router.post(
+    "/cuentas/{cuenta_id}/retenciones",
+    response_model=RetencionPublic,
+    status_code=201,
+    responses={**NOT_FOUND, **CONFLICT},
+    tags=["retenciones"],
+)
+async def crear_retencion(
+    cuenta_id: CuentaIdPath,
+    body: RetencionCreate,
+    service: ServiceDep,
+    request: Request,
+    actor: ActorDep,
+    correlation_id: CorrelationId = None,
+    idempotency_key: IdempotencyKey = None,
+) -> RetencionPublic | Response:
+    """Reserve an amount (a card authorization): refused (409, motivo) when the available balance does not cover it
+    or the account is not activa. Answers 201 with a Location of the hold."""
+    vence = _utc("vence", body.vence)
+    assert vence is not None
+    response = await run_keyed(
+        request,
+        idempotency_key,
+        body,
+        find=service.respuesta_registrada,
+        write=lambda idem: service.crear_retencion(
+            cuenta_id,
+            monto=body.monto,
+            vence=vence,
+            referencia=body.referencia,
+            correlation_id=correlation_id,
+            idem=idem,
+            actor=actor,
+        ),
+        render=RetencionPublic.model_validate,
+        status=201,
+        location=lambda r: f"/cuentas/{r.cuenta_id}/retenciones/{r.retencion_id}",
+    )
+    if isinstance(response, RetencionPublic):
+        return Response(
+            response.model_dump_json(),
+            status_code=201,
+            media_type="application/json",
+            headers={"Location": f"/cuentas/{cuenta_id}/retenciones/{response.retencion_id}"},
+        )
+    return response
+
+
+@router.get(
+    "/cuentas/{cuenta_id}/retenciones",
+    response_model=list[RetencionPublic],
+    responses=NOT_FOUND,
+    tags=["retenciones"],
+)
+async def listar_retenciones(
+    cuenta_id: CuentaIdPath,
+    response: Response,
+    service: ServiceDep,
+    page: PageDep,
+    own: OwnCliente,
+    estado: Annotated[EstadoRetencionIn | None, Query()] = None,
+) -> list[RetencionPublic]:
+    """The account's holds, newest first, each with its estado (ACTIVA, CAPTURADA, LIBERADA, EXPIRADA)."""
+    if own is not None:
+        _own(await service.cuenta(cuenta_id), own, cuenta_id)
+    rows, total = await service.retenciones(cuenta_id, estado=estado, skip=page.skip, limit=page.limit)
+    set_total(response, total)
+    return [RetencionPublic.model_validate(r) for r in rows]
+
+
+@router.get(
+    "/cuentas/{cuenta_id}/retenciones/{retencion_id}",
+    response_model=RetencionPublic,
+    responses=NOT_FOUND,
+    tags=["retenciones"],
+)
+async def obtener_retencion(
+    cuenta_id: CuentaIdPath, retencion_id: RetencionIdPath, service: ServiceDep, own: OwnCliente
+) -> RetencionPublic:
+    if own is not None:
+        _own(await service.cuenta(cuenta_id), own, cuenta_id)
+    return RetencionPublic.model_validate(await service.retencion(cuenta_id, retencion_id))
+
+
+@router.post(
+    "/cuentas/{cuenta_id}/retenciones/{retencion_id}/captura",
+    response_model=RetencionPublic,
+    responses={**NOT_FOUND, **CONFLICT},
+    tags=["retenciones"],
+)
+async def capturar_retencion(
+    cuenta_id: CuentaIdPath,
+    retencion_id: RetencionIdPath,
+    service: ServiceDep,
+    request: Request,
+    actor: ActorDep,
+    body: CapturaIn | None = None,
+    correlation_id: CorrelationId = None,
+    idempotency_key: IdempotencyKey = None,
+) -> RetencionPublic | Response:
+    """Capture the hold (all of it, or `monto` of it): a DEBITO ledger movement (causa CAPTURA); the rest of the
+    hold is released. 409 once it is captured, voided or expired."""
+    body = body or CapturaIn()
+    return await run_keyed(
+        request,
+        idempotency_key,
+        body,
+        find=service.respuesta_registrada,
+        write=lambda idem: service.capturar_retencion(
+            cuenta_id, retencion_id, monto=body.monto, correlation_id=correlation_id, idem=idem, actor=actor
+        ),
+        render=RetencionPublic.model_validate,
+    )
+
+
+@router.post(
+    "/cuentas/{cuenta_id}/retenciones/{retencion_id}/liberacion",
+    response_model=RetencionPublic,
+    responses={**NOT_FOUND, **CONFLICT},
+    tags=["retenciones"],
+)
+async def liberar_retencion(
+    cuenta_id: CuentaIdPath,
+    retencion_id: RetencionIdPath,
+    service: ServiceDep,
+    request: Request,
+    actor: ActorDep,
+    correlation_id: CorrelationId = None,
+    idempotency_key: IdempotencyKey = None,
+) -> RetencionPublic | Response:
+    """Void the hold: all of it is available again, no money moves. 409 once it is captured, voided or expired."""
+    return await run_keyed(
+        request,
+        idempotency_key,
+        None,
+        find=service.respuesta_registrada,
+        write=lambda idem: service.liberar_retencion(
+            cuenta_id, retencion_id, correlation_id=correlation_id, idem=idem, actor=actor
+        ),
+        render=RetencionPublic.model_validate,
+    )

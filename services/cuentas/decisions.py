@@ -37,7 +37,17 @@ class Ventanilla:
     monto: Decimal
 
 
-Pedido = Comando | Ventanilla
+@dataclass(frozen=True)
+class Captura:
+    """A captured hold (POST /cuentas/{id}/retenciones/{rid}/captura): a DEBITO of the account's own currency. Its use
+    case releases the hold first, in the same transaction, so the debit may spend the money the hold reserved."""
+
+    cuenta_id: int
+    monto: Decimal
+    retencion_id: int
+
+
+Pedido = Comando | Ventanilla | Captura
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ class Aprobado:
     def asiento(self, fecha: datetime, actor: AuthContext | None = None) -> MovimientoNuevo:
         """The ledger row this movement writes, made by `actor`."""
         pedido = self.pedido
-        comando = None if isinstance(pedido, Ventanilla) else pedido
+        comando = None if isinstance(pedido, Ventanilla | Captura) else pedido
         return MovimientoNuevo(
             cuenta_id=self.cuenta.cuenta_id,
             operacion=self.operacion,
@@ -98,6 +108,7 @@ class Denegado:
     motivo: MotivoRechazo
     detalle: str
     cliente_id: int | None
+    disponible: Decimal | None = None  # SALDO_INSUFICIENTE: the available balance it fell short of
 
 
 Decision = Aprobado | Denegado
@@ -113,7 +124,7 @@ CUPO_POR_TIPO: dict[str, Cupo] = {"RETIRO": "RETIRO", "PAGO_SERVICIO": "RETIRO",
 def operacion_de(pedido: Pedido) -> Operacion:
     if isinstance(pedido, Ventanilla):
         return pedido.operacion
-    return "DEBITO" if isinstance(pedido, DebitarCuenta) else "CREDITO"
+    return "DEBITO" if isinstance(pedido, DebitarCuenta | Captura) else "CREDITO"
 
 
 def cupo_de(pedido: Pedido) -> Cupo | None:
@@ -177,15 +188,19 @@ def decidir(
 
 
 def _mover(
-    pedido: DebitarCuenta | AcreditarCuenta | Ventanilla, cuenta: CuentaBloqueada | None, usado: Decimal | None
+    pedido: DebitarCuenta | AcreditarCuenta | Ventanilla | Captura,
+    cuenta: CuentaBloqueada | None,
+    usado: Decimal | None,
 ) -> Decision:
     """`usado`: what the ledger day used of the daily limit this request counts against (None: it counts against
     none)."""
     operacion = operacion_de(pedido)
-    moneda: Moneda | None = None  # a teller moves the account's own currency
+    moneda: Moneda | None = None  # a teller or a capture moves the account's own currency
     causa: Causa = "SAGA"
     if isinstance(pedido, Ventanilla):
         causa = "DEPOSITO" if operacion == "CREDITO" else "RETIRO"
+    elif isinstance(pedido, Captura):
+        causa = "CAPTURA"
     else:
         moneda = pedido.moneda
     cupo = cupo_de(pedido)
@@ -225,7 +240,8 @@ def _decision(
     cupo: Cupo | None = None,
 ) -> Decision:
     if isinstance(saldo, Rechazo):
-        return Denegado(pedido, operacion, saldo.motivo, saldo.detalle, cuenta.cliente_id if cuenta else None)
+        cliente_id = cuenta.cliente_id if cuenta else None
+        return Denegado(pedido, operacion, saldo.motivo, saldo.detalle, cliente_id, saldo.disponible)
     assert cuenta is not None  # an approved movement always has its locked account
     return Aprobado(pedido, replace(cuenta, saldo=saldo), operacion, causa, cupo)
 

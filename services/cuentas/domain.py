@@ -82,6 +82,12 @@ class Cuenta:
     # The limits in force: the account's override, else its tipo's (None = no limit).
     limite_retiro_diario: Decimal | None = None
     limite_transferencia_diario: Decimal | None = None
+    retenido: Decimal = CERO  # Σ of the account's active holds (retenciones)
+
+    @property
+    def saldo_disponible(self) -> Decimal:
+        """What the account may still spend: the booked saldo minus what its active holds reserve."""
+        return self.saldo - self.retenido
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,11 @@ class CuentaBloqueada:
     estado: EstadoCuenta
     eliminada: bool = False
     limites: LimitesDiarios = field(default_factory=LimitesDiarios)  # in force (override, else the tipo's)
+    retenido: Decimal = CERO  # Σ of the account's active holds: a debit may only take saldo − retenido
+
+    @property
+    def saldo_disponible(self) -> Decimal:
+        return self.saldo - self.retenido
 
 
 @dataclass(frozen=True)
@@ -268,6 +279,7 @@ class Rechazo:
 
     motivo: MotivoRechazo
     detalle: str
+    disponible: Decimal | None = None  # SALDO_INSUFICIENTE: the available balance (saldo − holds) it fell short of
 
 
 def decidir_movimiento(
@@ -283,10 +295,12 @@ def decidir_movimiento(
     """THE rule of whether an account may move money: the balance after moving `monto` (> 0), or why not.
 
     `cuenta` is the account read under its row lock (None: no such row); `moneda` the movement's currency (None: the
-    account's own, as at the teller). A `reversion` gives back a saga debit: it applies whatever the account's estado
-    is now (blocked, even closed or deleted since), since refusing would destroy the money the debit took; only its
-    currency and the balance ceiling can refuse it. `cupo`: the daily limit a debit counts against, with what the
-    ledger day used before it (read under the same row lock); a debit the balance allows may still exceed it.
+    account's own, as at the teller). A debit may only take the AVAILABLE balance (saldo − active holds): money a
+    hold reserves is spent only by capturing that hold (which releases it first). A `reversion` gives back a saga
+    debit: it applies whatever the account's estado is now (blocked, even closed or deleted since), since refusing
+    would destroy the money the debit took; only its currency and the balance ceiling can refuse it. `cupo`: the daily
+    limit a debit counts against, with what the ledger day used before it (read under the same row lock); a debit the
+    balance allows may still exceed it.
     """
     if reversion:
         if cuenta is None or (moneda is not None and moneda != cuenta.moneda):
@@ -302,12 +316,16 @@ def decidir_movimiento(
             return Rechazo(
                 "MONEDA_DISTINTA", f"La cuenta {cuenta.numero_cuenta} es en {cuenta.moneda}, el movimiento en {moneda}"
             )
+    disponible = max(cuenta.saldo_disponible, CERO)
+    insuficiente = Rechazo(
+        "SALDO_INSUFICIENTE", f"Saldo insuficiente: disponible {disponible:.2f}, requerido {monto:.2f}", disponible
+    )
+    if operacion == "DEBITO" and monto > disponible:
+        return insuficiente
     try:
         saldo = saldo_tras(cuenta.saldo, operacion, monto)
     except SaldoInsuficiente:
-        return Rechazo(
-            "SALDO_INSUFICIENTE", f"Saldo insuficiente: disponible {cuenta.saldo:.2f}, requerido {monto:.2f}"
-        )
+        return insuficiente
     except SaldoExcedido:
         return Rechazo(
             "SALDO_EXCEDIDO",

@@ -4,9 +4,12 @@ DomainError (services.platform.errors)
 ├── NotFound  -> 404
 │   ├── CuentaNoEncontrada
 │   ├── TipoCuentaNoEncontrado
-│   └── ClienteNoEncontrado
+│   ├── ClienteNoEncontrado
+│   └── RetencionNoEncontrada
 ├── Conflict  -> 409
-│   ├── SaldoInsuficiente
+│   ├── SaldoInsuficiente       (a debit or a new hold beyond the available balance, saldo − active holds)
+│   ├── RetencionNoActiva       (capture/void of a hold already captured, voided or expired, or past its vence)
+│   ├── CapturaExcedeRetencion  (capturing more than the hold reserves)
 │   ├── CuentaNoActiva          (balance change on a blocked/closed account)
 │   ├── TransicionInvalida      (estado state machine)
 │   ├── SaldoNoCero             (close or delete with money in the account)
@@ -19,6 +22,7 @@ DomainError (services.platform.errors)
 """
 
 from decimal import Decimal
+from typing import Any
 
 from contracts.money import MAX_BALANCE
 from services.platform.errors import Conflict, NotFound, Unavailable
@@ -53,10 +57,22 @@ class ClienteNoActivo(Conflict):
 
 
 class SaldoInsuficiente(Conflict):
+    """`detail` stays the phrase the original clients compare; `message` names the available balance (saldo −
+    active holds) and what was asked, and the body carries `motivo` and `saldo_disponible`."""
+
     error = "Saldo insuficiente"
 
-    def __init__(self) -> None:
+    def __init__(self, disponible: Decimal | None = None, requerido: Decimal | None = None) -> None:
         super().__init__("Saldo insuficiente")
+        self.disponible = disponible
+        if disponible is not None and requerido is not None:
+            self.sentence = f"Saldo insuficiente: disponible {disponible:.2f}, requerido {requerido:.2f}"
+
+    def extensions(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"motivo": "SALDO_INSUFICIENTE"}
+        if self.disponible is not None:
+            extra["saldo_disponible"] = f"{self.disponible:.2f}"
+        return extra
 
 
 class CuentaNoActiva(Conflict):
@@ -100,3 +116,31 @@ class SinNumeroLibre(Unavailable):
 
     def __init__(self) -> None:
         super().__init__("No se pudo asignar un número de cuenta libre; reintente")
+
+
+class RetencionNoEncontrada(NotFound):
+    error = "Retención no encontrada"
+
+    def __init__(self, cuenta_id: int, retencion_id: int) -> None:
+        super().__init__(f"Retención {retencion_id} de la cuenta {cuenta_id} no encontrada")
+
+
+class RetencionNoActiva(Conflict):
+    """A hold already captured, voided or expired (also one whose vence has passed, before the expiry task ran)."""
+
+    error = "Retención no activa"
+
+    def __init__(self, retencion_id: int, estado: str, detalle: str | None = None) -> None:
+        super().__init__(detalle or f"La retención {retencion_id} no está activa (estado: {estado})")
+        self.estado = estado
+
+    def extensions(self) -> dict[str, Any]:
+        return {"estado": self.estado}
+
+
+class CapturaExcedeRetencion(Conflict):
+    error = "Captura mayor que la retención"
+    field = "monto"
+
+    def __init__(self, monto: Decimal, retenido: Decimal) -> None:
+        super().__init__(f"El monto {monto:.2f} excede lo retenido ({retenido:.2f})")

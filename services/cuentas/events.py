@@ -1,6 +1,7 @@
 """Building the events cuentas publishes (through its outbox) from what a use case just wrote."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Final, Protocol
 
 from contracts.base import Message
@@ -10,12 +11,17 @@ from contracts.cuentas import (
     EstadoCuenta,
     EstadoCuentaCambiado,
     MovimientoRechazado,
+    RetencionCapturada,
+    RetencionCreada,
+    RetencionExpirada,
+    RetencionLiberada,
     SaldoActualizado,
 )
 from contracts.envelope import AuthContext, Envelope, envelope_for
 from contracts.money import Moneda
-from services.cuentas.decisions import Denegado, Ventanilla
-from services.cuentas.domain import Cuenta, MovimientoNuevo
+from services.cuentas.decisions import Captura, Denegado, Ventanilla
+from services.cuentas.domain import Cuenta, CuentaBloqueada, MovimientoNuevo
+from services.cuentas.retenciones import Retencion
 
 SOURCE: Final = "/cuentas"
 
@@ -95,7 +101,7 @@ def cuenta_eliminada(cuenta_id: int, cliente_id: int, fecha: datetime) -> Cuenta
 def rechazo_saga(denegado: Denegado, fecha: datetime) -> MovimientoRechazado:
     """The reply the orchestrator waits for when a command moved no money."""
     comando = denegado.pedido
-    if isinstance(comando, Ventanilla):
+    if isinstance(comando, Ventanilla | Captura):
         raise TypeError("a teller request is answered with an error, not with an event")
     return MovimientoRechazado(
         cuenta_id=comando.cuenta_id,
@@ -109,3 +115,54 @@ def rechazo_saga(denegado: Denegado, fecha: datetime) -> MovimientoRechazado:
         fecha=fecha,
         cliente_id=denegado.cliente_id,
     )
+
+
+# --- holds: `cuenta` is the account as it is right after the change (its saldo_disponible is announced) -------------
+
+
+def retencion_creada(cuenta: CuentaBloqueada, retencion: Retencion) -> RetencionCreada:
+    return RetencionCreada(
+        cuenta_id=cuenta.cuenta_id,
+        cliente_id=cuenta.cliente_id,
+        retencion_id=retencion.retencion_id,
+        monto=retencion.monto,
+        moneda=cuenta.moneda,
+        vence=retencion.vence,
+        referencia=retencion.referencia,
+        saldo_disponible=cuenta.saldo_disponible,
+        fecha=retencion.creada_en,
+    )
+
+
+def retencion_capturada(
+    cuenta: CuentaBloqueada, retencion: Retencion, capturado: Decimal, movimiento_id: int, fecha: datetime
+) -> RetencionCapturada:
+    return RetencionCapturada(
+        cuenta_id=cuenta.cuenta_id,
+        cliente_id=cuenta.cliente_id,
+        retencion_id=retencion.retencion_id,
+        monto=capturado,
+        liberado=retencion.monto - capturado,
+        movimiento_id=movimiento_id,
+        moneda=cuenta.moneda,
+        saldo_disponible=cuenta.saldo_disponible,
+        fecha=fecha,
+    )
+
+
+def retencion_terminada(
+    cuenta: CuentaBloqueada, retencion: Retencion, fecha: datetime, *, expirada: bool
+) -> RetencionLiberada | RetencionExpirada:
+    """A hold ended without money moving: voided (RetencionLiberada) or due (RetencionExpirada)."""
+    comun = {
+        "cuenta_id": cuenta.cuenta_id,
+        "cliente_id": cuenta.cliente_id,
+        "retencion_id": retencion.retencion_id,
+        "monto": retencion.monto,
+        "moneda": cuenta.moneda,
+        "saldo_disponible": cuenta.saldo_disponible,
+        "fecha": fecha,
+    }
+    if expirada:
+        return RetencionExpirada(**comun, vence=retencion.vence)
+    return RetencionLiberada(**comun)

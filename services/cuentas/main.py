@@ -3,9 +3,10 @@ the outbox relay and the consumers. Both instances behind the balancer run the s
 the database (row locks, GET_LOCK for the relay, the inbox) and in Kafka's consumer groups."""
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
@@ -66,6 +67,8 @@ def _start_workers(
         "replica-clientes",
         link.consumer(GROUP_REPLICA, [topics.CLIENTES], replica, max_poll_records=500),
     )
+    vencimientos = CuentasService(pool, on_events=outbox_written.set)
+    workers.spawn("retenciones-vencidas", expirar_retenciones(vencimientos, settings.expiry_interval_seconds))
     comandos = ComandosHandler(pool, on_replies=outbox_written.set)
     # One member of the group per process by default (CUENTAS_COMMAND_CONSUMERS for more): a ConsumerLoop handles
     # its partitions one after the other, and a second member would overlap their database round trips.
@@ -79,6 +82,19 @@ def _start_workers(
                 max_poll_records=settings.command_batch,
             ),
         )
+
+
+def expirar_retenciones(service: CuentasService, interval: float) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """The expiry task: every `interval` s, the holds whose vence has passed end as EXPIRADA. Both instances run it;
+    the row locks and the conditional UPDATE make each hold expire once (CuentasService.expirar_vencidas)."""
+
+    async def loop(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await service.expirar_vencidas()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    return loop
 
 
 @asynccontextmanager
@@ -95,7 +111,7 @@ async def running(settings: CuentasSettings) -> AsyncIterator[Resources]:
     # out of rotation exactly when it is busiest). The relay and each consumer hold at most one connection at a time.
     async with (
         _pool(target, settings.pool_size) as api_pool,
-        _pool(target, 2 + settings.command_consumers) as worker_pool,
+        _pool(target, 3 + settings.command_consumers) as worker_pool,
         _pool(target, 1) as health_pool,
         # Kafka is not awaited: the API serves from the database (writes land in the outbox) while the broker is
         # away, and the relay and consumers start once it answers.

@@ -24,6 +24,7 @@ from services.cuentas.domain import (
     MovimientoNuevo,
     TipoCuenta,
 )
+from services.cuentas.retenciones import EstadoRetencion, Retencion
 
 
 def utcnow() -> datetime:
@@ -73,7 +74,7 @@ _CUENTA_COLS = (
     "t.nombre, t.descripcion, t.costo_mantenimiento, t.tasa_interes, "
     # The limits in force: the account's override, else its tipo's.
     "COALESCE(c.limite_retiro_diario, t.limite_retiro_diario), "
-    "COALESCE(c.limite_transferencia_diario, t.limite_transferencia_diario)"
+    "COALESCE(c.limite_transferencia_diario, t.limite_transferencia_diario), c.retenido"
 )
 _CUENTA_FROM = "FROM cuentas c JOIN tipos_cuenta t ON t.tipo_cuenta_id = c.tipo_cuenta_id"
 
@@ -283,7 +284,7 @@ async def bloquear_cuentas(cur: Cursor, ids: Iterable[int], *, con_limites: bool
         return {}
     await cur.execute(
         "SELECT cuenta_id, cliente_id, numero_cuenta, saldo, moneda, estado, eliminada_en IS NOT NULL, "
-        "tipo_cuenta_id, limite_retiro_diario, limite_transferencia_diario "
+        "tipo_cuenta_id, limite_retiro_diario, limite_transferencia_diario, retenido "
         f"FROM cuentas WHERE cuenta_id IN ({_placeholders(len(wanted))}) ORDER BY cuenta_id FOR UPDATE",
         wanted,
     )
@@ -301,8 +302,9 @@ async def bloquear_cuentas(cur: Cursor, ids: Iterable[int], *, con_limites: bool
             estado,
             bool(eliminada),
             LimitesDiarios(retiro, transferencia).sobre(tipos.get(tipo_id, LimitesDiarios())),
+            retenido,
         )
-        for cuenta_id, cliente_id, numero, saldo, moneda, estado, eliminada, tipo_id, retiro, transferencia in rows
+        for cuenta_id, cliente_id, numero, saldo, moneda, estado, eliminada, tipo_id, retiro, transferencia, retenido in rows
     }
 
 
@@ -375,6 +377,125 @@ async def aplicar_deltas(cur: Cursor, deltas: dict[int, Decimal]) -> None:
     if cur.rowcount != len(ids):
         # The accounts are locked by this transaction: a mismatch is a bug, never a race.
         raise RuntimeError(f"balance update matched {cur.rowcount} of {len(ids)} locked accounts; rolled back")
+
+
+# --- retenciones (holds) -----------------------------------------------------------------------------------------
+# Every write below runs under the account's row lock (bloquear_cuentas), taken first: creating, capturing, voiding
+# and expiring a hold are serialized per account, so `cuentas.retenido` always equals Σ of its ACTIVA holds.
+
+_RET_COLS = (
+    "r.retencion_id, r.cuenta_id, r.monto, c.moneda, r.estado, r.referencia, r.vence, r.creada_en, r.resuelta_en, "
+    "r.monto_capturado, r.movimiento_id, r.actor_authtype, r.actor_authid"
+)
+_RET_FROM = "FROM retenciones r JOIN cuentas c ON c.cuenta_id = r.cuenta_id"
+
+
+def _retencion(row: Sequence[Any]) -> Retencion:
+    rid, cuenta_id, monto, moneda, estado, referencia, vence, creada, resuelta, capturado, mov, authtype, authid = row
+    return Retencion(
+        retencion_id=int(rid),
+        cuenta_id=int(cuenta_id),
+        monto=monto,
+        moneda=moneda,
+        estado=estado,
+        referencia=referencia,
+        vence=_aware(vence),
+        creada_en=_aware(creada),
+        resuelta_en=_aware(resuelta) if resuelta else None,
+        monto_capturado=capturado,
+        movimiento_id=int(mov) if mov is not None else None,
+        actor=AuthContext(authtype, authid) if authtype else None,
+    )
+
+
+async def insertar_retencion(
+    cur: Cursor,
+    *,
+    cuenta_id: int,
+    monto: Decimal,
+    vence: datetime,
+    referencia: str | None,
+    creada_en: datetime,
+    actor: AuthContext | None,
+) -> int:
+    """A new ACTIVA hold; the caller adds its monto to the account's retenido in the same transaction."""
+    await cur.execute(
+        "INSERT INTO retenciones (cuenta_id, monto, estado, referencia, vence, creada_en, actor_authtype, actor_authid) "
+        "VALUES (%s, %s, 'ACTIVA', %s, %s, %s, %s, %s)",
+        (
+            cuenta_id,
+            monto,
+            referencia,
+            _naive(vence),
+            _naive(creada_en),
+            actor.authtype if actor else None,
+            actor.authid if actor else None,
+        ),
+    )
+    return int(cur.lastrowid)
+
+
+async def retencion(cur: Cursor, cuenta_id: int, retencion_id: int, *, bloquear: bool = False) -> Retencion | None:
+    """One hold of the account; `bloquear`: row-locked (the caller already holds the account's lock)."""
+    await cur.execute(
+        f"SELECT {_RET_COLS} {_RET_FROM} WHERE r.retencion_id = %s AND r.cuenta_id = %s"
+        + (" FOR UPDATE" if bloquear else ""),
+        (retencion_id, cuenta_id),
+    )
+    row = await cur.fetchone()
+    return _retencion(row) if row else None
+
+
+async def listar_retenciones(
+    cur: Cursor, *, cuenta_id: int, estado: EstadoRetencion | None, skip: int, limit: int
+) -> tuple[list[Retencion], int]:
+    """Newest first (retencion_id is assigned in creation order)."""
+    where = "r.cuenta_id = %s" + (" AND r.estado = %s" if estado else "")
+    args: list[Any] = [cuenta_id, estado] if estado else [cuenta_id]
+    await cur.execute(f"SELECT COUNT(*) FROM retenciones r WHERE {where}", args)
+    (total,) = await cur.fetchone()
+    await cur.execute(
+        f"SELECT {_RET_COLS} {_RET_FROM} WHERE {where} ORDER BY r.retencion_id DESC LIMIT %s OFFSET %s",
+        [*args, limit, skip],
+    )
+    return [_retencion(r) for r in await cur.fetchall()], int(total)
+
+
+async def terminar_retencion(
+    cur: Cursor,
+    *,
+    retencion_id: int,
+    estado: EstadoRetencion,
+    cuando: datetime,
+    monto_capturado: Decimal | None = None,
+    movimiento_id: int | None = None,
+) -> bool:
+    """ACTIVA -> `estado`, only if it is still ACTIVA: False when another request or instance ended it first (the
+    conditional UPDATE, under the locks, makes every hold end exactly once)."""
+    await cur.execute(
+        "UPDATE retenciones SET estado = %s, resuelta_en = %s, monto_capturado = %s, movimiento_id = %s "
+        "WHERE retencion_id = %s AND estado = 'ACTIVA'",
+        (estado, _naive(cuando), monto_capturado, movimiento_id, retencion_id),
+    )
+    return bool(cur.rowcount == 1)
+
+
+async def cambiar_retenido(cur: Cursor, *, cuenta_id: int, delta: Decimal) -> None:
+    """The account's reserved total moves with its holds (CHECK: 0 <= retenido <= saldo)."""
+    await cur.execute("UPDATE cuentas SET retenido = retenido + %s WHERE cuenta_id = %s", (delta, cuenta_id))
+    if cur.rowcount != 1:
+        raise RuntimeError(f"retenido update matched {cur.rowcount} rows for locked account {cuenta_id}")
+
+
+async def retenciones_vencidas(cur: Cursor, *, ahora: datetime, limit: int) -> list[tuple[int, int]]:
+    """(cuenta_id, retencion_id) of ACTIVA holds due at `ahora`, oldest vence first: a plain read, re-checked under
+    the locks by whoever expires them."""
+    await cur.execute(
+        "SELECT cuenta_id, retencion_id FROM retenciones WHERE estado = 'ACTIVA' AND vence <= %s "
+        "ORDER BY vence, retencion_id LIMIT %s",
+        (_naive(ahora), limit),
+    )
+    return [(int(c), int(r)) for c, r in await cur.fetchall()]
 
 
 # --- what an auditor reads (snapshot.py) ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from contracts.cuentas import Causa, EstadoCuenta, Operacion
 from contracts.money import Moneda, Money, NonNegativeMoneyIn, PositiveMoneyIn
 from services.cuentas.domain import ID_MAX, TIPO_ID_MAX, EstadoCupo, LimitesCuenta, LimitesDiarios
+from services.cuentas.retenciones import EstadoRetencion
 from services.platform.actor import ActorPublic
 from services.platform.ids import IdIn
 from services.platform.lote import LOTE_MAX
@@ -70,6 +71,7 @@ class CuentaPublic(BaseModel):
     tipo_cuenta_id: int
     numero_cuenta: str
     saldo: Money
+    saldo_disponible: Money = Field(description="saldo minus the active holds (retenciones): what may be debited")
     moneda: Moneda
     fecha_apertura: datetime
     estado: EstadoCuenta
@@ -159,3 +161,40 @@ class LimitesPublic(BaseModel):
 
 class Mensaje(BaseModel):
     mensaje: str
+
+
+# --- holds (retenciones) --------------------------------------------------------------------------------------
+
+EstadoRetencionIn = Annotated[EstadoRetencion, BeforeValidator(_upper)]
+
+
+class RetencionCreate(BaseModel):
+    """POST /cuentas/{id}/retenciones: reserve `monto` until `vence` (ISO 8601; UTC if it has no offset)."""
+
+    monto: PositiveMoneyIn
+    vence: datetime
+    referencia: Annotated[str | None, Field(max_length=100)] = None
+
+
+class CapturaIn(BaseModel):
+    """POST .../captura: `monto` ≤ the hold (default: all of it); the rest of the hold is released."""
+
+    monto: PositiveMoneyIn | None = None
+
+
+class RetencionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    retencion_id: int
+    cuenta_id: int
+    monto: Money
+    moneda: Moneda
+    estado: EstadoRetencion
+    referencia: str | None
+    vence: datetime
+    creada_en: datetime
+    resuelta_en: datetime | None = Field(None, description="when it was captured, voided or expired")
+    monto_capturado: Money | None = Field(None, description="CAPTURADA: the amount debited (ledger movimiento_id)")
+    monto_liberado: Money | None = Field(None, description="what became available again when it ended")
+    movimiento_id: int | None = None
+    actor: ActorPublic | None = Field(None, description="who created it")

@@ -2,7 +2,7 @@
 and its events (outbox), so nothing is announced that did not happen and nothing happens unannounced."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Final, Literal
@@ -10,13 +10,13 @@ from typing import Final, Literal
 import aiomysql
 import pymysql
 
-from contracts.cuentas import EstadoCuenta, Operacion
+from contracts.cuentas import EstadoCuenta, MotivoRechazo, Operacion, RetencionExpirada, RetencionLiberada
 from contracts.envelope import AuthContext, Envelope
 from contracts.money import Moneda
 from producers.outbox_mysql import add_to_outbox
 from services.cuentas import balance, db, events, idempotencia
 from services.cuentas import repository as repo
-from services.cuentas.decisions import Denegado, Ventanilla
+from services.cuentas.decisions import Captura, Denegado, Ventanilla
 from services.cuentas.domain import (
     Cuenta,
     CuentaBloqueada,
@@ -38,10 +38,20 @@ from services.cuentas.errors import (
     CuentaNoActiva,
     CuentaNoEncontrada,
     LimiteDiarioExcedido,
+    RetencionNoEncontrada,
     SaldoExcedido,
     SaldoInsuficiente,
     SinNumeroLibre,
     TipoCuentaNoEncontrado,
+)
+from services.cuentas.retenciones import (
+    EstadoRetencion,
+    Retencion,
+    decidir_captura,
+    decidir_liberacion,
+    decidir_retencion,
+    validar_vence,
+    vencida,
 )
 from services.platform.errors import DomainError
 from services.platform.idempotency import Keyed, Recorded
@@ -307,6 +317,160 @@ class CuentasService:
             await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
             await idempotencia.record(cur, [(idem, None)] if idem else [])
 
+    # --- holds (retenciones) ----------------------------------------------------------------------------------
+    # Each runs under the account's row lock (taken first, then the hold's), so holds of one account, its movements
+    # and the expiry task are serialized, and cuentas.retenido stays Σ of the ACTIVA holds.
+
+    async def retenciones(
+        self, cuenta_id: int, *, estado: EstadoRetencion | None, skip: int, limit: int
+    ) -> tuple[list[Retencion], int]:
+        async with db.reading(self._pool) as cur:
+            if await repo.cuenta_por_id(cur, cuenta_id) is None:
+                raise CuentaNoEncontrada(cuenta_id)
+            return await repo.listar_retenciones(cur, cuenta_id=cuenta_id, estado=estado, skip=skip, limit=limit)
+
+    async def retencion(self, cuenta_id: int, retencion_id: int) -> Retencion:
+        async with db.reading(self._pool) as cur:
+            if await repo.cuenta_por_id(cur, cuenta_id) is None:
+                raise CuentaNoEncontrada(cuenta_id)
+            found = await repo.retencion(cur, cuenta_id, retencion_id)
+        if found is None:
+            raise RetencionNoEncontrada(cuenta_id, retencion_id)
+        return found
+
+    async def crear_retencion(
+        self,
+        cuenta_id: int,
+        *,
+        monto: Decimal,
+        vence: datetime,
+        referencia: str | None,
+        correlation_id: str | None,
+        idem: Keyed[Retencion] | None = None,
+        actor: AuthContext | None = None,
+    ) -> Retencion:
+        """Reserve `monto` until `vence`: refused exactly as a debit of it would be now (the available balance)."""
+        ahora = repo.utcnow()
+        validar_vence(vence, ahora)
+        async with db.transaction(self._pool, on_commit=self._on_events) as cur:
+            await idempotencia.claim(cur, [idem] if idem else [])
+            cuenta = (await repo.bloquear_cuentas(cur, [cuenta_id])).get(cuenta_id)
+            rechazo = decidir_retencion(cuenta_id, cuenta, monto)
+            if rechazo is not None:
+                raise _rechazo(rechazo.motivo, cuenta_id, rechazo.disponible, monto)
+            assert cuenta is not None
+            retencion_id = await repo.insertar_retencion(
+                cur, cuenta_id=cuenta_id, monto=monto, vence=vence, referencia=referencia, creada_en=ahora, actor=actor
+            )
+            await repo.cambiar_retenido(cur, cuenta_id=cuenta_id, delta=monto)
+            retencion = Retencion(
+                retencion_id, cuenta_id, monto, cuenta.moneda, "ACTIVA", referencia, vence, ahora, actor=actor
+            )
+            despues = replace(cuenta, retenido=cuenta.retenido + monto)
+            evento = events.retencion_creada(despues, retencion)
+            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
+            await idempotencia.record(cur, [(idem, retencion)] if idem else [])
+        return retencion
+
+    async def capturar_retencion(
+        self,
+        cuenta_id: int,
+        retencion_id: int,
+        *,
+        monto: Decimal | None,
+        correlation_id: str | None,
+        idem: Keyed[Retencion] | None = None,
+        actor: AuthContext | None = None,
+    ) -> Retencion:
+        """Capture all of a hold or part of it: the whole hold is released and the captured amount debited through
+        the one movement path (balance.mover: a DEBITO ledger row, causa CAPTURA, and its SaldoActualizado), in one
+        transaction; the rest of the hold is available again."""
+        async with db.transaction(self._pool, on_commit=self._on_events) as cur:
+            await idempotencia.claim(cur, [idem] if idem else [])
+            await _bloquear(cur, cuenta_id)
+            retencion = await _retencion_bloqueada(cur, cuenta_id, retencion_id)
+            ahora = repo.utcnow()
+            capturado = decidir_captura(retencion, monto, ahora)
+            # Released first, so the debit below may spend the money this hold reserved (and the CHECK retenido <=
+            # saldo holds after each statement); a refused debit rolls the release back with everything else.
+            await repo.cambiar_retenido(cur, cuenta_id=cuenta_id, delta=-retencion.monto)
+            [resultado] = await balance.mover(cur, [Captura(cuenta_id, capturado, retencion_id)], ahora, [actor])
+            if isinstance(resultado, Denegado):
+                raise _error(resultado, cuenta_id)
+            movimiento_id = resultado.evento.movimiento_id
+            if not await repo.terminar_retencion(
+                cur,
+                retencion_id=retencion_id,
+                estado="CAPTURADA",
+                cuando=ahora,
+                monto_capturado=capturado,
+                movimiento_id=movimiento_id,
+            ):
+                raise RuntimeError(f"hold {retencion_id} changed under its lock")
+            capturada = events.retencion_capturada(
+                resultado.aprobado.cuenta, retencion, capturado, movimiento_id, ahora
+            )
+            await add_to_outbox(
+                cur,
+                [
+                    events.envelope(resultado.evento, correlation_id=correlation_id, authcontext=actor),
+                    events.envelope(capturada, correlation_id=correlation_id, authcontext=actor),
+                ],
+            )
+            final = replace(
+                retencion, estado="CAPTURADA", resuelta_en=ahora, monto_capturado=capturado, movimiento_id=movimiento_id
+            )
+            await idempotencia.record(cur, [(idem, final)] if idem else [])
+        return final
+
+    async def liberar_retencion(
+        self,
+        cuenta_id: int,
+        retencion_id: int,
+        *,
+        correlation_id: str | None,
+        idem: Keyed[Retencion] | None = None,
+        actor: AuthContext | None = None,
+    ) -> Retencion:
+        """Void an ACTIVA hold: all of it is available again; no money moves."""
+        async with db.transaction(self._pool, on_commit=self._on_events) as cur:
+            await idempotencia.claim(cur, [idem] if idem else [])
+            cuenta = await _bloquear(cur, cuenta_id)
+            retencion = await _retencion_bloqueada(cur, cuenta_id, retencion_id)
+            ahora = repo.utcnow()
+            decidir_liberacion(retencion, ahora)
+            final, evento = await _terminar(cur, cuenta, retencion, ahora, expirada=False)
+            await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
+            await idempotencia.record(cur, [(idem, final)] if idem else [])
+        return final
+
+    async def expirar_vencidas(self, *, limite: int = 200) -> int:
+        """Expire the ACTIVA holds whose vence has passed, one account per transaction; returns how many this call
+        expired. Safe with both instances running it: each hold is re-read under its account's and its own row lock
+        and ended by a conditional UPDATE, so it expires once, and a capture racing it sees EXPIRADA (or wins and
+        the expiry finds CAPTURADA): exactly one outcome."""
+        async with db.reading(self._pool) as cur:
+            due = await repo.retenciones_vencidas(cur, ahora=repo.utcnow(), limit=limite)
+        por_cuenta: dict[int, list[int]] = {}
+        for cuenta_id, retencion_id in due:
+            por_cuenta.setdefault(cuenta_id, []).append(retencion_id)
+        expiradas = 0
+        for cuenta_id, ids in sorted(por_cuenta.items()):
+            async with db.transaction(self._pool, on_commit=self._on_events) as cur:
+                cuenta = (await repo.bloquear_cuentas(cur, [cuenta_id]))[cuenta_id]
+                ahora = repo.utcnow()
+                eventos: list[Envelope] = []
+                for retencion_id in ids:
+                    retencion = await repo.retencion(cur, cuenta_id, retencion_id, bloquear=True)
+                    if retencion is None or not vencida(retencion, ahora):
+                        continue  # captured, voided or expired by the other instance meanwhile
+                    _, evento = await _terminar(cur, cuenta, retencion, ahora, expirada=True)
+                    cuenta = replace(cuenta, retenido=cuenta.retenido - retencion.monto)
+                    eventos.append(events.envelope(evento, correlation_id=None))
+                await add_to_outbox(cur, eventos)
+            expiradas += len(eventos)
+        return expiradas
+
 
 async def _bloquear(cur: db.Cursor, cuenta_id: int) -> CuentaBloqueada:
     """A live account, row-locked until the transaction ends."""
@@ -328,7 +492,14 @@ async def _limites(cur: db.Cursor, cuenta_id: int, *, bloqueando: bool) -> Limit
 
 def _error(denegado: Denegado, cuenta_id: int) -> DomainError:
     """The teller's answer to a denied movement (a saga hears the motivo as a MovimientoRechazado instead)."""
-    match denegado.motivo:
+    return _rechazo(denegado.motivo, cuenta_id, denegado.disponible, denegado.pedido.monto, denegado.detalle)
+
+
+def _rechazo(
+    motivo: MotivoRechazo, cuenta_id: int, disponible: Decimal | None, monto: Decimal, detalle: str = ""
+) -> DomainError:
+    """A REST answer to a refusal of the one movement rule (teller movement, new hold, capture)."""
+    match motivo:
         case "CUENTA_NO_EXISTE":
             return CuentaNoEncontrada(cuenta_id)
         case "CUENTA_CERRADA":
@@ -336,10 +507,32 @@ def _error(denegado: Denegado, cuenta_id: int) -> DomainError:
         case "CUENTA_BLOQUEADA":
             return CuentaNoActiva("bloqueada")
         case "SALDO_INSUFICIENTE":
-            return SaldoInsuficiente()
+            return SaldoInsuficiente(disponible, monto)
         case "SALDO_EXCEDIDO":
             return SaldoExcedido()
         case "LIMITE_DIARIO_EXCEDIDO":
-            return LimiteDiarioExcedido(denegado.detalle)
+            return LimiteDiarioExcedido(detalle)
     # MONEDA_DISTINTA and COMANDO_INVALIDO are for saga commands only (a teller moves the account's own currency).
-    raise AssertionError(f"a teller movement cannot be denied with {denegado.motivo}")
+    raise AssertionError(f"a REST movement cannot be denied with {motivo}")
+
+
+async def _retencion_bloqueada(cur: db.Cursor, cuenta_id: int, retencion_id: int) -> Retencion:
+    """A hold of the account, row-locked (after its account) until the transaction ends."""
+    retencion = await repo.retencion(cur, cuenta_id, retencion_id, bloquear=True)
+    if retencion is None:
+        raise RetencionNoEncontrada(cuenta_id, retencion_id)
+    return retencion
+
+
+async def _terminar(
+    cur: db.Cursor, cuenta: CuentaBloqueada, retencion: Retencion, ahora: datetime, *, expirada: bool
+) -> tuple[Retencion, RetencionLiberada | RetencionExpirada]:
+    """End an ACTIVA hold without moving money (voided or expired): all of it is available again."""
+    estado: EstadoRetencion = "EXPIRADA" if expirada else "LIBERADA"
+    if not await repo.terminar_retencion(cur, retencion_id=retencion.retencion_id, estado=estado, cuando=ahora):
+        raise RuntimeError(f"hold {retencion.retencion_id} changed under its lock")
+    await repo.cambiar_retenido(cur, cuenta_id=cuenta.cuenta_id, delta=-retencion.monto)
+    despues = replace(cuenta, retenido=cuenta.retenido - retencion.monto)
+    return replace(retencion, estado=estado, resuelta_en=ahora), events.retencion_terminada(
+        despues, retencion, ahora, expirada=expirada
+    )

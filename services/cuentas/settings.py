@@ -30,6 +30,9 @@ class CuentasSettings(ServiceSettings):
         le=10,
         description="outbox poll interval when idle; this process's own commits wake the relay at once",
     )
+    expiry_interval_seconds: float = Field(
+        1.0, gt=0, le=60, description="how often the expiry task looks for holds whose vence has passed"
+    )
     instance: str = Field("cuentas", description="name in logs and Kafka client ids, e.g. cuentas-1")
 
     def database_password(self) -> str:

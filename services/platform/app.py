@@ -110,7 +110,7 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         )
         return _answer(request, content)
     field: str | None = getattr(exc, "field", None)
-    message = mensajes.as_sentence(exc.detail)
+    message = mensajes.as_sentence(exc.sentence or exc.detail)
     if field and field not in exc.detail:
         message = f"«{field}»: {message}"
     content = problems.body(
@@ -122,6 +122,7 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         error=exc.error,
         errors=[problems.FieldProblem(field=field, message=message)] if field else (),
     )
+    content |= {k: v for k, v in exc.extensions().items() if k not in content}
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
     return _answer(request, content, headers)
 

@@ -5,7 +5,12 @@ DomainError                 `error` is the short phrase of the answer's body, `d
 ├── Conflict     -> 409
 ├── Invalid      -> 422     a rule on a named field that the schema cannot express
 └── Unavailable  -> 503     a database, the broker or the lake cannot serve now: retry after `retry_after` s
+
+An error may say more in the answer's `message` than in `detail` (`sentence`, e.g. the amounts of a refusal, while
+`detail` keeps the phrase older clients compare), and add RFC 9457 extension members (`extensions()`).
 """
+
+from typing import Any
 
 RETRY_AFTER_SECONDS = 2
 """What a 503 asks clients to wait: a restarted database or broker is usually back within seconds."""
@@ -15,10 +20,15 @@ class DomainError(Exception):
     status_code = 400
     error = "Solicitud rechazada"
     retry_after: int | None = None  # seconds; when set, the answer carries Retry-After (503s, 429s)
+    sentence: str | None = None  # the answer's `message` when it says more than `detail`
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+    def extensions(self) -> dict[str, Any]:
+        """Extra members of the problem+json body (never one of its standard members)."""
+        return {}
 
 
 class NotFound(DomainError):

@@ -121,6 +121,11 @@ CUENTAS = ServicePolicy(
         ("PUT", "/cuentas/{cuenta_id}/saldo"): Rule(CAJA),
         ("PATCH", "/cuentas/{cuenta_id}/estado"): Rule(OPERACIONES),
         ("DELETE", "/cuentas/{cuenta_id}"): Rule(OPERACIONES),
+        ("GET", "/cuentas/{cuenta_id}/retenciones"): READ_CONFINED,
+        ("GET", "/cuentas/{cuenta_id}/retenciones/{retencion_id}"): READ_CONFINED,
+        ("POST", "/cuentas/{cuenta_id}/retenciones"): Rule(CAJA),
+        ("POST", "/cuentas/{cuenta_id}/retenciones/{retencion_id}/captura"): Rule(CAJA),
+        ("POST", "/cuentas/{cuenta_id}/retenciones/{retencion_id}/liberacion"): Rule(CAJA),
     }
 )
 

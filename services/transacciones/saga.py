@@ -154,8 +154,10 @@ def comando_actual(orden: Orden, saga: SagaState) -> Command | None:
     if saga.paso == "CREDITO":
         return AcreditarCuenta(cuenta_id=_cuenta(orden.cuenta_destino_id), **base)
     if saga.paso == "DEBITO":
-        # Its kind decides which daily limit of the account the debit counts against (cuentas' rule).
-        return DebitarCuenta(cuenta_id=_cuenta(orden.cuenta_origen_id), tipo_transaccion=orden.tipo, **base)
+        # Its kind decides which daily limit of the account the debit counts against (cuentas' rule). A reversal
+        # names none: giving back money already received is the bank's correction, not the customer spending.
+        tipo = None if orden.reversion_de else orden.tipo
+        return DebitarCuenta(cuenta_id=_cuenta(orden.cuenta_origen_id), tipo_transaccion=tipo, **base)
     return RevertirDebito(
         cuenta_id=_cuenta(orden.cuenta_origen_id),
         comando_original_id=comando_id(orden.transaccion_id, "DEBITO"),

@@ -15,7 +15,8 @@ def test_cada_tabla_y_la_semilla_son_una_sentencia() -> None:
         "002_seed_tipos_cuenta.sql",
         "003_idempotencia.sql",
         "004_movimientos_actor.sql",
-        "006_limites.sql",  # 005 is reserved for holds (issue 15, item 1)
+        "005_retenciones.sql",
+        "006_limites.sql",
     ]
     schema = statements(files[0].read_text())
     assert [s.split("(")[0].split()[-1] for s in schema] == [
@@ -72,3 +73,23 @@ def test_numeros_de_migracion_con_huecos_se_aceptan_repetidos_no(tmp_path: Path)
     tmp_path.joinpath("003_d.sql").write_text("DO 0;\n")
     with pytest.raises(RuntimeError, match="own number"):
         migration_files(tmp_path)
+
+
+def test_retenciones_tabla_columna_retenido_y_causa_captura() -> None:
+    """The holds table, the account's reserved total (added only while missing, guarded by a CHECK) and the new
+    ledger causa, each statement safe to run again."""
+    create, sets, prepare, execute, deallocate, causa = statements(
+        MIGRATIONS.joinpath("005_retenciones.sql").read_text()
+    )
+    assert create.startswith("CREATE TABLE IF NOT EXISTS retenciones")
+    assert "monto           DECIMAL(15,2) NOT NULL" in create
+    assert "'ACTIVA', 'CAPTURADA', 'LIBERADA', 'EXPIRADA'" in create
+    assert "COLUMN_NAME = 'retenido') = 0" in sets
+    assert "CHECK (retenido >= 0 AND retenido <= saldo)" in sets
+    assert (prepare, execute, deallocate) == (
+        "PREPARE cuentas_retenido FROM @cuentas_retenido",
+        "EXECUTE cuentas_retenido",
+        "DEALLOCATE PREPARE cuentas_retenido",
+    )
+    assert causa.startswith("ALTER TABLE movimientos DROP CONSTRAINT movimientos_causa")
+    assert "'CAPTURA'" in causa

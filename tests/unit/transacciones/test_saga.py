@@ -73,6 +73,18 @@ def test_cada_tipo_empieza_con_su_comando(o: Orden, command: type, cuenta: int) 
     assert d.saga.desde == T0
 
 
+def test_el_debito_nombra_su_limite_diario_salvo_en_una_reversion() -> None:
+    """A debit counts against the daily limit of its kind; a reversal's debit gives money back and counts against none."""
+    for o, tipo in (
+        (RETIRO, "RETIRO"),
+        (TRANSFERENCIA, "TRANSFERENCIA"),
+        (TRANSFERENCIA.model_copy(update={"reversion_de": "x"}), None),
+    ):
+        debito = saga.iniciar(o, T0).mensajes[1]
+        assert isinstance(debito, DebitarCuenta)
+        assert debito.tipo_transaccion == tipo
+
+
 def test_los_ids_de_comando_derivan_de_la_transaccion_y_el_paso() -> None:
     assert {saga.comando_id(TRX, p) for p in ("DEBITO", "CREDITO", "REVERSION")} == {
         f"{TRX}-DEB",
