@@ -1,12 +1,13 @@
 """Saga commands to cuentas (topic bank.cuentas.comandos.v1), keyed by cuenta_id."""
 
+from decimal import Decimal
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from contracts import topics
 from contracts.base import Command
-from contracts.money import Moneda, PositiveMoney
+from contracts.money import Moneda, Money, PositiveMoney
 
 
 class _CuentaCommand(Command):
@@ -33,8 +34,23 @@ class DebitarCuenta(_CuentaCommand):
     )
 
 
+class Cambio(BaseModel):
+    """The conversion of an FX transfer, carried by its credit: the debit took `monto_origen` in `moneda_origen`; the
+    credit gives its `monto` in the destination account's currency at the quote's `tasa`; `ingreso` (in moneda_origen,
+    part of monto_origen) is the bank's spread, booked as income."""
+
+    cotizacion_id: str
+    moneda_origen: Moneda
+    monto_origen: PositiveMoney
+    tasa: Decimal = Field(gt=0, max_digits=18, decimal_places=8, description="destination units per origin unit")
+    ingreso: Money = Field(ge=0)
+
+
 class AcreditarCuenta(_CuentaCommand):
     type: ClassVar[str] = "bank.cuentas.AcreditarCuenta.v1"
+
+    # Added later (optional, so older commands still read): present only on the credit of an FX transfer.
+    cambio: Cambio | None = Field(None, description="FX transfer: what the debit took and at which quote")
 
 
 class RevertirDebito(_CuentaCommand):
