@@ -51,6 +51,14 @@ class AcreditarCuenta(_CuentaCommand):
 
     # Added later (optional, so older commands still read): present only on the credit of an FX transfer.
     cambio: Cambio | None = Field(None, description="FX transfer: what the debit took and at which quote")
+    # Added later (optional, so older commands still read): the kind of transaction the credit is for, which decides
+    # the bank's own account on the other side of it (double entry). Plain text rather than the TipoTransaccion
+    # literal, so a kind cuentas does not know yet still reads (and books as money in transit).
+    tipo_transaccion: str | None = Field(
+        None,
+        description="DEPOSITO: cash came in at the bank (CAJA); absent or any other kind: the credit side of a "
+        "transfer (TRANSITO)",
+    )
 
 
 class RevertirDebito(_CuentaCommand):

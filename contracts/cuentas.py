@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from pydantic import BaseModel, Field
+
 from contracts import topics
 from contracts.base import DomainEvent
 from contracts.money import Moneda, Money, PositiveMoney
@@ -24,6 +26,28 @@ MotivoRechazo = Literal[
     # Added later: a debit beyond the account's daily withdrawal or transfer-out limit (America/Lima ledger day).
     "LIMITE_DIARIO_EXCEDIDO",
 ]
+
+
+# The bank's own accounts (double entry), per currency: the other side of every customer movement.
+CuentaInterna = Literal[
+    "CAJA",  # cash in and out at the bank: teller deposits/withdrawals, opening balances, DEPOSITO and RETIRO
+    "TRANSITO",  # a transfer's money between its debit and its credit (or its reversal)
+    "SERVICIOS_POR_PAGAR",  # service payments owed to the billers
+    "LIQUIDACION_TARJETAS",  # captured holds owed to the card network
+    "POSICION_FX",  # the currencies the bank bought and sold in FX transfers
+    "INGRESOS_FX",  # the spread of FX transfers
+    "INGRESOS_COMISIONES",  # fees (none charged yet)
+    "GASTOS_INTERESES",  # interest paid (none paid yet)
+]
+
+
+class Asiento(BaseModel):
+    """One leg of a movement on a bank's own account: signed so that, per currency, the customer's movement (CREDITO
+    +, DEBITO −) plus its legs sum to zero."""
+
+    cuenta_interna: CuentaInterna
+    moneda: Moneda
+    monto: Money = Field(description="signed: + the bank's account grows, − it shrinks")
 
 
 class _CuentaEvent(DomainEvent):
@@ -62,6 +86,8 @@ class SaldoActualizado(_CuentaEvent):
     fecha: datetime
     transaccion_id: str | None = None
     comando_id: str | None = None
+    # Added later (optional, empty on older events): the movement's other side on the bank's own accounts.
+    asientos: list[Asiento] = Field(default_factory=list)
 
 
 class EstadoCuentaCambiado(_CuentaEvent):

@@ -14,6 +14,7 @@ from services.cuentas.schemas import (
     CuentaCreate,
     CuentaDetalle,
     CuentaPublic,
+    CuentasInternasPublic,
     CuentasLote,
     EstadoIn,
     EstadoRetencionIn,
@@ -87,6 +88,13 @@ async def abrir_cuenta(
         render=CuentaPublic.model_validate,
         status=201,
     )
+
+
+@router.get("/cuentas-internas", response_model=list[CuentasInternasPublic], tags=["partida doble"])
+async def cuentas_internas(service: ServiceDep) -> list[CuentasInternasPublic]:
+    """The bank's own accounts per currency (double entry): CAJA, TRANSITO, ... with the customers' total; `total`
+    (customers + internal) is 0 in every currency."""
+    return [CuentasInternasPublic.de(b) for b in await service.cuentas_internas()]
 
 
 @router.post("/cuentas/lote", response_model=ResultadoLote, tags=["cuentas"])

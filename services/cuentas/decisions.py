@@ -15,6 +15,7 @@ from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
 from contracts.cuentas import Causa, MotivoRechazo, Operacion
 from contracts.envelope import AuthContext
 from contracts.money import Moneda
+from services.cuentas.asientos import asientos
 from services.cuentas.domain import (
     CERO,
     CuentaBloqueada,
@@ -79,6 +80,14 @@ class Aprobado:
         """The ledger row this movement writes, made by `actor`."""
         pedido = self.pedido
         comando = None if isinstance(pedido, Ventanilla | Captura) else pedido
+        legs = asientos(
+            causa=self.causa,
+            operacion=self.operacion,
+            moneda=self.cuenta.moneda,
+            monto=pedido.monto,
+            tipo_transaccion=pedido.tipo_transaccion if isinstance(pedido, DebitarCuenta | AcreditarCuenta) else None,
+            cambio=pedido.cambio if isinstance(pedido, AcreditarCuenta) else None,
+        )
         return MovimientoNuevo(
             cuenta_id=self.cuenta.cuenta_id,
             operacion=self.operacion,
@@ -91,6 +100,7 @@ class Aprobado:
             comando_original_id=pedido.comando_original_id if isinstance(pedido, RevertirDebito) else None,
             actor=actor,
             cupo_diario=self.cupo,
+            asientos=tuple(legs),
         )
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from contracts.cuentas import Causa, EstadoCuenta, MotivoRechazo, Operacion
+from contracts.cuentas import Asiento, Causa, EstadoCuenta, MotivoRechazo, Operacion
 from contracts.envelope import AuthContext
 from contracts.money import MAX_BALANCE, Moneda
 from services.cuentas.errors import SaldoExcedido, SaldoInsuficiente, SaldoNoCero, TransicionInvalida
@@ -126,6 +126,8 @@ class MovimientoNuevo:
     actor: AuthContext | None = None
     # The daily limit it counts against (a REVERSION: its debit's, giving the amount back); None: none.
     cupo_diario: Cupo | None = None
+    # Its other side on the bank's own accounts (services.cuentas.asientos), written with it; empty when read back.
+    asientos: tuple[Asiento, ...] = ()
 
 
 @dataclass(frozen=True)

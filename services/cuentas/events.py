@@ -81,6 +81,7 @@ def saldo_actualizado(cuenta: CuentaNombrada, movimiento: MovimientoNuevo, movim
         fecha=movimiento.fecha,
         transaccion_id=movimiento.transaccion_id,
         comando_id=movimiento.comando_id,
+        asientos=list(movimiento.asientos),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from contracts.cuentas import EstadoCuenta
 from contracts.envelope import AuthContext
+from services.cuentas.asientos import firmado
 from services.cuentas.db import Cursor
 from services.cuentas.decisions import DebitoSaga
 from services.cuentas.domain import (
@@ -213,10 +214,35 @@ _INSERT_MOV = (
 
 
 async def insertar_movimientos(cur: Cursor, rows: Sequence[MovimientoNuevo]) -> list[int]:
-    """The one ledger insert: every row in one statement; returns their movimiento_ids, in order. Several rows must
+    """The one ledger insert: every row in one statement, then their legs on the bank's own accounts in another (the
+    same transaction: no movement without its other side); returns their movimiento_ids, in order. Several rows must
     each carry a comando_id (the saga's batch), by which their ids are looked up afterwards."""
     if not rows:
         return []
+    for r in rows:
+        # Double entry is checked where it is written: a movement its legs do not balance is a bug, and rolls back.
+        # (Per currency they balance by construction; across currencies every movement's legs sum to −movement.)
+        if not r.asientos or sum(a.monto for a in r.asientos) != -firmado(r.operacion, r.monto):
+            raise ValueError(f"movement of cuenta {r.cuenta_id} without balancing legs: {r.asientos}")
+    ids = await _insertar_filas(cur, rows)
+    await cur.executemany(
+        _INSERT_ASIENTO,
+        [
+            (movimiento_id, r.transaccion_id, a.cuenta_interna, a.moneda, a.monto, _naive(r.fecha))
+            for r, movimiento_id in zip(rows, ids, strict=True)
+            for a in r.asientos
+        ],
+    )
+    return ids
+
+
+_INSERT_ASIENTO = (
+    "INSERT INTO asientos (movimiento_id, transaccion_id, cuenta_interna, moneda, monto, fecha) "
+    "VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+async def _insertar_filas(cur: Cursor, rows: Sequence[MovimientoNuevo]) -> list[int]:
     values = [
         (
             r.cuenta_id,
@@ -523,6 +549,42 @@ async def saldos(cur: Cursor, ids: Sequence[int] | None) -> list[tuple[int, Deci
         (int(cuenta_id), Decimal(saldo), bool(eliminada), _aware(apertura))
         for cuenta_id, saldo, eliminada, apertura in await cur.fetchall()
     ]
+
+
+async def saldos_internos(cur: Cursor) -> dict[tuple[str, str], Decimal]:
+    """Σ legs per (moneda, cuenta_interna): the bank's own accounts (index-only on asientos_cuenta)."""
+    await cur.execute("SELECT moneda, cuenta_interna, SUM(monto) FROM asientos GROUP BY cuenta_interna, moneda")
+    return {(moneda, cuenta): Decimal(total) for moneda, cuenta, total in await cur.fetchall()}
+
+
+async def totales_clientes(cur: Cursor) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """(Σ saldo, Σ retenido) of the customers' accounts per moneda, deleted ones included (they hold 0)."""
+    await cur.execute("SELECT moneda, SUM(saldo), SUM(retenido) FROM cuentas GROUP BY moneda")
+    rows = await cur.fetchall()
+    return {m: Decimal(s) for m, s, _ in rows}, {m: Decimal(r) for m, _, r in rows}
+
+
+async def movimientos_descuadrados(cur: Cursor, limit: int = 20) -> tuple[list[int], int]:
+    """Movements whose legs do not balance them (none, or Σ legs ≠ −movement): the first `limit` ids and how many."""
+    await cur.execute(
+        "SELECT m.movimiento_id FROM movimientos m LEFT JOIN "
+        "(SELECT movimiento_id, SUM(monto) AS suma FROM asientos GROUP BY movimiento_id) a "
+        "ON a.movimiento_id = m.movimiento_id "
+        "WHERE a.suma IS NULL OR a.suma <> CASE m.operacion WHEN 'CREDITO' THEN -m.monto ELSE m.monto END "
+        "ORDER BY m.movimiento_id"
+    )
+    ids = [int(r[0]) for r in await cur.fetchall()]
+    return ids[:limit], len(ids)
+
+
+async def transito_abierto(cur: Cursor) -> list[tuple[str | None, str, Decimal, datetime]]:
+    """Per transaction and currency, the money in TRANSITO not yet credited or given back (transaccion_id, moneda, Σ,
+    the first leg's fecha): a transfer's legs there net to 0 once it ended."""
+    await cur.execute(
+        "SELECT transaccion_id, moneda, SUM(monto), MIN(fecha) FROM asientos WHERE cuenta_interna = 'TRANSITO' "
+        "GROUP BY transaccion_id, moneda HAVING SUM(monto) <> 0 ORDER BY MIN(fecha)"
+    )
+    return [(trx, moneda, Decimal(total), _aware(desde)) for trx, moneda, total, desde in await cur.fetchall()]
 
 
 async def ledger(cur: Cursor, ids: Sequence[int] | None) -> list[Movimiento]:

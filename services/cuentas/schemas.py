@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from contracts.cuentas import Causa, EstadoCuenta, Operacion
+from contracts.cuentas import Causa, CuentaInterna, EstadoCuenta, Operacion
 from contracts.money import Moneda, Money, NonNegativeMoneyIn, PositiveMoneyIn
+from services.cuentas.asientos import BalanceMoneda
 from services.cuentas.domain import ID_MAX, TIPO_ID_MAX, EstadoCupo, LimitesCuenta, LimitesDiarios
 from services.cuentas.retenciones import EstadoRetencion
 from services.platform.actor import ActorPublic
@@ -116,6 +117,31 @@ class MovimientoPublic(BaseModel):
     actor: ActorPublic | None = Field(
         None, description="who made it (a saga movement: who asked for the transaction); null on older rows"
     )
+
+
+class CuentasInternasPublic(BaseModel):
+    """GET /cuentas-internas, one currency: the bank's own accounts (double entry), the customers' total and their
+    sum, which is 0 while every movement has its other side."""
+
+    moneda: Moneda
+    cuentas: dict[CuentaInterna, Money] = Field(description="balance of each internal account: Σ of its legs")
+    informativas: dict[Literal["RETENCIONES"], Money] = Field(
+        description="RETENCIONES: Σ of the customers' active holds, reserved inside their saldo; not booked money"
+    )
+    totalClientes: Money = Field(description="Σ saldo of the customers' accounts")
+    totalInternas: Money = Field(description="Σ of the internal accounts")
+    total: Money = Field(description="totalClientes + totalInternas: always 0")
+
+    @classmethod
+    def de(cls, b: BalanceMoneda) -> "CuentasInternasPublic":
+        return cls(
+            moneda=b.moneda,
+            cuentas=dict(b.cuentas),
+            informativas={"RETENCIONES": b.retenciones},
+            totalClientes=b.total_clientes,
+            totalInternas=b.total_internas,
+            total=b.total,
+        )
 
 
 class LimitesUpdate(BaseModel):

@@ -16,6 +16,7 @@ from contracts.money import Moneda
 from producers.outbox_mysql import add_to_outbox
 from services.cuentas import balance, db, events, idempotencia
 from services.cuentas import repository as repo
+from services.cuentas.asientos import BalanceMoneda, asientos, balances
 from services.cuentas.decisions import Captura, Denegado, Ventanilla
 from services.cuentas.domain import (
     Cuenta,
@@ -93,6 +94,15 @@ class CuentasService:
         if tipo is None:
             raise TipoCuentaNoEncontrado(tipo_cuenta_id)
         return tipo
+
+    async def cuentas_internas(self) -> list[BalanceMoneda]:
+        """The bank's own accounts per currency, with the customers' total, as of one instant: the reads share one
+        transaction (REPEATABLE READ, the server's default: one snapshot), so a movement committing meanwhile is in
+        both or in neither and the total stays 0."""
+        async with db.transaction(self._pool) as cur:
+            clientes, retenido = await repo.totales_clientes(cur)
+            internas = await repo.saldos_internos(cur)
+        return balances(internas, clientes, retenido)
 
     async def cuenta(self, cuenta_id: int) -> Cuenta:
         async with db.reading(self._pool) as cur:
@@ -206,7 +216,10 @@ class CuentasService:
         if a.saldo > 0:
             # Not a movement of an existing account (nothing to lock or decide: the account is born with it), but
             # the same ledger row and event as every movement.
-            asiento = MovimientoNuevo(cuenta_id, "CREDITO", "APERTURA", a.saldo, a.saldo, fecha, actor=a.actor)
+            legs = asientos(causa="APERTURA", operacion="CREDITO", moneda=a.moneda, monto=a.saldo)
+            asiento = MovimientoNuevo(
+                cuenta_id, "CREDITO", "APERTURA", a.saldo, a.saldo, fecha, actor=a.actor, asientos=tuple(legs)
+            )
             [movimiento_id] = await repo.insertar_movimientos(cur, [asiento])
             apertura = events.saldo_actualizado(cuenta, asiento, movimiento_id)
             eventos.append(events.envelope(apertura, correlation_id=eventos[0].correlation_id, authcontext=a.actor))

@@ -126,6 +126,8 @@ CUENTAS = ServicePolicy(
         ("POST", "/cuentas/{cuenta_id}/retenciones"): Rule(CAJA),
         ("POST", "/cuentas/{cuenta_id}/retenciones/{retencion_id}/captura"): Rule(CAJA),
         ("POST", "/cuentas/{cuenta_id}/retenciones/{retencion_id}/liberacion"): Rule(CAJA),
+        # The bank's own books: operations and (every GET) the auditor.
+        ("GET", "/cuentas-internas"): Rule(OPERACIONES),
     }
 )
 

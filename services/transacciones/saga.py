@@ -151,12 +151,13 @@ def comando_actual(orden: Orden, saga: SagaState) -> Command | None:
         "monto": orden.monto,
         "moneda": orden.moneda,
     }
+    # Its kind decides which daily limit of the account a debit counts against, and which of the bank's own accounts
+    # takes the other side of either step (cuentas' rules). A reversal names none: giving back money already
+    # received is the bank's correction (a transfer back), not the customer spending.
+    tipo = None if orden.reversion_de else orden.tipo
     if saga.paso == "CREDITO":
-        return AcreditarCuenta(cuenta_id=_cuenta(orden.cuenta_destino_id), **base)
+        return AcreditarCuenta(cuenta_id=_cuenta(orden.cuenta_destino_id), tipo_transaccion=tipo, **base)
     if saga.paso == "DEBITO":
-        # Its kind decides which daily limit of the account the debit counts against (cuentas' rule). A reversal
-        # names none: giving back money already received is the bank's correction, not the customer spending.
-        tipo = None if orden.reversion_de else orden.tipo
         return DebitarCuenta(cuenta_id=_cuenta(orden.cuenta_origen_id), tipo_transaccion=tipo, **base)
     return RevertirDebito(
         cuenta_id=_cuenta(orden.cuenta_origen_id),

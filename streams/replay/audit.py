@@ -9,6 +9,8 @@ Three records of one balance must agree:
            the event of movement m says the saldo_resultante of row m.
 Events lag the database by the outbox relay, so movements (and accounts) younger than `grace` that
 have no event yet are counted as in flight, not reported; older ones are missing events.
+Double entry (streams.replay.partida_doble): per currency Σ customers + Σ the bank's own accounts = 0, every
+movement has its legs, and no transfer's money waits in TRANSITO longer than a saga may run.
 It also reports what was left undone (streams.replay.outstanding): sagas stuck PENDIENTE and dead letters.
 """
 
@@ -28,7 +30,9 @@ from contracts.cuentas import CuentaAbierta, CuentaEliminada, SaldoActualizado
 from contracts.envelope import from_record
 from contracts.topics import CUENTAS
 from services.cuentas import snapshot as cuentas_snapshot
+from services.cuentas.snapshot import PartidaDoble
 from streams.replay.outstanding import DlqTopic, SagasPendientes, dead_letters, sagas_pendientes
+from streams.replay.partida_doble import Hallazgo, revisar
 
 ZERO = Decimal("0.00")
 
@@ -217,13 +221,17 @@ class AuditReport:
     undecodable: int = 0
     seconds: float = 0.0
     stuck_after: timedelta = timedelta(minutes=5)
+    partida_doble: list[Hallazgo] = field(default_factory=list)
+    libros: list[str] = field(default_factory=list)  # the internal accounts per currency, for the summary
     sagas: SagasPendientes | None = None  # None: not checked (no transacciones URL)
     dlq: list[DlqTopic] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
         """Nothing to report: balances agree, no saga is stuck and no message was dead-lettered."""
-        return not self.discrepancies and not (self.sagas and self.sagas.total) and not self.dlq
+        return (
+            not self.discrepancies and not self.partida_doble and not (self.sagas and self.sagas.total) and not self.dlq
+        )
 
     def lines(self) -> list[str]:
         head = [
@@ -234,6 +242,9 @@ class AuditReport:
             f"  discrepancies: {len(self.discrepancies)}",
         ]
         body = head + [f"  - {d}" for d in self.discrepancies]
+        body += ["  double entry (customers + the bank's own accounts, per currency):", *self.libros]
+        body.append(f"  double-entry findings: {len(self.partida_doble)}")
+        body += [f"  - {h}" for h in self.partida_doble]
         if self.sagas is not None:
             body += self.sagas.lines(self.stuck_after)
         body.append(f"  dead-letter topics with messages: {len(self.dlq)}")
@@ -242,9 +253,11 @@ class AuditReport:
         return [*body, f"  took {self.seconds:.1f}s"]
 
 
-async def read_database(url: str, only: Iterable[int] | None = None) -> tuple[dict[int, CuentaEnBase], datetime]:
-    """Accounts and their whole ledger as cuentas exports them (one read-only consistent snapshot), and the
-    database's UTC time."""
+async def read_database(
+    url: str, only: Iterable[int] | None = None
+) -> tuple[dict[int, CuentaEnBase], datetime, PartidaDoble | None]:
+    """Accounts and their whole ledger as cuentas exports them (one read-only consistent snapshot), the database's
+    UTC time and the bank's own accounts."""
     snapshot = await cuentas_snapshot.leer(url, only)
     base = {
         c.cuenta_id: CuentaEnBase(
@@ -264,7 +277,7 @@ async def read_database(url: str, only: Iterable[int] | None = None) -> tuple[di
         )
         for c in snapshot.cuentas.values()
     }
-    return base, snapshot.ahora
+    return base, snapshot.ahora, snapshot.partida_doble
 
 
 def _apply_record(ledger: EventLedger, record: Record, report: AuditReport) -> None:
@@ -304,7 +317,10 @@ async def audit(
     finally:
         await consumer.stop()
     # Read after the events: the database is never behind them, only ahead by what is being relayed.
-    base, now = await read_database(mysql_url, None if full else ledger.cuentas)
+    base, now, partida_doble = await read_database(mysql_url, None if full else ledger.cuentas)
+    if partida_doble is not None:
+        revision = revisar(partida_doble, ahora=now, stuck_after=stuck_after)
+        report.partida_doble, report.libros = revision.hallazgos, revision.resumen
     result = reconcile(ledger.cuentas, base, full=full, cutoff=now - timedelta(seconds=grace_seconds))
     report.discrepancies = sorted(result.discrepancias + ledger.cadena_rota, key=lambda d: (d.cuenta_id, d.tipo))
     report.events = ledger.events

@@ -17,6 +17,7 @@ def test_cada_tabla_y_la_semilla_son_una_sentencia() -> None:
         "004_movimientos_actor.sql",
         "005_retenciones.sql",
         "006_limites.sql",
+        "007_asientos.sql",
     ]
     schema = statements(files[0].read_text())
     assert [s.split("(")[0].split()[-1] for s in schema] == [
@@ -93,3 +94,18 @@ def test_retenciones_tabla_columna_retenido_y_causa_captura() -> None:
     )
     assert causa.startswith("ALTER TABLE movimientos DROP CONSTRAINT movimientos_causa")
     assert "'CAPTURA'" in causa
+
+
+def test_los_asientos_se_crean_una_vez_y_el_relleno_solo_toca_movimientos_sin_asientos() -> None:
+    """007 may run again: the table IF NOT EXISTS, the index only while missing, and the backfill of the movements
+    written before double entry only inserts legs for movements that have none."""
+    tabla, sets, prepare, execute, deallocate, relleno = statements(MIGRATIONS.joinpath("007_asientos.sql").read_text())
+    assert tabla.startswith("CREATE TABLE IF NOT EXISTS asientos")
+    assert "INDEX_NAME = 'movimientos_transaccion') = 0" in sets
+    assert "'DO 0'" in sets
+    assert prepare.startswith("PREPARE")
+    assert execute.startswith("EXECUTE")
+    assert deallocate.startswith("DEALLOCATE")
+    assert relleno.startswith("INSERT INTO asientos")
+    assert "WHERE NOT EXISTS (SELECT 1 FROM asientos a WHERE a.movimiento_id = m.movimiento_id)" in relleno
+    assert "CASE m.operacion WHEN 'CREDITO' THEN -m.monto ELSE m.monto END" in relleno

@@ -85,6 +85,21 @@ def test_el_debito_nombra_su_limite_diario_salvo_en_una_reversion() -> None:
         assert debito.tipo_transaccion == tipo
 
 
+def test_el_credito_nombra_su_tipo_para_la_partida_doble_salvo_en_una_reversion() -> None:
+    """cuentas books a DEPOSITO's credit against CAJA and a transfer's against TRANSITO: the credit says its kind."""
+    deposito = saga.iniciar(DEPOSITO, T0).mensajes[1]
+    assert isinstance(deposito, AcreditarCuenta)
+    assert deposito.tipo_transaccion == "DEPOSITO"
+    credito = SagaState(paso="CREDITO", comando_id=saga.comando_id(TRX, "CREDITO"), desde=T0)
+    for o, tipo in (
+        (TRANSFERENCIA, "TRANSFERENCIA"),
+        (TRANSFERENCIA.model_copy(update={"reversion_de": "x"}), None),
+    ):
+        comando = saga.comando_actual(o, credito)
+        assert isinstance(comando, AcreditarCuenta)
+        assert comando.tipo_transaccion == tipo
+
+
 def test_los_ids_de_comando_derivan_de_la_transaccion_y_el_paso() -> None:
     assert {saga.comando_id(TRX, p) for p in ("DEBITO", "CREDITO", "REVERSION")} == {
         f"{TRX}-DEB",
