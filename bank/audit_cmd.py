@@ -1,5 +1,6 @@
-"""`bank audit [--from TIME]`: reconcile every account's balance (events vs cuentas.saldo vs the ledger), and
-report sagas stuck PENDIENTE and dead-lettered messages."""
+"""`bank audit [--from TIME]`: reconcile every account's balance (events vs cuentas.saldo vs the ledger), check double
+entry (per currency customers + the bank's own accounts = 0), and report sagas stuck PENDIENTE and dead-lettered
+messages."""
 
 import asyncio
 import logging
@@ -41,7 +42,8 @@ def audit(
     ] = None,
 ) -> None:
     """Replay bank.cuentas.v1 and check, for every account, that the balance the events give equals
-    cuentas.saldo and the sum of its movimientos, and that every movement has its event.
+    cuentas.saldo and the sum of its movimientos, and that every movement has its event; and double entry: per
+    currency customers + internal accounts = 0, every movement has its legs, no transfer stuck in TRANSITO.
     Also lists transactions still PENDIENTE after --stuck-after and the messages of every <topic>.dlq.
     Prints a summary and every finding; exits 1 if there is any."""
     from streams.replay.audit import audit as run_audit  # lazy: every `bank` command imports this module

@@ -367,6 +367,9 @@ async def check_books(banco: Banco, run: Run) -> dict[int, Decimal]:
             "TRANSFERENCIA": {t["cuentaOrigenId"]: -monto, t["cuentaDestinoId"]: monto},
         }[t["tipo"]]
         assert efecto == expected, (t, efecto)
+    # Double entry: per currency, customers + the bank's own accounts sum to 0 (one snapshot, whatever else runs).
+    libros = (await banco.cuentas.get("/cuentas-internas")).json()
+    assert all(b["total"] == "0.00" for b in libros), libros
     return saldos
 
 
