@@ -319,7 +319,7 @@ async def audit(
     # Read after the events: the database is never behind them, only ahead by what is being relayed.
     base, now, partida_doble = await read_database(mysql_url, None if full else ledger.cuentas)
     if partida_doble is not None:
-        revision = revisar(partida_doble, ahora=now, stuck_after=stuck_after)
+        revision = revisar(partida_doble, ahora=now, stuck_after=stuck_after, triaged_until=triaged_until)
         report.partida_doble, report.libros = revision.hallazgos, revision.resumen
     result = reconcile(ledger.cuentas, base, full=full, cutoff=now - timedelta(seconds=grace_seconds))
     report.discrepancies = sorted(result.discrepancias + ledger.cadena_rota, key=lambda d: (d.cuenta_id, d.tipo))

@@ -5,7 +5,8 @@
   TRANSITO_NEGATIVO        a transaction took more out of TRANSITO than its debit put in
   TRANSITO_ESTANCADO       a transfer debited and, after `stuck_after`, neither credited nor given back: its money
                            waits in TRANSITO (younger ones are transfers in flight, only counted)
-So when no saga is in flight, TRANSITO is 0 in every currency.
+So when no saga is in flight, TRANSITO is 0 in every currency. Like stuck sagas and dead letters, money in TRANSITO
+since before `triaged_until` (already looked at) is only counted, not reported.
 """
 
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ class Revision:
     resumen: list[str] = field(default_factory=list)  # per currency: what each internal account holds
 
 
-def revisar(pd: PartidaDoble, *, ahora: datetime, stuck_after: timedelta) -> Revision:
+def revisar(
+    pd: PartidaDoble, *, ahora: datetime, stuck_after: timedelta, triaged_until: datetime | None = None
+) -> Revision:
     out = Revision()
     for b in pd.balances:
         cuentas = ", ".join(f"{c} {v}" for c, v in b.cuentas.items() if v != 0) or "all 0"
@@ -54,8 +57,11 @@ def revisar(pd: PartidaDoble, *, ahora: datetime, stuck_after: timedelta) -> Rev
             )
         )
     en_vuelo: dict[str, Decimal] = {}
+    triados = 0
     for t in pd.transito:
-        if t.monto < 0:
+        if triaged_until is not None and t.desde < triaged_until:
+            triados += 1
+        elif t.monto < 0:
             out.hallazgos.append(
                 Hallazgo("TRANSITO_NEGATIVO", f"transaccion {t.transaccion_id}: {t.monto} {t.moneda} in TRANSITO")
             )
@@ -68,6 +74,8 @@ def revisar(pd: PartidaDoble, *, ahora: datetime, stuck_after: timedelta) -> Rev
             )
         else:
             en_vuelo[t.moneda] = en_vuelo.get(t.moneda, Decimal(0)) + t.monto
+    if triados:
+        out.resumen.append(f"  transactions in TRANSITO since before --triaged-until (not reported): {triados}")
     if en_vuelo:
         out.resumen.append("  transfers in flight (TRANSITO): " + ", ".join(f"{v} {m}" for m, v in en_vuelo.items()))
     return out

@@ -66,13 +66,17 @@ async def test_los_comandos_del_saga_van_contra_la_cuenta_de_su_tipo(
     trx = f"TEST-{uuid.uuid4().hex[:12]}"
     pago = _comando(DebitarCuenta, origen["cuenta_id"], "10.00", trx, moneda="PEN", tipo_transaccion="PAGO_SERVICIO")
     deposito = _comando(AcreditarCuenta, destino["cuenta_id"], "5.00", trx, moneda="PEN", tipo_transaccion="DEPOSITO")
-    antiguo = _comando(AcreditarCuenta, destino["cuenta_id"], "1.00", trx, moneda="PEN")  # no kind: a transfer's
-    for c in (pago, deposito, antiguo):
+    # Commands without a kind (sent before the field, or a reversal's): a transfer's, whose money passes TRANSITO.
+    otra = f"TEST-{uuid.uuid4().hex[:12]}"
+    sin_tipo_deb = _comando(DebitarCuenta, origen["cuenta_id"], "1.00", otra, moneda="PEN")
+    sin_tipo_cred = _comando(AcreditarCuenta, destino["cuenta_id"], "1.00", otra, moneda="PEN")
+    for c in (pago, deposito, sin_tipo_deb, sin_tipo_cred):
         await _send(producer, c)
     esperado = {
         pago.comando_id: [("SERVICIOS_POR_PAGAR", "PEN", "10.00")],
         deposito.comando_id: [("CAJA", "PEN", "-5.00")],
-        antiguo.comando_id: [("TRANSITO", "PEN", "-1.00")],
+        sin_tipo_deb.comando_id: [("TRANSITO", "PEN", "1.00")],
+        sin_tipo_cred.comando_id: [("TRANSITO", "PEN", "-1.00")],
     }
     for comando_id, legs in esperado.items():
         [e] = await cuentas_tap.wait_for(SALDO, comando_id=comando_id)

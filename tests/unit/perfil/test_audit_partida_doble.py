@@ -51,3 +51,14 @@ def test_transito_en_vuelo_se_cuenta_estancado_o_negativo_es_hallazgo() -> None:
         ("TRANSITO_NEGATIVO", True),
     ]
     assert any("transfers in flight (TRANSITO): 10.00 PEN" in line for line in r.resumen)
+
+
+def test_el_transito_anterior_a_lo_ya_revisado_solo_se_cuenta() -> None:
+    viejo = Transito("T2", "PEN", Decimal("20.00"), AHORA - timedelta(minutes=60))
+    negativo = Transito("T3", "PEN", Decimal("-5.00"), AHORA - timedelta(minutes=50))
+    nuevo = Transito("T4", "PEN", Decimal("-1.00"), AHORA - timedelta(minutes=1))
+    pd = _pd({("PEN", "TRANSITO"): Decimal("14.00"), ("PEN", "CAJA"): Decimal("-14.00")}, {}, [viejo, negativo, nuevo])
+    r = revisar(pd, ahora=AHORA, stuck_after=STUCK, triaged_until=AHORA - timedelta(minutes=10))
+    assert [h.tipo for h in r.hallazgos] == ["TRANSITO_NEGATIVO"]
+    assert "T4" in r.hallazgos[0].detalle
+    assert any("not reported): 2" in line for line in r.resumen)
