@@ -4,10 +4,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from contracts.cuentas import Causa, CuentaInterna, EstadoCuenta, Operacion
-from contracts.money import Moneda, Money, NonNegativeMoneyIn, PositiveMoneyIn
+from contracts.money import Moneda, Money, NonNegativeMoneyIn, PositiveMoneyIn, format_money
 from services.cuentas.asientos import BalanceMoneda
 from services.cuentas.domain import ID_MAX, TIPO_ID_MAX, EstadoCupo, LimitesCuenta, LimitesDiarios
 from services.cuentas.retenciones import EstadoRetencion
@@ -119,18 +119,26 @@ class MovimientoPublic(BaseModel):
     )
 
 
+# A bank-wide total: many accounts' balances together exceed the one-account ceiling that Money enforces.
+Total = Annotated[
+    Decimal,
+    PlainSerializer(format_money, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["-1500.00"]}, mode="serialization"),
+]
+
+
 class CuentasInternasPublic(BaseModel):
     """GET /cuentas-internas, one currency: the bank's own accounts (double entry), the customers' total and their
     sum, which is 0 while every movement has its other side."""
 
     moneda: Moneda
-    cuentas: dict[CuentaInterna, Money] = Field(description="balance of each internal account: Σ of its legs")
-    informativas: dict[Literal["RETENCIONES"], Money] = Field(
+    cuentas: dict[CuentaInterna, Total] = Field(description="balance of each internal account: Σ of its legs")
+    informativas: dict[Literal["RETENCIONES"], Total] = Field(
         description="RETENCIONES: Σ of the customers' active holds, reserved inside their saldo; not booked money"
     )
-    totalClientes: Money = Field(description="Σ saldo of the customers' accounts")
-    totalInternas: Money = Field(description="Σ of the internal accounts")
-    total: Money = Field(description="totalClientes + totalInternas: always 0")
+    totalClientes: Total = Field(description="Σ saldo of the customers' accounts")
+    totalInternas: Total = Field(description="Σ of the internal accounts")
+    total: Total = Field(description="totalClientes + totalInternas: always 0")
 
     @classmethod
     def de(cls, b: BalanceMoneda) -> "CuentasInternasPublic":

@@ -16,6 +16,7 @@ from contracts.money import MONEDAS, Moneda
 from services.cuentas.asientos import CUENTAS_INTERNAS, asientos, balances, contraparte, descuadre, firmado
 from services.cuentas.decisions import Aprobado, Captura, DebitoSaga, Pedido, Ventanilla, decidir
 from services.cuentas.domain import CuentaBloqueada
+from services.cuentas.schemas import CuentasInternasPublic
 
 M = Decimal("40.00")
 T0 = datetime(2026, 12, 5, 12, tzinfo=UTC)
@@ -194,3 +195,15 @@ def test_los_libros_listan_cada_moneda_y_cada_cuenta_interna_y_suman_cero_si_cua
         Decimal("30.00"),  # informational: not part of the total
     )
     assert all(b.total == 0 for b in libros[1:])
+
+
+def test_los_totales_del_banco_superan_el_tope_de_una_cuenta() -> None:
+    """Many accounts at the ceiling: the bank's totals are not bounded by one account's maximum balance."""
+    mucho = Decimal("9999999999999.99") * 3
+    [pen, *_] = balances({("PEN", "CAJA"): -mucho}, {"PEN": mucho})
+    body = CuentasInternasPublic.de(pen).model_dump(mode="json")
+    assert (body["cuentas"]["CAJA"], body["totalClientes"], body["total"]) == (
+        "-29999999999999.97",
+        "29999999999999.97",
+        "0.00",
+    )
