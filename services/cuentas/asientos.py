@@ -9,7 +9,7 @@ Which account takes the other side:
   APERTURA, DEPOSITO, RETIRO (teller)        CAJA
   CAPTURA (a captured hold)                  LIQUIDACION_TARJETAS
   REVERSION (RevertirDebito)                 TRANSITO
-  SAGA DEBITO   RETIRO                       CAJA
+  SAGA DEBITO   RETIRO, REVERSION (of a DEPOSITO)  CAJA
                 PAGO_SERVICIO                SERVICIOS_POR_PAGAR
                 TRANSFERENCIA, none, other   TRANSITO
   SAGA CREDITO  DEPOSITO                     CAJA
@@ -31,7 +31,12 @@ CERO: Final = Decimal("0.00")
 
 # The saga's debits and credits by their transaction's kind (DebitarCuenta/AcreditarCuenta.tipo_transaccion); a kind
 # not listed (none: a command from before the field, or a reversal's) is a transfer's, whose money waits in TRANSITO.
-_DEBITO_SAGA: Final[dict[str, CuentaInterna]] = {"RETIRO": "CAJA", "PAGO_SERVICIO": "SERVICIOS_POR_PAGAR"}
+# A REVERSION debit is the one-step reversal of a DEPOSITO (the cash goes back out; no credit follows).
+_DEBITO_SAGA: Final[dict[str, CuentaInterna]] = {
+    "RETIRO": "CAJA",
+    "PAGO_SERVICIO": "SERVICIOS_POR_PAGAR",
+    "REVERSION": "CAJA",
+}
 _CREDITO_SAGA: Final[dict[str, CuentaInterna]] = {"DEPOSITO": "CAJA"}
 _POR_CAUSA: Final[dict[str, CuentaInterna]] = {
     "APERTURA": "CAJA",

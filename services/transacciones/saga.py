@@ -141,6 +141,17 @@ def iniciar(orden: Orden, ahora: datetime) -> Decision:
     return Decision(saga, "PENDIENTE", None, (solicitada, primero))
 
 
+def tipo_del_debito(orden: Orden) -> str | None:
+    """The kind a debit names: which daily limit it counts against and which of the bank's own accounts takes its other
+    side (cuentas' rules). A reversal's debit counts against no limit (giving back money already received is the
+    bank's correction, not the customer spending): a transfer back names none (its money passes TRANSITO, like any
+    transfer's), the one-step reversal of a DEPOSITO names "REVERSION" (the cash goes back out: CAJA, no credit
+    follows)."""
+    if orden.reversion_de is None:
+        return orden.tipo
+    return None if orden.tipo == "TRANSFERENCIA" else "REVERSION"
+
+
 def comando_actual(orden: Orden, saga: SagaState) -> Command | None:
     """The command of the step in progress (None when nothing is in progress)."""
     if saga.paso not in PASOS_EN_CURSO or saga.comando_id is None:
@@ -151,14 +162,12 @@ def comando_actual(orden: Orden, saga: SagaState) -> Command | None:
         "monto": orden.monto,
         "moneda": orden.moneda,
     }
-    # Its kind decides which daily limit of the account a debit counts against, and which of the bank's own accounts
-    # takes the other side of either step (cuentas' rules). A reversal names none: giving back money already
-    # received is the bank's correction (a transfer back), not the customer spending.
-    tipo = None if orden.reversion_de else orden.tipo
     if saga.paso == "CREDITO":
-        return AcreditarCuenta(cuenta_id=_cuenta(orden.cuenta_destino_id), tipo_transaccion=tipo, **base)
+        # Its kind decides which of the bank's own accounts takes the other side (cuentas' double entry): a DEPOSITO's
+        # cash (CAJA; also a reversal's, which gives back a RETIRO or PAGO_SERVICIO), a transfer's TRANSITO.
+        return AcreditarCuenta(cuenta_id=_cuenta(orden.cuenta_destino_id), tipo_transaccion=orden.tipo, **base)
     if saga.paso == "DEBITO":
-        return DebitarCuenta(cuenta_id=_cuenta(orden.cuenta_origen_id), tipo_transaccion=tipo, **base)
+        return DebitarCuenta(cuenta_id=_cuenta(orden.cuenta_origen_id), tipo_transaccion=tipo_del_debito(orden), **base)
     return RevertirDebito(
         cuenta_id=_cuenta(orden.cuenta_origen_id),
         comando_original_id=comando_id(orden.transaccion_id, "DEBITO"),

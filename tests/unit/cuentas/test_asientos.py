@@ -37,6 +37,7 @@ def _una(causa: Causa, operacion: Operacion, tipo: str | None = None, moneda: Mo
         ("REVERSION", "CREDITO", None, "TRANSITO", -1),
         ("SAGA", "DEBITO", "RETIRO", "CAJA", 1),
         ("SAGA", "DEBITO", "PAGO_SERVICIO", "SERVICIOS_POR_PAGAR", 1),
+        ("SAGA", "DEBITO", "REVERSION", "CAJA", 1),  # the reversal of a DEPOSITO: the cash goes back out
         ("SAGA", "DEBITO", "TRANSFERENCIA", "TRANSITO", 1),
         ("SAGA", "DEBITO", None, "TRANSITO", 1),  # a reversal's debit, or a command from before the field
         ("SAGA", "DEBITO", "ALGO_NUEVO", "TRANSITO", 1),

@@ -79,21 +79,25 @@ def test_el_debito_nombra_su_limite_diario_salvo_en_una_reversion() -> None:
         (RETIRO, "RETIRO"),
         (TRANSFERENCIA, "TRANSFERENCIA"),
         (TRANSFERENCIA.model_copy(update={"reversion_de": "x"}), None),
+        # The reversal of a DEPOSITO: a one-step debit, no limit, its cash goes back out (not into TRANSITO).
+        (orden("RETIRO", origen=2).model_copy(update={"reversion_de": "x"}), "REVERSION"),
     ):
         debito = saga.iniciar(o, T0).mensajes[1]
         assert isinstance(debito, DebitarCuenta)
         assert debito.tipo_transaccion == tipo
 
 
-def test_el_credito_nombra_su_tipo_para_la_partida_doble_salvo_en_una_reversion() -> None:
-    """cuentas books a DEPOSITO's credit against CAJA and a transfer's against TRANSITO: the credit says its kind."""
-    deposito = saga.iniciar(DEPOSITO, T0).mensajes[1]
-    assert isinstance(deposito, AcreditarCuenta)
-    assert deposito.tipo_transaccion == "DEPOSITO"
+def test_el_credito_nombra_su_tipo_para_la_partida_doble() -> None:
+    """cuentas books a DEPOSITO's credit against CAJA and a transfer's against TRANSITO: the credit says its kind (a
+    reversal's too: the DEPOSITO giving back a RETIRO is cash, the transfer back passes TRANSITO)."""
+    for o in (DEPOSITO, DEPOSITO.model_copy(update={"reversion_de": "x"})):
+        deposito = saga.iniciar(o, T0).mensajes[1]
+        assert isinstance(deposito, AcreditarCuenta)
+        assert deposito.tipo_transaccion == "DEPOSITO"
     credito = SagaState(paso="CREDITO", comando_id=saga.comando_id(TRX, "CREDITO"), desde=T0)
     for o, tipo in (
         (TRANSFERENCIA, "TRANSFERENCIA"),
-        (TRANSFERENCIA.model_copy(update={"reversion_de": "x"}), None),
+        (TRANSFERENCIA.model_copy(update={"reversion_de": "x"}), "TRANSFERENCIA"),
     ):
         comando = saga.comando_actual(o, credito)
         assert isinstance(comando, AcreditarCuenta)
