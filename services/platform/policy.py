@@ -127,7 +127,7 @@ CUENTAS = ServicePolicy(
         ("POST", "/cuentas/{cuenta_id}/retenciones/{retencion_id}/captura"): Rule(CAJA),
         ("POST", "/cuentas/{cuenta_id}/retenciones/{retencion_id}/liberacion"): Rule(CAJA),
         # The bank's own books: operations and (every GET) the auditor.
-        ("GET", "/cuentas-internas"): Rule(OPERACIONES),
+        ("GET", "/cuentas-internas"): Rule(frozenset({"operaciones", AUDITOR})),
     }
 )
 
