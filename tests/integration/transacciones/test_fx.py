@@ -141,19 +141,22 @@ async def test_transferencia_fx_mueve_el_dinero_en_dos_monedas(banco: Banco, cue
     assert (await banco.saldo(pen), await banco.saldo(usd)) == (Decimal("436.00"), Decimal("16.31"))
     # An FX transfer is not reversed automatically (a new quoted transfer gives the money back).
     rev = await banco.trx.post(f"/transacciones/{t['id']}/reversion")
-    assert rev.status_code == 409 and "cambio de moneda" in rev.json()["message"], rev.text
+    assert rev.status_code == 409, rev.text
+    assert "cambio de moneda" in rev.json()["message"], rev.text
 
 
 async def test_cotizaciones_rechazadas(banco: Banco, cuenta: CuentaFactory) -> None:
     await _tasas(banco.trx)
     pen, otra_pen, usd = await cuenta("50.00"), await cuenta("0.00"), await cuenta("0.00", moneda="USD")
     r = await _cotizar(banco.trx, pen, otra_pen, "10.00")
-    assert r.status_code == 422 and "misma moneda" in r.json()["message"], r.text
+    assert r.status_code == 422, r.text
+    assert "misma moneda" in r.json()["message"], r.text
     await _cotizar(banco.trx, pen, usd, "1.00")  # both known now
     r = await banco.trx.post(
         "/cotizaciones", json={"cuentaOrigenId": pen, "cuentaDestinoId": 999_999_999, "monto": "1"}
     )
-    assert r.status_code == 404 and "999999999" in r.json()["message"], r.text
+    assert r.status_code == 404, r.text
+    assert "999999999" in r.json()["message"], r.text
     r = await banco.trx.post("/cotizaciones", json={"cuentaOrigenId": pen, "cuentaDestinoId": usd, "monto": "1.001"})
     assert r.status_code == 422
     assert "monto" in r.text
@@ -169,13 +172,15 @@ async def test_transferencias_con_cotizacion_rechazadas(banco: Banco, cuenta: Cu
     body = _transferencia(c)
     for campo, valor in (("monto", "99.00"), ("moneda", "USD"), ("cuentaDestinoId", pen + usd)):
         r = await banco.post(body | {campo: valor})
-        assert r.status_code == 422 and campo in r.text, r.text
+        assert r.status_code == 422, r.text
+        assert campo in r.text, r.text
     r = await banco.post(body | {"cotizacionId": "COT000000000000000000000000"})
     assert r.status_code == 404, r.text
     # Without a quote, different currencies are refused as before (the saga's MONEDA_DISTINTA).
     sin = {k: v for k, v in body.items() if k != "cotizacionId"}
     r = await banco.post(sin)
-    assert r.status_code == 409 and r.json()["estado"] == "FALLIDA", r.text
+    assert r.status_code == 409, r.text
+    assert r.json()["estado"] == "FALLIDA", r.text
     assert (await banco.saldo(pen), await banco.saldo(usd)) == (Decimal("500.00"), Decimal("0.00"))
 
     # Used: a second transaction naming the quote is refused; the Idempotency-Key retry answers the original.
@@ -188,7 +193,8 @@ async def test_transferencias_con_cotizacion_rechazadas(banco: Banco, cuenta: Cu
     assert primera["id"] in otra.json()["message"]
     assert (await banco.post(body)).status_code == 409
     retry = await banco.post(body, key=key)
-    assert retry.status_code == 201 and retry.json()["id"] == primera["id"], retry.text
+    assert retry.status_code == 201, retry.text
+    assert retry.json()["id"] == primera["id"], retry.text
     assert (await banco.saldo(pen), await banco.saldo(usd)) == (Decimal("400.00"), Decimal("26.31"))
 
 
@@ -213,7 +219,8 @@ async def test_dos_transferencias_concurrentes_con_una_cotizacion_mueven_el_dine
     c = (await _cotizar(banco.trx, pen, usd, "100.00")).json()
     respuestas = await asyncio.gather(*(banco.post(_transferencia(c), key=str(uuid.uuid4())) for _ in range(4)))
     estados = sorted(r.status_code for r in respuestas)
-    assert estados.count(409) == 3 and estados[0] in (201, 202), [r.text for r in respuestas]
+    assert estados.count(409) == 3, [r.text for r in respuestas]
+    assert estados[0] in (201, 202), [r.text for r in respuestas]
     assert all(r.json()["motivo"] == "COTIZACION_USADA" for r in respuestas if r.status_code == 409)
     ok = next(r for r in respuestas if r.status_code != 409)
     assert (await banco.esperar_final(ok.json()["id"]))["estado"] == "COMPLETADA"
