@@ -25,6 +25,7 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     transacciones.TransaccionSolicitada,
     transacciones.TransaccionRegistrada,
     transacciones.TransaccionFallida,
+    transacciones.TiposCambioActualizados,
 )
 
 BY_TYPE: dict[str, type[Message]] = {m.type: m for m in MESSAGE_TYPES}

@@ -1,7 +1,9 @@
 """Events of the transacciones aggregate (topic bank.transacciones.v1)."""
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, Field
 
 from contracts import topics
 from contracts.base import DomainEvent
@@ -27,6 +29,12 @@ class _TransaccionEvent(DomainEvent):
     # A reversal (POST /transacciones/{id}/reversion) names the transaction it gives back (its `id`); None for
     # every other transaction. Optional and additive: older events and readers are unaffected.
     reversion_de: str | None = None
+    # An FX transfer (it names a quote of POST /cotizaciones): the destination account is credited `monto_destino`
+    # in `moneda_destino`, while monto/moneda stay what the origin account is debited. None for every other one.
+    # Optional and additive: older events and readers are unaffected.
+    monto_destino: PositiveMoney | None = None
+    moneda_destino: Moneda | None = None
+    cotizacion_id: str | None = None
 
 
 class TransaccionSolicitada(_TransaccionEvent):
@@ -55,3 +63,29 @@ class TransaccionFallida(_TransaccionFinal):
     type: ClassVar[str] = "bank.transacciones.TransaccionFallida.v1"
     estado: Literal["FALLIDA", "CANCELADA"] = "FALLIDA"
     motivo: str
+
+
+# A rate as a decimal string (up to 8 decimals): exact, and a string column in the lake (whose decimals are money's).
+TasaTexto = Annotated[str, Field(pattern=r"^\d{1,10}(\.\d{1,8})?$", examples=["3.7500"])]
+
+
+class TasaCambio(BaseModel):
+    """The bank's rates of one pair BASE/COTIZADA, in COTIZADA units per 1 BASE."""
+
+    par: str = Field(pattern=r"^[A-Z]{3}/[A-Z]{3}$", examples=["USD/PEN"])
+    compra: TasaTexto = Field(description="what the bank pays when it buys BASE")
+    venta: TasaTexto = Field(description="what the bank charges when it sells BASE")
+
+
+class TiposCambioActualizados(DomainEvent):
+    """The bank's rate table changed (PUT /tipos-cambio): `tasas` is the whole table after the change, `cambiadas`
+    the pairs this change set. Keyed by `version` (each change is a new version of the table)."""
+
+    topic: ClassVar[str] = topics.TRANSACCIONES
+    key_field: ClassVar[str] = "version"
+    type: ClassVar[str] = "bank.transacciones.TiposCambioActualizados.v1"
+
+    version: int
+    tasas: list[TasaCambio]
+    cambiadas: list[str]
+    actualizado: datetime

@@ -146,6 +146,11 @@ TRANSACCIONES = ServicePolicy(
         ("PATCH", "/transacciones/{id}/estado"): Rule(OPERACIONES),
         ("POST", "/transacciones/{id}/reversion"): Rule(OPERACIONES),
         ("GET", "/stats"): Rule(frozenset({"operaciones", AUDITOR})),
+        # FX transfers: every role may read the rates, operaciones sets them; a quote is asked for by whoever may make
+        # the transfer (the route judges a customer's origin account as POST /transacciones does).
+        ("GET", "/tipos-cambio"): Rule(READ | ANALYTICS, Customer.ANY),
+        ("PUT", "/tipos-cambio"): Rule(OPERACIONES),
+        ("POST", "/cotizaciones"): Rule(OPERACIONES, Customer.CONFINED),
     }
 )
 

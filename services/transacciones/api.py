@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BeforeValidator
 
 from services.platform.actor import ActorDep
-from services.platform.errors import NotFound, Unavailable
+from services.platform.errors import Unavailable
 from services.platform.ids import PathId
 from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote, judge
@@ -22,7 +22,7 @@ from services.platform.pagination import Page, PageDep, set_total
 from services.platform.policy import OwnCliente, PrincipalDep, check_movimiento
 from services.transacciones.dependencies import PropietariosDep, ServiceDep, StatsDep
 from services.transacciones.domain import Transaccion
-from services.transacciones.errors import NoCancelable, TransaccionNoEncontrada
+from services.transacciones.errors import CuentaNoEncontrada, NoCancelable, TransaccionNoEncontrada
 from services.transacciones.propietarios import Propietarios
 from services.transacciones.repository import Filtro
 from services.transacciones.schemas import (
@@ -53,16 +53,6 @@ def _utc(value: datetime) -> datetime:
 Desde = Annotated[datetime, AfterValidator(_utc)]
 Hasta = Annotated[datetime, BeforeValidator(_end_of_day), AfterValidator(_utc)]
 CuentaId = PathId
-
-
-class CuentaNoEncontrada(NotFound):
-    """For a customer, someone else's account and no account look the same."""
-
-    error = "Cuenta no encontrada"
-
-    def __init__(self, cuenta_id: int | None, field: str | None = None) -> None:
-        super().__init__(f"Cuenta {cuenta_id} no encontrada")
-        self.field = field
 
 
 async def _own_cuentas(own: int | None, propietarios: Propietarios) -> frozenset[int] | None:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from services.platform.service_app import ServiceState, from_state
+from services.transacciones.cambios import Cambios
 from services.transacciones.propietarios import Propietarios
 from services.transacciones.service import TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
@@ -19,9 +20,11 @@ class State(ServiceState):
     service: TransaccionesService
     stats: Stats
     propietarios: Propietarios
+    cambios: Cambios
 
 
 ServiceDep = Annotated[TransaccionesService, Depends(from_state("service"))]
 SettingsDep = Annotated[TransaccionesSettings, Depends(from_state("settings"))]
 StatsDep = Annotated[Stats, Depends(from_state("stats"))]
 PropietariosDep = Annotated[Propietarios, Depends(from_state("propietarios"))]
+CambiosDep = Annotated[Cambios, Depends(from_state("cambios"))]

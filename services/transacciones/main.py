@@ -20,7 +20,9 @@ from services.platform.health import Probes
 from services.platform.kafka_link import KafkaLink
 from services.platform.service_app import create_service_app, service_lifespan
 from services.platform.workers import Workers
-from services.transacciones import api
+from services.transacciones import api, cambio_api
+from services.transacciones.cambios import Cambios
+from services.transacciones.cotizaciones import Cotizaciones
 from services.transacciones.dependencies import State, Stats
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.listing_feed import ListingFeed
@@ -42,6 +44,7 @@ from services.transacciones.saga_metrics import SagaMetrics
 from services.transacciones.service import Finales, TransaccionesService
 from services.transacciones.settings import TransaccionesSettings
 from services.transacciones.sweeper import Sweeper
+from services.transacciones.tipos_cambio import TiposCambio
 from services.transacciones.writer import DocumentWriter
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,7 @@ class Resources:
     probes: Probes
     stats: Stats
     propietarios: Propietarios
+    cambios: Cambios
 
 
 @asynccontextmanager
@@ -86,6 +90,9 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         await propietarios.ensure_index()
         reversiones = MongoReversiones(db)
         await reversiones.ensure_index()
+        tipos_cambio = TiposCambio(db)
+        cambios = Cambios(tipos_cambio, Cotizaciones(db), propietarios, settings.cotizacion_seconds)
+        await cambios.tabla_inicial()  # a new bank quotes out of the box (README "FX transfers")
         money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
         # Without workers nothing joins the group: the process owns every saga (a test app on its own database).
         ownership = Ownership(
@@ -109,7 +116,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             listado = Listado()
             writer.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
         service = TransaccionesService(
-            writer, outbox, finales, settings.wait_seconds, listado, ownership, reversiones=reversiones
+            writer, outbox, finales, settings.wait_seconds, listado, ownership, reversiones=reversiones, cambios=cambios
         )
         sweeper = Sweeper(
             service,
@@ -158,6 +165,8 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         if settings.run_workers:
             await sweeper.recover()  # owns nothing yet: only a single-instance (solo) process adopts here
             workers.spawn("outbox-relay", link.relay(outbox, batch_size=settings.relay_batch, idle_sleep=0.0))
+            # Rate changes are rare: a relay that looks for unpublished table versions twice a second.
+            workers.spawn("tipos-cambio-relay", link.relay(tipos_cambio, batch_size=100, idle_sleep=0.5))
             workers.spawn("saga-ownership", membership(link, settings.kafka_bootstrap, ownership, settings.instance))
             # Replies only meet in the writer: each partition's batch shares its next round.
             saga = link.consumer(group_id(settings.instance), [topics.CUENTAS], orquestador, parallel_partitions=True)
@@ -207,6 +216,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
                 probes={"database": writer.repo.ping, "kafka": link.probe, "sagas": sagas},
                 stats=stats,
                 propietarios=propietarios,
+                cambios=cambios,
             )
 
 
@@ -215,7 +225,12 @@ def create_app(settings: TransaccionesSettings | None = None, resources: Resourc
 
     def state(res: Resources) -> State:
         return State(
-            settings=settings, probes=res.probes, service=res.service, stats=res.stats, propietarios=res.propietarios
+            settings=settings,
+            probes=res.probes,
+            service=res.service,
+            stats=res.stats,
+            propietarios=res.propietarios,
+            cambios=res.cambios,
         )
 
     return create_service_app(
@@ -223,6 +238,6 @@ def create_app(settings: TransaccionesSettings | None = None, resources: Resourc
         title="Cloud Bank — transacciones",
         description="MS4: transactions and the orchestrated money saga.",
         lifespan=service_lifespan(state, resources, lambda: running(settings)),
-        routers=[api.router, api.ops],
+        routers=[api.router, cambio_api.router, api.ops],
         policy=policy.TRANSACCIONES,
     )

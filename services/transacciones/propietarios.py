@@ -1,4 +1,4 @@
-"""The local replica of who owns each account (cuenta_id -> cliente_id), folded from bank.cuentas.v1's CuentaAbierta
+"""The local replica of who owns each account and in which currency (cuenta_id -> cliente_id, moneda), folded from bank.cuentas.v1's CuentaAbierta
 by its own consumer group, so a customer's requests are confined to their own accounts without asking cuentas.
 
 Why a replica and not a call to cuentas per request: every customer read and transfer would then depend on cuentas
@@ -7,8 +7,10 @@ being up and pay a network hop, and the services share events and HTTP contracts
 not be known here yet, and is answered as not found until its CuentaAbierta is folded (the saga itself, which
 moves the money, never reads this replica).
 
-No separate inbox: an account's owner is fixed when it is opened, so each row is written once with `$setOnInsert`
-and a redelivered event rewrites nothing; applying an event twice is the same as applying it once.
+No separate inbox: an account's owner and currency are fixed when it is opened, so a redelivered event `$set`s the
+same values again; applying an event twice is the same as applying it once. The currency (for FX quotes) was added
+later: the consumer group's name changed with it (`.v2`), so the new group folds every opening from the start of the
+topic (infinite retention) and the rows written before gain their `moneda`.
 """
 
 from collections.abc import Iterable, Sequence
@@ -20,8 +22,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from consumers.handler import Delivery
 from contracts.cuentas import CuentaAbierta
 from contracts.envelope import Envelope
+from contracts.money import Moneda
 
-CONSUMER: Final = "transacciones.propietarios"
+CONSUMER: Final = "transacciones.propietarios.v2"
 COLLECTION: Final = "cuentas_propietarios"
 _BY_CLIENTE: Final = "cliente_id_1"
 
@@ -34,6 +37,17 @@ def duenos(envelopes: Iterable[Envelope]) -> dict[int, int]:
             evento = envelope.decode()
             assert isinstance(evento, CuentaAbierta)
             out[evento.cuenta_id] = evento.cliente_id
+    return out
+
+
+def aperturas(envelopes: Iterable[Envelope]) -> dict[int, tuple[int, Moneda]]:
+    """cuenta_id -> (cliente_id, moneda) of the openings among `envelopes`."""
+    out: dict[int, tuple[int, Moneda]] = {}
+    for envelope in envelopes:
+        if envelope.type == CuentaAbierta.type:
+            evento = envelope.decode()
+            assert isinstance(evento, CuentaAbierta)
+            out[evento.cuenta_id] = (evento.cliente_id, evento.moneda)
     return out
 
 
@@ -53,10 +67,13 @@ class Propietarios:
             await self._coll.create_index([("cliente_id", ASCENDING)], name=_BY_CLIENTE)
 
     async def aplicar(self, envelopes: Sequence[Envelope]) -> int:
-        nuevos = duenos(envelopes)
+        nuevos = aperturas(envelopes)
         if nuevos:
             await self._coll.bulk_write(
-                [UpdateOne({"_id": c}, {"$setOnInsert": {"cliente_id": d}}, upsert=True) for c, d in nuevos.items()],
+                [
+                    UpdateOne({"_id": c}, {"$set": {"cliente_id": d, "moneda": m}}, upsert=True)
+                    for c, (d, m) in nuevos.items()
+                ],
                 ordered=False,
             )
         return len(nuevos)
@@ -64,6 +81,12 @@ class Propietarios:
     async def dueno(self, cuenta_id: int) -> int | None:
         row = await self._coll.find_one({"_id": cuenta_id})
         return None if row is None else int(row["cliente_id"])
+
+    async def moneda(self, cuenta_id: int) -> Moneda | None:
+        """The account's currency; None while unknown here (not opened, or its opening not folded yet)."""
+        row = await self._coll.find_one({"_id": cuenta_id})
+        moneda: Moneda | None = None if row is None else row.get("moneda")
+        return moneda
 
     async def cuentas_de(self, cliente_id: int) -> frozenset[int]:
         return frozenset([int(row["_id"]) async for row in self._coll.find({"cliente_id": cliente_id}, {"_id": 1})])

@@ -40,6 +40,7 @@ IN_PROGRESS = "transacciones_en_curso"
 CLAIMS = "idempotencia"
 MoneyBson = Literal["decimal128", "string"]
 NEWEST_FIRST = [("fecha", DESCENDING), ("_id", DESCENDING)]
+FX_DECIMALS = ("monto_destino", "tasa", "ingreso")
 
 
 class TransaccionDocument(Document, Transaccion):
@@ -178,6 +179,9 @@ class MongoRepository:
         doc["_id"] = ObjectId(str(doc.pop("id")))
         doc["monto"] = Decimal128(format_money(t.monto)) if self._money == "decimal128" else format_money(t.monto)
         doc["outbox"] = list(t.outbox)
+        for name in FX_DECIMALS:  # an FX transfer's: exact decimal strings whatever MoneyBson is (none is queried)
+            if doc.get(name) is not None:
+                doc[name] = str(doc[name])
         return doc
 
     @staticmethod

@@ -37,6 +37,13 @@ def comprobar(original: Orden, estado: EstadoTransaccion) -> None:
         raise NoReversible(
             f"La transacción {original.id} es la reversión de {original.reversion_de}: una reversión no se revierte"
         )
+    if original.cotizacion_id is not None:
+        # Giving an FX transfer back means a conversion the other way at some rate (and the spread back): not a
+        # mirror of the original. Until the bank decides at which rate, the customer makes a new quoted transfer.
+        raise NoReversible(
+            f"La transacción {original.id} es una transferencia con cambio de moneda (cotización "
+            f"{original.cotizacion_id}): no se revierte automáticamente; haga una nueva transferencia cotizada"
+        )
 
 
 def descripcion(original: Orden) -> str:

@@ -4,6 +4,9 @@ DEPOSITO       AcreditarCuenta(destino)
 RETIRO, PAGO   DebitarCuenta(origen)
 TRANSFERENCIA  DebitarCuenta(origen) -> AcreditarCuenta(destino); credit refused -> RevertirDebito(origen) -> FALLIDA
 
+An FX transfer (one that names a quote, fx.py) debits and gives back in the origin currency; its credit carries the
+destination amount and currency and the conversion (`Cambio`), from which cuentas books the FX legs.
+
 A saga waits for exactly one reply at a time, named by the comando_id of its current step; any other reply
 (a duplicate, a late one, one for a step already passed) decides nothing. Command ids are derived from the
 transaction id and the step, so re-sending a stuck step repeats the same command and cuentas applies it once.
@@ -19,7 +22,7 @@ from beanie import PydanticObjectId
 from pydantic import BaseModel, ConfigDict
 
 from contracts.base import Command, Message
-from contracts.comandos import AcreditarCuenta, DebitarCuenta, RevertirDebito
+from contracts.comandos import AcreditarCuenta, Cambio, DebitarCuenta, RevertirDebito
 from contracts.cuentas import MovimientoRechazado, SaldoActualizado
 from contracts.money import Moneda
 from contracts.transacciones import (
@@ -58,6 +61,25 @@ class Orden(BaseModel):
     descripcion: str | None = None
     fecha: datetime
     reversion_de: str | None = None  # the id of the transaction this one reverses (a reversal), else None
+    # An FX transfer: what its quote fixed (the credit's amount and currency, the effective rate, the spread in
+    # `moneda`); all None for a transfer within one currency.
+    cotizacion_id: str | None = None
+    monto_destino: Decimal | None = None
+    moneda_destino: Moneda | None = None
+    tasa: Decimal | None = None
+    ingreso: Decimal | None = None
+
+    def cambio(self) -> Cambio | None:
+        """The conversion its credit carries (None unless an FX transfer)."""
+        if self.cotizacion_id is None or self.tasa is None or self.ingreso is None:
+            return None
+        return Cambio(
+            cotizacion_id=self.cotizacion_id,
+            moneda_origen=self.moneda,
+            monto_origen=self.monto,
+            tasa=self.tasa,
+            ingreso=self.ingreso,
+        )
 
 
 class CuentaVista(BaseModel):
@@ -165,7 +187,13 @@ def comando_actual(orden: Orden, saga: SagaState) -> Command | None:
     if saga.paso == "CREDITO":
         # Its kind decides which of the bank's own accounts takes the other side (cuentas' double entry): a DEPOSITO's
         # cash (CAJA; also a reversal's, which gives back a RETIRO or PAGO_SERVICIO), a transfer's TRANSITO.
-        return AcreditarCuenta(cuenta_id=_cuenta(orden.cuenta_destino_id), tipo_transaccion=orden.tipo, **base)
+        cambio = orden.cambio()
+        if cambio is not None and orden.monto_destino is not None and orden.moneda_destino is not None:
+            # Only the credit is in the destination currency: the debit and its give-back stay in the origin's.
+            base |= {"monto": orden.monto_destino, "moneda": orden.moneda_destino}
+        return AcreditarCuenta(
+            cuenta_id=_cuenta(orden.cuenta_destino_id), tipo_transaccion=orden.tipo, cambio=cambio, **base
+        )
     if saga.paso == "DEBITO":
         return DebitarCuenta(cuenta_id=_cuenta(orden.cuenta_origen_id), tipo_transaccion=tipo_del_debito(orden), **base)
     return RevertirDebito(
@@ -295,7 +323,9 @@ def _motivo(rechazo: Rechazado) -> str:
 
 def _hechos(orden: Orden) -> dict[str, object]:
     """The facts every event of the transaction carries (only Orden's fields, whatever model `orden` is)."""
-    return {name: getattr(orden, name) for name in Orden.model_fields} | {"id": str(orden.id)}
+    # The rate and the spread stay out of the events (the credit command carries them): an event's decimals are money.
+    hechos = {name: getattr(orden, name) for name in Orden.model_fields if name not in ("tasa", "ingreso")}
+    return hechos | {"id": str(orden.id)}
 
 
 def _cuentas(saga: SagaState) -> dict[str, object]:

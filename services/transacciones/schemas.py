@@ -49,6 +49,11 @@ class TransaccionCreate(BaseModel):
     cuentaDestinoId: CuentaId | None = None
     descripcion: Annotated[str | None, Field(max_length=500)] = None
     metadata: dict[str, Any] | None = Field(None, description=f"free JSON object, at most {MAX_METADATA_BYTES} bytes")
+    cotizacionId: Annotated[str | None, Field(min_length=1, max_length=64)] = Field(
+        None,
+        description="an FX TRANSFERENCIA: the quote (POST /cotizaciones) it is made at; monto, moneda and the "
+        "accounts must be the quote's origin side, the quote unexpired and not used by another transaction",
+    )
 
     _no_nul = field_validator("descripcion")(_sin_nul)
 
@@ -67,7 +72,7 @@ class TransaccionCreate(BaseModel):
 
     def fingerprint_body(self) -> dict[str, Any]:
         """The request as parsed: what makes two requests with one Idempotency-Key "the same"."""
-        return self.model_dump(mode="json")
+        return _sin_cotizacion_nula(self.model_dump(mode="json"))
 
 
 class TransaccionLoteItem(TransaccionCreate):
@@ -77,7 +82,14 @@ class TransaccionLoteItem(TransaccionCreate):
 
     def fingerprint_body(self) -> dict[str, Any]:
         # The key is not part of the request it names: the same body sent alone or in a batch is "the same".
-        return self.model_dump(mode="json", exclude={"idempotency_key"})
+        return _sin_cotizacion_nula(self.model_dump(mode="json", exclude={"idempotency_key"}))
+
+
+def _sin_cotizacion_nula(body: dict[str, Any]) -> dict[str, Any]:
+    # Without a quote the fingerprint stays what it was before the field existed (keys already stored still match).
+    if body.get("cotizacionId") is None:
+        body.pop("cotizacionId", None)
+    return body
 
 
 class TransaccionesLote(BaseModel):
@@ -116,6 +128,9 @@ class TransaccionPublic(BaseModel):
     canceladaPor: ActorPublic | None = Field(None, description="who cancelled it, when it was cancelled")
     reversionDe: str | None = Field(None, description="a reversal: the id of the transaction it gives back")
     revertidaPor: str | None = Field(None, description="the id of the COMPLETADA reversal that gave this one back")
+    cotizacionId: str | None = Field(None, description="an FX transfer: the quote it was made at (else null)")
+    montoDestino: Money | None = Field(None, description="an FX transfer: what the destination account is credited")
+    monedaDestino: Moneda | None = Field(None, description="an FX transfer: the destination account's currency")
 
     @classmethod
     def of(cls, t: Transaccion, revertida_por: str | None = None) -> "TransaccionPublic":
@@ -136,6 +151,9 @@ class TransaccionPublic(BaseModel):
             canceladaPor=ActorPublic.of(t.cancelada_por),
             reversionDe=t.reversion_de,
             revertidaPor=revertida_por,
+            cotizacionId=t.cotizacion_id,
+            montoDestino=t.monto_destino,
+            monedaDestino=t.moneda_destino,
         )
 
 

@@ -13,7 +13,9 @@ from contracts.money import format_money
 from services.platform.errors import Unavailable
 from services.transacciones import outbox, reversion, saga
 from services.transacciones.cache import DocumentCache
+from services.transacciones.cambios import Cambios
 from services.transacciones.claims import ClaimBatcher
+from services.transacciones.cotizaciones import Cotizacion
 from services.transacciones.domain import (
     Transaccion,
     ahora,
@@ -70,6 +72,19 @@ def con_decision(
     )
 
 
+def _cambio(c: Cotizacion | None) -> dict[str, object]:
+    """The Orden fields of a transfer made at quote `c` (none without one)."""
+    if c is None:
+        return {}
+    return {
+        "cotizacion_id": c.cotizacion_id,
+        "monto_destino": c.monto_destino,
+        "moneda_destino": c.moneda_destino,
+        "tasa": c.tasa,
+        "ingreso": c.ingreso,
+    }
+
+
 def _traza_actual() -> tuple[str, str | None] | None:
     traceparent, tracestate = tracecontext.current()
     return (traceparent, tracestate) if traceparent else None
@@ -109,6 +124,7 @@ class TransaccionesService:
     listado: Listado | None = None  # the lists' index (FerretDB 1.x); None: the store answers lists itself
     ownership: Ownership | None = None  # which sagas this instance writes; None: all of them (one instance)
     reversiones: ReversionStore | None = None  # who holds each reversal attempt; None: reversals refused (503)
+    cambios: Cambios | None = None  # rates and quotes of FX transfers; None: a transfer naming a quote gets 503
     claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
     cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
     # Reversals this process claimed an attempt for and is recording (so nobody records them in their place).
@@ -132,9 +148,10 @@ class TransaccionesService:
         With an Idempotency-Key: the same key and body answer with the original transaction, another body 409.
         `actor`: who asks for it, kept on the document and carried by all its events and commands."""
         validar_cuentas(req.tipo, req.cuentaOrigenId, req.cuentaDestinoId)
+        cotizacion = await self._cotizacion(req)
         oid = await self._id_propio()
         if idempotency_key is None:
-            return await self._registrar(self._nuevo(req, oid, None, None, actor), wait)
+            return await self._registrar_nueva(req, oid, None, None, actor, cotizacion, wait)
         body_hash = huella(req.fingerprint_body())
         idem = idem_de(idempotency_key, "")
         remembered = self.cache.by_idem(idem)
@@ -142,7 +159,7 @@ class TransaccionesService:
             return await self._original(remembered, body_hash, wait)
         claim = await self.claims.claim(idem, oid, body_hash)
         if claim is None:
-            return await self._registrar(self._nuevo(req, oid, idempotency_key, body_hash, actor), wait)
+            return await self._registrar_nueva(req, oid, idempotency_key, body_hash, actor, cotizacion, wait)
         if claim.body_hash != body_hash:
             raise IdempotencyKeyReused()
         existing = await self.cache.get(claim.doc_id)
@@ -155,8 +172,31 @@ class TransaccionesService:
         if existing is None:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
-            return await self._registrar(self._nuevo(req, claim.doc_id, idempotency_key, body_hash, actor), wait)
+            return await self._registrar_nueva(req, claim.doc_id, idempotency_key, body_hash, actor, cotizacion, wait)
         return await self._original(existing, body_hash, wait)
+
+    async def _cotizacion(self, req: TransaccionCreate) -> Cotizacion | None:
+        if req.cotizacionId is None:
+            return None
+        if self.cambios is None:
+            raise Unavailable("Las transferencias con cambio de moneda no están disponibles en esta instancia")
+        return await self.cambios.de_transferencia(req)
+
+    async def _registrar_nueva(
+        self,
+        req: TransaccionCreate,
+        oid: ObjectId,
+        key: str | None,
+        body_hash: str | None,
+        actor: AuthContext | None,
+        cotizacion: Cotizacion | None,
+        wait: bool,
+    ) -> Transaccion:
+        """Record a new transaction under `oid`; one made at a quote first takes the quote for `oid` (cambios.usar:
+        409 when expired or used by another), so of two requests naming one quote only one is ever recorded."""
+        if cotizacion is not None and self.cambios is not None:
+            await self.cambios.usar(cotizacion, oid)
+        return await self._registrar(self._nuevo(req, oid, key, body_hash, actor, cotizacion=cotizacion), wait)
 
     async def _id_propio(self) -> ObjectId:
         """A new transaction's id, in a saga partition this instance holds (so it runs the saga it records)."""
@@ -189,6 +229,8 @@ class TransaccionesService:
         body_hash: str | None,
         actor: AuthContext | None = None,
         reversion_de: str | None = None,
+        *,
+        cotizacion: Cotizacion | None = None,
     ) -> Transaccion:
         now = ahora()
         transaccion_id = transaccion_id_de(oid)
@@ -212,6 +254,7 @@ class TransaccionesService:
             actor=actor,
             traza=_traza_actual(),
             reversion_de=reversion_de,
+            **_cambio(cotizacion),
         )
         return con_decision(doc, saga.iniciar(doc, now))
 

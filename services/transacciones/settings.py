@@ -50,4 +50,7 @@ class TransaccionesSettings(ServiceSettings):
         description="how long a published event may stay in its document waiting to be removed by the "
         "document's next write instead of a write of its own",
     )
+    cotizacion_seconds: float = Field(
+        60.0, gt=0, le=3600, description="how long a quote (POST /cotizaciones) holds its rate for the transfer"
+    )
     cache_documents: int = Field(100_000, ge=1000, description="documents the writer keeps in memory")

@@ -53,7 +53,9 @@ async def test_transferencia_completa_responde_201_con_el_estado_final(banco: Ba
     assert set(body) == {
         "id", "transaccionId", "tipo", "cuentaOrigenId", "cuentaDestinoId", "monto", "moneda", "descripcion",
         "fecha", "estado", "motivo", "metadata", "actor", "canceladaPor", "reversionDe", "revertidaPor",
+        "cotizacionId", "montoDestino", "monedaDestino",
     }  # fmt: skip
+    assert (body["cotizacionId"], body["montoDestino"], body["monedaDestino"]) == (None, None, None)  # one currency
     assert body["estado"] == "COMPLETADA"
     assert body["transaccionId"] == "TRX" + body["id"]
     assert body["metadata"] == {"ref": [1, {"x": None}]}
@@ -111,6 +113,7 @@ async def test_cuenta_desconocida_falla(banco: Banco) -> None:
 TRANSACCION = {
     "id", "transaccionId", "tipo", "cuentaOrigenId", "cuentaDestinoId", "monto", "moneda", "descripcion", "fecha",
     "estado", "motivo", "metadata", "actor", "canceladaPor", "reversionDe", "revertidaPor",
+    "cotizacionId", "montoDestino", "monedaDestino",
 }  # fmt: skip
 
 
