@@ -16,7 +16,7 @@ import { routeHref, useAsync, useRoute } from "../../lib/hooks";
 import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 import { AbrirCuentaForm } from "./AbrirCuentaForm";
 import { Extracto } from "./Extracto";
-import { Retenciones } from "./Retenciones";
+import { Retenciones, retenidoDe } from "./Retenciones";
 
 const PAGE = 20;
 
@@ -159,7 +159,7 @@ export function CuentasTab() {
             <td className="hide-sm">{c.tipo_cuenta_nombre ?? `#${c.tipo_cuenta_id}`}</td>
             <td className="num saldo" data-testid="saldo">
               <Money amount={c.saldo} moneda={c.moneda} />
-              {c.retenido && toCentsOr0(c.retenido) > 0n ? (
+              {toCentsOr0(retenidoDe(c)) > 0n ? (
                 <div className="cell-sub" data-testid="disponible">
                   Disponible <Money amount={c.saldo_disponible} moneda={c.moneda} />
                 </div>

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Cuenta, Retencion } from "../../api/types";
 import { SessionContext } from "../../auth/SessionContext";
 import { can } from "../../auth/roles";
-import { Retenciones } from "./Retenciones";
+import { Retenciones, retenidoDe } from "./Retenciones";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -58,6 +58,14 @@ function stubFetch() {
   );
   return calls;
 }
+
+describe("retenidoDe", () => {
+  it("is retenido when given, else saldo minus saldo_disponible, else zero", () => {
+    expect(retenidoDe({ saldo: "100.00", saldo_disponible: "70.00", retenido: "30.00" })).toBe("30.00");
+    expect(retenidoDe({ saldo: "100.00", saldo_disponible: "62.50" })).toBe("37.50");
+    expect(retenidoDe({ saldo: "100.00" })).toBe("0.00");
+  });
+});
 
 describe("Retenciones", () => {
   it("shows booked, held and available balance and every hold with its estado and vence", async () => {

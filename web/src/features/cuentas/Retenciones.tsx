@@ -9,12 +9,23 @@ import { requiredRoles } from "../../auth/roles";
 import { Confirm } from "../../components/Confirm";
 import { useToast } from "../../components/toast";
 import { Alert, Badge, Empty, ErrorState, Loading, Money, TextField } from "../../components/ui";
-import { compareAmounts, parseAmount } from "../../lib/decimal";
+import { compareAmounts, fromCents, parseAmount, toCents } from "../../lib/decimal";
 import { formatDateTime } from "../../lib/format";
 import { useAsync } from "../../lib/hooks";
 import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 
 type Accion = { kind: "capturar"; r: Retencion } | { kind: "liberar"; r: Retencion };
+
+/** What is held: `retenido` when the answer has it, else saldo − saldo_disponible (cuentas sends only the latter). */
+export function retenidoDe(cuenta: Pick<Cuenta, "saldo" | "saldo_disponible" | "retenido">): string {
+  if (cuenta.retenido) return cuenta.retenido;
+  if (!cuenta.saldo_disponible) return "0.00";
+  try {
+    return fromCents(toCents(cuenta.saldo) - toCents(cuenta.saldo_disponible));
+  } catch {
+    return "0.00";
+  }
+}
 
 /** Booked balance, held amount and available balance, side by side. */
 export function SaldosCuenta({ cuenta }: { cuenta: Cuenta }) {
@@ -29,7 +40,7 @@ export function SaldosCuenta({ cuenta }: { cuenta: Cuenta }) {
       <div>
         <dt>Retenido</dt>
         <dd data-testid="saldo-retenido">
-          <Money amount={cuenta.retenido ?? "0.00"} moneda={cuenta.moneda} />
+          <Money amount={retenidoDe(cuenta)} moneda={cuenta.moneda} />
         </dd>
       </div>
       <div>
