@@ -50,7 +50,7 @@ test("retener, capturar en parte y revertir un depósito desde la consola", asyn
   await shot(page, "1-activa");
 
   await dialog.getByRole("button", { name: "Capturar" }).click();
-  const confirm = page.getByRole("dialog").filter({ hasText: "Capturar la retención" });
+  const confirm = page.getByRole("dialog", { name: /Capturar la retención/ });
   await confirm.getByLabel("Monto a capturar (vacío: todo)").fill("12.50");
   await confirm.getByRole("button", { name: "Capturar" }).click();
   await expect(dialog.getByTestId("saldo-contable")).toContainText("87.50");
@@ -68,7 +68,7 @@ test("retener, capturar en parte y revertir un depósito desde la consola", asyn
   await page.goto("/#/transacciones");
   const trxRow = page.getByTestId(`trx-${trx.transaccionId}`);
   await trxRow.getByRole("button", { name: "Revertir" }).click();
-  const revert = page.getByRole("dialog");
+  const revert = page.getByRole("dialog", { name: /Revertir/ });
   await expect(revert).toContainText("transacción espejo");
   await shot(page, "3-confirmar-reversion");
   await revert.getByRole("button", { name: "Revertir" }).click();
