@@ -101,7 +101,16 @@ MONEDA = Param(
     description="the one currency to answer in (PEN, USD, EUR); `todas`: the same answer for each currency",
 )
 
-_COMPLETADA = "CASE WHEN estado = 'COMPLETADA' THEN monto END"
+# Money volumes are NET of reversals: a COMPLETADA reversal and the transaction it gave back cancel out, so both are
+# left out of every volume, average, minimum and maximum (counting both would count the same money twice, or
+# count money that was returned). Counts still count every transaction: a reversal is its own transaction, under its
+# own (mirror) tipo. `reversiones` / `revertidas` / `volumen_revertido` say how much was reversed.
+_NETA = "reversion_de IS NULL AND revertida_por IS NULL"
+_COMPLETADA = f"CASE WHEN estado = 'COMPLETADA' AND {_NETA} THEN monto END"
+
+_T_COMPLETADA = (
+    "CASE WHEN t.estado = 'COMPLETADA' AND t.reversion_de IS NULL AND t.revertida_por IS NULL THEN t.monto END"
+)
 
 DASHBOARD = f"""
 WITH c AS (SELECT * FROM clientes WHERE NOT eliminado),
@@ -114,8 +123,8 @@ cuentas_m AS (
 ),
 transacciones_m AS (
     SELECT m.orden, m.moneda, COUNT(t.transaccion_id) AS cantidad,
-           COALESCE(SUM(CASE WHEN t.estado = 'COMPLETADA' THEN t.monto END), 0) AS volumen,
-           COALESCE(CAST(AVG(CASE WHEN t.estado = 'COMPLETADA' THEN t.monto END) AS DECIMAL(15, 2)), 0) AS promedio
+           COALESCE(SUM({_T_COMPLETADA}), 0) AS volumen,
+           COALESCE(CAST(AVG({_T_COMPLETADA}) AS DECIMAL(15, 2)), 0) AS promedio
     FROM monedas m LEFT JOIN transacciones t ON t.moneda = m.moneda GROUP BY m.orden, m.moneda
 ),
 metricas AS (
@@ -205,8 +214,6 @@ WHERE r.ranking <= {{limit}}
 ORDER BY {_orden("r.moneda")}, r.ranking
 """
 
-_T_COMPLETADA = "CASE WHEN t.estado = 'COMPLETADA' THEN t.monto END"
-
 TRANSACCIONES_RESUMEN = f"""
 WITH monedas AS ({_MONEDAS})
 SELECT m.moneda, COUNT(t.transaccion_id) AS total_transacciones,
@@ -216,7 +223,10 @@ SELECT m.moneda, COUNT(t.transaccion_id) AS total_transacciones,
        COUNT(CASE WHEN t.estado = 'CANCELADA' THEN 1 END) AS canceladas,
        COALESCE(SUM({_T_COMPLETADA}), 0) AS volumen_total,
        CAST(AVG({_T_COMPLETADA}) AS DECIMAL(15, 2)) AS monto_promedio,
-       MIN({_T_COMPLETADA}) AS monto_minimo, MAX({_T_COMPLETADA}) AS monto_maximo
+       MIN({_T_COMPLETADA}) AS monto_minimo, MAX({_T_COMPLETADA}) AS monto_maximo,
+       COUNT(CASE WHEN t.estado = 'COMPLETADA' AND t.reversion_de IS NOT NULL THEN 1 END) AS reversiones,
+       COUNT(t.revertida_por) AS revertidas,
+       COALESCE(SUM(CASE WHEN t.revertida_por IS NOT NULL THEN t.monto END), 0) AS volumen_revertido
 FROM monedas m LEFT JOIN transacciones t ON t.moneda = m.moneda
 GROUP BY m.orden, m.moneda ORDER BY m.orden
 """
@@ -308,7 +318,7 @@ ORDER BY cantidad DESC, estado
 
 VOLUMEN = f"""
 SELECT moneda, tipo, COUNT(*) AS cantidad, SUM(monto) AS volumen, CAST(AVG(monto) AS DECIMAL(15, 2)) AS ticket_promedio
-FROM transacciones WHERE estado = 'COMPLETADA' AND moneda IN ({{monedas}})
+FROM transacciones WHERE estado = 'COMPLETADA' AND {_NETA} AND moneda IN ({{monedas}})
 GROUP BY moneda, tipo ORDER BY {_orden("moneda")}, tipo
 """
 
@@ -320,6 +330,35 @@ FROM transacciones
 WHERE moneda IN ({{monedas}})
 GROUP BY strftime(fecha, '%Y-%m'), moneda
 ORDER BY mes DESC, {_orden("moneda")}
+"""
+
+RETENCIONES_RESUMEN = f"""
+WITH monedas AS ({_MONEDAS})
+SELECT m.moneda,
+       COUNT(CASE WHEN r.estado = 'ACTIVA' THEN 1 END) AS activas,
+       COALESCE(SUM(CASE WHEN r.estado = 'ACTIVA' THEN r.monto END), 0) AS monto_activo,
+       COUNT(CASE WHEN r.estado = 'CAPTURADA' THEN 1 END) AS capturadas,
+       COALESCE(SUM(r.monto_capturado), 0) AS monto_capturado,
+       COUNT(CASE WHEN r.estado = 'LIBERADA' THEN 1 END) AS liberadas,
+       COALESCE(SUM(CASE WHEN r.estado = 'LIBERADA' THEN r.monto END), 0) AS monto_liberado,
+       COUNT(CASE WHEN r.estado = 'EXPIRADA' THEN 1 END) AS expiradas,
+       COALESCE(SUM(CASE WHEN r.estado = 'EXPIRADA' THEN r.monto END), 0) AS monto_expirado
+FROM monedas m LEFT JOIN retenciones r ON r.moneda = m.moneda
+GROUP BY m.orden, m.moneda ORDER BY m.orden
+"""
+
+# Reversals per tipo of the transaction given back: how many were asked for, how many completed, and the money.
+REVERSIONES = f"""
+WITH r AS (
+    SELECT o.tipo AS tipo_original, v.estado, v.monto, v.moneda
+    FROM transacciones v JOIN transacciones o ON o.id = v.reversion_de
+    WHERE v.reversion_de IS NOT NULL AND v.moneda IN ({{monedas}})
+)
+SELECT tipo_original, moneda, COUNT(*) AS solicitadas,
+       COUNT(CASE WHEN estado = 'COMPLETADA' THEN 1 END) AS completadas,
+       COUNT(CASE WHEN estado = 'FALLIDA' THEN 1 END) AS fallidas,
+       COALESCE(SUM(CASE WHEN estado = 'COMPLETADA' THEN monto END), 0) AS monto_revertido
+FROM r GROUP BY tipo_original, moneda ORDER BY {_orden("moneda")}, tipo_original
 """
 
 PREDEFINED: tuple[Predefined, ...] = (
@@ -441,6 +480,23 @@ PREDEFINED: tuple[Predefined, ...] = (
         "Transactions per day and tipo, in the moneda, over the last `dias` days (UTC)",
         ACTIVIDAD_DIARIA,
         (MONEDA, Param("dias", 30, ge=1, le=3660, description="days back, today included")),
+    ),
+)
+
+PREDEFINED += (
+    Predefined(
+        "retenciones_resumen",
+        ("/api/retenciones/resumen",),
+        "Holds in the moneda: active, captured, voided and expired, how many and how much",
+        RETENCIONES_RESUMEN,
+        (MONEDA,),
+    ),
+    Predefined(
+        "transacciones_reversiones",
+        ("/api/transacciones/reversiones",),
+        "Reversals in the moneda per tipo of the transaction given back: asked for, completed, failed, money",
+        REVERSIONES,
+        (MONEDA,),
     ),
 )
 

@@ -61,10 +61,13 @@ WHERE a.n = 1
 """
 
 _TRANSACCION = (
-    "transaccion_id, id, kafka_offset, tipo, monto, moneda, cuenta_origen_id, cuenta_destino_id, descripcion, fecha"
+    "transaccion_id, id, kafka_offset, tipo, monto, moneda, cuenta_origen_id, cuenta_destino_id, descripcion, fecha, "
+    "reversion_de"
 )
 _FINAL = "cliente_origen_id, cliente_destino_id, numero_cuenta_origen, numero_cuenta_destino"
 
+# A reversal is its own transaction (the mirror tipo, `reversion_de` = the id it gives back); `revertida_por` is the
+# id of the COMPLETADA reversal of a transaction, derived here so every query can tell both apart.
 TRANSACCIONES = f"""
 WITH eventos AS (
     SELECT {_TRANSACCION}, 'PENDIENTE' AS estado, CAST(NULL AS VARCHAR) AS motivo,
@@ -77,11 +80,38 @@ WITH eventos AS (
     SELECT {_TRANSACCION}, estado, motivo, {_FINAL} FROM transaccion_fallida
 ), ultimo AS (
     SELECT eventos.*, ROW_NUMBER() OVER (PARTITION BY transaccion_id ORDER BY kafka_offset DESC) AS n FROM eventos
+), actual AS (
+    SELECT * FROM ultimo WHERE n = 1
+), reversiones AS (
+    SELECT reversion_de, MIN(id) AS revertida_por FROM actual
+    WHERE estado = 'COMPLETADA' AND reversion_de IS NOT NULL GROUP BY reversion_de
 )
-SELECT transaccion_id, id, tipo, monto, moneda, cuenta_origen_id, cuenta_destino_id, descripcion, fecha, estado,
-       motivo, {_FINAL}
-FROM ultimo
-WHERE n = 1
+SELECT a.transaccion_id, a.id, a.tipo, a.monto, a.moneda, a.cuenta_origen_id, a.cuenta_destino_id, a.descripcion,
+       a.fecha, a.estado, a.motivo, a.cliente_origen_id, a.cliente_destino_id, a.numero_cuenta_origen,
+       a.numero_cuenta_destino, a.reversion_de, r.revertida_por
+FROM actual a LEFT JOIN reversiones r ON r.reversion_de = a.id
+"""
+
+# One row per hold: its creation and how it ended (none yet: ACTIVA, as cuentas reports it until its expiry event).
+# An end wins over the creation whatever their order; the first end is the one (a hold ends once).
+RETENCIONES = """
+WITH fin AS (
+    SELECT retencion_id, kafka_offset, 'CAPTURADA' AS estado, monto AS monto_capturado, fecha FROM retencion_capturada
+    UNION ALL
+    SELECT retencion_id, kafka_offset, 'LIBERADA', CAST(NULL AS DECIMAL(15, 2)), fecha FROM retencion_liberada
+    UNION ALL
+    SELECT retencion_id, kafka_offset, 'EXPIRADA', CAST(NULL AS DECIMAL(15, 2)), fecha FROM retencion_expirada
+), primer_fin AS (
+    SELECT fin.*, ROW_NUMBER() OVER (PARTITION BY retencion_id ORDER BY kafka_offset) AS n FROM fin
+), alta AS (
+    SELECT retencion_id, cuenta_id, cliente_id, monto, moneda, vence, referencia, fecha,
+           ROW_NUMBER() OVER (PARTITION BY retencion_id ORDER BY kafka_offset) AS n
+    FROM retencion_creada
+)
+SELECT a.retencion_id, a.cuenta_id, a.cliente_id, a.monto, a.moneda, a.vence, a.referencia, a.fecha,
+       COALESCE(f.estado, 'ACTIVA') AS estado, f.monto_capturado, f.fecha AS fecha_fin
+FROM alta a LEFT JOIN primer_fin f ON f.retencion_id = a.retencion_id AND f.n = 1
+WHERE a.n = 1
 """
 
 MOVIMIENTOS = """
@@ -96,6 +126,7 @@ VIEWS: dict[str, str] = {
     "cuentas": CUENTAS,
     "transacciones": TRANSACCIONES,
     "movimientos": MOVIMIENTOS,
+    "retenciones": RETENCIONES,
 }
 
 # What a custom query may read: the event tables and the views.

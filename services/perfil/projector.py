@@ -19,7 +19,16 @@ from typing import Any
 
 from contracts.base import Message
 from contracts.clientes import ClienteActualizado, ClienteCreado, ClienteEliminado
-from contracts.cuentas import CuentaAbierta, CuentaEliminada, EstadoCuentaCambiado, SaldoActualizado
+from contracts.cuentas import (
+    CuentaAbierta,
+    CuentaEliminada,
+    EstadoCuentaCambiado,
+    RetencionCapturada,
+    RetencionCreada,
+    RetencionExpirada,
+    RetencionLiberada,
+    SaldoActualizado,
+)
 from contracts.envelope import AuthContext
 from contracts.money import format_money
 from contracts.transacciones import TransaccionFallida, TransaccionRegistrada
@@ -35,10 +44,31 @@ FOLDED = (
     SaldoActualizado,
     EstadoCuentaCambiado,
     CuentaEliminada,
+    RetencionCreada,
+    RetencionCapturada,
+    RetencionLiberada,
+    RetencionExpirada,
     TransaccionRegistrada,
     TransaccionFallida,
 )
 Transaccion = TransaccionRegistrada | TransaccionFallida
+Retencion = RetencionCreada | RetencionCapturada | RetencionLiberada | RetencionExpirada
+# What ends a hold, as the estado the profile shows for it.
+_FIN_RETENCION: dict[type, str] = {
+    RetencionCapturada: "CAPTURADA",
+    RetencionLiberada: "LIBERADA",
+    RetencionExpirada: "EXPIRADA",
+}
+_CUENTA_EVENTS = (
+    CuentaAbierta,
+    SaldoActualizado,
+    EstadoCuentaCambiado,
+    CuentaEliminada,
+    RetencionCreada,
+    RetencionCapturada,
+    RetencionLiberada,
+    RetencionExpirada,
+)
 
 
 def new_document(cliente_id: int) -> Doc:
@@ -59,7 +89,7 @@ def clientes_of(message: Message) -> list[int]:
     """The profiles an event touches (a transfer between two clientes touches both)."""
     if isinstance(message, ClienteCreado | ClienteActualizado | ClienteEliminado):
         return [message.cliente_id]
-    if isinstance(message, CuentaAbierta | SaldoActualizado | EstadoCuentaCambiado | CuentaEliminada):
+    if isinstance(message, _CUENTA_EVENTS):
         return [message.cliente_id]
     if isinstance(message, TransaccionRegistrada | TransaccionFallida):
         ids = [c for c in (message.cliente_origen_id, message.cliente_destino_id) if c is not None]
@@ -69,7 +99,7 @@ def clientes_of(message: Message) -> list[int]:
 
 def owner(message: Message) -> tuple[int, int] | None:
     """(cuenta_id, cliente_id) when the event tells who owns an account."""
-    if isinstance(message, CuentaAbierta | SaldoActualizado | EstadoCuentaCambiado | CuentaEliminada):
+    if isinstance(message, _CUENTA_EVENTS):
         return message.cuenta_id, message.cliente_id
     return None
 
@@ -115,6 +145,8 @@ def apply(doc: Doc, message: Message, actor: AuthContext | None = None) -> Doc:
         cuenta = _own_cuenta(out, message.cuenta_id, message.cliente_id)
         cuenta["_eliminada"] = True
         _actividad(out, message.fecha)
+    elif isinstance(message, Retencion):
+        _retencion(out, message)
     elif isinstance(message, TransaccionRegistrada | TransaccionFallida):
         _transaccion(out, message, actor)
     return out
@@ -247,6 +279,37 @@ def _set_estado(cuenta: Doc, estado: str, fecha: datetime) -> None:
         cuenta["_estado_fecha"] = fecha.isoformat()
 
 
+def _retencion(doc: Doc, event: Retencion) -> None:
+    """Holds per account, keyed by retencion_id. An end (captured, voided, expired) wins over the creation
+    whatever their order, so a hold's estado does not depend on which event was folded first; an ended hold keeps
+    only its estado (the profile shows active holds, and a document must not grow with every hold ever made)."""
+    cuenta = _own_cuenta(doc, event.cuenta_id, event.cliente_id)
+    cuenta["moneda"] = cuenta["moneda"] or event.moneda
+    holds: dict[str, Doc] = dict(cuenta.get("_retenciones") or {})
+    cuenta["_retenciones"] = holds
+    key = str(event.retencion_id)
+    if isinstance(event, RetencionCreada):
+        if key not in holds:
+            holds[key] = {
+                "retencion_id": event.retencion_id,
+                "monto": format_money(event.monto),
+                "moneda": event.moneda,
+                "vence": event.vence.isoformat(),
+                "referencia": event.referencia,
+                "fecha": event.fecha.isoformat(),
+                "estado": "ACTIVA",
+            }
+    else:
+        holds[key] = {"retencion_id": event.retencion_id, "estado": _FIN_RETENCION[type(event)]}
+    _actividad(doc, event.fecha)
+
+
+def retenciones_activas(cuenta: Doc) -> list[Doc]:
+    """The account's active holds, oldest first."""
+    holds = [h for h in (cuenta.get("_retenciones") or {}).values() if h["estado"] == "ACTIVA"]
+    return sorted(holds, key=lambda h: h["retencion_id"])
+
+
 # --- transacciones --------------------------------------------------------------------------
 
 
@@ -272,6 +335,11 @@ def transaction_item(event: Transaccion, cliente_id: int, actor: AuthContext | N
         "numero_cuenta_origen": data["numero_cuenta_origen"],
         "numero_cuenta_destino": data["numero_cuenta_destino"],
         "actor": _actor(actor),
+        # Reversals and FX (additive): the reversed transaction's id, and what the destination received in its
+        # own currency (absent from events written before these features: None).
+        "reversionDe": data.get("reversion_de"),
+        "montoDestino": data.get("monto_destino"),
+        "monedaDestino": data.get("moneda_destino"),
     }
 
 
@@ -280,6 +348,10 @@ def _sort_key(item: Doc) -> tuple[datetime, str]:
 
 
 def _transaccion(doc: Doc, event: Transaccion, actor: AuthContext | None = None) -> None:
+    if isinstance(event, TransaccionRegistrada) and event.reversion_de is not None:
+        # A completed reversal: the original shows `revertidaPor` when read (it may be folded before or after
+        # its reversal, or be out of the recent window), so the link is kept aside, not written into the item.
+        doc["_revertidas"] = {**(doc.get("_revertidas") or {}), event.reversion_de: event.id}
     if any(t["transaccionId"] == event.transaccion_id for t in doc["transacciones_recientes"]):
         return  # a duplicate; the store also screens the ones already out of this window
     recientes: list[Doc] = [*doc["transacciones_recientes"], transaction_item(event, doc["cliente_id"], actor)]
@@ -308,7 +380,19 @@ def public_cuentas(doc: Doc) -> list[Doc]:
     """Existing accounts (closed ones included, deleted ones not), oldest first, without fold metadata."""
     cuentas = [c for c in doc["cuentas"].values() if not c["_eliminada"]]
     cuentas.sort(key=lambda c: c["cuenta_id"])
-    return [{k: v for k, v in c.items() if not k.startswith("_")} for c in cuentas]
+    return [_public_cuenta(c) for c in cuentas]
+
+
+def _public_cuenta(cuenta: Doc) -> Doc:
+    """The account as served, plus its holds (additive fields): `retenido` (sum of active holds), `saldo_disponible`
+    (saldo − retenido, as cuentas computes it) and `retenciones` (the active ones)."""
+    out = {k: v for k, v in cuenta.items() if not k.startswith("_")}
+    activas = retenciones_activas(cuenta)
+    retenido = sum((Decimal(h["monto"]) for h in activas), Decimal("0"))
+    out["retenido"] = format_money(retenido)
+    out["saldo_disponible"] = None if cuenta["saldo"] is None else format_money(Decimal(cuenta["saldo"]) - retenido)
+    out["retenciones"] = activas
+    return out
 
 
 def resumen(doc: Doc) -> Doc:
@@ -336,10 +420,14 @@ def resumen(doc: Doc) -> Doc:
 def with_numero_cuenta(doc: Doc, items: list[Doc]) -> list[Doc]:
     """Fill an item's missing numero_cuenta (a refused debit reports none) from the cliente's own accounts.
     Done when reading, not when folding, so the document does not depend on which topic came first."""
+    revertidas: dict[str, str] = doc.get("_revertidas") or {}
     out = []
     for item in items:
         cuenta = doc["cuentas"].get(str(item["cuenta_id"])) if item["numero_cuenta"] is None else None
-        out.append({**item, "numero_cuenta": cuenta["numero_cuenta"]} if cuenta else item)
+        item = {**item, "numero_cuenta": cuenta["numero_cuenta"]} if cuenta else item
+        # Reversal links (additive): items stored before this feature lack reversionDe; revertidaPor is derived.
+        extra = {"reversionDe": item.get("reversionDe"), "revertidaPor": revertidas.get(item["id"])}
+        out.append({**item, **extra})
     return out
 
 

@@ -29,6 +29,16 @@ class ClientePublic(BaseModel):
     actualizado_por: ActorPublic | None = Field(None, description="who changed it last")
 
 
+class RetencionPerfil(BaseModel):
+    retencion_id: int
+    monto: str = Field(examples=["100.00"])
+    moneda: str
+    vence: datetime
+    referencia: str | None = None
+    fecha: datetime
+    estado: str = Field(description="ACTIVA (ended holds are not listed)")
+
+
 class CuentaPerfil(BaseModel):
     cuenta_id: int
     cliente_id: int
@@ -39,6 +49,9 @@ class CuentaPerfil(BaseModel):
     fecha_apertura: datetime | None = None
     estado: str | None = None
     tipo_cuenta_nombre: str | None = None
+    retenido: str = Field("0.00", description="the sum of the account's active holds", examples=["100.00"])
+    saldo_disponible: str | None = Field(None, description="saldo minus retenido", examples=["1400.00"])
+    retenciones: list[RetencionPerfil] = Field([], description="the active holds, oldest first")
 
 
 class TransaccionPerfil(BaseModel):
@@ -60,6 +73,10 @@ class TransaccionPerfil(BaseModel):
     actor: ActorPublic | None = Field(
         None, description="who asked for it (a cancelled one: who cancelled it); null on older events"
     )
+    reversionDe: str | None = Field(None, description="a reversal: the id of the transaction it gives back")
+    revertidaPor: str | None = Field(None, description="the id of the completed reversal that gave this one back")
+    montoDestino: str | None = Field(None, description="FX transfer: what the destination received")
+    monedaDestino: str | None = Field(None, description="FX transfer: the destination's currency")
 
 
 class ResumenFinanciero(BaseModel):

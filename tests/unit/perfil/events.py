@@ -109,10 +109,11 @@ def registrada(
     minute: float = 10,
     tipo: str | None = None,
     trx: str | None = None,
+    **kw: Any,
 ) -> TransaccionRegistrada:
     """origen/destino are (cliente_id, cuenta_id)."""
     n = next(_ids)
-    return TransaccionRegistrada(**_trx_fields(n, origen, destino, monto, minute, tipo, trx))
+    return TransaccionRegistrada(**_trx_fields(n, origen, destino, monto, minute, tipo, trx), **kw)
 
 
 def fallida(
@@ -210,3 +211,27 @@ def workload(clientes: int, *, seed: int = 1, movimientos: int = 4, first_id: in
     for c, cuenta_id, _ in rnd.sample(cuentas, k=max(1, len(cuentas) // 10)):
         out.append(estado(cuenta_id, c, "activa", "bloqueada", 20_000))
     return out
+
+
+def retencion(
+    kind: str, cuenta_id: int, cliente_id: int, retencion_id: int, monto: str = "30.00", minute: float = 20, **kw: Any
+) -> Any:
+    """A hold event: kind is creada, capturada, liberada or expirada."""
+    from contracts import cuentas as c
+
+    data: dict[str, Any] = {
+        "cuenta_id": cuenta_id,
+        "cliente_id": cliente_id,
+        "retencion_id": retencion_id,
+        "moneda": "PEN",
+        "saldo_disponible": Decimal("0.00"),
+        "fecha": at(minute),
+        "monto": Decimal(monto),
+    }
+    if kind == "creada":
+        return c.RetencionCreada(**(data | {"vence": at(minute + 60), "referencia": "POS-1"} | kw))
+    if kind == "capturada":
+        return c.RetencionCapturada(**(data | {"liberado": Decimal("0.00"), "movimiento_id": 999} | kw))
+    if kind == "liberada":
+        return c.RetencionLiberada(**(data | kw))
+    return c.RetencionExpirada(**(data | {"vence": at(minute)} | kw))

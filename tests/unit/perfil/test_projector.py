@@ -293,5 +293,96 @@ def test_a_recent_transaction_shows_its_actor():
     doc = projector.apply(fold(1, ev.cliente_creado(1)), trx, CAJERO)
     [item] = projector.perfil_completo(doc)["transacciones_recientes"]
     assert item["actor"] == {"authtype": "user", "authid": "cajero"}
-    assert projector.transaction_item(trx, 1, CAJERO) == item
+    assert {**projector.transaction_item(trx, 1, CAJERO), "revertidaPor": None} == item
     assert projector.transaction_item(trx, 1)["actor"] is None  # an event older than the extension
+
+
+# --- holds, reversals, FX ---------------------------------------------------------------------
+
+
+def _cuenta(doc: Doc, cuenta_id: int = 5) -> Doc:
+    return next(c for c in projector.perfil_completo(doc)["cuentas"] if c["cuenta_id"] == cuenta_id)
+
+
+def test_an_active_hold_shows_on_its_account_with_retenido_and_saldo_disponible():
+    doc = fold(1, ev.cliente_creado(1), ev.cuenta_abierta(5, 1, saldo="100.00"), ev.retencion("creada", 5, 1, 7))
+    cuenta = _cuenta(doc)
+    assert (cuenta["saldo"], cuenta["retenido"], cuenta["saldo_disponible"]) == ("100.00", "30.00", "70.00")
+    assert [(h["retencion_id"], h["monto"], h["estado"]) for h in cuenta["retenciones"]] == [(7, "30.00", "ACTIVA")]
+    assert cuenta["retenciones"][0]["vence"] == ev.at(80).isoformat()
+
+
+def test_a_captured_voided_or_expired_hold_leaves_the_account():
+    for kind in ("capturada", "liberada", "expirada"):
+        doc = fold(
+            1,
+            ev.cliente_creado(1),
+            ev.cuenta_abierta(5, 1, saldo="100.00"),
+            ev.retencion("creada", 5, 1, 7),
+            ev.retencion("creada", 5, 1, 8, monto="5.00"),
+            ev.retencion(kind, 5, 1, 7, minute=30),
+        )
+        cuenta = _cuenta(doc)
+        assert [h["retencion_id"] for h in cuenta["retenciones"]] == [8], kind
+        assert (cuenta["retenido"], cuenta["saldo_disponible"]) == ("5.00", "95.00"), kind
+
+
+def test_a_hold_ended_before_its_creation_is_folded_stays_ended():
+    doc = fold(
+        1,
+        ev.cliente_creado(1),
+        ev.cuenta_abierta(5, 1, saldo="100.00"),
+        ev.retencion("liberada", 5, 1, 7, minute=30),
+        ev.retencion("creada", 5, 1, 7),
+        ev.retencion("creada", 5, 1, 7),  # a duplicate changes nothing either
+    )
+    assert _cuenta(doc)["retenciones"] == []
+    assert _cuenta(doc)["saldo_disponible"] == "100.00"
+
+
+def test_a_hold_before_its_cuenta_abierta_is_kept_and_the_event_touches_its_owner():
+    hold = ev.retencion("creada", 5, 1, 7)
+    assert projector.clientes_of(hold) == [1]
+    assert projector.owner(hold) == (5, 1)
+    doc = fold(1, hold, ev.cliente_creado(1), ev.cuenta_abierta(5, 1, saldo="50.00"))
+    assert (_cuenta(doc)["retenido"], _cuenta(doc)["saldo_disponible"]) == ("30.00", "20.00")
+
+
+def test_an_account_without_holds_answers_zero_retenido_even_from_an_old_document():
+    doc = fold(1, ev.cliente_creado(1), ev.cuenta_abierta(5, 1, saldo="12.00"))
+    for c in doc["cuentas"].values():
+        c.pop("_retenciones", None)  # stored before holds existed
+    assert (_cuenta(doc)["retenido"], _cuenta(doc)["saldo_disponible"], _cuenta(doc)["retenciones"]) == (
+        "0.00",
+        "12.00",
+        [],
+    )
+
+
+def test_a_reversal_links_both_ways_whatever_the_order():
+    original = ev.registrada(origen=(1, 5), destino=(2, 6), minute=10)
+    reversal = ev.registrada(origen=(2, 6), destino=(1, 5), minute=20, reversion_de=original.id)
+    for order in ((original, reversal), (reversal, original)):
+        doc = fold(1, ev.cliente_creado(1), *order)
+        items = {t["id"]: t for t in projector.perfil_completo(doc)["transacciones_recientes"]}
+        assert items[original.id]["revertidaPor"] == reversal.id
+        assert items[original.id]["reversionDe"] is None
+        assert items[reversal.id]["reversionDe"] == original.id
+        assert items[reversal.id]["revertidaPor"] is None
+        assert doc["total_transacciones"] == 2  # a reversal is its own transaction
+
+
+def test_a_failed_reversal_does_not_mark_the_original_reverted():
+    original = ev.registrada(destino=(1, 5), minute=10)
+    failed = ev.fallida(origen=(1, 5), minute=20).model_copy(update={"reversion_de": original.id})
+    doc = fold(1, ev.cliente_creado(1), original, failed)
+    items = {t["id"]: t for t in projector.perfil_completo(doc)["transacciones_recientes"]}
+    assert items[original.id]["revertidaPor"] is None
+    assert items[failed.id]["reversionDe"] == original.id
+
+
+def test_fx_fields_are_none_when_the_event_has_none():
+    item = projector.perfil_completo(fold(1, ev.cliente_creado(1), ev.registrada(destino=(1, 5))))[
+        "transacciones_recientes"
+    ][0]
+    assert (item["montoDestino"], item["monedaDestino"]) == (None, None)

@@ -1,6 +1,16 @@
 // cuentas (MS2) through the gateway: /api/cuentas and /api/tipos-cuenta → the balancer on :8002.
 import { request, totalCount, type Query } from "./http";
-import type { Cuenta, CuentaCreate, EstadoCuenta, Moneda, Movimiento, Page, TipoCuenta } from "./types";
+import type {
+  Cuenta,
+  CuentaCreate,
+  EstadoCuenta,
+  Moneda,
+  Movimiento,
+  Page,
+  Retencion,
+  RetencionCreate,
+  TipoCuenta,
+} from "./types";
 
 const S = "cuentas";
 
@@ -71,4 +81,49 @@ export async function listMovimientos(
   // Accept a bare list (the contract's list style) or an envelope with the rows in `movimientos`.
   const items = Array.isArray(res.data) ? res.data : (res.data?.movimientos ?? []);
   return { items, total: totalCount(res.headers) };
+}
+
+// Holds (retenciones): listed per account; create, capture (all or part) and void carry an Idempotency-Key.
+
+export async function listRetenciones(id: number, signal?: AbortSignal): Promise<Retencion[]> {
+  const res = await request<Retencion[] | { retenciones: Retencion[] }>(S, `/cuentas/${id}/retenciones`, {
+    query: { limit: 500 },
+    signal,
+  });
+  return Array.isArray(res.data) ? res.data : (res.data?.retenciones ?? []);
+}
+
+export async function createRetencion(id: number, body: RetencionCreate, idempotencyKey: string): Promise<Retencion> {
+  return (
+    await request<Retencion>(S, `/cuentas/${id}/retenciones`, {
+      method: "POST",
+      body,
+      headers: { "Idempotency-Key": idempotencyKey },
+    })
+  ).data;
+}
+
+/** Capture a hold: `monto` omitted takes all of it; a smaller one takes that and releases the rest. */
+export async function capturarRetencion(
+  id: number,
+  retencionId: number,
+  monto: string | undefined,
+  idempotencyKey: string,
+): Promise<Retencion> {
+  return (
+    await request<Retencion>(S, `/cuentas/${id}/retenciones/${retencionId}/captura`, {
+      method: "POST",
+      body: monto ? { monto } : {},
+      headers: { "Idempotency-Key": idempotencyKey },
+    })
+  ).data;
+}
+
+export async function liberarRetencion(id: number, retencionId: number, idempotencyKey: string): Promise<Retencion> {
+  return (
+    await request<Retencion>(S, `/cuentas/${id}/retenciones/${retencionId}/liberacion`, {
+      method: "POST",
+      headers: { "Idempotency-Key": idempotencyKey },
+    })
+  ).data;
 }

@@ -85,3 +85,29 @@ export async function waitForFinal(
   }
   return last;
 }
+
+/**
+ * Give a COMPLETADA transaction's money back (operaciones, admin): the mirror transaction through the saga.
+ * A refusal (409 + the FALLIDA reversal) is a final answer like createTransaccion's; other errors are thrown.
+ */
+export async function revertirTransaccion(id: string, idempotencyKey: string): Promise<Submitted> {
+  let res;
+  try {
+    res = await request<Transaccion>(S, `/transacciones/${encodeURIComponent(id)}/reversion`, {
+      method: "POST",
+      headers: { "Idempotency-Key": idempotencyKey },
+    });
+  } catch (err) {
+    const refused = refusedTransaccion(err);
+    if (refused) return { transaccion: refused, final: true, pollId: refused.id };
+    throw err;
+  }
+  const location = res.headers.get("Location") ?? "";
+  const pollId = res.data?.id ?? location.split("/").filter(Boolean).pop() ?? "";
+  return { transaccion: res.data, final: res.status === 201 && isFinal(res.data?.estado), pollId };
+}
+
+/** May this transaction be reverted? COMPLETADA, not itself a reversal, not reverted yet. */
+export function esReversible(t: Transaccion): boolean {
+  return t.estado === "COMPLETADA" && !t.reversionDe && !t.revertidaPor;
+}

@@ -95,6 +95,36 @@ export interface Cuenta {
   tipo_cuenta_descripcion: string | null;
   costo_mantenimiento?: string;
   tasa_interes?: string;
+  /** Booked balance minus active holds (absent from answers older than holds). */
+  saldo_disponible?: string;
+  /** The sum of the account's active holds. */
+  retenido?: string;
+}
+
+export const ESTADOS_RETENCION = ["ACTIVA", "CAPTURADA", "LIBERADA", "EXPIRADA"] as const;
+export type EstadoRetencion = (typeof ESTADOS_RETENCION)[number];
+
+/** A hold (retención): an amount reserved on an account until `vence`, then captured, voided or expired. */
+export interface Retencion {
+  retencion_id: number;
+  cuenta_id: number;
+  monto: string;
+  moneda: Moneda;
+  vence: string;
+  referencia?: string | null;
+  estado: EstadoRetencion;
+  /** What a capture took (may be less than monto: the rest was released). */
+  monto_capturado?: string | null;
+  creada_en?: string;
+  resuelta_en?: string | null;
+  monto_liberado?: string | null;
+  [extra: string]: unknown;
+}
+
+export interface RetencionCreate {
+  monto: string;
+  vence: string;
+  referencia?: string;
 }
 
 export interface CuentaCreate {
@@ -147,6 +177,38 @@ export interface Transaccion {
   actor?: Actor | null;
   /** Who cancelled it, when it was cancelled. */
   canceladaPor?: Actor | null;
+  /** A reversal: the id of the transaction it gives back. */
+  reversionDe?: string | null;
+  /** The id of the COMPLETADA reversal that gave this one back. */
+  revertidaPor?: string | null;
+  /** FX transfer: what the destination received, in its currency, and the quote used. */
+  montoDestino?: string | null;
+  monedaDestino?: Moneda | null;
+  cotizacionId?: string | null;
+}
+
+/** One currency pair of the bank's rate table (GET /tipos-cambio). */
+export interface TipoCambio {
+  par: string;
+  compra: string;
+  venta: string;
+  actualizado: string;
+}
+
+/** A quote for an FX transfer (POST /cotizaciones): valid until `vence`. */
+export interface Cotizacion {
+  cotizacionId: string;
+  cuentaOrigenId: number;
+  cuentaDestinoId: number;
+  monedaOrigen: Moneda;
+  montoOrigen: string;
+  monedaDestino: Moneda;
+  montoDestino: string;
+  tasa: string;
+  /** The bank's spread on this quote (in the origin currency). */
+  ingreso: string;
+  vence: string;
+  creada: string;
 }
 
 export interface TransaccionCreate {
@@ -157,6 +219,8 @@ export interface TransaccionCreate {
   cuentaDestinoId?: number;
   descripcion?: string;
   metadata?: Record<string, unknown>;
+  /** FX transfer (origin and destination currencies differ): the quote it is made at. */
+  cotizacionId?: string;
 }
 
 export interface PerfilTransaccion extends Partial<Transaccion> {

@@ -25,9 +25,11 @@ export const PERMISSIONS = {
   "cuentas.leer": READERS,
   "cuentas.abrir": TELLERS,
   "cuentas.estado": OPERATIONS, // block, unblock, close
+  "cuentas.retener": TELLERS, // holds: create, capture, void
   "transacciones.leer": READERS,
   "transacciones.operar": TELLERS, // DEPOSITO, RETIRO, PAGO_SERVICIO
   "transacciones.transferir": OPERATIONS,
+  "transacciones.revertir": OPERATIONS, // POST /transacciones/{id}/reversion
   "perfil.leer": READERS,
   analytics: ["analista", "auditor", "admin"],
   operaciones: OPERATIONS, // the operator view: lag, backlog, DLQ, sagas (GET /api/operaciones of analytics)

@@ -118,6 +118,10 @@ const ESTADO_LABELS: Record<string, string> = {
   COMPLETADA: "Completada",
   FALLIDA: "Fallida",
   CANCELADA: "Cancelada",
+  ACTIVA: "Activa",
+  CAPTURADA: "Capturada",
+  LIBERADA: "Liberada",
+  EXPIRADA: "Expirada",
 };
 
 export function estadoLabel(estado: string | null | undefined): string {

@@ -119,6 +119,8 @@ export interface TransaccionValues {
   origen: Cuenta | null;
   destino: Cuenta | null;
   descripcion: string;
+  /** FX is available: a transfer between currencies is allowed (at a quote). */
+  fx?: boolean;
 }
 
 /** Which accounts a type moves money between (the saga's rules in DESIGN.md §5). */
@@ -153,7 +155,7 @@ export function validateTransaccion(v: TransaccionValues): { errors: Errors; mon
   }
   if (need.origen && need.destino && v.origen && v.destino) {
     if (v.origen.cuenta_id === v.destino.cuenta_id) errors.cuentaDestinoId = "Origen y destino deben ser distintas.";
-    else if (v.origen.moneda !== v.destino.moneda)
+    else if (v.origen.moneda !== v.destino.moneda && !v.fx)
       errors.cuentaDestinoId = `Monedas distintas (${v.origen.moneda} → ${v.destino.moneda}).`;
   }
   if (v.descripcion.length > 500) errors.descripcion = "Máximo 500 caracteres.";

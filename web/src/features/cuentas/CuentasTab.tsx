@@ -16,17 +16,29 @@ import { routeHref, useAsync, useRoute } from "../../lib/hooks";
 import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 import { AbrirCuentaForm } from "./AbrirCuentaForm";
 import { Extracto } from "./Extracto";
+import { Retenciones, retenidoDe } from "./Retenciones";
 
 const PAGE = 20;
 
 type Dialog =
-  { kind: "abrir" } | { kind: "extracto"; cuenta: Cuenta } | { kind: "estado"; cuenta: Cuenta; estado: EstadoCuenta };
+  | { kind: "abrir" }
+  | { kind: "extracto"; cuenta: Cuenta }
+  | { kind: "retenciones"; cuenta: Cuenta }
+  | { kind: "estado"; cuenta: Cuenta; estado: EstadoCuenta };
 
 function saldoCero(c: Cuenta): boolean {
   try {
     return toCents(c.saldo) === 0n;
   } catch {
     return false;
+  }
+}
+
+function toCentsOr0(value: string): bigint {
+  try {
+    return toCents(value);
+  } catch {
+    return 0n;
   }
 }
 
@@ -147,6 +159,11 @@ export function CuentasTab() {
             <td className="hide-sm">{c.tipo_cuenta_nombre ?? `#${c.tipo_cuenta_id}`}</td>
             <td className="num saldo" data-testid="saldo">
               <Money amount={c.saldo} moneda={c.moneda} />
+              {toCentsOr0(retenidoDe(c)) > 0n ? (
+                <div className="cell-sub" data-testid="disponible">
+                  Disponible <Money amount={c.saldo_disponible} moneda={c.moneda} />
+                </div>
+              ) : null}
             </td>
             <td>
               <Badge estado={c.estado} />
@@ -159,6 +176,13 @@ export function CuentasTab() {
                 onClick={() => setDialog({ kind: "extracto", cuenta: c })}
               >
                 Extracto
+              </button>
+              <button
+                type="button"
+                className="btn btn-small btn-ghost"
+                onClick={() => setDialog({ kind: "retenciones", cuenta: c })}
+              >
+                Retenciones
               </button>
               {c.estado === "activa" && operar ? (
                 <a className="btn btn-small btn-ghost" href={routeHref("transacciones", { cuenta: c.cuenta_id })}>
@@ -222,6 +246,11 @@ export function CuentasTab() {
       {dialog?.kind === "extracto" ? (
         <Modal title={`Extracto de la cuenta ${dialog.cuenta.numero_cuenta}`} onClose={close} wide>
           <Extracto cuenta={dialog.cuenta} />
+        </Modal>
+      ) : null}
+      {dialog?.kind === "retenciones" ? (
+        <Modal title={`Retenciones de la cuenta ${dialog.cuenta.numero_cuenta}`} onClose={close} wide>
+          <Retenciones cuenta={dialog.cuenta} onChanged={page.reload} />
         </Modal>
       ) : null}
       {dialog?.kind === "estado" ? (

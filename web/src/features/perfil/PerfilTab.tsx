@@ -7,6 +7,7 @@ import { clienteNombre } from "../../components/pickers";
 import { Badge, Empty, ErrorState, EstadoConMotivo, Loading, Money, PageHeader, Pagination } from "../../components/ui";
 import { actorLabel, formatDate, formatDateTime, formatInteger, formatLagSeconds, tipoLabel } from "../../lib/format";
 import { routeHref, useAsync, useDebounced, useRoute } from "../../lib/hooks";
+import { EnlacesReversion } from "../transacciones/TransaccionesTab";
 
 const PAGE = 10;
 
@@ -127,6 +128,7 @@ function Perfil({
                 <th>Número</th>
                 <th className="hide-sm">Tipo</th>
                 <th className="num">Saldo</th>
+                <th className="num">Disponible</th>
                 <th>Estado</th>
                 <th className="hide-sm">Apertura</th>
               </tr>
@@ -138,6 +140,14 @@ function Perfil({
                   <td className="hide-sm">{cu.tipo_cuenta_nombre ?? "—"}</td>
                   <td className="num">
                     <Money amount={cu.saldo} moneda={cu.moneda} />
+                  </td>
+                  <td className="num" data-testid="perfil-disponible">
+                    <Money amount={cu.saldo_disponible ?? cu.saldo} moneda={cu.moneda} />
+                    {cu.retenido && cu.retenido !== "0.00" ? (
+                      <div className="cell-sub">
+                        retenido <Money amount={cu.retenido} moneda={cu.moneda} />
+                      </div>
+                    ) : null}
                   </td>
                   <td>
                     <Badge estado={cu.estado} />
@@ -182,9 +192,15 @@ function Perfil({
                   </td>
                   <td className="num">
                     <Money amount={t.monto} moneda={t.moneda} />
+                    {t.montoDestino && t.monedaDestino && t.monedaDestino !== t.moneda ? (
+                      <div className="cell-sub">
+                        → <Money amount={t.montoDestino} moneda={t.monedaDestino} />
+                      </div>
+                    ) : null}
                   </td>
                   <td>
                     <EstadoConMotivo estado={t.estado} motivo={t.motivo} />
+                    <EnlacesReversion t={t} />
                   </td>
                   <td className="hide-sm cell-sub">{actorLabel(t.actor)}</td>
                 </tr>

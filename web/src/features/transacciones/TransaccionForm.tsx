@@ -1,10 +1,12 @@
 // Deposit, withdrawal, service payment or transfer: only the fields each type needs, then the saga's result.
 import { useEffect, useRef, useState, type FormEvent } from "react";
+import { createCotizacion, getTiposCambio, segundosRestantes } from "../../api/cambio";
 import { getCuenta } from "../../api/cuentas";
 import { formErrorsFrom } from "../../api/http";
 import { createTransaccion, isFinal, waitForFinal } from "../../api/transacciones";
 import {
   TIPOS_TRANSACCION,
+  type Cotizacion,
   type Cuenta,
   type TipoTransaccion,
   type Transaccion,
@@ -16,8 +18,10 @@ import { CuentaPicker, type CuentaOption } from "../../components/pickers";
 import { Alert, TextField } from "../../components/ui";
 import { compareAmounts } from "../../lib/decimal";
 import { formatMoney, tipoLabel } from "../../lib/format";
+import { useAsync } from "../../lib/hooks";
 import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 import { cuentasRequeridas, monedaDe, validateTransaccion, type Errors } from "../../lib/validation";
+import { CotizacionPanel, useSegundosRestantes } from "./Cotizacion";
 
 /** One account's balance around the operation, so staff see the money move. */
 export interface SaldoCambio {
@@ -102,6 +106,11 @@ export function TransaccionForm({
   const [errors, setErrors] = useState<Errors>({});
   const [banner, setBanner] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // FX: offered only where the rate table answers (null: this deployment has no FX; an error: treat it the same).
+  const tiposCambio = useAsync((signal) => getTiposCambio(signal).catch(() => null), []);
+  const fx = Array.isArray(tiposCambio.data);
+  const [cotizacion, setCotizacion] = useState<Cotizacion | null>(null);
+  const restantes = useSegundosRestantes(cotizacion?.vence);
   // Same body retried (e.g. after a network error) → same key → the service answers the original result.
   const idem = useIdempotencyKey();
   const runs = useRef(0);
@@ -121,6 +130,9 @@ export function TransaccionForm({
 
   const need = cuentasRequeridas(tipo);
   const moneda = monedaDe({ tipo, origen, destino });
+  const cambio = fx && tipo === "TRANSFERENCIA" && !!origen && !!destino && origen.moneda !== destino.moneda;
+  // A quote is for one origin, destination and amount: any change drops it.
+  useEffect(() => setCotizacion(null), [tipo, origen?.cuenta_id, destino?.cuenta_id, monto]);
 
   const changeTipo = (t: TipoTransaccion) => {
     setTipo(t);
@@ -139,13 +151,36 @@ export function TransaccionForm({
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBanner(undefined);
-    const { errors: found, monto: canonical } = validateTransaccion({ tipo, monto, origen, destino, descripcion });
+    const { errors: found, monto: canonical } = validateTransaccion({ tipo, monto, origen, destino, descripcion, fx });
     if (tipo === "PAGO_SERVICIO" && !servicio.trim() && !descripcion.trim())
       found.servicio = "Indique el servicio que se paga.";
     setErrors(found);
     if (Object.keys(found).length > 0 || !canonical) return;
     const body = buildBody(tipo, canonical, origen, destino, descripcion, servicio);
     if (!body) return;
+    if (cambio && origen && destino) {
+      // Between currencies: first a quote for staff to see; the transfer is sent only at a live quote.
+      if (!cotizacion || segundosRestantes(cotizacion.vence) === 0) {
+        setBusy(true);
+        try {
+          setCotizacion(
+            await createCotizacion({
+              cuentaOrigenId: origen.cuenta_id,
+              cuentaDestinoId: destino.cuenta_id,
+              monto: canonical,
+            }),
+          );
+        } catch (err) {
+          const { fields, banner: b } = formErrorsFrom(err, { monto: ["monto"] });
+          setErrors(fields);
+          setBanner(b);
+        } finally {
+          setBusy(false);
+        }
+        return;
+      }
+      body.cotizacionId = cotizacion.cotizacionId;
+    }
     const key = idem.keyFor(body);
 
     setBusy(true);
@@ -205,6 +240,7 @@ export function TransaccionForm({
       setErrors(fields);
       setBanner(b);
       onFase({ kind: "idle" });
+      setCotizacion(null); // refused at this quote (e.g. it expired on the way): the next click asks for a new one
     } finally {
       setBusy(false);
     }
@@ -280,9 +316,18 @@ export function TransaccionForm({
           hint="Opcional"
         />
       </div>
+      {cambio && cotizacion ? <CotizacionPanel cotizacion={cotizacion} restantes={restantes} /> : null}
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? "Procesando…" : `Registrar ${tipoLabel(tipo).toLowerCase()}`}
+          {busy
+            ? "Procesando…"
+            : cambio
+              ? !cotizacion
+                ? "Cotizar cambio"
+                : restantes > 0
+                  ? "Confirmar transferencia"
+                  : "Nueva cotización"
+              : `Registrar ${tipoLabel(tipo).toLowerCase()}`}
         </button>
       </div>
     </form>

@@ -1,7 +1,7 @@
 // Transacciones tab: a new operation with its saga result, and the newest transactions first, filterable.
 import { useState } from "react";
 import { getCuenta } from "../../api/cuentas";
-import { listTransacciones } from "../../api/transacciones";
+import { esReversible, listTransacciones, revertirTransaccion, waitForFinal } from "../../api/transacciones";
 import {
   ESTADOS_TRANSACCION,
   TIPOS_TRANSACCION,
@@ -11,6 +11,9 @@ import {
   type Transaccion,
 } from "../../api/types";
 import { useSession } from "../../auth/SessionContext";
+import { Confirm } from "../../components/Confirm";
+import { useToast } from "../../components/toast";
+import { useIdempotencyKey } from "../../lib/useIdempotencyKey";
 import { CuentaPicker, type CuentaOption } from "../../components/pickers";
 import { PagedTable } from "../../components/PagedTable";
 import { Alert, Badge, Empty, EstadoConMotivo, Loading, Money, PageHeader } from "../../components/ui";
@@ -88,6 +91,34 @@ function ResultadoCard({ r }: { r: Resultado }) {
   );
 }
 
+/** "reversión de …" / "revertida por …": the links between a transaction and its reversal. */
+export function EnlacesReversion({ t }: { t: Pick<Transaccion, "reversionDe" | "revertidaPor"> }) {
+  return (
+    <>
+      {t.reversionDe ? (
+        <div className="cell-sub" data-testid="reversion-de">
+          reversión de <span className="mono">{t.reversionDe}</span>
+        </div>
+      ) : null}
+      {t.revertidaPor ? (
+        <div className="cell-sub" data-testid="revertida-por">
+          revertida por <span className="mono">{t.revertidaPor}</span>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+/** Origin and destination amounts of an FX transfer ("100.00 USD → 372.50 PEN"). */
+function MontoDestino({ t }: { t: Transaccion }) {
+  if (!t.montoDestino || !t.monedaDestino || t.monedaDestino === t.moneda) return null;
+  return (
+    <div className="cell-sub" data-testid="monto-destino">
+      → <Money amount={t.montoDestino} moneda={t.monedaDestino} />
+    </div>
+  );
+}
+
 function Cuentas({ t }: { t: Transaccion }) {
   if (t.cuentaOrigenId && t.cuentaDestinoId)
     return (
@@ -111,7 +142,11 @@ export function TransaccionesTab() {
   const [resultado, setResultado] = useState<Resultado | null>(null);
 
   const { can } = useSession();
+  const toast = useToast();
   const puedeOperar = can("transacciones.operar") || can("transacciones.transferir");
+  const puedeRevertir = can("transacciones.revertir");
+  const [revertir, setRevertir] = useState<Transaccion | null>(null);
+  const reversionKeys = useIdempotencyKey();
   const [tipo, setTipo] = useState<TipoTransaccion | "">("");
   const [estado, setEstado] = useState<EstadoTransaccion | "">("");
   const [cuenta, setCuenta] = useState<CuentaOption | null>(null);
@@ -248,6 +283,7 @@ export function TransaccionesTab() {
             <th className="num">Monto</th>
             <th>Estado</th>
             <th className="hide-sm">Solicitada por</th>
+            {puedeRevertir ? <th className="actions-col">Acciones</th> : null}
           </>
         }
         row={(t) => (
@@ -263,20 +299,60 @@ export function TransaccionesTab() {
             </td>
             <td className="num">
               <Money amount={t.monto} moneda={t.moneda} />
+              <MontoDestino t={t} />
             </td>
             <td>
               <EstadoConMotivo estado={t.estado} motivo={t.motivo} />
               {t.canceladaPor ? <div className="cell-sub">por {actorLabel(t.canceladaPor)}</div> : null}
+              <EnlacesReversion t={t} />
             </td>
             <td className="hide-sm cell-sub" data-testid="trx-actor">
               {actorLabel(t.actor)}
             </td>
+            {puedeRevertir ? (
+              <td className="actions">
+                {esReversible(t) ? (
+                  <button type="button" className="btn btn-small btn-warn" onClick={() => setRevertir(t)}>
+                    Revertir
+                  </button>
+                ) : null}
+              </td>
+            ) : null}
           </tr>
         )}
         skip={skip}
         limit={PAGE}
         onSkip={setSkip}
       />
+      {revertir ? (
+        <Confirm
+          title={`Revertir ${revertir.transaccionId}`}
+          confirmLabel="Revertir"
+          danger
+          onClose={() => setRevertir(null)}
+          onConfirm={async () => {
+            const key = reversionKeys.keyFor({ reversion: revertir.id });
+            const sent = await revertirTransaccion(revertir.id, key);
+            reversionKeys.settle(key);
+            const final = sent.final ? sent.transaccion : await waitForFinal(sent.pollId);
+            if (final.estado === "COMPLETADA")
+              toast("success", `${revertir.transaccionId} revertida por ${final.transaccionId}.`);
+            else if (final.estado === "FALLIDA")
+              toast(
+                "error",
+                `La reversión de ${revertir.transaccionId} fue rechazada: ${final.motivo ?? "sin motivo"}.`,
+              );
+            else toast("info", `La reversión ${final.transaccionId} sigue en proceso.`);
+            page.reload();
+          }}
+        >
+          <p>
+            Se creará una transacción espejo que devuelve <Money amount={revertir.monto} moneda={revertir.moneda} /> (
+            {tipoLabel(revertir.tipo)} {revertir.transaccionId}). La original queda registrada y enlazada; una
+            transacción solo se revierte una vez.
+          </p>
+        </Confirm>
+      ) : null}
     </section>
   );
 }
