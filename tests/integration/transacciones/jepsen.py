@@ -189,7 +189,10 @@ def pedido_fx(rng: Random, pen: list[int], usd: list[int]) -> tuple[int, int, st
 
 # -- holds and reversals ------------------------------------------------------------------------------------------
 
-PLANES = ("expira", "total", "parcial", "libera")  # what the client does with a hold it created
+# What the client does with a hold it created; a "larga" one (vence in LARGA) is still ACTIVA at the checks, so
+# saldo_disponible = saldo - Σ ACTIVA holds is checked with something held.
+PLANES = ("expira", "total", "parcial", "libera", "larga")
+LARGA = timedelta(minutes=15)
 
 
 @dataclass
@@ -233,7 +236,7 @@ async def retener(clients: Clients, extras: Extras, rng: Random, cuentas: list[i
     cuenta = rng.choice(cuentas)
     plan = rng.choice(PLANES)
     monto = Decimal(rng.randint(100, 3000)) / 100
-    vence = datetime.now(UTC) + timedelta(seconds=rng.uniform(3.0, 8.0))
+    vence = datetime.now(UTC) + (LARGA if plan == "larga" else timedelta(seconds=rng.uniform(3.0, 8.0)))
     body = {"monto": f"{monto:.2f}", "vence": vence.isoformat(), "referencia": f"jepsen-{plan}"}
     key = {"Idempotency-Key": f"jepsen-ret-{uuid.uuid4()}"}
     r = await clients.pedir(
@@ -251,7 +254,7 @@ async def retener(clients: Clients, extras: Extras, rng: Random, cuentas: list[i
     assert r.status_code == 201, r.text
     hold = Retencion(cuenta, int(r.json()["retencion_id"]), monto, plan, vence)
     extras.retenciones.append(hold)
-    if plan == "expira":
+    if plan in ("expira", "larga"):
         return
     await asyncio.sleep(rng.uniform(0.0, 1.5))
     url = f"/cuentas/{cuenta}/retenciones/{hold.retencion_id}"
@@ -709,7 +712,7 @@ async def check_retenciones(banco: Banco, run: Run, timeout: float = 60.0) -> Co
     each CAPTURADA one's movement a CAPTURA line of its amount, used by no other hold; saldo_disponible = saldo -
     Σ ACTIVA holds (and `retenido` = that Σ where the account shows it). Returns the holds by final state."""
     holds = run.extras.retenciones
-    ultimo = max((h.vence for h in holds), default=datetime.now(UTC))
+    ultimo = max((h.vence for h in holds if h.plan != "larga"), default=datetime.now(UTC))
     await asyncio.sleep(max(0.0, (ultimo - datetime.now(UTC)).total_seconds() + 1.5))
     listed: dict[int, list[dict[str, Any]]] = {}
 
@@ -725,12 +728,15 @@ async def check_retenciones(banco: Banco, run: Run, timeout: float = 60.0) -> Co
     async def todas_finales() -> bool:
         for c in run.cuentas:
             listed[c] = await listar(c)
-        return all(h["estado"] != "ACTIVA" for rows in listed.values() for h in rows)
+        ahora = datetime.now(UTC)
+        return all(h["estado"] != "ACTIVA" or _fecha(h["vence"]) > ahora for rows in listed.values() for h in rows)
 
     await eventually(todas_finales, timeout=timeout, interval=1.0, what="every hold of the run past vence final")
     by_id = {h["retencion_id"]: h for rows in listed.values() for h in rows}
     assert set(by_id) == {h.retencion_id for h in holds}, "holds the clients did not create (or lost ones)"
-    problemas = [p for h in by_id.values() for p in problemas_retencion(h)]
+    activas = {rid for rid, h in by_id.items() if h["estado"] == "ACTIVA"}
+    assert activas == {h.retencion_id for h in holds if h.plan == "larga"}, "ACTIVA holds other than the long ones"
+    problemas = [p for rid, h in by_id.items() if rid not in activas for p in problemas_retencion(h)]
     assert not problemas, problemas
     for h in holds:
         got = by_id[h.retencion_id]
@@ -739,11 +745,16 @@ async def check_retenciones(banco: Banco, run: Run, timeout: float = 60.0) -> Co
             assert got["estado"] == h.dicho, (h, got)
         if h.capturado is not None:
             assert Decimal(got["monto_capturado"]) == h.capturado, (h, got)
+        if h.plan == "larga":
+            assert got["estado"] == "ACTIVA", (h, got)
         if h.plan == "expira":
             assert got["estado"] == "EXPIRADA", (h, got)
         if h.plan == "parcial" and got["estado"] == "CAPTURADA":
             assert Decimal(got["monto_capturado"]) < h.monto, (h, got)
-    run.checks.append(f"{len(holds)} holds final, as each client was told, amounts adding up")
+    run.checks.append(
+        f"{len(holds) - len(activas)} holds past vence final, as each client was told, amounts adding up; "
+        f"{len(activas)} long ones still ACTIVA"
+    )
 
     for c in run.cuentas:
         capturas = {
@@ -756,8 +767,15 @@ async def check_retenciones(banco: Banco, run: Run, timeout: float = 60.0) -> Co
         assert Decimal(d["saldo_disponible"]) == Decimal(d["saldo"]) - retenido, (c, d, retenido)
         if "retenido" in d:
             assert Decimal(d["retenido"]) == retenido, (c, d)
-    run.checks.append("CAPTURA lines = captured holds one to one; saldo_disponible = saldo - Σ ACTIVA holds")
+    held = sum((Decimal(by_id[rid]["monto"]) for rid in activas), Decimal(0))
+    run.checks.append(f"CAPTURA lines = captured holds one to one; saldo_disponible = saldo - Σ ACTIVA ({held} held)")
     return Counter(h["estado"] for h in by_id.values())
+
+
+def _fecha(value: str) -> datetime:
+    """An ISO 8601 instant from the API (UTC when it names no offset)."""
+    d = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 def check_reversiones(run: Run) -> Counter[str]:
@@ -943,7 +961,7 @@ def report_extras(run: Run, holds: Counter[str], reversiones: Counter[str]) -> s
     lines = [
         f"answers by request kind: {dict(run.clients.answered)}",
         f"holds created {len(e.retenciones)} by plan {dict(Counter(h.plan for h in e.retenciones))}, "
-        f"refused {dict(e.retenciones_rechazadas)}; final states {dict(holds)}; "
+        f"refused {dict(e.retenciones_rechazadas)}; states at the checks {dict(holds)}; "
         f"client came too late (already EXPIRADA) {sum(1 for h in e.retenciones if h.plan != 'expira' and h.dicho == 'EXPIRADA')}",
         f"reversals: {dict(reversiones)}",
         f"FX transfers in the workload: {'yes' if run.fx else 'no (GET /tipos-cambio not served)'}",

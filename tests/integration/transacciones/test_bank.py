@@ -6,7 +6,7 @@ ledger; the bank's total per currency equals the opening balances plus every com
 (reversals included) minus the captured holds; per transaction, the ledger shows exactly its effect (COMPLETADA)
 or none at all (FALLIDA) — so no command was applied twice and no compensation was lost —, and no ledger line
 belongs to a transaction no client was answered; every hold final as its client was told, its CAPTURA line one to
-one, saldo_disponible = saldo - Σ active holds; every reversal linked both ways, at most one per transfer, the
+one, saldo_disponible = saldo - Σ active holds (long holds stay active); every reversal linked both ways, at most one per transfer, the
 money of each reverted transfer back at its origin. FX transfers and double entry's total join in once served.
 """
 
