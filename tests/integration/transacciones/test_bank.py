@@ -1,10 +1,14 @@
-"""A bank test in the spirit of Jepsen's: concurrent random money movements while the saga's processes are
-killed (-9) and restarted, then the books must balance exactly (the run and the checks: jepsen.py).
+"""A bank test in the spirit of Jepsen's: concurrent random money movements, holds and reversals while the saga's
+processes are killed (-9) and restarted, then the books must balance exactly (the run and the checks: jepsen.py).
 
 Checked afterwards: no transaction left PENDIENTE; no negative balance; every saldo equals the sum of its
-ledger; the bank's total equals the opening balances plus completed deposits minus completed withdrawals and
-payments; and, per transaction, the ledger shows exactly its effect (COMPLETADA) or none at all (FALLIDA) —
-so no command was applied twice and no compensation was lost.
+ledger; the bank's total per currency equals the opening balances plus every completed transaction's effect
+(reversals included) minus the captured holds; per transaction, the ledger shows exactly its effect (COMPLETADA)
+or none at all (FALLIDA) — so no command was applied twice and no compensation was lost —, and no ledger line
+belongs to a transaction no client was answered; every hold final as its client was told, its CAPTURA line one to
+one, saldo_disponible = saldo - Σ active holds (long holds stay active); every reversal linked both ways, at most one per transfer, the
+money of each reverted transfer back at its origin; FX transfers (PEN <-> USD at a quote) credit exactly their
+montoDestino; per currency, customers' and the bank's own accounts sum to 0 (double entry).
 """
 
 import pytest
@@ -30,3 +34,14 @@ async def test_el_banco_cuadra_con_procesos_matados(banco: Banco, cuenta: Cuenta
     print(jepsen.report(run, "bank test: transacciones and cuentas killed -9"))
     assert len(run.nemesis.kills) >= 3, run.nemesis.kills
     await jepsen.check_books(banco, run)
+    holds = await jepsen.check_retenciones(banco, run)
+    reversiones = jepsen.check_reversiones(run)
+    print(jepsen.report_extras(run, holds, reversiones))
+    assert {"CAPTURADA", "LIBERADA", "EXPIRADA"} <= set(holds), holds
+    assert reversiones["reversal COMPLETADA"] > 0, reversiones
+    fx = [t for t in run.finales.values() if t.get("cotizacionId") and t["estado"] == "COMPLETADA"]
+    assert fx, "no FX transfer completed in the run"
+    print(f"FX transfers completed: {len(fx)}")
+    jepsen.check_audit(run)
+    run.checks.append("bank audit clean")
+    print(run.checks[-1])

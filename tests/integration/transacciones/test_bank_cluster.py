@@ -123,6 +123,7 @@ async def test_el_banco_cuadra_con_un_broker_matado(banco: Banco) -> None:
     )
     assert [k.program for k in run.nemesis.kills] == [f"infra:{program_of(node)}"], run.nemesis.kills
     saldos = await jepsen.check_books(banco, run)
+    print(jepsen.report_extras(run, await jepsen.check_retenciones(banco, run), jepsen.check_reversiones(run)))
     events = await jepsen.check_events(run)
     print(
         f"acked {len(run.clients.ids)} requests, {len(run.finales)} transactions final, none lost (each has its "

@@ -1,7 +1,8 @@
 """The bank test against every service that runs as two instances (issue 17): one instance of transacciones,
 cuentas, perfil and the lake sink killed (-9) in turn while clients move money through the balancers.
 
-Besides the books (jepsen.check_books): perfil equal to the owners, the lake holding each event of the run once,
+The workload has holds and reversals besides money movements (jepsen.run_bank). Besides the books
+(jepsen.check_books), the holds (jepsen.check_retenciones) and the reversals (jepsen.check_reversiones): perfil equal to the owners, the lake holding each event of the run once,
 `bank audit` clean, and no request failing as the client sees it — a retried idempotent POST through the balancer
 must never reach a dead instance. `make up` runs two instances of each of these services.
 """
@@ -36,6 +37,9 @@ async def test_el_banco_cuadra_matando_una_instancia_de_cada_servicio(banco: Ban
     )
     print(jepsen.report(run, "one instance of each service killed -9"))
     saldos = await jepsen.check_books(banco, run)
+    holds = await jepsen.check_retenciones(banco, run)
+    reversiones = jepsen.check_reversiones(run)
+    print(jepsen.report_extras(run, holds, reversiones))
 
     for at, service in KILLS:
         with subtests.test(msg=f"kill -9 one {service} instance at +{at:.0f}s"):
@@ -51,3 +55,4 @@ async def test_el_banco_cuadra_matando_una_instancia_de_cada_servicio(banco: Ban
         print(f"events: Kafka {events.records} records, {events.distinct} distinct ids; lake {events.lake_rows} rows")
     with subtests.test(msg="bank audit clean"):
         jepsen.check_audit(run)
+        print("bank audit clean")
