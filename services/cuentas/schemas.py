@@ -72,6 +72,7 @@ class CuentaPublic(BaseModel):
     tipo_cuenta_id: int
     numero_cuenta: str
     saldo: Money
+    retenido: Money = Field(description="Σ of the account's active holds (retenciones)")
     saldo_disponible: Money = Field(description="saldo minus the active holds (retenciones): what may be debited")
     moneda: Moneda
     fecha_apertura: datetime

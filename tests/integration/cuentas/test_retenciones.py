@@ -68,9 +68,9 @@ async def test_crear_retencion_muestra_saldo_disponible(
         "PEN",
     )
     detalle = await _cuenta(http, cid)
-    assert (detalle["saldo"], detalle["saldo_disponible"]) == ("100.00", "75.00")
+    assert (detalle["saldo"], detalle["retenido"], detalle["saldo_disponible"]) == ("100.00", "25.00", "75.00")
     [listed] = (await http.get("/cuentas", params={"cliente_id": cuenta["cliente_id"]})).json()
-    assert (listed["saldo"], listed["saldo_disponible"]) == ("100.00", "75.00")
+    assert (listed["saldo"], listed["retenido"], listed["saldo_disponible"]) == ("100.00", "25.00", "75.00")
     lista = await http.get(f"/cuentas/{cid}/retenciones")
     assert lista.headers["X-Total-Count"] == "1"
     assert lista.json() == [retencion]
