@@ -9,6 +9,9 @@ from contracts.brokers import bootstrap_servers
 
 # Every broker the stack runs (KAFKA_BROKERS, contracts/brokers.py), so a test outlives one broker being down.
 KAFKA = os.environ.get("TEST_KAFKA_BOOTSTRAP") or bootstrap_servers()
+# A header on records a test writes as deliberate junk into a shared topic (to prove a consumer survives them):
+# the contract test, which wants every other record of every topic valid, skips them whatever ran before it.
+POISON_MARK = ("test_poison", b"1")
 PG_DSN = os.environ.get("TEST_PG_DSN", "postgresql://bank:bank@127.0.0.1:5432/clientes")
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "bank", "password": "bank"}
 MONGO_URL = os.environ.get("TEST_MONGO_URL", "mongodb://127.0.0.1:27017/")
