@@ -532,6 +532,12 @@ async def todas_finales(banco: Banco, ids: set[str], timeout: float) -> dict[str
         return not pendientes
 
     await eventually(ninguna_pendiente, timeout=timeout, interval=0.5, what=f"all {len(ids)} transactions final")
+    # An original is final before its reversal is: its `revertidaPor` appears only once the reversal completes. Now
+    # that every transaction is final nothing changes any more, so one more read of each is the books' snapshot.
+    for trx_id in ids:
+        r = await banco.trx.get(f"/transacciones/{trx_id}")
+        assert r.status_code == 200, r.text
+        finales[trx_id] = r.json()
     return finales
 
 
