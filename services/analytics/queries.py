@@ -361,6 +361,19 @@ SELECT tipo_original, moneda, COUNT(*) AS solicitadas,
 FROM r GROUP BY tipo_original, moneda ORDER BY {_orden("moneda")}, tipo_original
 """
 
+# FX transfers by currency pair (origin currency = `moneda`, the filter): what was debited on one side and credited
+# on the other. Money sums are of COMPLETADA ones only; the bank's spread is in cuentas' INGRESOS_FX, not here.
+FX_POR_PAR = f"""
+SELECT moneda AS moneda_origen, moneda_destino, COUNT(*) AS solicitadas,
+       COUNT(CASE WHEN estado = 'COMPLETADA' THEN 1 END) AS completadas,
+       COUNT(CASE WHEN estado = 'FALLIDA' THEN 1 END) AS fallidas,
+       COALESCE(SUM(CASE WHEN estado = 'COMPLETADA' THEN monto END), 0) AS monto_origen,
+       COALESCE(SUM(CASE WHEN estado = 'COMPLETADA' THEN monto_destino END), 0) AS monto_destino
+FROM transacciones
+WHERE cotizacion_id IS NOT NULL AND moneda IN ({{monedas}})
+GROUP BY moneda, moneda_destino ORDER BY {_orden("moneda")}, {_orden("moneda_destino")}
+"""
+
 PREDEFINED: tuple[Predefined, ...] = (
     Predefined(
         "dashboard_ejecutivo",
@@ -496,6 +509,13 @@ PREDEFINED += (
         ("/api/transacciones/reversiones",),
         "Reversals in the moneda per tipo of the transaction given back: asked for, completed, failed, money",
         REVERSIONES,
+        (MONEDA,),
+    ),
+    Predefined(
+        "transacciones_fx",
+        ("/api/transacciones/fx",),
+        "FX transfers from the moneda per currency pair: asked for, completed, failed, money debited and credited",
+        FX_POR_PAR,
         (MONEDA,),
     ),
 )

@@ -62,12 +62,13 @@ WHERE a.n = 1
 
 _TRANSACCION = (
     "transaccion_id, id, kafka_offset, tipo, monto, moneda, cuenta_origen_id, cuenta_destino_id, descripcion, fecha, "
-    "reversion_de"
+    "reversion_de, monto_destino, moneda_destino, cotizacion_id"
 )
 _FINAL = "cliente_origen_id, cliente_destino_id, numero_cuenta_origen, numero_cuenta_destino"
 
 # A reversal is its own transaction (the mirror tipo, `reversion_de` = the id it gives back); `revertida_por` is the
-# id of the COMPLETADA reversal of a transaction, derived here so every query can tell both apart.
+# id of the COMPLETADA reversal of a transaction, derived here so every query can tell both apart. An FX transfer
+# (`cotizacion_id` set) debits `monto` in `moneda` and credits `monto_destino` in `moneda_destino`.
 TRANSACCIONES = f"""
 WITH eventos AS (
     SELECT {_TRANSACCION}, 'PENDIENTE' AS estado, CAST(NULL AS VARCHAR) AS motivo,
@@ -88,7 +89,7 @@ WITH eventos AS (
 )
 SELECT a.transaccion_id, a.id, a.tipo, a.monto, a.moneda, a.cuenta_origen_id, a.cuenta_destino_id, a.descripcion,
        a.fecha, a.estado, a.motivo, a.cliente_origen_id, a.cliente_destino_id, a.numero_cuenta_origen,
-       a.numero_cuenta_destino, a.reversion_de, r.revertida_por
+       a.numero_cuenta_destino, a.reversion_de, r.revertida_por, a.monto_destino, a.moneda_destino, a.cotizacion_id
 FROM actual a LEFT JOIN reversiones r ON r.reversion_de = a.id
 """
 
