@@ -88,8 +88,8 @@ async def test_el_banco_cuadra_con_un_broker_matado(banco: Banco) -> None:
         watch = BrokerWatch(node, led=sum(leader == node for leader in before.leaders.values()))
         cliente_id = await banco.nuevo_cliente()
 
-        async def cuenta(saldo: str) -> int:
-            return await banco.abrir_cuenta(cliente_id, saldo)
+        async def cuenta(saldo: str, moneda: str = "PEN") -> int:
+            return await banco.abrir_cuenta(cliente_id, saldo, moneda)  # the run opens a few USD accounts for FX
 
         async def on_kill() -> None:
             # The nemesis records the kill's time; start the watch as soon as it happened.

@@ -29,8 +29,8 @@ async def test_el_banco_cuadra_matando_una_instancia_de_cada_servicio(banco: Ban
         schedule.append((at, found[0]))
     cliente_id = await banco.nuevo_cliente()
 
-    async def cuenta(saldo: str) -> int:
-        return await banco.abrir_cuenta(cliente_id, saldo)
+    async def cuenta(saldo: str, moneda: str = "PEN") -> int:
+        return await banco.abrir_cuenta(cliente_id, saldo, moneda)  # the run opens a few USD accounts for FX
 
     run = await jepsen.run_bank(
         banco, cuenta, nemesis=jepsen.Nemesis(schedule), load_seconds=LOAD_SECONDS, settle_seconds=180.0
