@@ -37,13 +37,19 @@ class DebitarCuenta(_CuentaCommand):
 class Cambio(BaseModel):
     """The conversion of an FX transfer, carried by its credit: the debit took `monto_origen` in `moneda_origen`; the
     credit gives its `monto` in the destination account's currency at the quote's `tasa`; `ingreso` (in moneda_origen,
-    part of monto_origen) is the bank's spread, booked as income."""
+    part of monto_origen) is the bank's spread, booked as income. The reversal of an FX transfer gives both amounts
+    back at the original's rate and hands the spread back too: `ingreso_revertido`, in the credit's currency (the
+    original's origin currency), taken out of the income it was booked to."""
 
     cotizacion_id: str
     moneda_origen: Moneda
     monto_origen: PositiveMoney
     tasa: Decimal = Field(gt=0, max_digits=18, decimal_places=8, description="destination units per origin unit")
     ingreso: Money = Field(ge=0)
+    # Added later (optional, so older commands still read): only the reversal of an FX transfer has it.
+    ingreso_revertido: Money = Field(
+        Decimal("0.00"), ge=0, description="the reversal of an FX transfer: the original's spread given back"
+    )
 
 
 class AcreditarCuenta(_CuentaCommand):

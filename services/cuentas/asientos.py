@@ -71,15 +71,19 @@ def asientos(
 ) -> list[Asiento]:
     """The legs of one movement of `monto` in the account's `moneda`. A saga credit carrying `cambio` (an FX transfer)
     closes the transfer in the origin currency — TRANSITO gives back what the debit took, the bank keeps `ingreso` as
-    income and the rest as its FX position — and pays the customer out of its position in the destination currency."""
+    income and the rest as its FX position — and pays the customer out of its position in the destination currency.
+    The reversal of an FX transfer also gives the original's spread back (`ingreso_revertido`, in `moneda`): it comes
+    out of the income, so the position in that currency only pays the rest."""
     if cambio is not None and causa == "SAGA" and operacion == "CREDITO":
+        revertido = cambio.ingreso_revertido
         legs = [
             Asiento(cuenta_interna="TRANSITO", moneda=cambio.moneda_origen, monto=-cambio.monto_origen),
             Asiento(
                 cuenta_interna="POSICION_FX", moneda=cambio.moneda_origen, monto=cambio.monto_origen - cambio.ingreso
             ),
             Asiento(cuenta_interna="INGRESOS_FX", moneda=cambio.moneda_origen, monto=cambio.ingreso),
-            Asiento(cuenta_interna="POSICION_FX", moneda=moneda, monto=-monto),
+            Asiento(cuenta_interna="POSICION_FX", moneda=moneda, monto=-monto + revertido),
+            Asiento(cuenta_interna="INGRESOS_FX", moneda=moneda, monto=-revertido),
         ]
         return [a for a in legs if a.monto != 0]  # no spread: no income leg
     cuenta = contraparte(causa, operacion, tipo_transaccion)

@@ -40,7 +40,7 @@ IN_PROGRESS = "transacciones_en_curso"
 CLAIMS = "idempotencia"
 MoneyBson = Literal["decimal128", "string"]
 NEWEST_FIRST = [("fecha", DESCENDING), ("_id", DESCENDING)]
-FX_DECIMALS = ("monto_destino", "tasa", "ingreso")
+FX_DECIMALS = ("monto_destino", "tasa", "ingreso", "ingreso_revertido")
 
 
 class TransaccionDocument(Document, Transaccion):

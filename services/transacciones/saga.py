@@ -68,6 +68,8 @@ class Orden(BaseModel):
     moneda_destino: Moneda | None = None
     tasa: Decimal | None = None
     ingreso: Decimal | None = None
+    # The reversal of an FX transfer: the original's spread, given back in this one's destination currency.
+    ingreso_revertido: Decimal | None = None
 
     def cambio(self) -> Cambio | None:
         """The conversion its credit carries (None unless an FX transfer)."""
@@ -79,6 +81,7 @@ class Orden(BaseModel):
             monto_origen=self.monto,
             tasa=self.tasa,
             ingreso=self.ingreso,
+            ingreso_revertido=self.ingreso_revertido or Decimal("0.00"),
         )
 
 
@@ -321,10 +324,13 @@ def _motivo(rechazo: Rechazado) -> str:
     return f"{rechazo.motivo}: {rechazo.detalle}"
 
 
+NO_EN_EVENTOS = frozenset({"tasa", "ingreso", "ingreso_revertido"})
+
+
 def _hechos(orden: Orden) -> dict[str, object]:
     """The facts every event of the transaction carries (only Orden's fields, whatever model `orden` is)."""
     # The rate and the spread stay out of the events (the credit command carries them): an event's decimals are money.
-    hechos = {name: getattr(orden, name) for name in Orden.model_fields if name not in ("tasa", "ingreso")}
+    hechos = {name: getattr(orden, name) for name in Orden.model_fields if name not in NO_EN_EVENTOS}
     return hechos | {"id": str(orden.id)}
 
 

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bson import ObjectId
@@ -231,6 +232,7 @@ class TransaccionesService:
         reversion_de: str | None = None,
         *,
         cotizacion: Cotizacion | None = None,
+        fx: Mapping[str, object] | None = None,
     ) -> Transaccion:
         now = ahora()
         transaccion_id = transaccion_id_de(oid)
@@ -254,7 +256,7 @@ class TransaccionesService:
             actor=actor,
             traza=_traza_actual(),
             reversion_de=reversion_de,
-            **_cambio(cotizacion),
+            **(_cambio(cotizacion) | dict(fx or {})),
         )
         return con_decision(doc, saga.iniciar(doc, now))
 
@@ -330,15 +332,18 @@ class TransaccionesService:
         self, original: Transaccion, oid: ObjectId, key: str | None, body_hash: str | None, actor: AuthContext | None
     ) -> Transaccion:
         tipo, origen, destino = reversion.espejo(original)
+        monto, moneda = reversion.montos(original)
         req = TransaccionCreate(
             tipo=tipo,
-            monto=format_money(original.monto),
-            moneda=original.moneda,
+            monto=format_money(monto),
+            moneda=moneda,
             cuentaOrigenId=origen,
             cuentaDestinoId=destino,
             descripcion=reversion.descripcion(original),
         )
-        return self._nuevo(req, oid, key, body_hash, actor, reversion_de=str(original.id))
+        # An FX original: the reversal converts back at the original's own rate (reversion.cambio).
+        fx = reversion.cambio(original)
+        return self._nuevo(req, oid, key, body_hash, actor, reversion_de=str(original.id), fx=fx)
 
     async def _intento(self, original: Transaccion, holder: ObjectId) -> Transaccion:
         """The reversal holding an attempt; waited for while its request records it. One whose request died after

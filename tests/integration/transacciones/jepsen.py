@@ -162,7 +162,7 @@ class Clients:
         trx_id = str(doc["id"])
         self.ids.append(trx_id)
         if (doc.get("estado"), doc.get("tipo")) == ("COMPLETADA", "TRANSFERENCIA") and not (
-            doc.get("reversionDe") or doc.get("cotizacionId")  # reversals are not reversed; FX ones not by us
+            doc.get("reversionDe")  # reversals are not reversed
         ):
             self.completadas.append(trx_id)
         return trx_id
@@ -596,10 +596,14 @@ def problemas_reversiones(finales: Iterable[dict[str, Any]]) -> list[str]:
             continue
         if o["estado"] != "COMPLETADA" or o.get("reversionDe"):
             out.append(f"reversal {r['id']} of {o['id']} ({o['estado']}, reversionDe {o.get('reversionDe')})")
-        if (r["tipo"], r["cuentaOrigenId"], r["cuentaDestinoId"], Decimal(r["monto"])) != (
+        # The mirror: b gives back what it was credited (an FX transfer's montoDestino), a gets what it was debited.
+        credito_original = o["montoDestino"] if o.get("montoDestino") is not None else o["monto"]
+        credito_reversion = r["montoDestino"] if r.get("montoDestino") is not None else r["monto"]
+        if (r["tipo"], r["cuentaOrigenId"], r["cuentaDestinoId"], Decimal(r["monto"]), Decimal(credito_reversion)) != (
             "TRANSFERENCIA",
             o["cuentaDestinoId"],
             o["cuentaOrigenId"],
+            Decimal(credito_original),
             Decimal(o["monto"]),
         ):
             out.append(f"reversal {r['id']} does not mirror {o['id']}")
@@ -797,6 +801,7 @@ def check_reversiones(run: Run) -> Counter[str]:
             resultado[f"reversal {by_id[r.reversion_id]['estado']}"] += 1
     done = [t for t in by_id.values() if t.get("reversionDe") and t["estado"] == "COMPLETADA"]
     resultado["transfers reverted"] = len({t["reversionDe"] for t in done})
+    resultado["FX transfers reverted"] = sum(1 for t in done if t.get("cotizacionId"))
     for modo, n in Counter(r.modo for r in run.extras.reversiones).items():
         resultado[f"asked {modo}"] = n
     run.checks.append(f"{len(run.extras.reversiones)} reversal requests: links both ways, at most one per transfer")

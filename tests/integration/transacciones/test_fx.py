@@ -139,10 +139,51 @@ async def test_transferencia_fx_mueve_el_dinero_en_dos_monedas(banco: Banco, cue
     vuelta = await banco.final(_transferencia(r.json()))
     assert (vuelta["estado"], vuelta["montoDestino"]) == ("COMPLETADA", "37.00")
     assert (await banco.saldo(pen), await banco.saldo(usd)) == (Decimal("436.00"), Decimal("16.31"))
-    # An FX transfer is not reversed automatically (a new quoted transfer gives the money back).
-    rev = await banco.trx.post(f"/transacciones/{t['id']}/reversion")
-    assert rev.status_code == 409, rev.text
-    assert "cambio de moneda" in rev.json()["message"], rev.text
+
+
+def _fx_del_banco(internas: list[dict[str, Any]]) -> dict[tuple[str, str], Decimal]:
+    """The bank's FX position and FX income per currency (GET /cuentas-internas)."""
+    return {
+        (b["moneda"], nombre): Decimal(b["cuentas"][nombre])
+        for b in internas
+        for nombre in ("POSICION_FX", "INGRESOS_FX")
+    }
+
+
+async def test_una_transferencia_fx_se_revierte_a_su_tasa_y_devuelve_el_margen(
+    banco: Banco, cuenta: CuentaFactory
+) -> None:
+    await _tasas(banco.trx)
+    pen, usd = await cuenta("500.00"), await cuenta("0.00", moneda="USD")
+    antes = _fx_del_banco((await banco.cuentas.get("/cuentas-internas")).json())
+    c = (await _cotizar(banco.trx, pen, usd, "100.00")).json()
+    t = await banco.final(_transferencia(c))
+    assert (t["estado"], t["montoDestino"]) == ("COMPLETADA", "26.31"), t
+    ida = _fx_del_banco((await banco.cuentas.get("/cuentas-internas")).json())
+    assert ida[("PEN", "INGRESOS_FX")] - antes[("PEN", "INGRESOS_FX")] == Decimal("1.34")  # the spread, booked
+    # Refused while the destination no longer holds what it was credited (a teller took a cent out)...
+    retiro = await banco.cuentas.patch(f"/cuentas/{usd}/saldo", json={"monto": "0.01", "operacion": "retiro"})
+    assert retiro.status_code == 200, retiro.text
+    r = await banco.trx.post(f"/transacciones/{t['id']}/reversion")
+    assert r.status_code == 409, r.text
+    assert (r.json()["estado"], r.json()["error"][:18]) == ("FALLIDA", "SALDO_INSUFICIENTE")
+    assert (await banco.saldo(pen), await banco.saldo(usd)) == (Decimal("400.00"), Decimal("26.30"))
+    # ... and given back at the original's own amounts once it does: 26.31 USD out, 100.00 PEN in.
+    deposito = await banco.cuentas.patch(f"/cuentas/{usd}/saldo", json={"monto": "0.01", "operacion": "deposito"})
+    assert deposito.status_code == 200, deposito.text
+    r = await banco.trx.post(f"/transacciones/{t['id']}/reversion", headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert r.status_code in (201, 202), r.text
+    rev = await banco.esperar_final(r.json()["id"]) if r.status_code == 202 else r.json()
+    assert rev["estado"] == "COMPLETADA", rev
+    assert (rev["cuentaOrigenId"], rev["cuentaDestinoId"], rev["reversionDe"]) == (usd, pen, t["id"])
+    assert (rev["monto"], rev["moneda"], rev["montoDestino"], rev["monedaDestino"]) == ("26.31", "USD", "100.00", "PEN")
+    assert (await banco.saldo(pen), await banco.saldo(usd)) == (Decimal("500.00"), Decimal("0.00"))
+    assert (await banco.trx.get(f"/transacciones/{t['id']}")).json()["revertidaPor"] == rev["id"]
+    # The bank's FX position and income are back where they were: the spread was handed back too.
+    despues = _fx_del_banco((await banco.cuentas.get("/cuentas-internas")).json())
+    assert despues == antes
+    again = await banco.trx.post(f"/transacciones/{t['id']}/reversion")
+    assert again.status_code == 409, again.text
 
 
 async def test_cotizaciones_rechazadas(banco: Banco, cuenta: CuentaFactory) -> None:

@@ -86,6 +86,33 @@ def test_un_credito_con_cambio_cierra_transito_en_origen_y_paga_desde_la_posicio
     assert _una("SAGA", "DEBITO", "TRANSFERENCIA").monto * Decimal("2.5") + legs[0].monto == 0
 
 
+def test_la_reversion_de_un_cambio_deja_posicion_e_ingresos_como_antes() -> None:
+    """100.00 PEN -> 26.31 USD with 1.34 PEN of spread, then its reversal at the same amounts: every internal
+    account of both currencies nets to 0 (the spread given back too), and each credit balances on its own."""
+    ida = asientos(
+        causa="SAGA", operacion="CREDITO", moneda="USD", monto=Decimal("26.31"), cambio=_cambio(ingreso="1.34")
+    )
+    vuelta_cambio = Cambio(
+        cotizacion_id="q1",
+        moneda_origen="USD",
+        monto_origen="26.31",
+        tasa=Decimal("3.80083618"),
+        ingreso="0.00",
+        ingreso_revertido="1.34",
+    )
+    vuelta = asientos(causa="SAGA", operacion="CREDITO", moneda="PEN", monto=Decimal("100.00"), cambio=vuelta_cambio)
+    assert descuadre("CREDITO", "PEN", Decimal("100.00"), vuelta) == {}
+    assert ("INGRESOS_FX", "PEN", Decimal("-1.34")) in [(a.cuenta_interna, a.moneda, a.monto) for a in vuelta]
+    debitos = [
+        Asiento(cuenta_interna="TRANSITO", moneda="PEN", monto=Decimal("100.00")),  # the original's debit
+        Asiento(cuenta_interna="TRANSITO", moneda="USD", monto=Decimal("26.31")),  # the reversal's debit
+    ]
+    neto: dict[tuple[str, str], Decimal] = {}
+    for a in [*ida, *vuelta, *debitos]:
+        neto[(a.cuenta_interna, a.moneda)] = neto.get((a.cuenta_interna, a.moneda), Decimal(0)) + a.monto
+    assert {k: v for k, v in neto.items() if v != 0} == {}
+
+
 def test_sin_margen_no_hay_asiento_de_ingreso() -> None:
     legs = asientos(
         causa="SAGA", operacion="CREDITO", moneda="USD", monto=Decimal("26.00"), cambio=_cambio(ingreso="0")

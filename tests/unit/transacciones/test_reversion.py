@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from contracts.comandos import AcreditarCuenta, DebitarCuenta
 from services.transacciones import reversion, saga
 from services.transacciones.domain import Transaccion
 from services.transacciones.errors import IdempotencyKeyReused, NoReversible, TransaccionNoEncontrada, YaRevertida
@@ -25,12 +26,10 @@ def orden(tipo: str, origen: int | None, destino: int | None, **extra: Any) -> s
         id=ObjectId(),
         transaccion_id="TRX1",
         tipo=tipo,  # type: ignore[arg-type]
-        monto=Decimal("10.00"),
-        moneda="PEN",
         cuenta_origen_id=origen,
         cuenta_destino_id=destino,
         fecha=datetime.now(UTC),
-        **extra,
+        **({"monto": Decimal("10.00"), "moneda": "PEN"} | extra),
     )
 
 
@@ -191,3 +190,57 @@ async def test_un_intento_reclamado_por_una_peticion_muerta_se_registra_y_cuenta
         with pytest.raises(YaRevertida, match=str(muerta)):
             await env.service.revertir(str(original.id), None)
         assert env.repo.docs[muerta].reversion_de == str(original.id)
+
+
+def test_una_transferencia_fx_se_revierte_a_su_propia_tasa_y_devuelve_el_margen() -> None:
+    fx = orden(
+        "TRANSFERENCIA",
+        1,
+        2,
+        monto=Decimal("100.00"),
+        cotizacion_id="COT1",
+        monto_destino=Decimal("26.31"),
+        moneda_destino="USD",
+        tasa=Decimal("0.26315789"),
+        ingreso=Decimal("1.34"),
+    )
+    reversion.comprobar(fx, "COMPLETADA")  # reversible like any completed transfer
+    assert reversion.espejo(fx) == ("TRANSFERENCIA", 2, 1)
+    assert reversion.montos(fx) == (Decimal("26.31"), "USD")  # b gives back what it was credited
+    assert reversion.cambio(fx) == {
+        "cotizacion_id": "COT1",
+        "monto_destino": Decimal("100.00"),  # a gets back what it was debited
+        "moneda_destino": "PEN",
+        "tasa": Decimal("3.80083618"),  # 100.00 / 26.31, shown rounded down
+        "ingreso": Decimal("0.00"),
+        "ingreso_revertido": Decimal("1.34"),
+    }
+    plain = orden("TRANSFERENCIA", 1, 2)
+    assert (reversion.montos(plain), reversion.cambio(plain)) == ((Decimal("10.00"), "PEN"), {})
+
+
+def test_el_credito_de_la_reversion_fx_lleva_el_margen_devuelto() -> None:
+    rev = orden(
+        "TRANSFERENCIA",
+        2,
+        1,
+        monto=Decimal("26.31"),
+        moneda="USD",
+        reversion_de="abc",
+        cotizacion_id="COT1",
+        monto_destino=Decimal("100.00"),
+        moneda_destino="PEN",
+        tasa=Decimal("3.80083618"),
+        ingreso=Decimal("0.00"),
+        ingreso_revertido=Decimal("1.34"),
+    )
+    ahora = datetime.now(UTC)
+    credito = saga.comando_actual(rev, saga.SagaState(paso="CREDITO", comando_id="c", desde=ahora))
+    assert isinstance(credito, AcreditarCuenta)
+    assert (credito.cuenta_id, credito.monto, credito.moneda) == (1, Decimal("100.00"), "PEN")
+    assert credito.cambio is not None
+    assert (credito.cambio.moneda_origen, credito.cambio.monto_origen) == ("USD", Decimal("26.31"))
+    assert credito.cambio.ingreso_revertido == Decimal("1.34")
+    debito = saga.comando_actual(rev, saga.SagaState(paso="DEBITO", comando_id="d", desde=ahora))
+    assert isinstance(debito, DebitarCuenta)
+    assert (debito.cuenta_id, debito.monto, debito.moneda) == (2, Decimal("26.31"), "USD")
