@@ -108,7 +108,8 @@ def program_pid(program: str) -> int:
 
 @dataclass(frozen=True)
 class Failure:
-    """One attempt the client saw fail: when (monotonic), and how (exception name or HTTP status)."""
+    """One attempt the client saw fail: when (monotonic), and how (the request's kind, then the exception name or
+    HTTP status)."""
 
     at: float
     what: str
@@ -139,11 +140,11 @@ class Clients:
             try:
                 r = await send()
             except httpx.TransportError as exc:
-                self.failures.append(Failure(time.monotonic(), type(exc).__name__))
+                self.failures.append(Failure(time.monotonic(), f"{kind} {type(exc).__name__}"))
                 await asyncio.sleep(0.2)
                 continue
             if r.status_code >= 500:
-                self.failures.append(Failure(time.monotonic(), str(r.status_code)))
+                self.failures.append(Failure(time.monotonic(), f"{kind} {r.status_code}"))
                 await asyncio.sleep(0.2)
                 continue
             self.latencies.append(time.monotonic() - first)
