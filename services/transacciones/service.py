@@ -52,6 +52,10 @@ REBALANCE_WAIT = 5.0
 """How long a POST waits for this instance to hold a saga partition (a rebalance in progress) before a 503."""
 POLL_SECONDS = 0.05
 """How often a request waits by re-reading a transaction that another instance's writer advances."""
+TAKEOVER_WAIT = 15.0
+"""How long a keyed retry waits for a request whose first instance died after claiming its key: until this instance
+holds the saga's partition (the group gives a dead member's partitions away after its 10 s session timeout) and
+records it itself. Within the clients' and the balancer's timeouts, so the retry gets its answer, not a 503."""
 
 
 def con_decision(
@@ -166,10 +170,8 @@ class TransaccionesService:
         existing = await self.cache.get(claim.doc_id)
         if existing is None and not self._propia(claim.doc_id):
             # Claimed by another instance, which records it a moment later (or died first: then its partition's
-            # next owner answers the retry).
-            existing = await self._aparece(claim.doc_id)
-            if existing is None:
-                raise Unavailable("La petición con esta Idempotency-Key la atiende otra instancia; reintente")
+            # next owner answers the retry, and that may be this instance once the group has moved it).
+            existing = await self._registrada_o_propia(claim.doc_id)
         if existing is None:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
@@ -220,6 +222,21 @@ class TransaccionesService:
             doc = await self.cache.get(doc_id)
             if doc is not None or asyncio.get_running_loop().time() >= deadline:
                 return doc
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def _registrada_o_propia(self, doc_id: ObjectId) -> Transaccion | None:
+        """The document once another instance records it, or None as soon as this instance holds its partition (its
+        claimer died before recording it: the caller records it). 503 after TAKEOVER_WAIT."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TAKEOVER_WAIT
+        while True:
+            doc = await self.cache.get(doc_id)
+            if doc is not None:
+                return doc
+            if self._propia(doc_id):
+                return None
+            if loop.time() >= deadline:
+                raise Unavailable("La petición con esta Idempotency-Key la atiende otra instancia; reintente")
             await asyncio.sleep(POLL_SECONDS)
 
     def _nuevo(

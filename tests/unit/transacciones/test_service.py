@@ -14,6 +14,7 @@ from contracts.envelope import AuthContext
 from services.transacciones import saga
 from services.transacciones.domain import Transaccion, huella
 from services.transacciones.errors import IdempotencyKeyReused, Invalid, NoCancelable, TransaccionNoEncontrada
+from services.transacciones.ownership import Ownership
 from services.transacciones.repository import Claim
 from services.transacciones.schemas import TransaccionCreate, TransaccionPublic
 from tests.conftest import eventually
@@ -127,6 +128,26 @@ async def test_clave_reclamada_por_una_peticion_que_murio_antes_de_registrar() -
         assert t.id == oid
         assert (await env.service.crear(req, "k2")).id == oid
         assert len(env.repo.docs) == 1
+
+
+async def test_el_reintento_de_una_clave_de_otra_instancia_muerta_espera_a_heredar_su_particion() -> None:
+    """The key's first request died at the other instance after claiming it: the retry here is answered (not a
+    503) once the group has moved that saga's partition to this instance, which then records it itself."""
+    async with environment(wait_seconds=0.01) as env:
+        ownership = Ownership(None, instance="t-2", partitions=6)
+        env.service.ownership = ownership
+        oid = ObjectId()
+        ajena = ownership.partition(oid)
+        ownership.epochs = {(ajena + 1) % 6: 1}  # this instance holds another partition only
+        req = pedido()
+        await env.repo.claim_many([Claim("k:k3", oid, huella(req.fingerprint_body()))])
+        retry = asyncio.create_task(env.service.crear(req, "k3"))
+        await asyncio.sleep(0.3)
+        assert not retry.done(), "answered before anyone could record the claimed transaction"
+        ownership.epochs = {**ownership.epochs, ajena: 2}  # the dead instance's partition, given to this one
+        t = await asyncio.wait_for(retry, 5)
+        assert t.id == oid
+        assert list(env.repo.docs) == [oid]
 
 
 async def test_peticiones_simultaneas_con_la_misma_clave_crean_una_transaccion() -> None:
