@@ -319,7 +319,7 @@ class TransaccionesService:
                 vigente = await self._vigente(original.id)
                 if vigente is not None:  # the key's request lost the original to another reversal
                     raise YaRevertida(str(original.id), str(vigente.id), vigente.estado)
-                raise Unavailable("La petición con esta Idempotency-Key la atiende otra instancia; reintente")
+                existing = await self._registrada_o_propia(claim.doc_id)  # or its claimer died: inherit it
         if existing is None:  # claimed, then died (or lost the original to another reversal): go on under its id
             return await self._revertir(original, claim.doc_id, idempotency_key, body_hash, actor)
         return await self._original(existing, body_hash)
@@ -366,9 +366,11 @@ class TransaccionesService:
         """The reversal holding an attempt; waited for while its request records it. One whose request died after
         claiming the attempt is recorded here, when its id is in a partition this instance writes."""
         doc = await self.cache.get(holder) or await self._aparece(holder)
+        if doc is None and not self._propia(holder):
+            doc = await self._registrada_o_propia(holder)  # its request may have died: wait to inherit its partition
         if doc is not None:
             return doc
-        if self._propia(holder) and holder not in self._revirtiendo:
+        if holder not in self._revirtiendo:  # ours (now): its request died before recording it
             return await self._registrar(self._reversion(original, holder, None, None, None), wait=False)
         raise Unavailable("Otra petición está revirtiendo esta transacción; reintente")
 

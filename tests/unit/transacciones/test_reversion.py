@@ -14,6 +14,7 @@ from contracts.comandos import AcreditarCuenta, DebitarCuenta
 from services.transacciones import reversion, saga
 from services.transacciones.domain import Transaccion
 from services.transacciones.errors import IdempotencyKeyReused, NoReversible, TransaccionNoEncontrada, YaRevertida
+from services.transacciones.ownership import Ownership
 from services.transacciones.reversion_store import Intento
 from services.transacciones.schemas import TransaccionCreate
 from tests.unit.transacciones.fakes import Env, environment
@@ -189,6 +190,26 @@ async def test_un_intento_reclamado_por_una_peticion_muerta_se_registra_y_cuenta
         env.service.wait_seconds = 0.05
         with pytest.raises(YaRevertida, match=str(muerta)):
             await env.service.revertir(str(original.id), None)
+        assert env.repo.docs[muerta].reversion_de == str(original.id)
+
+
+async def test_un_intento_de_otra_instancia_muerta_se_hereda_con_su_particion() -> None:
+    """An attempt claimed at an instance that died before recording it: a request here waits (no 503) until the
+    group gives this instance that partition, records the attempt itself and answers that it holds the original."""
+    async with environment(wait_seconds=0.01) as env:
+        original = await completada(env)
+        ownership = Ownership(None, instance="t-2", partitions=6)
+        muerta = ObjectId()
+        ajena = ownership.partition(muerta)
+        ownership.epochs = {(ajena + 1) % 6: 1}
+        env.service.ownership = ownership
+        await env.reversiones.reclamar(Intento(original.id, 0, muerta))  # claimed at the other instance, which died
+        pedido_aqui = asyncio.create_task(env.service.revertir(str(original.id), None))
+        await asyncio.sleep(1.5)
+        assert not pedido_aqui.done(), "answered before the dead instance's attempt could be recorded"
+        ownership.epochs = {**ownership.epochs, ajena: 2}
+        with pytest.raises(YaRevertida, match=str(muerta)):
+            await asyncio.wait_for(pedido_aqui, 5)
         assert env.repo.docs[muerta].reversion_de == str(original.id)
 
 
