@@ -85,13 +85,14 @@ router = APIRouter(prefix="/transacciones", tags=["transacciones"], route_class=
 )
 async def crear(
     body: TransaccionCreate,
+    request: Request,
     service: ServiceDep,
     response: Response,
     actor: ActorDep,
     principal: PrincipalDep,
     propietarios: PropietariosDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
-) -> TransaccionPublic | JSONResponse:
+) -> TransaccionPublic | Response:
     """A customer may only move money out of an account of their own (else 404, as for no account).
     Records the transaction and runs its saga; 201 with the final state if it ends within the wait, 409 with the
     transaction if it ended FALLIDA (a refusal is an error to the caller), else 202 PENDIENTE with a Location to
@@ -101,7 +102,10 @@ async def crear(
         origen = body.cuentaOrigenId
         if origen is None or await propietarios.dueno(origen) != principal.cliente_id:
             raise CuentaNoEncontrada(origen, "cuentaOrigenId")
-    t = await service.crear(body, idempotency_key, actor=actor)
+    try:
+        t = await service.crear(body, idempotency_key, actor=actor, reenviable=not request.headers.get(FORWARDED))
+    except EnOtraInstancia as other:  # a retry whose key's saga another live instance now holds: it answers
+        return await _reenviar(request, f"{other.url}/transacciones")
     if t.estado == "FALLIDA":
         return rechazada(t)
     if not t.final:
@@ -279,23 +283,27 @@ async def cambiar_estado(
     except EnOtraInstancia as other:
         if request.headers.get(FORWARDED):  # forwarded once already: the partitions moved meanwhile
             raise NoCancelable("La transacción la lleva otra instancia; reintente") from None
-        return await _reenviar(request, f"{other.url}/transacciones/{id}/estado", body)
+        return await _reenviar(request, f"{other.url}/transacciones/{id}/estado")
 
 
 FORWARDED = "X-Cloudbank-Forwarded"
 
 
-async def _reenviar(request: Request, url: str, body: EstadoUpdate) -> Response:
-    """The same request, with the caller's credentials, to the instance that runs the saga; its answer as is."""
-    headers = {FORWARDED: "1"} | {k: v for k, v in request.headers.items() if k.lower() in ("authorization",)}
+async def _reenviar(request: Request, url: str) -> Response:
+    """The same request (its body, the caller's credentials and Idempotency-Key) to the instance that runs the
+    saga; its answer as is."""
+    wanted = ("authorization", "idempotency-key", "content-type")
+    headers = {FORWARDED: "1"} | {k: v for k, v in request.headers.items() if k.lower() in wanted}
     try:
-        async with httpx.AsyncClient(timeout=10) as http:
-            r = await http.patch(url, json=body.model_dump(mode="json"), headers=headers)
+        async with httpx.AsyncClient(timeout=20) as http:
+            r = await http.request(request.method, url, content=await request.body(), headers=headers)
     except httpx.TransportError as exc:
         # Gone (killed?): its partitions come to a live instance within the group's session timeout.
         raise Unavailable("La instancia que lleva la transacción no responde; reintente en unos segundos") from exc
-    kept = {k: v for k, v in r.headers.items() if k.lower() in ("content-type", "retry-after")}
-    return Response(content=r.content, status_code=r.status_code, headers=kept)
+    kept = ("content-type", "retry-after", "location", "idempotent-replayed")
+    return Response(
+        content=r.content, status_code=r.status_code, headers={k: v for k, v in r.headers.items() if k.lower() in kept}
+    )
 
 
 async def _page(

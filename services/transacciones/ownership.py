@@ -122,6 +122,17 @@ class Ownership:
         url = row.get("url")
         return str(url) if url else None
 
+    async def holder(self, doc_id: ObjectId) -> tuple[int, str | None] | None:
+        """(epoch, url) of this saga's partition as stored: url None when this instance holds it (or no url is
+        known); None without a store or before anyone held it."""
+        if self._coll is None:
+            return None
+        row = await self._coll.find_one({"_id": self.partition(doc_id)})
+        if row is None:
+            return None
+        url = row.get("url") if row.get("owner") != self.instance else None
+        return int(row.get("generacion", 0)), (str(url) if url else None)
+
     async def wait_owned(self, timeout: float) -> bool:
         """Wait (during a rebalance) until this instance holds some partition."""
         deadline = time.monotonic() + timeout

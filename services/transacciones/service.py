@@ -52,6 +52,8 @@ REBALANCE_WAIT = 5.0
 """How long a POST waits for this instance to hold a saga partition (a rebalance in progress) before a 503."""
 POLL_SECONDS = 0.05
 """How often a request waits by re-reading a transaction that another instance's writer advances."""
+HOLDER_CHECK_SECONDS = 0.5
+"""How often such a retry re-reads who holds the saga's partition (one small find)."""
 TAKEOVER_WAIT = 15.0
 """How long a keyed retry waits for a request whose first instance died after claiming its key: until this instance
 holds the saga's partition (the group gives a dead member's partitions away after its 10 s session timeout) and
@@ -148,10 +150,12 @@ class TransaccionesService:
         *,
         wait: bool = True,
         actor: AuthContext | None = None,
+        reenviable: bool = False,
     ) -> Transaccion:
         """Record the transaction PENDIENTE with its saga and first events, then (`wait`) wait briefly for its end.
         With an Idempotency-Key: the same key and body answer with the original transaction, another body 409.
-        `actor`: who asks for it, kept on the document and carried by all its events and commands."""
+        `actor`: who asks for it, kept on the document and carried by all its events and commands. `reenviable`:
+        the caller can send the request on to another instance (EnOtraInstancia), see _registrada_o_propia."""
         validar_cuentas(req.tipo, req.cuentaOrigenId, req.cuentaDestinoId)
         cotizacion = await self._cotizacion(req)
         oid = await self._id_propio()
@@ -171,7 +175,7 @@ class TransaccionesService:
         if existing is None and not self._propia(claim.doc_id):
             # Claimed by another instance, which records it a moment later (or died first: then its partition's
             # next owner answers the retry, and that may be this instance once the group has moved it).
-            existing = await self._registrada_o_propia(claim.doc_id)
+            existing = await self._registrada_o_propia(claim.doc_id, reenviable=reenviable)
         if existing is None:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
@@ -224,17 +228,26 @@ class TransaccionesService:
                 return doc
             await asyncio.sleep(POLL_SECONDS)
 
-    async def _registrada_o_propia(self, doc_id: ObjectId) -> Transaccion | None:
+    async def _registrada_o_propia(self, doc_id: ObjectId, *, reenviable: bool = False) -> Transaccion | None:
         """The document once another instance records it, or None as soon as this instance holds its partition (its
-        claimer died before recording it: the caller records it). 503 after TAKEOVER_WAIT."""
+        claimer died before recording it: the caller records it). `reenviable`: when the partition passes to another
+        live instance instead (a newer epoch, e.g. the claimer restarted), EnOtraInstancia, for the request to be
+        sent there (only its holder may record it). 503 after TAKEOVER_WAIT."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + TAKEOVER_WAIT
+        antes = await self.ownership.holder(doc_id) if reenviable and self.ownership is not None else None
+        mirado = loop.time()
         while True:
             doc = await self.cache.get(doc_id)
             if doc is not None:
                 return doc
             if self._propia(doc_id):
                 return None
+            if antes is not None and self.ownership is not None and loop.time() - mirado >= HOLDER_CHECK_SECONDS:
+                mirado = loop.time()
+                ahora_ = await self.ownership.holder(doc_id)
+                if ahora_ is not None and ahora_[0] > antes[0] and ahora_[1] is not None:
+                    raise EnOtraInstancia(ahora_[1])
             if loop.time() >= deadline:
                 raise Unavailable("La petición con esta Idempotency-Key la atiende otra instancia; reintente")
             await asyncio.sleep(POLL_SECONDS)

@@ -14,9 +14,10 @@ from contracts.envelope import AuthContext
 from services.transacciones import saga
 from services.transacciones.domain import Transaccion, huella
 from services.transacciones.errors import IdempotencyKeyReused, Invalid, NoCancelable, TransaccionNoEncontrada
-from services.transacciones.ownership import Ownership
+from services.transacciones.ownership import COLLECTION, Ownership
 from services.transacciones.repository import Claim
 from services.transacciones.schemas import TransaccionCreate, TransaccionPublic
+from services.transacciones.service import EnOtraInstancia
 from tests.conftest import eventually
 from tests.unit.observability.spans import recording
 from tests.unit.transacciones.fakes import Env, FakeRepository, environment
@@ -148,6 +149,39 @@ async def test_el_reintento_de_una_clave_de_otra_instancia_muerta_espera_a_hered
         t = await asyncio.wait_for(retry, 5)
         assert t.id == oid
         assert list(env.repo.docs) == [oid]
+
+
+class _Particiones:
+    """The `particiones` rows an Ownership reads (find_one by partition)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, dict[str, Any]] = {}
+
+    async def find_one(self, query: dict[str, Any]) -> dict[str, Any] | None:
+        return self.rows.get(query["_id"])
+
+
+async def test_si_la_particion_pasa_a_otra_instancia_viva_el_reintento_se_le_reenvia() -> None:
+    """The claimer died, and on its restart the group gave it back the saga's partition (a newer epoch, another
+    instance): only that one may record the transaction, so the retry is handed to it (api.py forwards it)."""
+    async with environment(wait_seconds=0.01) as env:
+        particiones = _Particiones()
+        ownership = Ownership({COLLECTION: particiones}, instance="t-2", partitions=6)  # type: ignore[arg-type]
+        env.service.ownership = ownership
+        oid = ObjectId()
+        ajena = ownership.partition(oid)
+        ownership.epochs = {(ajena + 1) % 6: 1}
+        particiones.rows[ajena] = {"_id": ajena, "generacion": 5, "owner": "t-1", "url": "http://t-1:8014"}
+        req = pedido()
+        await env.repo.claim_many([Claim("k:k4", oid, huella(req.fingerprint_body()))])
+        retry = asyncio.create_task(env.service.crear(req, "k4", reenviable=True))
+        await asyncio.sleep(0.7)
+        assert not retry.done(), "the same epoch: its claimer may still record it"
+        particiones.rows[ajena] = {"_id": ajena, "generacion": 6, "owner": "t-1", "url": "http://t-1:8014"}
+        with pytest.raises(EnOtraInstancia) as otra:
+            await asyncio.wait_for(retry, 3)
+        assert otra.value.url == "http://t-1:8014"
+        assert env.repo.docs == {}
 
 
 async def test_peticiones_simultaneas_con_la_misma_clave_crean_una_transaccion() -> None:
