@@ -6,11 +6,15 @@ from them, and the tests compute every expected figure from these dicts, never f
 
 import zlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from contracts import topics
 from contracts.base import DomainEvent
@@ -18,9 +22,13 @@ from contracts.clientes import ClienteActualizado, ClienteCreado, ClienteElimina
 from contracts.cuentas import CuentaAbierta, CuentaEliminada, EstadoCuentaCambiado, SaldoActualizado
 from contracts.envelope import envelope_for
 from contracts.transacciones import TransaccionFallida, TransaccionRegistrada, TransaccionSolicitada
+from services.analytics.main import create_app
+from services.analytics.settings import AnalyticsSettings
 from streams.lake.batch import PartitionBuffer, plan_files
 from streams.lake.records import to_row
 from streams.lake.storage import LocalStore, parquet_bytes
+from tests.asgi import in_process
+from tests.integration.auth import Bearer
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 D = Decimal
@@ -227,3 +235,10 @@ def build(root: Path) -> int:
             h.add(TransaccionFallida(**common, motivo="CUENTA_CERRADA"), when + timedelta(seconds=1))
     h.write(root)
     return h.count
+
+
+@asynccontextmanager
+async def analytics_sobre(root: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """analytics in process over the lake folder `root`, called with an admin token."""
+    async with in_process(create_app(AnalyticsSettings(lake_root=str(root))), auth=Bearer()) as client:
+        yield client

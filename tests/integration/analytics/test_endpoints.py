@@ -24,6 +24,7 @@ from tests.integration.analytics.dataset import (
     ORIGINAL_METRICS,
     TIPOS,
     TRANSACCIONES,
+    analytics_sobre,
     saldo_final,
 )
 from tests.integration.auth import Bearer
@@ -367,7 +368,7 @@ async def test_respuesta_de_consulta_personalizada_se_corta_en_bytes(lake):
 
 
 async def test_todas_las_rutas_responden_sobre_lago_vacio(tmp_path):
-    async with in_process(create_app(AnalyticsSettings(lake_root=str(tmp_path))), auth=Bearer()) as client:
+    async with analytics_sobre(tmp_path) as client:
         for query in PREDEFINED:
             for path in query.paths:
                 response = await client.get(path)

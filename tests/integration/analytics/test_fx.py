@@ -11,12 +11,8 @@ import httpx
 import pytest
 
 from contracts.transacciones import TransaccionFallida, TransaccionRegistrada, TransaccionSolicitada
-from services.analytics.main import create_app
-from services.analytics.settings import AnalyticsSettings
-from tests.asgi import in_process
-from tests.integration.analytics.dataset import NOW, History
+from tests.integration.analytics.dataset import NOW, History, analytics_sobre
 from tests.integration.analytics.test_endpoints import data
-from tests.integration.auth import Bearer
 
 D = Decimal
 
@@ -67,7 +63,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def api(lake: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with in_process(create_app(AnalyticsSettings(lake_root=str(lake))), auth=Bearer()) as client:
+    async with analytics_sobre(lake) as client:
         yield client
 
 
