@@ -252,12 +252,16 @@ async def revertir(
     service: ServiceDep,
     response: Response,
     actor: ActorDep,
+    request: Request,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
-) -> TransaccionPublic | JSONResponse:
+) -> TransaccionPublic | Response:
     """Give a COMPLETADA transaction's money back with a new transaction (`reversionDe`) through the same saga:
     a TRANSFERENCIA back from destino to origen, a DEPOSITO as a RETIRO, a RETIRO/PAGO_SERVICIO as a DEPOSITO.
     At most once per transaction (a FALLIDA reversal does not count); answers like POST /transacciones."""
-    t = await service.revertir(id, idempotency_key, actor=actor)
+    try:
+        t = await service.revertir(id, idempotency_key, actor=actor, reenviable=not request.headers.get(FORWARDED))
+    except EnOtraInstancia as other:  # a retry whose key's reversal another live instance now holds: it answers
+        return await _reenviar(request, f"{other.url}/transacciones/{id}/reversion")
     if t.estado == "FALLIDA":
         return rechazada(t)
     if not t.final:

@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka.partitioner import murmur2
 from bson import ObjectId
@@ -43,6 +43,14 @@ Lost = Callable[[set[int]], None]
 """Forget the in-memory state of these partitions' documents (another instance may write them now)."""
 Acquired = Callable[[set[int], set[int]], Awaitable[None]]
 """(partitions taken over from another owner, every partition held): adopt their durable state."""
+
+
+class Holder(NamedTuple):
+    """A saga partition's stored holder: its epoch, where it answers (None: this instance) and since when."""
+
+    epoch: int
+    url: str | None
+    desde: datetime | None
 
 
 def partition_of(transaccion_id: str, partitions: int) -> int:
@@ -122,16 +130,19 @@ class Ownership:
         url = row.get("url")
         return str(url) if url else None
 
-    async def holder(self, doc_id: ObjectId) -> tuple[int, str | None] | None:
-        """(epoch, url) of this saga's partition as stored: url None when this instance holds it (or no url is
-        known); None without a store or before anyone held it."""
+    async def holder(self, doc_id: ObjectId) -> Holder | None:
+        """Who holds this saga's partition as stored (url None when this instance does, or no url is known); None
+        without a store or before anyone held it."""
         if self._coll is None:
             return None
         row = await self._coll.find_one({"_id": self.partition(doc_id)})
         if row is None:
             return None
         url = row.get("url") if row.get("owner") != self.instance else None
-        return int(row.get("generacion", 0)), (str(url) if url else None)
+        desde = row.get("desde")
+        if isinstance(desde, datetime) and desde.tzinfo is None:
+            desde = desde.replace(tzinfo=UTC)  # BSON dates come back naive, in UTC
+        return Holder(int(row.get("generacion", 0)), str(url) if url else None, desde)
 
     async def wait_owned(self, timeout: float) -> bool:
         """Wait (during a rebalance) until this instance holds some partition."""

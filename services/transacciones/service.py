@@ -31,7 +31,7 @@ from services.transacciones.domain import (
 from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada, YaRevertida
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.outbox import DocumentOutbox
-from services.transacciones.ownership import Ownership
+from services.transacciones.ownership import Holder, Ownership
 from services.transacciones.repository import DuplicateIdem, Filtro
 from services.transacciones.reversion_store import Intento, ReversionStore
 from services.transacciones.schemas import TransaccionCreate, metadata_json
@@ -58,6 +58,15 @@ TAKEOVER_WAIT = 15.0
 """How long a keyed retry waits for a request whose first instance died after claiming its key: until this instance
 holds the saga's partition (the group gives a dead member's partitions away after its 10 s session timeout) and
 records it itself. Within the clients' and the balancer's timeouts, so the retry gets its answer, not a 503."""
+
+
+def _tomada_despues(holder: Holder, antes: Holder, doc_id: ObjectId) -> bool:
+    """Whether the partition's holder took it after the retry began waiting (a newer epoch) or after the claimed id
+    was minted (ObjectId times are whole seconds, so a take-over in that same second counts: the minting instance
+    had just lost it)."""
+    if holder.epoch > antes.epoch:
+        return True
+    return holder.desde is not None and holder.desde >= doc_id.generation_time
 
 
 def con_decision(
@@ -230,9 +239,10 @@ class TransaccionesService:
 
     async def _registrada_o_propia(self, doc_id: ObjectId, *, reenviable: bool = False) -> Transaccion | None:
         """The document once another instance records it, or None as soon as this instance holds its partition (its
-        claimer died before recording it: the caller records it). `reenviable`: when the partition passes to another
-        live instance instead (a newer epoch, e.g. the claimer restarted), EnOtraInstancia, for the request to be
-        sent there (only its holder may record it). 503 after TAKEOVER_WAIT."""
+        claimer died before recording it: the caller records it). `reenviable`: when the partition is held by another
+        instance that took it after the id was minted (a newer epoch while this waits, e.g. the claimer restarted, or
+        a rebalance between the claim and this retry), EnOtraInstancia, for the request to be sent there: only its
+        holder may record it, and a claimer that lost the partition never will. 503 after TAKEOVER_WAIT."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + TAKEOVER_WAIT
         antes = await self.ownership.holder(doc_id) if reenviable and self.ownership is not None else None
@@ -246,8 +256,8 @@ class TransaccionesService:
             if antes is not None and self.ownership is not None and loop.time() - mirado >= HOLDER_CHECK_SECONDS:
                 mirado = loop.time()
                 ahora_ = await self.ownership.holder(doc_id)
-                if ahora_ is not None and ahora_[0] > antes[0] and ahora_[1] is not None:
-                    raise EnOtraInstancia(ahora_[1])
+                if ahora_ is not None and ahora_.url is not None and _tomada_despues(ahora_, antes, doc_id):
+                    raise EnOtraInstancia(ahora_.url)
             if loop.time() >= deadline:
                 raise Unavailable("La petición con esta Idempotency-Key la atiende otra instancia; reintente")
             await asyncio.sleep(POLL_SECONDS)
@@ -305,11 +315,14 @@ class TransaccionesService:
             raise
         return await self._esperar(stored, waiter, wait)
 
-    async def revertir(self, ref: str, idempotency_key: str | None, *, actor: AuthContext | None = None) -> Transaccion:
+    async def revertir(
+        self, ref: str, idempotency_key: str | None, *, actor: AuthContext | None = None, reenviable: bool = False
+    ) -> Transaccion:
         """Record and run the reversal of a COMPLETADA transaction (reversion.py), waiting briefly for its end like
         crear. At most once: another reversal that holds the original (in progress or COMPLETADA) is a 409 naming
         it; one that ended FALLIDA/CANCELADA does not count. With an Idempotency-Key: the same key for the same
-        original answers the same reversal (never a second one), for another request 409."""
+        original answers the same reversal (never a second one), for another request 409. `reenviable`: as in
+        crear, a retry whose key's reversal only another instance may record now raises EnOtraInstancia."""
         original = await self._doc(ref)
         reversion.comprobar(original, original.estado)
         if idempotency_key is None:
@@ -332,7 +345,8 @@ class TransaccionesService:
                 vigente = await self._vigente(original.id)
                 if vigente is not None:  # the key's request lost the original to another reversal
                     raise YaRevertida(str(original.id), str(vigente.id), vigente.estado)
-                existing = await self._registrada_o_propia(claim.doc_id)  # or its claimer died: inherit it
+                # or its claimer died (inherit it), or lost its partition to another live instance (forwarded there)
+                existing = await self._registrada_o_propia(claim.doc_id, reenviable=reenviable)
         if existing is None:  # claimed, then died (or lost the original to another reversal): go on under its id
             return await self._revertir(original, claim.doc_id, idempotency_key, body_hash, actor)
         return await self._original(existing, body_hash)

@@ -182,3 +182,13 @@ async def environment(
     finally:
         stop.set()
         await asyncio.wait_for(task, 2)
+
+
+class Particiones:
+    """The `particiones` rows an Ownership reads (find_one by partition)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, dict[str, Any]] = {}
+
+    async def find_one(self, query: dict[str, Any]) -> dict[str, Any] | None:
+        return self.rows.get(query["_id"])

@@ -12,12 +12,14 @@ from bson import ObjectId
 
 from contracts.comandos import AcreditarCuenta, DebitarCuenta
 from services.transacciones import reversion, saga
-from services.transacciones.domain import Transaccion
+from services.transacciones.domain import Transaccion, huella, idem_de
 from services.transacciones.errors import IdempotencyKeyReused, NoReversible, TransaccionNoEncontrada, YaRevertida
-from services.transacciones.ownership import Ownership
+from services.transacciones.ownership import COLLECTION, Ownership
+from services.transacciones.repository import Claim
 from services.transacciones.reversion_store import Intento
 from services.transacciones.schemas import TransaccionCreate
-from tests.unit.transacciones.fakes import Env, environment
+from services.transacciones.service import EnOtraInstancia
+from tests.unit.transacciones.fakes import Env, Particiones, environment
 
 CLIENTE = 7
 
@@ -211,6 +213,32 @@ async def test_un_intento_de_otra_instancia_muerta_se_hereda_con_su_particion() 
         with pytest.raises(YaRevertida, match=str(muerta)):
             await asyncio.wait_for(pedido_aqui, 5)
         assert env.repo.docs[muerta].reversion_de == str(original.id)
+
+
+async def test_el_reintento_de_una_reversion_va_a_la_instancia_que_tomo_su_particion() -> None:
+    """A keyed reversal claimed at an instance that then lost the reversal's partition in a rebalance: its retry is
+    sent on to the live holder (the only one that may record it) instead of waiting for a take-over into a 503."""
+    async with environment(wait_seconds=0.01) as env:
+        original = await completada(env)
+        particiones = Particiones()
+        ownership = Ownership({COLLECTION: particiones}, instance="t-2", partitions=6)  # type: ignore[arg-type]
+        reclamada = ObjectId()
+        ajena = ownership.partition(reclamada)
+        ownership.epochs = {p: 1 for p in range(6) if p != ajena}
+        env.service.ownership = ownership
+        particiones.rows[ajena] = {
+            "_id": ajena,
+            "generacion": 3,
+            "owner": "t-1",
+            "url": "http://t-1:8014",
+            "desde": datetime.now(UTC),
+        }
+        huella_ = huella({"reversionDe": str(original.id)})
+        await env.repo.claim_many([Claim(idem_de("rev-9", ""), reclamada, huella_)])
+        with pytest.raises(EnOtraInstancia) as otra:
+            await asyncio.wait_for(env.service.revertir(str(original.id), "rev-9", reenviable=True), 5)
+        assert otra.value.url == "http://t-1:8014"
+        assert [d for d in env.repo.docs.values() if d.reversion_de] == []
 
 
 def test_una_transferencia_fx_se_revierte_a_su_propia_tasa_y_devuelve_el_margen() -> None:

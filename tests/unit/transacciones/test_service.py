@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from services.transacciones.schemas import TransaccionCreate, TransaccionPublic
 from services.transacciones.service import EnOtraInstancia
 from tests.conftest import eventually
 from tests.unit.observability.spans import recording
-from tests.unit.transacciones.fakes import Env, FakeRepository, environment
+from tests.unit.transacciones.fakes import Env, FakeRepository, Particiones, environment
 
 
 def pedido(**overrides: Any) -> TransaccionCreate:
@@ -151,21 +151,11 @@ async def test_el_reintento_de_una_clave_de_otra_instancia_muerta_espera_a_hered
         assert list(env.repo.docs) == [oid]
 
 
-class _Particiones:
-    """The `particiones` rows an Ownership reads (find_one by partition)."""
-
-    def __init__(self) -> None:
-        self.rows: dict[int, dict[str, Any]] = {}
-
-    async def find_one(self, query: dict[str, Any]) -> dict[str, Any] | None:
-        return self.rows.get(query["_id"])
-
-
 async def test_si_la_particion_pasa_a_otra_instancia_viva_el_reintento_se_le_reenvia() -> None:
     """The claimer died, and on its restart the group gave it back the saga's partition (a newer epoch, another
     instance): only that one may record the transaction, so the retry is handed to it (api.py forwards it)."""
     async with environment(wait_seconds=0.01) as env:
-        particiones = _Particiones()
+        particiones = Particiones()
         ownership = Ownership({COLLECTION: particiones}, instance="t-2", partitions=6)  # type: ignore[arg-type]
         env.service.ownership = ownership
         oid = ObjectId()
@@ -181,6 +171,42 @@ async def test_si_la_particion_pasa_a_otra_instancia_viva_el_reintento_se_le_ree
         with pytest.raises(EnOtraInstancia) as otra:
             await asyncio.wait_for(retry, 3)
         assert otra.value.url == "http://t-1:8014"
+        assert env.repo.docs == {}
+
+
+@pytest.mark.parametrize(("tomada_hace", "reenviada"), [(timedelta(0), True), (timedelta(hours=1), False)])
+async def test_el_reintento_va_a_la_instancia_que_tomo_la_particion_despues_de_reclamar_la_clave(
+    tomada_hace: timedelta, reenviada: bool
+) -> None:
+    """The claimer lost the saga's partition to another live instance (a rebalance) before recording, and the retry
+    arrives after that: the claimer can no longer record it, so the retry goes to the new holder at once, not a 503
+    after TAKEOVER_WAIT. A holder that took it before the id was minted is the claimer itself: it may still record."""
+    async with environment(wait_seconds=0.01) as env:
+        particiones = Particiones()
+        ownership = Ownership({COLLECTION: particiones}, instance="t-2", partitions=6)  # type: ignore[arg-type]
+        env.service.ownership = ownership
+        oid = ObjectId()
+        ajena = ownership.partition(oid)
+        ownership.epochs = {(ajena + 1) % 6: 1}
+        desde = datetime.now(UTC) - tomada_hace
+        particiones.rows[ajena] = {
+            "_id": ajena,
+            "generacion": 5,
+            "owner": "t-1",
+            "url": "http://t-1:8014",
+            "desde": desde,
+        }
+        req = pedido()
+        await env.repo.claim_many([Claim("k:k5", oid, huella(req.fingerprint_body()))])
+        retry = asyncio.create_task(env.service.crear(req, "k5", reenviable=True))
+        done, _ = await asyncio.wait([retry], timeout=1.5)
+        assert bool(done) is reenviada
+        if reenviada:
+            with pytest.raises(EnOtraInstancia) as otra:
+                retry.result()
+            assert otra.value.url == "http://t-1:8014"
+        else:
+            retry.cancel()
         assert env.repo.docs == {}
 
 
