@@ -349,12 +349,26 @@ async def _document_store(requests: int) -> list[dict[str, Any]]:
     ]
 
 
+async def at_rest(seconds: float) -> dict[str, float]:
+    """CPU ms per second each program of the stack spends with no request in flight: the fixed cost (pollers,
+    consumers' fetches, heartbeats) every transfer's share shrinks from as load grows, and what caps it on 2 cores."""
+    await asyncio.sleep(3)  # the accounts just opened: their events folded everywhere first
+    with stack_cpu() as used:
+        await asyncio.sleep(seconds)
+    stack = {name: ms for name, ms in used.items() if name != CLIENT}
+    shares = per_unit(stack, 1)
+    return {name: round(ms / seconds, 1) for name, ms in shares.items()}
+
+
 async def main(args: argparse.Namespace) -> None:
     levels: list[int] = args.concurrency
     profile_level = args.profile_level if args.profile else None
     if profile_level == 0 and args.rate <= 0:
         raise SystemExit("--profile-level 0 profiles the open loop: it needs --rate > 0")
     ids = await _accounts(args.accounts)
+    idle = await at_rest(args.rest) if args.rest > 0 else {}
+    if idle:
+        print_table("CPU ms per second at rest (no request in flight; 1000 = one core)", {"at rest": idle})
     results, tops = await _saga(
         args.requests, levels, ids, rate=args.rate, duration=args.duration, profile_level=profile_level
     )
@@ -376,7 +390,7 @@ async def main(args: argparse.Namespace) -> None:
     if tops:
         print("py-spy top frames per process (share of its samples; flame graphs: bench/results/flame-*.svg)")
         print_top(tops)
-    save("saga", results, {"cpu_ms_per_transfer": cpu, "profile_top_frames": tops})
+    save("saga", results, {"cpu_ms_per_transfer": cpu, "cpu_ms_per_second_at_rest": idle, "profile_top_frames": tops})
 
 
 if __name__ == "__main__":
@@ -388,6 +402,7 @@ if __name__ == "__main__":
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--rate", type=float, default=250, help="open loop: transfers started per second (0: none)")
     parser.add_argument("--duration", type=float, default=15, help="open loop: seconds of arrivals")
+    parser.add_argument("--rest", type=float, default=10, help="seconds of CPU measured at rest first (0: none)")
     parser.add_argument("--profile", action="store_true", help="py-spy every Python process during one measurement")
     parser.add_argument(
         "--profile-level", type=int, default=64, help="the concurrency run again with py-spy; 0: the open loop"
