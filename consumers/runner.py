@@ -2,7 +2,9 @@
 what never will, so one bad message never blocks its partition."""
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 # the second largest CPU user per transfer), while a projection being 250 ms behind is invisible to its readers.
 BULK_FETCH_BYTES = 256 * 1024
 BULK_FETCH_WAIT_MS = 250
+COMMIT_INTERVAL = 0.5  # seconds: how long handled offsets may wait to be committed with later ones (see run)
 
 
 def make_consumer(
@@ -64,8 +67,10 @@ class ConsumerLoop:
         retry_backoff: float = 0.5,
         max_backoff: float = 5.0,
         parallel_partitions: bool = False,
+        commit_interval: float = COMMIT_INTERVAL,
     ) -> None:
         self._consumer = consumer
+        self._commit_interval = commit_interval
         # True: the partitions of one poll are handled at the same time (each in its own order). Only for
         # handlers whose effects on different partitions never contend, e.g. ones that go through one writer.
         self._parallel = parallel_partitions
@@ -79,18 +84,39 @@ class ConsumerLoop:
         self.dead_lettered = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            batches = await self._consumer.getmany(timeout_ms=200)
-            outcomes = await self._process_poll(batches, stop)
-            # One commit for every partition of the poll, not one each: a commit is a round trip to the broker
-            # that holds up the next poll, and under light, spread traffic a poll brings one record from each of
-            # several partitions. Nothing is committed before its effect.
-            handled = {tp: o for tp, o in outcomes.items() if isinstance(o, int)}
-            if handled:
-                await self._consumer.commit(handled)
-            failure = next((o for o in outcomes.values() if isinstance(o, BaseException)), None)
-            if failure is not None:
-                raise failure  # after committing the partitions that were handled
+        pending: dict[TopicPartition, int] = {}  # handled, not yet committed
+        committed_at = time.monotonic()
+        try:
+            while not stop.is_set():
+                batches = await self._consumer.getmany(timeout_ms=200)
+                outcomes = await self._process_poll(batches, stop)
+                pending |= {tp: o for tp, o in outcomes.items() if isinstance(o, int)}
+                failure = next((o for o in outcomes.values() if isinstance(o, BaseException)), None)
+                # A commit is a round trip that holds up the next poll and a write to __consumer_offsets: under
+                # load one per poll was ~8% of a saga service's CPU and a good part of the broker's. So the offsets
+                # of several polls go in one commit, at most `commit_interval` after the first, and at once when a
+                # poll finds nothing (idle: the group's lag reads 0) or a partition failed. Never before the effect;
+                # a crash re-delivers at most that interval's records, which every handler applies idempotently.
+                due = not batches or failure is not None or time.monotonic() - committed_at >= self._commit_interval
+                if pending and due:
+                    await self._commit(pending)
+                if due:
+                    committed_at = time.monotonic()
+                if failure is not None:
+                    raise failure  # after committing the partitions that were handled
+        finally:
+            if pending:
+                with contextlib.suppress(Exception):  # stopping: what is not committed is re-delivered, harmlessly
+                    await self._commit(pending)
+
+    async def _commit(self, pending: dict[TopicPartition, int]) -> None:
+        """Commit (and forget) the pending offsets of the partitions still assigned to this consumer: a partition a
+        rebalance took away is its new owner's to commit (it re-reads from the last commit)."""
+        assigned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in pending.items() if tp in assigned}
+        pending.clear()
+        if offsets:
+            await self._consumer.commit(offsets)
 
     async def _process_poll(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], stop: asyncio.Event

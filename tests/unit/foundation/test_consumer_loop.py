@@ -43,6 +43,9 @@ class FakeConsumer:
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         self.commits.append(offsets[TP])
 
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
 
 class FakeProducer:
     def __init__(self) -> None:
@@ -70,10 +73,54 @@ async def test_commit_despues_del_efecto() -> None:
     async def handler(d: Delivery) -> None:
         seen.append(d.offset)
 
-    loop, consumer, _, stop = _loop([[_record(0), _record(1)], [_record(2)]], handler)
+    loop, consumer, _, stop = _loop([[_record(0), _record(1)], [_record(2)]], handler, commit_interval=0)
     await loop.run(stop)
     assert seen == [0, 1, 2]
     assert consumer.commits == [2, 3]
+
+
+async def test_las_confirmaciones_de_varias_lecturas_van_juntas_y_al_quedar_ocioso() -> None:
+    loop, consumer, _, stop = _loop([[_record(0), _record(1)], [_record(2)], [_record(3)]], lambda d: asyncio.sleep(0))
+    await loop.run(stop)
+    assert consumer.commits == [4]  # within the interval: one commit, made when a poll came back empty
+
+
+async def test_confirma_al_cumplirse_el_intervalo_aunque_no_pare_de_llegar() -> None:
+    async def slow(d: Delivery) -> None:
+        await asyncio.sleep(0.03)
+
+    polls = [[_record(i)] for i in range(6)]
+    loop, consumer, _, stop = _loop(polls, slow, commit_interval=0.05)
+    await loop.run(stop)
+    assert 2 <= len(consumer.commits) < 6, consumer.commits
+    assert consumer.commits == sorted(consumer.commits)
+    assert consumer.commits[-1] == 6
+
+
+async def test_no_confirma_particiones_que_un_reparto_se_llevo() -> None:
+    stop = asyncio.Event()
+    tp1 = TopicPartition(TOPIC, 1)
+    consumer = _Polls([{TP: [_record(0)], tp1: [_record(5, partition=1)]}, {TP: [_record(1)]}], stop)
+
+    async def handler(d: Delivery) -> None:
+        if d.offset == 1:
+            consumer.assigned = {TP}  # a rebalance gave partition 1 to another member meanwhile
+
+    loop = ConsumerLoop(consumer, FakeProducer(), group_id="g", handler=FunctionHandler(handler))  # type: ignore[arg-type]
+    await loop.run(stop)
+    assert consumer.commits == [{TP: 2}]
+
+
+async def test_al_parar_confirma_lo_ya_aplicado() -> None:
+    stop = asyncio.Event()
+
+    async def handler(d: Delivery) -> None:
+        stop.set()  # the worker is told to stop right after this record's effect
+
+    consumer = FakeConsumer([[_record(0)], [_record(1)]], stop)
+    loop = ConsumerLoop(consumer, FakeProducer(), group_id="g", handler=FunctionHandler(handler))  # type: ignore[arg-type]
+    await loop.run(stop)
+    assert consumer.commits == [1]
 
 
 async def test_un_mensaje_sin_envelope_va_al_dlq_y_la_particion_sigue() -> None:
@@ -176,6 +223,7 @@ class _Polls:
         self._polls = polls
         self._stop = stop
         self.commits: list[dict[TopicPartition, int]] = []
+        self.assigned = {tp for poll in polls for tp in poll}
 
     async def getmany(self, timeout_ms: int = 0) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
         if not self._polls:
@@ -185,6 +233,9 @@ class _Polls:
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         self.commits.append(dict(offsets))
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.assigned
 
 
 async def test_particiones_en_paralelo_cada_una_en_su_orden() -> None:
