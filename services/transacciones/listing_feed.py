@@ -12,6 +12,7 @@ import logging
 from aiokafka import AIOKafkaConsumer
 from aiokafka.producer import AIOKafkaProducer
 
+from consumers.runner import BULK_FETCH_BYTES, BULK_FETCH_WAIT_MS
 from contracts import topics
 from contracts.envelope import from_record
 from contracts.transacciones import TransaccionFallida, TransaccionRegistrada, TransaccionSolicitada
@@ -47,6 +48,10 @@ class ListingFeed:
                 auto_offset_reset="latest",
                 isolation_level="read_committed",
                 metadata_max_age_ms=5000,
+                # Off the money path: big fetches, not one per event (another instance's list is current anyway,
+                # Service.listar adds the in-progress documents it scans).
+                fetch_min_bytes=BULK_FETCH_BYTES,
+                fetch_max_wait_ms=BULK_FETCH_WAIT_MS,
             )
             try:
                 await consumer.start()
