@@ -6,20 +6,19 @@ import re
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BeforeValidator
 
 from services.platform.actor import ActorDep
-from services.platform.errors import Unavailable
 from services.platform.ids import PathId
 from services.platform.json_body import ExactNumbersRoute
 from services.platform.lote import ResultadoLote, judge
 from services.platform.openapi import LOCATION
 from services.platform.pagination import Page, PageDep, set_total
 from services.platform.policy import OwnCliente, PrincipalDep, check_movimiento
+from services.transacciones import reenvio
 from services.transacciones.dependencies import PropietariosDep, ServiceDep, StatsDep
 from services.transacciones.domain import Transaccion
 from services.transacciones.errors import CuentaNoEncontrada, NoCancelable, TransaccionNoEncontrada
@@ -103,9 +102,12 @@ async def crear(
         if origen is None or await propietarios.dueno(origen) != principal.cliente_id:
             raise CuentaNoEncontrada(origen, "cuentaOrigenId")
     try:
-        t = await service.crear(body, idempotency_key, actor=actor, reenviable=not request.headers.get(FORWARDED))
-    except EnOtraInstancia as other:  # a retry whose key's saga another live instance now holds: it answers
-        return await _reenviar(request, f"{other.url}/transacciones")
+        t = await service.crear(body, idempotency_key, actor=actor, reenviable=not reenvio.reenviada(request))
+    except EnOtraInstancia as other:  # a retry whose key's saga another live instance runs: it answers
+        answer = await _en_otra_instancia(request, f"{other.url}/transacciones", other)
+        if isinstance(answer, Response):
+            return answer
+        t = answer  # that instance did not answer: the transaction as this one knows it
     if t.estado == "FALLIDA":
         return rechazada(t)
     if not t.final:
@@ -259,9 +261,12 @@ async def revertir(
     a TRANSFERENCIA back from destino to origen, a DEPOSITO as a RETIRO, a RETIRO/PAGO_SERVICIO as a DEPOSITO.
     At most once per transaction (a FALLIDA reversal does not count); answers like POST /transacciones."""
     try:
-        t = await service.revertir(id, idempotency_key, actor=actor, reenviable=not request.headers.get(FORWARDED))
-    except EnOtraInstancia as other:  # a retry whose key's reversal another live instance now holds: it answers
-        return await _reenviar(request, f"{other.url}/transacciones/{id}/reversion")
+        t = await service.revertir(id, idempotency_key, actor=actor, reenviable=not reenvio.reenviada(request))
+    except EnOtraInstancia as other:  # a retry whose key's reversal another live instance runs: it answers
+        answer = await _en_otra_instancia(request, f"{other.url}/transacciones/{id}/reversion", other)
+        if isinstance(answer, Response):
+            return answer
+        t = answer
     if t.estado == "FALLIDA":
         return rechazada(t)
     if not t.final:
@@ -285,29 +290,17 @@ async def cambiar_estado(
     try:
         return TransaccionPublic.of(await service.cancelar(id, actor))
     except EnOtraInstancia as other:
-        if request.headers.get(FORWARDED):  # forwarded once already: the partitions moved meanwhile
+        if reenvio.reenviada(request):  # forwarded once already: the partitions moved meanwhile
             raise NoCancelable("La transacción la lleva otra instancia; reintente") from None
-        return await _reenviar(request, f"{other.url}/transacciones/{id}/estado")
+        return await reenvio.reenviar(request, f"{other.url}/transacciones/{id}/estado")
 
 
-FORWARDED = "X-Cloudbank-Forwarded"
-
-
-async def _reenviar(request: Request, url: str) -> Response:
-    """The same request (its body, the caller's credentials and Idempotency-Key) to the instance that runs the
-    saga; its answer as is."""
-    wanted = ("authorization", "idempotency-key", "content-type")
-    headers = {FORWARDED: "1"} | {k: v for k, v in request.headers.items() if k.lower() in wanted}
-    try:
-        async with httpx.AsyncClient(timeout=20) as http:
-            r = await http.request(request.method, url, content=await request.body(), headers=headers)
-    except httpx.TransportError as exc:
-        # Gone (killed?): its partitions come to a live instance within the group's session timeout.
-        raise Unavailable("La instancia que lleva la transacción no responde; reintente en unos segundos") from exc
-    kept = ("content-type", "retry-after", "location", "idempotent-replayed")
-    return Response(
-        content=r.content, status_code=r.status_code, headers={k: v for k, v in r.headers.items() if k.lower() in kept}
-    )
+async def _en_otra_instancia(request: Request, url: str, other: EnOtraInstancia) -> Response | Transaccion:
+    """The answer of the instance that runs the saga; when it does not answer, the transaction as this instance
+    knows it (if it has one to give: else 503)."""
+    if other.doc is None:
+        return await reenvio.reenviar(request, url)
+    return await reenvio.intentar(request, url) or other.doc
 
 
 async def _page(

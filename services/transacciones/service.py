@@ -41,11 +41,13 @@ log = logging.getLogger(__name__)
 
 
 class EnOtraInstancia(Exception):
-    """The request is for a saga another instance runs: ask it there (api.py forwards it)."""
+    """The request is for a saga another instance runs: ask it there (api.py forwards it). `doc`: this instance's
+    answer should that one not respond (None: only that instance can answer)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, doc: Transaccion | None = None) -> None:
         super().__init__(url)
         self.url = url
+        self.doc = doc
 
 
 REBALANCE_WAIT = 5.0
@@ -174,7 +176,7 @@ class TransaccionesService:
         idem = idem_de(idempotency_key, "")
         remembered = self.cache.by_idem(idem)
         if remembered is not None:  # a retry of a request this process served: nothing to write or look up
-            return await self._original(remembered, body_hash, wait)
+            return await self._original(remembered, body_hash, wait, reenviable)
         claim = await self.claims.claim(idem, oid, body_hash)
         if claim is None:
             return await self._registrar_nueva(req, oid, idempotency_key, body_hash, actor, cotizacion, wait)
@@ -189,7 +191,7 @@ class TransaccionesService:
             # The key's first request died between claiming it and recording the transaction: record it now,
             # under the claimed id (concurrent retries collide on that id, so still only one is recorded).
             return await self._registrar_nueva(req, claim.doc_id, idempotency_key, body_hash, actor, cotizacion, wait)
-        return await self._original(existing, body_hash, wait)
+        return await self._original(existing, body_hash, wait, reenviable)
 
     async def _cotizacion(self, req: TransaccionCreate) -> Cotizacion | None:
         if req.cotizacionId is None:
@@ -331,7 +333,7 @@ class TransaccionesService:
         idem = idem_de(idempotency_key, "")
         remembered = self.cache.by_idem(idem)
         if remembered is not None:
-            return await self._original(remembered, body_hash)
+            return await self._original(remembered, body_hash, reenviable=reenviable)
         oid = await self._id_propio()
         claim = await self.claims.claim(idem, oid, body_hash)
         if claim is None:
@@ -349,7 +351,7 @@ class TransaccionesService:
                 existing = await self._registrada_o_propia(claim.doc_id, reenviable=reenviable)
         if existing is None:  # claimed, then died (or lost the original to another reversal): go on under its id
             return await self._revertir(original, claim.doc_id, idempotency_key, body_hash, actor)
-        return await self._original(existing, body_hash)
+        return await self._original(existing, body_hash, reenviable=reenviable)
 
     async def _revertir(
         self, original: Transaccion, oid: ObjectId, key: str | None, body_hash: str | None, actor: AuthContext | None
@@ -523,19 +525,32 @@ class TransaccionesService:
             raise TransaccionNoEncontrada(ref)
         return doc
 
-    async def _original(self, doc: Transaccion, body_hash: str | None, wait: bool = True) -> Transaccion:
-        """The answer a retried request gets: its original transaction, waited for like the first time."""
+    async def _original(
+        self, doc: Transaccion, body_hash: str | None, wait: bool = True, reenviable: bool = False
+    ) -> Transaccion:
+        """The answer a retried request gets: its original transaction, waited for like the first time (`reenviable`:
+        at the instance that runs its saga, see _esperar)."""
         if doc.body_hash != body_hash:
             raise IdempotencyKeyReused()
         waiter = self.finales.register(doc.id)
         latest = await self.cache.get(doc.id) or doc
-        return await self._esperar(latest, waiter, wait)
+        return await self._esperar(latest, waiter, wait, reenviable)
 
-    async def _esperar(self, doc: Transaccion, waiter: "asyncio.Future[Transaccion]", wait: bool) -> Transaccion:
+    async def _esperar(
+        self, doc: Transaccion, waiter: "asyncio.Future[Transaccion]", wait: bool, reenviable: bool = False
+    ) -> Transaccion:
+        """`doc` once final, or as it is after the wait. Its saga run elsewhere: a `reenviable` request goes to that
+        instance (EnOtraInstancia carrying `doc`, the answer should it not respond), where the end of the saga
+        wakes it; else this instance reads the document until final."""
         try:
             if doc.final or self.wait_seconds <= 0 or not wait:
                 return doc
             if not self._propia(doc.id):
+                # A retry of a long-polling client (after a 202) lands on either instance behind the balancer;
+                # reading the document here every POLL_SECONDS made FerretDB the bottleneck at high concurrency.
+                url = await self.ownership.owner_url(doc.id) if reenviable and self.ownership is not None else None
+                if url is not None:
+                    raise EnOtraInstancia(url, doc)
                 return await self._leer_hasta_final(doc)
             try:
                 return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)

@@ -210,6 +210,29 @@ async def test_el_reintento_va_a_la_instancia_que_tomo_la_particion_despues_de_r
         assert env.repo.docs == {}
 
 
+async def test_el_reintento_de_una_transaccion_en_curso_en_otra_instancia_se_le_reenvia() -> None:
+    """A long-polling client's retry (after a 202) that the balancer sends to the instance not running the saga:
+    handed to the one that does (where the saga's end wakes it), not answered by reading the document every 50 ms
+    here; the document travels along, as the answer should that instance not respond."""
+    async with environment(wait_seconds=5) as env:
+        req = pedido()
+        t = await env.service.crear(req, "k6", wait=False)
+        particiones = Particiones()
+        ownership = Ownership({COLLECTION: particiones}, instance="t-2", partitions=6)  # type: ignore[arg-type]
+        ajena = ownership.partition(t.id)
+        ownership.epochs = {p: 1 for p in range(6) if p != ajena}
+        particiones.rows[ajena] = {"_id": ajena, "generacion": 2, "owner": "t-1", "url": "http://t-1:8014"}
+        env.service.ownership = ownership
+        with pytest.raises(EnOtraInstancia) as otra:
+            await asyncio.wait_for(env.service.crear(req, "k6", reenviable=True), 1)
+        assert otra.value.url == "http://t-1:8014"
+        assert otra.value.doc is not None
+        assert (otra.value.doc.id, otra.value.doc.estado) == (t.id, "PENDIENTE")
+        env.service.wait_seconds = 0.2  # already forwarded once: read here until the wait is over
+        again = await asyncio.wait_for(env.service.crear(req, "k6"), 2)
+        assert (again.id, again.estado) == (t.id, "PENDIENTE")
+
+
 async def test_peticiones_simultaneas_con_la_misma_clave_crean_una_transaccion() -> None:
     async with environment(wait_seconds=0.01) as env:
         results = await asyncio.gather(*(env.service.crear(pedido(), "same") for _ in range(10)))
