@@ -25,6 +25,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from pymongo import AsyncMongoClient, ReplaceOne
 from bank.auth import bearer_auth
 from bench._cpu import StackCpu, per_unit, print_table, supervisor_programs
 from bench._harness import RESULTS, concurrency_levels, measure, percentile, save
+from bench._lote import lote
 from bench._profile import Profiler, print_top, python_programs
 from bench._raw_mariadb import raw_balance_updates
 
@@ -215,10 +217,26 @@ async def open_loop(
 SHARD = 64
 
 
+@dataclass(frozen=True)
+class Lote:
+    """The /lote measurement: `transfers` in batches of `size`, `concurrency` batches in flight (0 transfers: none)."""
+
+    transfers: int
+    size: int
+    concurrency: int
+
+
 async def _saga(
-    requests: int, levels: list[int], accounts: list[int], *, rate: float, duration: float, profile_level: int | None
+    requests: int,
+    levels: list[int],
+    accounts: list[int],
+    *,
+    rate: float,
+    duration: float,
+    profile_level: int | None,
+    lotes: Lote,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The closed-loop curve, then the open loop (rate > 0), then, with profile_level (0 = the open loop), that
+    """The closed-loop curve, then the open loop (rate > 0), then /lote, then, with profile_level (0 = the open loop), that
     measurement once more with py-spy attached (so the samplers' CPU does not spoil the curve); each row with its
     CPU per completed transfer. Returns the rows and the profile's top frames."""
     # The open loop keeps up to rate x latency transfers in flight: room for them, beyond the curve's clients.
@@ -299,6 +317,9 @@ async def _saga(
         results = [await with_cpu(closed(c)) for c in levels]
         if rate > 0:
             results.append(await with_cpu(opened()))
+        if lotes.transfers > 0:
+            batches = lote(http, accounts, transfers=lotes.transfers, size=lotes.size, concurrency=lotes.concurrency)
+            results.append(await with_cpu(batches))
         tops: dict[str, Any] = {}
         if profile_level is not None:
             with profiling(True) as profiler:
@@ -369,8 +390,9 @@ async def main(args: argparse.Namespace) -> None:
     idle = await at_rest(args.rest) if args.rest > 0 else {}
     if idle:
         print_table("CPU ms per second at rest (no request in flight; 1000 = one core)", {"at rest": idle})
+    lotes = Lote(args.lote_transfers, args.lote_size, args.lote_concurrency)
     results, tops = await _saga(
-        args.requests, levels, ids, rate=args.rate, duration=args.duration, profile_level=profile_level
+        args.requests, levels, ids, rate=args.rate, duration=args.duration, profile_level=profile_level, lotes=lotes
     )
     raw_levels = [c for c in levels if c <= RAW_MAX_CONCURRENCY] or [min(levels)]
     raw = await raw_balance_updates(
@@ -402,6 +424,9 @@ if __name__ == "__main__":
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--rate", type=float, default=250, help="open loop: transfers started per second (0: none)")
     parser.add_argument("--duration", type=float, default=15, help="open loop: seconds of arrivals")
+    parser.add_argument("--lote-transfers", type=int, default=4000, help="transfers through /lote (0: none)")
+    parser.add_argument("--lote-size", type=int, default=200, help="transfers per /lote request (at most 1000)")
+    parser.add_argument("--lote-concurrency", type=int, default=4, help="/lote requests in flight")
     parser.add_argument("--rest", type=float, default=10, help="seconds of CPU measured at rest first (0: none)")
     parser.add_argument("--profile", action="store_true", help="py-spy every Python process during one measurement")
     parser.add_argument(
