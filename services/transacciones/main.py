@@ -165,7 +165,9 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         if settings.run_workers:
             await sweeper.recover()  # owns nothing yet: only a single-instance (solo) process adopts here
             workers.spawn("outbox-relay", link.relay(outbox, batch_size=settings.relay_batch, idle_sleep=0.0))
-            # Rate changes are rare: a relay that looks for unpublished table versions twice a second.
+            # Rate changes are rare: a relay that looks for unpublished table versions twice a second, on the one
+            # instance that holds saga partition 0 (during a hand-over both may: the event is at-least-once anyway).
+            tipos_cambio.turno = lambda: ownership.epoch(0) is not None
             workers.spawn("tipos-cambio-relay", link.relay(tipos_cambio, batch_size=100, idle_sleep=0.5))
             workers.spawn("saga-ownership", membership(link, settings.kafka_bootstrap, ownership, settings.instance))
             # Replies only meet in the writer: each partition's batch shares its next round.

@@ -9,7 +9,7 @@ relay (`relay_batch`), then marked; a crash in between publishes it again with t
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -80,6 +80,10 @@ def fusionar(tabla: dict[str, TasaVigente], nuevas: Sequence[TasaVigente]) -> di
 class TiposCambio:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._coll = db[COLLECTION]
+        # Whether this instance's relay publishes the table's events now: every instance reads the same versions, and
+        # two relays would both publish one (FerretDB has no atomic claim-by-update). main.py gives the turn to the
+        # holder of saga partition 0; None: always (a single process).
+        self.turno: Callable[[], bool] | None = None
 
     async def _ultima(self) -> dict[str, Any] | None:
         return await self._coll.find_one({}, sort=[("_id", DESCENDING)])
@@ -127,6 +131,8 @@ class TiposCambio:
 
     async def relay_batch(self, limit: int, publish: Publish) -> int:
         """OutboxStore: publish the events of versions not marked published yet (oldest first), then mark them."""
+        if self.turno is not None and not self.turno():
+            return 0
         pendientes = [raw async for raw in self._coll.find({"publicado": False}).sort("_id").limit(limit)]
         if not pendientes:
             return 0

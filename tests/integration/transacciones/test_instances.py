@@ -4,7 +4,7 @@ answers any request, each runs the sagas of the partitions it holds, and a write
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,11 +15,14 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import topics
+from producers.outbox_row import OutboxRow
 from services.transacciones.domain import Transaccion, nuevo_id
 from services.transacciones.errors import Fenced
+from services.transacciones.fx import Tasa
 from services.transacciones.ownership import COLLECTION, Ownership, partition_of
 from services.transacciones.repository import IN_PROGRESS, MongoRepository, detect_money_bson
 from services.transacciones.saga import SagaState
+from services.transacciones.tipos_cambio import TasaVigente, TiposCambio
 from services.transacciones.writer import DocumentWriter
 from tests.conftest import eventually
 from tests.integration import stack
@@ -248,3 +251,21 @@ async def test_las_dos_instancias_responden_su_salud(instancias: dict[str, httpx
         return all(a.status_code == 200 and a.json()["status"] == "healthy" for a in answers)
 
     await eventually(healthy, timeout=30, interval=0.5, what="both transacciones instances healthy")
+
+
+async def test_un_cambio_de_tasas_lo_publica_solo_la_instancia_de_turno(db: AsyncDatabase[dict[str, Any]]) -> None:
+    """Every instance reads the same table versions (FerretDB: no atomic claim-by-update); only the one whose turn it
+    is (main.py: the holder of saga partition 0) publishes their events, so a change goes out once, not per instance."""
+    fuera_de_turno, de_turno = TiposCambio(db), TiposCambio(db)
+    fuera_de_turno.turno, de_turno.turno = (lambda: False), (lambda: True)
+    tasa = Tasa("USD", "PEN", Decimal("3.70"), Decimal("3.80"))
+    await fuera_de_turno.fijar([TasaVigente(tasa, datetime.now(UTC), None)])
+    publicados: list[list[OutboxRow]] = []
+
+    async def publish(rows: Sequence[OutboxRow]) -> None:
+        publicados.append(list(rows))
+
+    assert await fuera_de_turno.relay_batch(100, publish) == 0
+    assert await de_turno.relay_batch(100, publish) == 1
+    assert await fuera_de_turno.relay_batch(100, publish) == await de_turno.relay_batch(100, publish) == 0
+    assert [[r.event_id for r in rows] for rows in publicados] == [[publicados[0][0].event_id]]
