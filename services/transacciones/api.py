@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
@@ -101,19 +102,12 @@ async def crear(
         origen = body.cuentaOrigenId
         if origen is None or await propietarios.dueno(origen) != principal.cliente_id:
             raise CuentaNoEncontrada(origen, "cuentaOrigenId")
-    try:
-        t = await service.crear(body, idempotency_key, actor=actor, reenviable=not reenvio.reenviada(request))
-    except EnOtraInstancia as other:  # a retry whose key's saga another live instance runs: it answers
-        answer = await _en_otra_instancia(request, f"{other.url}/transacciones", other)
-        if isinstance(answer, Response):
-            return answer
-        t = answer  # that instance did not answer: the transaction as this one knows it
-    if t.estado == "FALLIDA":
-        return rechazada(t)
-    if not t.final:
-        response.status_code = 202
-        response.headers["Location"] = f"/transacciones/{t.id}"
-    return TransaccionPublic.of(t)
+    return await _respuesta(
+        request,
+        response,
+        "/transacciones",
+        lambda reenviable: service.crear(body, idempotency_key, actor=actor, reenviable=reenviable),
+    )
 
 
 def rechazada(t: Transaccion) -> JSONResponse:
@@ -260,19 +254,12 @@ async def revertir(
     """Give a COMPLETADA transaction's money back with a new transaction (`reversionDe`) through the same saga:
     a TRANSFERENCIA back from destino to origen, a DEPOSITO as a RETIRO, a RETIRO/PAGO_SERVICIO as a DEPOSITO.
     At most once per transaction (a FALLIDA reversal does not count); answers like POST /transacciones."""
-    try:
-        t = await service.revertir(id, idempotency_key, actor=actor, reenviable=not reenvio.reenviada(request))
-    except EnOtraInstancia as other:  # a retry whose key's reversal another live instance runs: it answers
-        answer = await _en_otra_instancia(request, f"{other.url}/transacciones/{id}/reversion", other)
-        if isinstance(answer, Response):
-            return answer
-        t = answer
-    if t.estado == "FALLIDA":
-        return rechazada(t)
-    if not t.final:
-        response.status_code = 202
-        response.headers["Location"] = f"/transacciones/{t.id}"
-    return TransaccionPublic.of(t)
+    return await _respuesta(
+        request,
+        response,
+        f"/transacciones/{id}/reversion",
+        lambda reenviable: service.revertir(id, idempotency_key, actor=actor, reenviable=reenviable),
+    )
 
 
 @router.patch(
@@ -295,12 +282,28 @@ async def cambiar_estado(
         return await reenvio.reenviar(request, f"{other.url}/transacciones/{id}/estado")
 
 
-async def _en_otra_instancia(request: Request, url: str, other: EnOtraInstancia) -> Response | Transaccion:
-    """The answer of the instance that runs the saga; when it does not answer, the transaction as this instance
-    knows it (if it has one to give: else 503)."""
-    if other.doc is None:
-        return await reenvio.reenviar(request, url)
-    return await reenvio.intentar(request, url) or other.doc
+async def _respuesta(
+    request: Request, response: Response, path: str, run: Callable[[bool], Awaitable[Transaccion]]
+) -> TransaccionPublic | Response:
+    """A command that records a transaction (`run(reenviable)`), answered like POST /transacciones: 409 with the
+    transaction when it ended FALLIDA, 202 with a Location while it runs, else the final state. A retry whose saga
+    another live instance runs is answered by that one (`path` on its url); should it not answer, with the
+    transaction as this instance knows it (503 when this one has none)."""
+    try:
+        t = await run(not reenvio.reenviada(request))
+    except EnOtraInstancia as other:
+        if other.doc is None:
+            return await reenvio.reenviar(request, other.url + path)
+        forwarded = await reenvio.intentar(request, other.url + path)
+        if forwarded is not None:
+            return forwarded
+        t = other.doc
+    if t.estado == "FALLIDA":
+        return rechazada(t)
+    if not t.final:
+        response.status_code = 202
+        response.headers["Location"] = f"/transacciones/{t.id}"
+    return TransaccionPublic.of(t)
 
 
 async def _page(

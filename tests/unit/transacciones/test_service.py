@@ -151,17 +151,24 @@ async def test_el_reintento_de_una_clave_de_otra_instancia_muerta_espera_a_hered
         assert list(env.repo.docs) == [oid]
 
 
+def _en_otra_instancia(env: Env, oid: ObjectId, **fila: Any) -> tuple[Particiones, int]:
+    """This instance (t-2) holds one partition, not `oid`'s: t-1 holds that one (epoch 5, plus `fila`). Returns the
+    stored rows and that partition."""
+    particiones = Particiones()
+    ownership = Ownership({COLLECTION: particiones}, instance="t-2", partitions=6)  # type: ignore[arg-type]
+    env.service.ownership = ownership
+    ajena = ownership.partition(oid)
+    ownership.epochs = {(ajena + 1) % 6: 1}
+    particiones.rows[ajena] = {"_id": ajena, "generacion": 5, "owner": "t-1", "url": "http://t-1:8014"} | fila
+    return particiones, ajena
+
+
 async def test_si_la_particion_pasa_a_otra_instancia_viva_el_reintento_se_le_reenvia() -> None:
     """The claimer died, and on its restart the group gave it back the saga's partition (a newer epoch, another
     instance): only that one may record the transaction, so the retry is handed to it (api.py forwards it)."""
     async with environment(wait_seconds=0.01) as env:
-        particiones = Particiones()
-        ownership = Ownership({COLLECTION: particiones}, instance="t-2", partitions=6)  # type: ignore[arg-type]
-        env.service.ownership = ownership
         oid = ObjectId()
-        ajena = ownership.partition(oid)
-        ownership.epochs = {(ajena + 1) % 6: 1}
-        particiones.rows[ajena] = {"_id": ajena, "generacion": 5, "owner": "t-1", "url": "http://t-1:8014"}
+        particiones, ajena = _en_otra_instancia(env, oid)
         req = pedido()
         await env.repo.claim_many([Claim("k:k4", oid, huella(req.fingerprint_body()))])
         retry = asyncio.create_task(env.service.crear(req, "k4", reenviable=True))
@@ -182,20 +189,7 @@ async def test_el_reintento_va_a_la_instancia_que_tomo_la_particion_despues_de_r
     arrives after that: the claimer can no longer record it, so the retry goes to the new holder at once, not a 503
     after TAKEOVER_WAIT. A holder that took it before the id was minted is the claimer itself: it may still record."""
     async with environment(wait_seconds=0.01) as env:
-        particiones = Particiones()
-        ownership = Ownership({COLLECTION: particiones}, instance="t-2", partitions=6)  # type: ignore[arg-type]
-        env.service.ownership = ownership
-        oid = ObjectId()
-        ajena = ownership.partition(oid)
-        ownership.epochs = {(ajena + 1) % 6: 1}
-        desde = datetime.now(UTC) - tomada_hace
-        particiones.rows[ajena] = {
-            "_id": ajena,
-            "generacion": 5,
-            "owner": "t-1",
-            "url": "http://t-1:8014",
-            "desde": desde,
-        }
+        _en_otra_instancia(env, oid := ObjectId(), desde=datetime.now(UTC) - tomada_hace)
         req = pedido()
         await env.repo.claim_many([Claim("k:k5", oid, huella(req.fingerprint_body()))])
         retry = asyncio.create_task(env.service.crear(req, "k5", reenviable=True))
