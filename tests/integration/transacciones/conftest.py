@@ -1,5 +1,6 @@
 """Fixtures for transacciones against the real running services: clientes (:8001) and cuentas (:8002) to set
-up accounts through their APIs, transacciones (:8004) under test."""
+up accounts through their APIs, transacciones (:8004) under test; the real Mongo-wire store (FerretDB) for the
+parts tested against it directly, each in a scratch database of its own."""
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -8,10 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.conftest import eventually
 from tests.integration.auth import Bearer
-from tests.integration.conftest import URLS
+from tests.integration.conftest import MONGO_URL, URLS
 
 FINALES = {"COMPLETADA", "FALLIDA", "CANCELADA"}
 
@@ -125,3 +128,18 @@ async def cuenta(banco: Banco) -> CuentaFactory:
         return await banco.abrir_cuenta(cliente_id, saldo, moneda)
 
     return factory
+
+
+@pytest.fixture
+async def mongo() -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL, tz_aware=True)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def db(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A scratch database, dropped afterwards."""
+    name = f"trx_test_{uuid.uuid4().hex[:10]}"
+    yield mongo[name]
+    await mongo.drop_database(name)

@@ -27,18 +27,10 @@ from services.transacciones.writer import DocumentWriter
 from tests.conftest import eventually
 from tests.integration import stack
 from tests.integration.auth import Bearer
-from tests.integration.conftest import MONGO_URL
 from tests.integration.transacciones.conftest import FINALES, Banco, CuentaFactory
 
 INSTANCES = {"transacciones-1": "http://127.0.0.1:8014", "transacciones-2": "http://127.0.0.1:8015"}
 PARTITIONS = topics.PARTITIONS[topics.TRANSACCIONES]
-
-
-@pytest.fixture
-async def mongo() -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL, tz_aware=True)
-    yield client
-    await client.close()
 
 
 @pytest.fixture
@@ -172,13 +164,6 @@ async def test_una_cancelacion_en_la_otra_instancia_la_decide_la_que_lleva_la_sa
 
 
 # -- the fence, on the real store ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def db(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    name = f"trx_fence_{uuid.uuid4().hex[:10]}"
-    yield mongo[name]
-    await mongo.drop_database(name)
 
 
 def _transaccion(partition: int) -> Transaccion:
