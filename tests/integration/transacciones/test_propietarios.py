@@ -2,30 +2,13 @@
 every lookup and upsert it makes is one FerretDB answers from its primary key instead of decoding the collection."""
 
 import asyncio
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts.cuentas import CuentaAbierta
 from contracts.envelope import envelope_for
-from contracts.money import Moneda
 from services.transacciones.propietarios import COLLECTION, Propietarios, clave
-
-
-def _abierta(cuenta_id: int, cliente_id: int, moneda: Moneda = "PEN") -> CuentaAbierta:
-    return CuentaAbierta(
-        cuenta_id=cuenta_id,
-        cliente_id=cliente_id,
-        tipo_cuenta_id=1,
-        tipo_cuenta_nombre="Ahorros",
-        numero_cuenta=f"100{cuenta_id}",
-        saldo=Decimal("0.00"),
-        moneda=moneda,
-        estado="activa",
-        fecha_apertura=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+from tests.aperturas import abierta
 
 
 async def test_las_aperturas_se_pliegan_una_vez_y_responden_dueno_moneda_y_cuentas(
@@ -33,7 +16,7 @@ async def test_las_aperturas_se_pliegan_una_vez_y_responden_dueno_moneda_y_cuent
 ) -> None:
     propietarios = Propietarios(db)
     await propietarios.ensure_index()
-    aperturas = [envelope_for(_abierta(7, 1), source="cuentas"), envelope_for(_abierta(8, 1, "USD"), source="cuentas")]
+    aperturas = [envelope_for(abierta(7, 1), source="cuentas"), envelope_for(abierta(8, 1, "USD"), source="cuentas")]
     assert await propietarios.aplicar(aperturas) == 2
     await propietarios.aplicar([aperturas[0]])  # redelivered: the same row again
     assert await db[COLLECTION].count_documents({}) == 2
@@ -47,7 +30,7 @@ async def test_sus_busquedas_van_por_la_clave_primaria_en_ferretdb(db: AsyncData
     """FerretDB 1.x pushes `{_id: v}` down to its primary key only for a string or ObjectId v; an integer id made
     every upsert and lookup a scan of the whole collection (folding n openings: O(n²))."""
     propietarios = Propietarios(db)
-    await propietarios.aplicar([envelope_for(_abierta(7, 1), source="cuentas")])
+    await propietarios.aplicar([envelope_for(abierta(7, 1), source="cuentas")])
     explain = await db.command("explain", {"find": COLLECTION, "filter": {"_id": clave(7)}}, verbosity="queryPlanner")
     info = await db.command("buildInfo")
     if "ferretdbVersion" in info:  # MongoDB has no such field (and always uses its _id index)
@@ -61,7 +44,7 @@ async def test_un_lote_grande_de_aperturas_no_agota_las_conexiones_de_ferretdb(
     """A poll's worth of openings (a seed's: hundreds): one update command of that many upserts by primary key kept
     one SQLite connection per statement open and deadlocked FerretDB's pool of 100 for good."""
     propietarios = Propietarios(db)
-    aperturas = [envelope_for(_abierta(1000 + i, 1 + i % 7), source="cuentas") for i in range(250)]
+    aperturas = [envelope_for(abierta(1000 + i, 1 + i % 7), source="cuentas") for i in range(250)]
     assert await asyncio.wait_for(propietarios.aplicar(aperturas), timeout=60) == 250
     assert await db[COLLECTION].count_documents({}) == 250
     assert await propietarios.dueno(1249) == 1 + 249 % 7

@@ -4,24 +4,11 @@ integration identity tests)."""
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from contracts.cuentas import CuentaAbierta, SaldoActualizado
+from contracts.cuentas import SaldoActualizado
 from contracts.envelope import envelope_for
 from services.transacciones.propietarios import duenos
 from services.transacciones.repository import Filtro
-
-
-def _abierta(cuenta_id: int, cliente_id: int) -> CuentaAbierta:
-    return CuentaAbierta(
-        cuenta_id=cuenta_id,
-        cliente_id=cliente_id,
-        tipo_cuenta_id=1,
-        tipo_cuenta_nombre="Ahorros",
-        numero_cuenta=f"100{cuenta_id}",
-        saldo=Decimal("0.00"),
-        moneda="PEN",
-        estado="activa",
-        fecha_apertura=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+from tests.aperturas import abierta
 
 
 def test_solo_las_aperturas_dicen_de_quien_es_una_cuenta() -> None:
@@ -38,10 +25,10 @@ def test_solo_las_aperturas_dicen_de_quien_es_una_cuenta() -> None:
         fecha=datetime(2026, 1, 2, tzinfo=UTC),
     )
     envelopes = [
-        envelope_for(_abierta(5, 1), source="cuentas"),
+        envelope_for(abierta(5, 1), source="cuentas"),
         envelope_for(saldo, source="cuentas"),
-        envelope_for(_abierta(6, 2), source="cuentas"),
-        envelope_for(_abierta(5, 1), source="cuentas"),  # redelivered: the same owner again
+        envelope_for(abierta(6, 2), source="cuentas"),
+        envelope_for(abierta(5, 1), source="cuentas"),  # redelivered: the same owner again
     ]
     assert duenos(envelopes) == {5: 1, 6: 2}
 
