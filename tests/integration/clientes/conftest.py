@@ -4,12 +4,12 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.integration.auth import Bearer
-from tests.integration.conftest import PG_DSN, URLS
+from tests.integration.conftest import URLS
+from tests.integration.pg_scratch import scratch_database
 
 BASE = URLS["clientes"]
 
@@ -50,11 +50,5 @@ async def cliente(api: httpx.AsyncClient) -> dict[str, Any]:
 @pytest.fixture
 async def scratch_dsn() -> AsyncIterator[str]:
     """A fresh, empty PostgreSQL database for an in-process clientes (dropped afterwards); yields its DSN."""
-    name = f"clientes_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_DSN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_DSN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("clientes_t_") as dsn:
+        yield dsn

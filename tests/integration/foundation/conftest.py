@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiomysql
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from producers.kafka import make_producer
-from tests.integration.conftest import KAFKA, MYSQL, PG_DSN
+from tests.integration.conftest import KAFKA, MYSQL
+from tests.integration.pg_scratch import scratch_database
 
 RELAY_SCRIPT = Path(__file__).with_name("relay_process.py")
 
@@ -74,14 +74,8 @@ async def drain(
 @pytest.fixture
 async def pg_database() -> AsyncIterator[str]:
     """A fresh PostgreSQL database; yields its DSN."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_DSN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_DSN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("t_") as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -24,7 +23,8 @@ from services.perfil.settings import PerfilSettings
 from services.perfil.store import ViewStore
 from tests.conftest import eventually
 from tests.integration.auth import Bearer
-from tests.integration.conftest import KAFKA, PG_DSN, URLS
+from tests.integration.conftest import KAFKA, URLS
+from tests.integration.pg_scratch import scratch_database
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,8 @@ async def topics() -> AsyncIterator[Topics]:
 @pytest.fixture
 async def view_db() -> AsyncIterator[str]:
     """The DSN of a database that does not exist yet (perfil creates it), dropped afterwards."""
-    name = f"perfil_t_{uuid.uuid4().hex[:10]}"
-    yield PG_DSN.rsplit("/", 1)[0] + f"/{name}"
-    admin = await asyncpg.connect(PG_DSN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database("perfil_t_", create=False) as dsn:
+        yield dsn
 
 
 @pytest.fixture
