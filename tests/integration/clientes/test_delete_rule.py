@@ -17,13 +17,14 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts.base import DomainEvent
-from contracts.cuentas import CuentaAbierta, CuentaEliminada, EstadoCuenta, EstadoCuentaCambiado, SaldoActualizado
+from contracts.cuentas import CuentaEliminada, EstadoCuenta, EstadoCuentaCambiado, SaldoActualizado
 from contracts.envelope import Envelope, envelope_for
 from producers.kafka import make_producer
 from services.clientes.main import create_app, projection_worker
 from services.clientes.settings import ClientesSettings
 from services.platform.kafka_link import KafkaLink
 from services.platform.workers import Workers
+from tests.aperturas import abierta
 from tests.asgi import in_process
 from tests.conftest import eventually
 from tests.integration.auth import Bearer
@@ -94,20 +95,6 @@ async def harness(scratch_dsn: str) -> AsyncIterator[Harness]:
         await admin.close()
 
 
-def _abierta(cuenta_id: int, cliente_id: int, saldo: str, estado: EstadoCuenta = "activa") -> CuentaAbierta:
-    return CuentaAbierta(
-        cuenta_id=cuenta_id,
-        cliente_id=cliente_id,
-        tipo_cuenta_id=1,
-        tipo_cuenta_nombre="Cuenta Sueldo",
-        numero_cuenta=f"{cuenta_id:013d}",
-        saldo=Decimal(saldo),
-        moneda="PEN",
-        estado=estado,
-        fecha_apertura=NOW,
-    )
-
-
 def _saldo(cuenta_id: int, cliente_id: int, movimiento_id: int, saldo: str) -> SaldoActualizado:
     return SaldoActualizado(
         cuenta_id=cuenta_id,
@@ -131,7 +118,7 @@ def _estado(cuenta_id: int, cliente_id: int, antes: EstadoCuenta, despues: Estad
 
 async def test_baja_rechazada_con_saldo_y_permitida_al_vaciar_la_cuenta(harness: Harness) -> None:
     cliente_id = await harness.cliente()
-    await harness.publish(_abierta(101, cliente_id, "100.00"))
+    await harness.publish(abierta(101, cliente_id, saldo="100.00", fecha=NOW))
     await eventually(lambda: harness.cuenta(101), what="CuentaAbierta projected")
 
     refused = await harness.api.delete(f"/clientes/{cliente_id}")
@@ -151,7 +138,7 @@ async def test_baja_rechazada_con_saldo_y_permitida_al_vaciar_la_cuenta(harness:
 
 async def test_un_movimiento_anterior_no_pisa_el_saldo_de_uno_posterior(harness: Harness) -> None:
     cliente_id = await harness.cliente()
-    await harness.publish(_abierta(201, cliente_id, "50.00"))
+    await harness.publish(abierta(201, cliente_id, saldo="50.00", fecha=NOW))
     await harness.publish(_saldo(201, cliente_id, movimiento_id=9, saldo="0.00"))
     await harness.publish(_saldo(201, cliente_id, movimiento_id=8, saldo="50.00"))  # late, older movement
     # Same cuenta, same partition: once this one is projected, the late movement was consumed before it.
@@ -168,7 +155,7 @@ async def test_un_movimiento_anterior_no_pisa_el_saldo_de_uno_posterior(harness:
 
 async def test_evento_duplicado_se_aplica_una_sola_vez(harness: Harness) -> None:
     cliente_id = await harness.cliente()
-    await harness.publish(_abierta(301, cliente_id, "10.00"))
+    await harness.publish(abierta(301, cliente_id, saldo="10.00", fecha=NOW))
     bloqueo = await harness.publish(_estado(301, cliente_id, "activa", "bloqueada"))
     await harness.publish(_estado(301, cliente_id, "bloqueada", "activa"))
     await harness.publish(bloqueo)  # redelivered: the same ce_id again
@@ -186,7 +173,7 @@ async def test_evento_duplicado_se_aplica_una_sola_vez(harness: Harness) -> None
 async def test_cuentas_cerradas_o_eliminadas_no_impiden_la_baja(harness: Harness, final: str) -> None:
     cliente_id = await harness.cliente()
     # A stale saldo on a closed account must not keep the cliente forever.
-    await harness.publish(_abierta(401, cliente_id, "5.00"))
+    await harness.publish(abierta(401, cliente_id, saldo="5.00", fecha=NOW))
     last: DomainEvent = (
         _estado(401, cliente_id, "activa", "cerrada")
         if final == "cerrada"
