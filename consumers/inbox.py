@@ -40,6 +40,20 @@ async def first_time_postgres(conn: asyncpg.Connection, consumer: str, message_i
     return inserted is not None
 
 
+async def first_times_postgres(conn: asyncpg.Connection, consumer: str, message_ids: Sequence[str]) -> set[str]:
+    """first_time_postgres for a batch in one statement: the ids recorded now (the others were processed before).
+    Call inside the effects' transaction; an id twice in the batch is recorded once."""
+    if not message_ids:
+        return set()
+    rows = await conn.fetch(
+        "INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING "
+        "RETURNING message_id",
+        consumer,
+        list(dict.fromkeys(message_ids)),
+    )
+    return {r["message_id"] for r in rows}
+
+
 async def seen_mysql(cur: aiomysql.Cursor, consumer: str, ids: Sequence[str]) -> set[str]:
     """Which of `ids` the consumer already processed (a batch checks all its ids in one round trip)."""
     if not ids:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 import asyncpg
 
 from consumers.handler import Delivery
-from consumers.inbox import first_time_postgres
+from consumers.inbox import first_times_postgres
 from services.clientes.projection import CONSUMER, cambio_for
-from services.clientes.repository import apply_cambio_cuenta
+from services.clientes.repository import apply_cambios_cuenta
 
 
 class CuentasProjector:
@@ -21,8 +21,16 @@ class CuentasProjector:
     async def handle_batch(self, deliveries: Sequence[Delivery]) -> None:
         # Decode everything first: a malformed event fails the batch before any write, and the runner then
         # retries one by one so that only the bad event goes to the DLQ.
-        cambios = [(d.envelope.id, cambio_for(d.envelope)) for d in deliveries]
+        cambios = [(d.envelope.id, c) for d in deliveries if (c := cambio_for(d.envelope)) is not None]
+        if not cambios:
+            return
         async with self._pool.acquire() as conn, conn.transaction():
+            # One inbox statement for the batch, then the new events' changes in their order (a redelivered event
+            # and the second copy of an id within the batch change nothing).
+            nuevos = await first_times_postgres(conn, CONSUMER, [event_id for event_id, _ in cambios])
+            aplicar = []
             for event_id, cambio in cambios:
-                if cambio is not None and await first_time_postgres(conn, CONSUMER, event_id):
-                    await apply_cambio_cuenta(conn, cambio)
+                if event_id in nuevos:
+                    nuevos.discard(event_id)
+                    aplicar.append(cambio)
+            await apply_cambios_cuenta(conn, aplicar)

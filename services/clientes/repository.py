@@ -4,6 +4,7 @@ cuentas projection. Database constraint errors are translated here into the serv
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from itertools import groupby
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -15,7 +16,7 @@ from producers.outbox_postgres import OUTBOX_DDL, add_to_outbox
 from services.clientes import idempotencia
 from services.clientes.domain import Cliente, Documento, NuevoCliente
 from services.clientes.errors import DatoDuplicado, DatoInvalido
-from services.clientes.projection import CambioCuenta
+from services.clientes.projection import CambioCuenta, Kind
 from services.platform.idempotency import Keyed, Recorded
 from services.platform.migrate import migrate_postgres
 
@@ -311,44 +312,37 @@ class ClientesRepository:
 # --- the cuentas projection (consumer group clientes.cuentas-abiertas) ---
 
 
-async def apply_cambio_cuenta(conn: asyncpg.Connection, cambio: CambioCuenta) -> None:
-    """Apply one projection change on `conn`, inside the caller's transaction (beside its inbox record)."""
+# One statement per kind of change. "abierta": the opening is an account's first event, so a row that exists
+# already holds newer state. "saldo": the balance right after movimiento_id, applied only if that movement is newer
+# than ours. "estado": cerrada is final in cuentas, so nothing may reopen it here either.
+_CAMBIO_SQL: dict[Kind, str] = {
+    "abierta": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, saldo) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (cuenta_id) DO NOTHING",
+    "saldo": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, saldo, ultimo_movimiento_id) "
+    "VALUES ($1, $2, 'activa', $3, $4) ON CONFLICT (cuenta_id) DO UPDATE "
+    "SET saldo = EXCLUDED.saldo, ultimo_movimiento_id = EXCLUDED.ultimo_movimiento_id, updated_at = now() "
+    "WHERE cuentas_cliente.ultimo_movimiento_id < EXCLUDED.ultimo_movimiento_id",
+    "estado": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado) VALUES ($1, $2, $3) "
+    "ON CONFLICT (cuenta_id) DO UPDATE SET estado = EXCLUDED.estado, updated_at = now() "
+    "WHERE cuentas_cliente.estado <> 'cerrada'",
+    "eliminada": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, eliminada) "
+    "VALUES ($1, $2, 'cerrada', true) ON CONFLICT (cuenta_id) DO UPDATE SET eliminada = true, updated_at = now()",
+}
+
+
+def _cambio_args(cambio: CambioCuenta) -> tuple[object, ...]:
+    ids = (cambio.cuenta_id, cambio.cliente_id)
     if cambio.kind == "abierta":
-        # The opening is an account's first event: if a row exists, it already holds newer state.
-        await conn.execute(
-            "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, saldo) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (cuenta_id) DO NOTHING",
-            cambio.cuenta_id,
-            cambio.cliente_id,
-            cambio.estado,
-            cambio.saldo,
-        )
-    elif cambio.kind == "saldo":
-        # saldo is the balance right after movimiento_id: apply it only if that movement is newer than ours.
-        await conn.execute(
-            "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, saldo, ultimo_movimiento_id) "
-            "VALUES ($1, $2, 'activa', $3, $4) ON CONFLICT (cuenta_id) DO UPDATE "
-            "SET saldo = EXCLUDED.saldo, ultimo_movimiento_id = EXCLUDED.ultimo_movimiento_id, updated_at = now() "
-            "WHERE cuentas_cliente.ultimo_movimiento_id < EXCLUDED.ultimo_movimiento_id",
-            cambio.cuenta_id,
-            cambio.cliente_id,
-            cambio.saldo,
-            cambio.movimiento_id,
-        )
-    elif cambio.kind == "estado":
-        # cerrada is final in cuentas, so nothing may reopen it here either.
-        await conn.execute(
-            "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado) VALUES ($1, $2, $3) "
-            "ON CONFLICT (cuenta_id) DO UPDATE SET estado = EXCLUDED.estado, updated_at = now() "
-            "WHERE cuentas_cliente.estado <> 'cerrada'",
-            cambio.cuenta_id,
-            cambio.cliente_id,
-            cambio.estado,
-        )
-    else:
-        await conn.execute(
-            "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, eliminada) VALUES ($1, $2, 'cerrada', true) "
-            "ON CONFLICT (cuenta_id) DO UPDATE SET eliminada = true, updated_at = now()",
-            cambio.cuenta_id,
-            cambio.cliente_id,
-        )
+        return (*ids, cambio.estado, cambio.saldo)
+    if cambio.kind == "saldo":
+        return (*ids, cambio.saldo, cambio.movimiento_id)
+    if cambio.kind == "estado":
+        return (*ids, cambio.estado)
+    return ids
+
+
+async def apply_cambios_cuenta(conn: asyncpg.Connection, cambios: Sequence[CambioCuenta]) -> None:
+    """Apply projection changes in their order on `conn`, inside the caller's transaction (beside their inbox
+    records): each run of changes of one kind is one pipelined executemany, not a round trip per event."""
+    for kind, run in groupby(cambios, key=lambda c: c.kind):
+        await conn.executemany(_CAMBIO_SQL[kind], [_cambio_args(c) for c in run])

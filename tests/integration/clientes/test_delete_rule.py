@@ -16,10 +16,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from consumers.handler import Delivery
 from contracts.base import DomainEvent
 from contracts.cuentas import CuentaEliminada, EstadoCuenta, EstadoCuentaCambiado, SaldoActualizado
 from contracts.envelope import Envelope, envelope_for
 from producers.kafka import make_producer
+from services.clientes.handlers import CuentasProjector
 from services.clientes.main import create_app, projection_worker
 from services.clientes.settings import ClientesSettings
 from services.platform.kafka_link import KafkaLink
@@ -167,6 +169,32 @@ async def test_evento_duplicado_se_aplica_una_sola_vez(harness: Harness) -> None
 
     row = await eventually(hasta_el_ultimo, what="all events of cuenta 301 projected")
     assert row["estado"] == "activa"
+
+
+async def test_un_lote_con_un_evento_repetido_lo_aplica_una_vez_y_en_orden(harness: Harness) -> None:
+    """The projector's batch path directly (one inbox statement, one executemany per run of a kind): an id twice in
+    the same batch and a batch delivered again change nothing more."""
+    cliente_id = await harness.cliente()
+    bloqueo = envelope_for(_estado(401, cliente_id, "activa", "bloqueada"), source="/cuentas")
+    eventos = [
+        envelope_for(abierta(401, cliente_id, saldo="10.00", fecha=NOW), source="/cuentas"),
+        bloqueo,
+        envelope_for(_estado(401, cliente_id, "bloqueada", "activa"), source="/cuentas"),
+        bloqueo,  # the same ce_id again, inside the batch: applied once, at its first place
+        envelope_for(_saldo(401, cliente_id, movimiento_id=5, saldo="0.00"), source="/cuentas"),
+        envelope_for(_saldo(401, cliente_id, movimiento_id=4, saldo="7.00"), source="/cuentas"),  # older
+    ]
+    projector = CuentasProjector(harness.db)
+    lote = [Delivery(e, "t", 0, n) for n, e in enumerate(eventos)]
+    await projector.handle_batch(lote)
+    await projector.handle_batch(lote)  # redelivered whole
+    row = await harness.cuenta(401)
+    assert row is not None
+    assert (row["estado"], row["saldo"], row["ultimo_movimiento_id"]) == ("activa", Decimal("0.00"), 5)
+    aplicados = await harness.db.fetchval(
+        "SELECT count(*) FROM inbox WHERE message_id = ANY($1::text[])", [e.id for e in eventos]
+    )
+    assert aplicados == 5
 
 
 @pytest.mark.parametrize("final", ["cerrada", "eliminada"])

@@ -243,6 +243,24 @@ async def test_las_claves_de_peticiones_simultaneas_se_reclaman_en_una_escritura
         assert results[-1].id == results[-2].id == results[7].id
 
 
+async def test_el_reintento_de_una_clave_conocida_no_vuelve_a_la_base() -> None:
+    """A re-POST after a 202 is answered from the claims this process wrote or read (claims are never deleted)."""
+    async with environment(wait_seconds=0.01) as env:
+        first = await env.service.crear(pedido(), "k-retry")
+        writes = env.repo.claim_writes
+        for _ in range(3):
+            assert (await env.service.crear(pedido(), "k-retry")).id == first.id
+        with pytest.raises(IdempotencyKeyReused):
+            await env.service.crear(pedido(monto="11.00"), "k-retry")
+        assert env.repo.claim_writes == writes
+        otro = ObjectId()
+        await env.repo.claim_many([Claim("k:ajena", otro, huella(pedido().fingerprint_body()))])  # another instance
+        writes = env.repo.claim_writes
+        assert (await env.service.crear(pedido(), "ajena")).id == otro
+        assert (await env.service.crear(pedido(), "ajena")).id == otro
+        assert env.repo.claim_writes == writes + 1  # read once, then known
+
+
 async def test_respuestas_duplicadas_no_emiten_nada_mas() -> None:
     async with environment(wait_seconds=0.01) as env:
         t = await env.service.crear(pedido(tipo="RETIRO", cuentaDestinoId=None), None)
