@@ -143,6 +143,8 @@ TRANSACCIONES = ServicePolicy(
         ("GET", "/transacciones/tipo/{tipo}"): READ_CONFINED,
         ("GET", "/transacciones/estado/{estado}"): READ_CONFINED,
         ("GET", "/transacciones/{id}"): READ_CONFINED,
+        # Internal, between transacciones instances (recientes.py): a staff list passes its caller's token on.
+        ("GET", "/transacciones/interno/recientes"): Rule(READ),
         ("PATCH", "/transacciones/{id}/estado"): Rule(OPERACIONES),
         ("POST", "/transacciones/{id}/reversion"): Rule(OPERACIONES),
         ("GET", "/stats"): Rule(frozenset({"operaciones", AUDITOR})),

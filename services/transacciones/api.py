@@ -19,8 +19,8 @@ from services.platform.lote import ResultadoLote, judge
 from services.platform.openapi import LOCATION
 from services.platform.pagination import Page, PageDep, set_total
 from services.platform.policy import OwnCliente, PrincipalDep, check_movimiento
-from services.transacciones import reenvio
-from services.transacciones.dependencies import PropietariosDep, ServiceDep, StatsDep
+from services.transacciones import recientes, reenvio
+from services.transacciones.dependencies import Credenciales, PropietariosDep, ServiceDep, StatsDep
 from services.transacciones.domain import Transaccion
 from services.transacciones.errors import CuentaNoEncontrada, NoCancelable, TransaccionNoEncontrada
 from services.transacciones.propietarios import Propietarios
@@ -148,6 +148,7 @@ async def listar(
     response: Response,
     own: OwnCliente,
     propietarios: PropietariosDep,
+    auth: Credenciales,
     tipo: Annotated[Tipo | None, Query()] = None,
     estado: Annotated[Estado | None, Query()] = None,
     cuenta_id: Annotated[int | None, Query(gt=0, le=2**63 - 1)] = None,
@@ -156,7 +157,14 @@ async def listar(
 ) -> list[TransaccionPublic]:
     """Newest first; a customer's, only those of their own accounts."""
     filtro = Filtro(tipo=tipo, estado=estado, cuenta_id=cuenta_id, desde=desde, hasta=hasta)
-    return await _page(service, filtro, page, response, await _own_cuentas(own, propietarios))
+    return await _page(service, filtro, page, response, await _own_cuentas(own, propietarios), auth)
+
+
+@router.get(recientes.PATH.removeprefix("/transacciones"), include_in_schema=False)
+async def recientes_de_esta_instancia(service: ServiceDep) -> list[dict[str, Any]]:
+    """Internal: what this instance wrote in the last recientes.HORIZON seconds, as list rows, for the lists of the
+    other instances (read-your-writes without scanning the store). Staff only (the policy), like a whole list."""
+    return [] if service.recientes is None else service.recientes.filas()
 
 
 @router.get("/fecha-rango")
@@ -168,13 +176,15 @@ async def por_fecha(
     propietarios: PropietariosDep,
     inicio: Desde,
     fin: Hasta,
+    auth: Credenciales,
 ) -> list[TransaccionPublic]:
     """Inclusive range; a bare date as `fin` covers that whole day."""
     if inicio > fin:
         raise RequestValidationError(
             [{"loc": ("query", "inicio"), "msg": "inicio must not be after fin", "type": "value_error"}]
         )
-    return await _page(service, Filtro(desde=inicio, hasta=fin), page, response, await _own_cuentas(own, propietarios))
+    cuentas = await _own_cuentas(own, propietarios)
+    return await _page(service, Filtro(desde=inicio, hasta=fin), page, response, cuentas, auth)
 
 
 @router.get("/transaccion-id/{transaccion_id}", responses={404: {"description": "unknown transaccionId"}})
@@ -193,19 +203,26 @@ async def por_cuenta(
     response: Response,
     own: OwnCliente,
     propietarios: PropietariosDep,
+    auth: Credenciales,
 ) -> list[TransaccionPublic]:
     """Transactions where the account is origen or destino, newest first (a customer's own accounts only)."""
     if own is not None and await propietarios.dueno(cuenta_id) != own:
         raise CuentaNoEncontrada(cuenta_id)
-    return await _page(service, Filtro(cuenta_id=cuenta_id), page, response)
+    return await _page(service, Filtro(cuenta_id=cuenta_id), page, response, None, auth if own is None else None)
 
 
 @router.get("/tipo/{tipo}")
 async def por_tipo(
-    tipo: Tipo, service: ServiceDep, page: PageDep, response: Response, own: OwnCliente, propietarios: PropietariosDep
+    tipo: Tipo,
+    service: ServiceDep,
+    page: PageDep,
+    response: Response,
+    own: OwnCliente,
+    propietarios: PropietariosDep,
+    auth: Credenciales,
 ) -> list[TransaccionPublic]:
     """Case-insensitive tipo."""
-    return await _page(service, Filtro(tipo=tipo), page, response, await _own_cuentas(own, propietarios))
+    return await _page(service, Filtro(tipo=tipo), page, response, await _own_cuentas(own, propietarios), auth)
 
 
 @router.get("/estado/{estado}")
@@ -216,9 +233,10 @@ async def por_estado(
     response: Response,
     own: OwnCliente,
     propietarios: PropietariosDep,
+    auth: Credenciales,
 ) -> list[TransaccionPublic]:
     """Case-insensitive estado."""
-    return await _page(service, Filtro(estado=estado), page, response, await _own_cuentas(own, propietarios))
+    return await _page(service, Filtro(estado=estado), page, response, await _own_cuentas(own, propietarios), auth)
 
 
 @router.get("/{id}", responses={404: {"description": "unknown id"}})
@@ -312,13 +330,14 @@ async def _page(
     page: Page,
     response: Response,
     cuentas: frozenset[int] | None = None,
+    auth: str | None = None,
 ) -> list[TransaccionPublic]:
     if cuentas is not None:  # a customer: only their own accounts' transactions
         if filtro.cuenta_id is not None and filtro.cuenta_id not in cuentas:
             set_total(response, 0)
             return []
         filtro = dataclasses.replace(filtro, cuentas=cuentas)
-    items, total = await service.listar(filtro, page.skip, page.limit)
+    items, total = await service.listar(filtro, page.skip, page.limit, auth)
     set_total(response, total)
     return await _publicas(service, items)
 

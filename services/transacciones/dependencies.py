@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from services.platform.service_app import ServiceState, from_state
 from services.transacciones.cambios import Cambios
@@ -28,3 +28,11 @@ SettingsDep = Annotated[TransaccionesSettings, Depends(from_state("settings"))]
 StatsDep = Annotated[Stats, Depends(from_state("stats"))]
 PropietariosDep = Annotated[Propietarios, Depends(from_state("propietarios"))]
 CambiosDep = Annotated[Cambios, Depends(from_state("cambios"))]
+
+
+def _authorization(request: Request) -> str | None:
+    return request.headers.get("authorization")
+
+
+Credenciales = Annotated[str | None, Depends(_authorization)]
+"""The caller's Authorization header as sent (a staff list passes it on to the other instances, recientes.py)."""

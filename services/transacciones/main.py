@@ -32,6 +32,7 @@ from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.ownership import Ownership
 from services.transacciones.propietarios import CONSUMER as PROPIETARIOS
 from services.transacciones.propietarios import Propietarios
+from services.transacciones.recientes import Recientes
 from services.transacciones.replay import replay_until_done
 from services.transacciones.repository import (
     MongoRepository,
@@ -115,8 +116,18 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         if settings.list_index == "on" or (settings.list_index == "auto" and money == "string"):
             listado = Listado()
             writer.subscribe(listado.on_written)  # before recovery adopts documents, so none is missed
+        recientes = Recientes()
+        writer.subscribe(recientes.on_written)
         service = TransaccionesService(
-            writer, outbox, finales, settings.wait_seconds, listado, ownership, reversiones=reversiones, cambios=cambios
+            writer,
+            outbox,
+            finales,
+            settings.wait_seconds,
+            listado,
+            ownership,
+            reversiones=reversiones,
+            cambios=cambios,
+            recientes=recientes,
         )
         sweeper = Sweeper(
             service,
@@ -195,6 +206,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
                 "fenced": ownership.fenced,
                 "replies_replayed": replayed[0],
                 "listing_index": None if listado is None else {"ready": listado.ready, "transactions": len(listado)},
+                "lists_read_your_writes": service.read_your_writes,
             }
 
         async def outbox_backlog() -> tuple[int, float]:

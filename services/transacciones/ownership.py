@@ -144,6 +144,27 @@ class Ownership:
             desde = desde.replace(tzinfo=UTC)  # BSON dates come back naive, in UTC
         return Holder(int(row.get("generacion", 0)), str(url) if url else None, desde)
 
+    async def otras(self, quietas_desde: datetime) -> set[str] | None:
+        """Where the other instances holding saga partitions answer; None when that cannot be told for sure: no
+        store, a partition held elsewhere with no stored url, or one that changed hands since `quietas_desde` (its
+        new holder may not have adopted its documents yet). One read of the small partitions collection."""
+        if self._coll is None:
+            return None
+        urls: set[str] = set()
+        async for row in self._coll.find({}):
+            desde = row.get("desde")
+            if isinstance(desde, datetime) and desde.tzinfo is None:
+                desde = desde.replace(tzinfo=UTC)  # BSON dates come back naive, in UTC
+            if not isinstance(desde, datetime) or desde >= quietas_desde:
+                return None
+            if row.get("owner") == self.instance:
+                continue
+            url = row.get("url")
+            if not url:
+                return None
+            urls.add(str(url))
+        return urls
+
     async def wait_owned(self, timeout: float) -> bool:
         """Wait (during a rebalance) until this instance holds some partition."""
         deadline = time.monotonic() + timeout

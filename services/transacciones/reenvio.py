@@ -16,7 +16,7 @@ _KEPT = ("content-type", "retry-after", "location", "idempotent-replayed")
 _client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
 
 
-def _http() -> httpx.AsyncClient:
+def http() -> httpx.AsyncClient:
     """One client per event loop, kept: making one costs ~25 ms of CPU (its TLS context), more than a transfer, and
     under load every long poll that lands on the wrong instance is forwarded."""
     global _client
@@ -43,7 +43,7 @@ async def intentar(request: Request, url: str) -> Response | None:
     """As reenviar, but None when the other instance does not answer (for a caller with an answer of its own)."""
     headers = {FORWARDED: "1"} | {k: v for k, v in request.headers.items() if k.lower() in _SENT}
     try:
-        r = await _http().request(request.method, url, content=await request.body(), headers=headers)
+        r = await http().request(request.method, url, content=await request.body(), headers=headers)
     except httpx.TransportError:
         return None
     return Response(

@@ -32,6 +32,7 @@ from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, Tr
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.ownership import Holder, Ownership
+from services.transacciones.recientes import Recientes, de_las_otras
 from services.transacciones.repository import DuplicateIdem, Filtro
 from services.transacciones.reversion_store import Intento, ReversionStore
 from services.transacciones.schemas import TransaccionCreate, metadata_json
@@ -143,10 +144,13 @@ class TransaccionesService:
     ownership: Ownership | None = None  # which sagas this instance writes; None: all of them (one instance)
     reversiones: ReversionStore | None = None  # who holds each reversal attempt; None: reversals refused (503)
     cambios: Cambios | None = None  # rates and quotes of FX transfers; None: a transfer naming a quote gets 503
+    recientes: Recientes | None = None  # what this instance wrote lately, for the other instances' lists
     claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
     cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
     # Reversals this process claimed an attempt for and is recording (so nobody records them in their place).
     _revirtiendo: set[ObjectId] = field(init=False, default_factory=set)
+    # How the lists caught up with the other instances' writes: asked them, or scanned the in-progress collection.
+    read_your_writes: dict[str, int] = field(init=False, default_factory=lambda: {"peers": 0, "scan": 0})
 
     def __post_init__(self) -> None:
         self.claims = ClaimBatcher(self.writer.repo)
@@ -504,14 +508,21 @@ class TransaccionesService:
             raise TransaccionNoEncontrada(transaccion_id)
         return doc
 
-    async def listar(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
+    async def listar(
+        self, filtro: Filtro, skip: int, limit: int, authorization: str | None = None
+    ) -> tuple[list[Transaccion], int]:
+        """`authorization`: the caller's, to ask the other instances what they wrote lately (a staff list)."""
         if self.listado is None or not self.listado.ready:
             return await self.writer.repo.page(filtro, skip, limit)
         if self.ownership is not None and not self.ownership.solo:
-            # What other instances wrote a moment ago may not have reached the index as an event yet; every
-            # transaction stays in the small in-progress collection for a while after it ends (the outbox's fold).
-            live = self.writer.repo.list_scans(LIST_FIELDS)[0]
-            self.listado.add_scanned([raw async for raw in live])
+            # What other instances wrote a moment ago may not have reached the index as an event yet: ask them
+            # (recientes.py). A customer's list, or when they cannot tell for sure, reads the small in-progress
+            # collection, where every transaction stays for a while after it ends (the outbox's fold).
+            rows = None if filtro.cuentas is not None else await de_las_otras(self.ownership, authorization)
+            self.read_your_writes["scan" if rows is None else "peers"] += 1
+            if rows is None:
+                rows = [raw async for raw in self.writer.repo.list_scans(LIST_FIELDS)[0]]
+            self.listado.add_scanned(rows)
         ids, total = self.listado.page(filtro, skip, limit)
         docs = await asyncio.gather(*(self.cache.get(i) for i in ids))
         return [d for d in docs if d is not None], total

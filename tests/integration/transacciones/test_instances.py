@@ -5,7 +5,7 @@ answers any request, each runs the sagas of the partitions it holds, and a write
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import topics
 from producers.outbox_row import OutboxRow
+from services.transacciones import recientes
 from services.transacciones.domain import Transaccion, nuevo_id
 from services.transacciones.errors import Fenced
 from services.transacciones.fx import Tasa
@@ -110,6 +111,31 @@ async def test_post_get_lista_idempotencia_y_cancelacion_por_cada_instancia(
     assert (await banco.saldo(origen), await banco.saldo(destino)) == (Decimal("92.50"), Decimal("7.50"))
     rows = await banco.movimientos(origen)
     assert [m["transaccion_id"] for m in rows if m["transaccion_id"]] == [t["transaccionId"]], "applied once"
+
+
+async def test_la_lista_pide_a_la_otra_instancia_lo_que_acaba_de_escribir_en_vez_de_escanear(
+    cuenta: CuentaFactory, instancias: dict[str, httpx.AsyncClient], mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    """Read-your-writes across instances (recientes.py): a staff list asks the other instance, and scans the store
+    only when a partition changed hands within the horizon (so this first waits for that to be past)."""
+
+    async def quietas() -> bool:
+        corte = datetime.now(UTC) - timedelta(seconds=recientes.HORIZON)
+        filas = [f async for f in mongo["transacciones"][COLLECTION].find({})]
+        return bool(filas) and all(f["desde"].replace(tzinfo=UTC) < corte for f in filas)
+
+    await eventually(quietas, timeout=recientes.HORIZON + 30, interval=1, what="no partition moved lately")
+    destino = await cuenta()
+    for aqui, alli in (("transacciones-1", "transacciones-2"), ("transacciones-2", "transacciones-1")):
+        antes = (await instancias[alli].get("/stats")).json()["lists_read_your_writes"]
+        r = await instancias[aqui].post(
+            "/transacciones", json=deposito(destino), headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
+        assert r.status_code in (201, 202), r.text
+        listed = await instancias[alli].get(f"/transacciones/cuenta/{destino}")
+        assert r.json()["id"] in [x["id"] for x in listed.json()], listed.text
+        despues = (await instancias[alli].get("/stats")).json()["lists_read_your_writes"]
+        assert despues == {"peers": antes["peers"] + 1, "scan": antes["scan"]}
 
 
 async def test_la_misma_clave_en_las_dos_instancias_a_la_vez_registra_una_sola(

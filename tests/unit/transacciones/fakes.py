@@ -185,10 +185,15 @@ async def environment(
 
 
 class Particiones:
-    """The `particiones` rows an Ownership reads (find_one by partition)."""
+    """The `particiones` rows an Ownership reads (find_one by partition, or all of them)."""
 
     def __init__(self) -> None:
         self.rows: dict[int, dict[str, Any]] = {}
 
     async def find_one(self, query: dict[str, Any]) -> dict[str, Any] | None:
         return self.rows.get(query["_id"])
+
+    async def find(self, query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        assert query == {}, "only the whole collection is read"
+        for row in list(self.rows.values()):
+            yield row
