@@ -8,8 +8,8 @@ On MongoDB the collection's own indexes do this job, so the service builds the i
 
 It is filled by one scan at start-up (in the background; lists read the store until it is done) and then kept
 current by the writer, which announces every durable write, and — for what other instances write — by their events
-(listing_feed.py) plus a look at the small in-progress collection before each page (read-your-writes: a transaction
-just answered by another instance is there). An estado only moves forward (PENDIENTE -> final), so these sources
+(listing_feed.py) plus, before each page, what the other instances wrote lately (recientes.py; a customer's list, or
+one that cannot ask, looks at the small in-progress collection instead): read-your-writes. An estado only moves forward (PENDIENTE -> final), so these sources
 may arrive in any order. Memory: an estimated ~250 bytes per transaction.
 """
 

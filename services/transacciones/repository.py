@@ -3,10 +3,10 @@
 Three collections:
 - `transacciones_en_curso`: documents whose saga runs or whose events are not all published yet. The writer
   updates these, by `_id` only. It stays small on purpose: FerretDB 1.x decodes the whole collection for any
-  filter but `{_id: <string or ObjectId>}` (its SQLite backend's only pushdown), and the start-up recovery and the
-  lists' read-your-writes read this collection whole. (An earlier note here said every update scans; measured on
-  FerretDB 1.24.2, 2026-12-06: replace_one by ObjectId `_id` 1.4 / 1.4 / 1.3 ms at 200 / 2,000 / 8,000 documents,
-  a find on another field 16 / 163 / 597 ms.)
+  filter but `{_id: <string or ObjectId>}` (its SQLite backend's only pushdown), and the start-up recovery and
+  (when the other instances cannot be asked, recientes.py) the lists' read-your-writes read this collection whole.
+  (An earlier note here said every update scans; measured on FerretDB 1.24.2, 2026-12-06: replace_one by ObjectId
+  `_id` 1.4 / 1.4 / 1.3 ms at 200 / 2,000 / 8,000 documents, a find on another field 16 / 163 / 597 ms.)
 - `transacciones`: finished documents (final state, nothing left to publish), moved here and never updated
   again; inserts and lookups by `_id` stay cheap however large it grows. The beanie Document declares it, its
   indexes, and serves the list queries.
