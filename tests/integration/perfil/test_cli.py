@@ -69,8 +69,11 @@ async def test_replay_rebuilds_an_equal_view_and_the_running_service_follows_the
     )
 
     async def folded() -> dict[str, Any] | None:
+        # The transaction (bank.transacciones.v1) and the saldo it left (bank.cuentas.v1) come from two topics,
+        # folded in whatever order they arrive: wait for both.
         perfil = await visible(bank, rico, cuentas=2)
-        return perfil if perfil["resumen_financiero"]["total_transacciones"] == 1 else None
+        resumen = perfil["resumen_financiero"]
+        return perfil if (resumen["total_transacciones"], resumen["patrimonio_total"]) == (1, "32.50") else None
 
     prior = await eventually(folded, timeout=30, what="the transaction in the profile")
     assert prior["resumen_financiero"]["patrimonio_total"] == "32.50"
