@@ -10,7 +10,7 @@ from typing import Protocol
 
 from bson import ObjectId
 
-from services.transacciones.domain import Transaccion, archivable
+from services.transacciones.domain import Transaccion
 
 
 class Loader(Protocol):
@@ -45,9 +45,9 @@ class DocumentCache:
         latest = self._latest.get(doc_id)
         if latest is not None:
             return latest
-        if found is not None and archivable(found):
-            # Final with nothing left to publish: it will never be written again, so a copy stays true (list
-            # pages read their documents through here; a second look at a page then costs no store lookups).
+        if found is not None and found.final:
+            # Final: nothing of it but its unpublished events changes again, and readers do not read those, so a
+            # copy stays true (list pages read their documents through here; a second look costs no lookups).
             self._settled[doc_id] = found
             while len(self._settled) > self._size:
                 self._settled.popitem(last=False)

@@ -47,6 +47,10 @@ class Transaccion(Orden):
     # The W3C trace context of the request that created it: a step decided with no trace in hand (a re-sent
     # overdue step, recovery after a restart) continues the transaction's trace instead of starting none.
     traza: tuple[str, str | None] | None = None
+    # Where the store keeps this state, not stored with it: True once the archive holds this final state
+    # (repository.py), so the document's next write only removes its in-progress copy. Set by the repository on
+    # what it reads from the archive and by the writer on the final states it wrote.
+    archivada: bool = False
 
     @property
     def final(self) -> bool:

@@ -7,9 +7,12 @@ Three collections:
   (when the other instances cannot be asked, recientes.py) the lists' read-your-writes read this collection whole.
   (An earlier note here said every update scans; measured on FerretDB 1.24.2, 2026-12-06: replace_one by ObjectId
   `_id` 1.4 / 1.4 / 1.3 ms at 200 / 2,000 / 8,000 documents, a find on another field 16 / 163 / 597 ms.)
-- `transacciones`: finished documents (final state, nothing left to publish), moved here and never updated
-  again; inserts and lookups by `_id` stay cheap however large it grows. The beanie Document declares it, its
-  indexes, and serves the list queries.
+- `transacciones`: finished documents, never updated again (but in the rare rewrite of a final state's events);
+  inserts and lookups by `_id` stay cheap however large it grows. The beanie Document declares it, its indexes,
+  and serves the list queries. A final state goes here with the write that decides it, events and all; its
+  in-progress copy, left as it was, marks events that may be unpublished until the write that finds them all
+  published removes it. Where a document has both, this copy is the newer one. (One document write per transfer
+  fewer than replacing the in-progress copy first and archiving it later.)
 - `idempotencia`: one insert-only claim per Idempotency-Key (`_id` = the key), so a key is unique across both
   collections and claiming it is race-free.
 """
@@ -38,6 +41,7 @@ DUPLICATE_KEY = 11000
 # until the whole `update` command ends, and its pool has 100 connections: a bulk of ~100 updates deadlocks that
 # database for good (found the hard way). Well below that.
 REPLACE_CHUNK = 32
+PENDING_LOOKUPS = 16  # archive lookups in flight while recovery reads the in-progress documents
 IN_PROGRESS = "transacciones_en_curso"
 CLAIMS = "idempotencia"
 MoneyBson = Literal["decimal128", "string"]
@@ -177,7 +181,7 @@ class MongoRepository:
         self._money = money
 
     def to_bson(self, t: Transaccion) -> dict[str, Any]:
-        doc = t.model_dump(mode="python")
+        doc = t.model_dump(mode="python", exclude={"archivada"})
         doc["_id"] = ObjectId(str(doc.pop("id")))
         doc["monto"] = Decimal128(format_money(t.monto)) if self._money == "decimal128" else format_money(t.monto)
         doc["outbox"] = list(t.outbox)
@@ -187,9 +191,10 @@ class MongoRepository:
         return doc
 
     @staticmethod
-    def from_bson(raw: dict[str, Any]) -> Transaccion:
+    def from_bson(raw: dict[str, Any], archivada: bool = False) -> Transaccion:
         data = dict(raw)
         data["id"] = data.pop("_id")
+        data["archivada"] = archivada
         monto = data.get("monto")
         data["monto"] = monto.to_decimal() if isinstance(monto, Decimal128) else Decimal(str(monto))
         data.pop("revision_id", None)
@@ -201,8 +206,14 @@ class MongoRepository:
         return {i: doc for i, doc in zip(ids, found, strict=True) if doc is not None}
 
     async def _load_one(self, doc_id: ObjectId) -> Transaccion | None:
-        raw = await self._live.find_one({"_id": doc_id}) or await self._archive.find_one({"_id": doc_id})
-        return self.from_bson(raw) if raw else None
+        # The archive first: where a document has both copies, the in-progress one is older. A document archived
+        # and removed from in-progress between the two reads is in the archive at the third.
+        if raw := await self._archive.find_one({"_id": doc_id}):
+            return self.from_bson(raw, archivada=True)
+        if raw := await self._live.find_one({"_id": doc_id}):
+            return self.from_bson(raw)
+        raw = await self._archive.find_one({"_id": doc_id})
+        return self.from_bson(raw, archivada=True) if raw else None
 
     async def insert_many(self, docs: Sequence[Transaccion]) -> dict[int, Exception]:
         if not docs:
@@ -220,24 +231,30 @@ class MongoRepository:
         return {}
 
     async def replace_many(self, docs: Sequence[Transaccion]) -> None:
-        live = [d for d in docs if not archivable(d)]
-        for start in range(0, len(live), REPLACE_CHUNK):
-            chunk = live[start : start + REPLACE_CHUNK]
-            await self._live.bulk_write([ReplaceOne({"_id": d.id}, self.to_bson(d)) for d in chunk], ordered=False)
-        done = [d for d in docs if archivable(d)]
-        if done:
-            # Archive first, then forget the live copy: a crash in between leaves both, identical, and the next
-            # write of it (recovery) archives again, where the duplicate insert is simply ignored.
+        """Running documents replace their in-progress copy; a final state not yet archived (`archivada`) is
+        archived; an archived one with events is replaced there; one with nothing left to publish leaves
+        in-progress. Archive first, then remove the in-progress copy: a crash in between leaves both, and the
+        archive's is the one read (load, pending)."""
+        await self._replace_chunks(self._live, [d for d in docs if not d.final])
+        first = [d for d in docs if d.final and not d.archivada]
+        if first:
             try:
-                await self._archive.insert_many([self.to_bson(d) for d in done], ordered=False)
-            except BulkWriteError as exc:
+                await self._archive.insert_many([self.to_bson(d) for d in first], ordered=False)
+            except BulkWriteError as exc:  # archived already by a write whose outcome was not known (a retry)
                 if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
                     raise
-            # One delete command per chunk, executed in order on one connection: concurrent single deletes made
-            # SQLite writers wait on each other's locks (128/s measured, against 456/s this way).
-            for start in range(0, len(done), REPLACE_CHUNK):
-                chunk = done[start : start + REPLACE_CHUNK]
-                await self._live.bulk_write([DeleteOne({"_id": d.id}) for d in chunk], ordered=False)
+        await self._replace_chunks(self._archive, [d for d in docs if d.final and d.archivada and d.outbox])
+        done = [d for d in docs if archivable(d)]
+        # One delete command per chunk, executed in order on one connection: concurrent single deletes made
+        # SQLite writers wait on each other's locks (128/s measured, against 456/s this way).
+        for start in range(0, len(done), REPLACE_CHUNK):
+            chunk = done[start : start + REPLACE_CHUNK]
+            await self._live.bulk_write([DeleteOne({"_id": d.id}) for d in chunk], ordered=False)
+
+    async def _replace_chunks(self, coll: AsyncCollection[dict[str, Any]], docs: Sequence[Transaccion]) -> None:
+        for start in range(0, len(docs), REPLACE_CHUNK):
+            chunk = docs[start : start + REPLACE_CHUNK]
+            await coll.bulk_write([ReplaceOne({"_id": d.id}, self.to_bson(d)) for d in chunk], ordered=False)
 
     async def claim_many(self, claims: Sequence[Claim]) -> list[Claim | None]:
         if not claims:
@@ -265,18 +282,41 @@ class MongoRepository:
         return results
 
     async def pending(self) -> list[Transaccion]:
-        # Everything in the live collection is pending work by definition (and the collection is small).
-        return [self.from_bson(raw) async for raw in self._live.find({})]
+        # Everything in the live collection is pending work by definition (and the collection is small); a final
+        # state is read from the archive (by _id, the lookup FerretDB answers by index), a few at a time.
+        live = [raw async for raw in self._live.find({})]
+        archived = await self._archived([raw["_id"] for raw in live])
+        return [
+            self.from_bson(archived[raw["_id"]], archivada=True) if raw["_id"] in archived else self.from_bson(raw)
+            for raw in live
+        ]
+
+    async def _archived(self, ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+        """The archive's copies of these documents: one lookup by _id each, a few in flight (`{_id: {$in: …}}` is a
+        collection scan on FerretDB 1.x)."""
+        slots = asyncio.Semaphore(PENDING_LOOKUPS)
+
+        async def one(doc_id: ObjectId) -> dict[str, Any] | None:
+            async with slots:
+                return await self._archive.find_one({"_id": doc_id})
+
+        found = await asyncio.gather(*(one(i) for i in ids))
+        return {i: raw for i, raw in zip(ids, found, strict=True) if raw is not None}
 
     def list_scans(self, fields: Sequence[str]) -> list[AsyncIterator[dict[str, Any]]]:
-        """Every stored transaction's `fields` (and _id): the live collection, then the archive. A document being
-        moved may appear in both (listing.Listado keeps the first it sees)."""
+        """Every stored transaction's `fields` (and _id): the live collection, then the archive. A document may
+        appear in both, its in-progress copy the older (listing.Listado moves an estado only forward)."""
         projection = dict.fromkeys(fields, 1)
         return [self._live.find({}, projection), self._archive.find({}, projection)]
 
     async def page(self, filtro: Filtro, skip: int, limit: int) -> tuple[list[Transaccion], int]:
         query = filtro.query()
-        live = sorted([self.from_bson(raw) async for raw in self._live.find(query)], key=newest_first, reverse=True)
+        raws = [raw async for raw in self._live.find(query)]
+        # An in-progress copy whose document is archived is older than the archive's, which the query below judges.
+        archived_ids = set(await self._archived([raw["_id"] for raw in raws]))
+        live = sorted(
+            [self.from_bson(raw) for raw in raws if raw["_id"] not in archived_ids], key=newest_first, reverse=True
+        )
         sort = [(name, SortDirection(direction)) for name, direction in NEWEST_FIRST]
         # With live matches the window is cut after merging; otherwise the store pages the archive itself.
         window = (skip, limit) if not live else (0, skip + limit)
@@ -285,9 +325,8 @@ class MongoRepository:
         total = await TransaccionDocument.find(query).count()
         if not live:
             return archived, total
-        live_ids = {d.id for d in live}
-        both = {d.id for d in archived} & live_ids  # a crash between archiving and forgetting the live copy
-        merged = heapq.merge(live, [d for d in archived if d.id not in both], key=newest_first, reverse=True)
+        both = {d.id for d in archived} & {d.id for d in live}  # archived between the two reads: the archive's
+        merged = heapq.merge([d for d in live if d.id not in both], archived, key=newest_first, reverse=True)
         return list(merged)[skip : skip + limit], total + len(live) - len(both)
 
     async def ping(self) -> None:

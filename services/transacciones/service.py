@@ -517,7 +517,8 @@ class TransaccionesService:
         if self.ownership is not None and not self.ownership.solo:
             # What other instances wrote a moment ago may not have reached the index as an event yet: ask them
             # (recientes.py). A customer's list, or when they cannot tell for sure, reads the small in-progress
-            # collection, where every transaction stays for a while after it ends (the outbox's fold).
+            # collection, where every transaction stays until its events are out (one that just ended with its
+            # state before the end: the index moves an estado only forward, and the end arrives as an event).
             rows = None if filtro.cuentas is not None else await de_las_otras(self.ownership, authorization)
             self.read_your_writes["scan" if rows is None else "peers"] += 1
             if rows is None:

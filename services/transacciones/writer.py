@@ -183,7 +183,7 @@ class DocumentWriter:
                 self.cache.remember(doc)
                 self._notify(doc)
                 if doc.final and not doc.outbox:
-                    # A crash between archiving it and removing the live copy: write it again to finish the move.
+                    # A crash between archiving it and removing the in-progress copy: write it again to finish.
                     self._rewrite.append(doc.id)
                     self._wake.set()
 
@@ -378,6 +378,8 @@ class DocumentWriter:
                 self.seconds["replace"] += time.perf_counter() - started
         for doc in to_write.values():
             self.writes += 1
+            if doc.final and not doc.archivada:
+                doc = doc.model_copy(update={"archivada": True})  # repository.replace_many archived it
             self.cache.remember(doc)
             self._notify(doc)
         for m, result in results:

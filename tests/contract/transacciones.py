@@ -118,10 +118,27 @@ class RepositoryContract(ABC):
         b2 = b.model_copy(update={"saga": b.saga.model_copy(update={"paso": "CREDITO", "intentos": 1})})
         c2 = c.model_copy(update={"estado": "FALLIDA"})  # final, but its event is not published yet
         await repo.replace_many([a2, b2, c2])
-        assert await repo.load([a.id, b.id, c.id]) == {a.id: a2, b.id: b2, c.id: c2}
-        assert {d.id for d in await repo.pending()} == {b.id, c.id}
-        await repo.replace_many([terminada(c2, "FALLIDA")])
+        a3, c3 = (d.model_copy(update={"archivada": True}) for d in (a2, c2))  # final states: in the archive
+        assert await repo.load([a.id, b.id, c.id]) == {a.id: a3, b.id: b2, c.id: c3}
+        assert {d.id: d for d in await repo.pending()} == {b.id: b2, c.id: c3}  # c's events may be unpublished
+        await repo.replace_many([terminada(c3, "FALLIDA")])  # the writer's next write of c knows it is archived
         assert {d.id: d for d in await repo.pending()} == {b.id: b2}
+        assert await repo.load([c.id]) == {c.id: c3}  # the archive keeps the state as decided (its events too)
+
+    async def test_un_estado_final_con_eventos_se_lee_del_archivo_y_se_lista_una_vez(self, repo: Repository) -> None:
+        a, b = documento(ahora(), eventos=1), documento(ahora(), eventos=1)
+        await repo.insert_many([a, b])
+        a2 = a.model_copy(update={"estado": "COMPLETADA", "saga": a.saga.model_copy(update={"paso": "FIN"})})
+        await repo.replace_many([a2])
+        await repo.replace_many([a2])  # a retry of a write whose outcome was not known: changes nothing
+        assert {d.id: d for d in await repo.pending()} == {a.id: a2.model_copy(update={"archivada": True}), b.id: b}
+        assert await repo.page(Filtro(estado="PENDIENTE"), 0, 10) == ([b], 1)  # not a's older in-progress copy
+        page, total = await repo.page(Filtro(), 0, 10)
+        assert ([d.id for d in page], total) == ([b.id, a.id], 2)
+        assert page[1].estado == "COMPLETADA"
+        a3 = a2.model_copy(update={"archivada": True, "outbox": (*a2.outbox, *documento(ahora(), eventos=1).outbox)})
+        await repo.replace_many([a3])  # more events for an archived state (rare): the archive's copy is replaced
+        assert await repo.load([a.id]) == {a.id: a3}
 
     async def test_una_clave_se_reclama_una_vez(self, repo: Repository) -> None:
         x, y, z, w = ObjectId(), ObjectId(), ObjectId(), ObjectId()

@@ -24,17 +24,23 @@ class FakeRepository:
     """A dict of documents with the repository's semantics (proven by tests/contract/transacciones.py)."""
 
     def __init__(self) -> None:
-        self.docs: dict[ObjectId, Transaccion] = {}
+        self.docs: dict[ObjectId, Transaccion] = {}  # each document as last written (what the tests look at)
         self.claims: dict[str, Claim] = {}
         self.replaced: list[ObjectId] = []
-        self.archived: set[ObjectId] = set()  # the real one moves these to another collection
+        self.archive: dict[ObjectId, Transaccion] = {}  # final states: the real one keeps these in another collection
+        self.settled: set[ObjectId] = set()  # nothing left to publish: out of the in-progress collection
+        self.archive_inserts: list[ObjectId] = []  # final states written to the archive for the first time
         self.fail_next_write: Exception | None = None
         self.round_trips = 0
         self.claim_writes = 0
 
     async def load(self, ids: Sequence[ObjectId]) -> dict[ObjectId, Transaccion]:
         await asyncio.sleep(0)
-        return {i: self.docs[i] for i in ids if i in self.docs}
+        return {i: self._read(i) for i in ids if i in self.docs}
+
+    def _read(self, doc_id: ObjectId) -> Transaccion:
+        archived = self.archive.get(doc_id)
+        return archived.model_copy(update={"archivada": True}) if archived is not None else self.docs[doc_id]
 
     async def insert_many(self, docs: Sequence[Transaccion]) -> dict[int, Exception]:
         self.round_trips += 1
@@ -54,10 +60,15 @@ class FakeRepository:
             exc, self.fail_next_write = self.fail_next_write, None
             raise exc
         for doc in docs:
-            self.docs[doc.id] = doc
+            self.docs[doc.id] = doc.model_copy(update={"archivada": False})  # not stored
             self.replaced.append(doc.id)
+            if doc.final and not doc.archivada:
+                self.archive_inserts.append(doc.id)
+                self.archive.setdefault(doc.id, self.docs[doc.id])  # a retried insert keeps the first
+            elif doc.final and doc.outbox:
+                self.archive[doc.id] = self.docs[doc.id]
             if archivable(doc):
-                self.archived.add(doc.id)
+                self.settled.add(doc.id)
 
     async def claim_many(self, claims: Sequence[Claim]) -> list[Claim | None]:
         self.claim_writes += 1
@@ -69,7 +80,7 @@ class FakeRepository:
         return results
 
     async def pending(self) -> list[Transaccion]:
-        return [d for d in self.docs.values() if d.id not in self.archived]
+        return [self._read(i) for i in self.docs if i not in self.settled]
 
     def list_scans(self, fields: Sequence[str]) -> list[AsyncIterator[dict[str, Any]]]:
         async def scan() -> AsyncIterator[dict[str, Any]]:

@@ -68,6 +68,9 @@ async def test_una_transferencia_recorre_la_saga_y_la_peticion_recibe_el_estado_
         assert (registrada["cliente_origen_id"], registrada["numero_cuenta_destino"]) == (5, "222")
         # published events leave the document (with its next write, or on their own after the fold delay)
         await eventually(lambda: _empty_outbox(env, doc), timeout=2, what="outbox emptied")
+        # The decision's write archived the final state; the write for its published events only removed the
+        # in-progress copy (repository.replace_many): one archive write in the document's life.
+        assert env.repo.archive_inserts == [doc.id]
 
 
 async def _empty_outbox(env: Env, doc: Transaccion) -> bool:
