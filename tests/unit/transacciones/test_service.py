@@ -401,6 +401,28 @@ async def test_tras_un_reinicio_se_recupera_el_trabajo_pendiente() -> None:
         assert repo.docs[t.id].saga.paso == "CREDITO"
 
 
+async def test_un_final_archivado_con_eventos_sin_publicar_se_recupera_del_archivo() -> None:
+    repo = FakeRepository()
+    async with environment(wait_seconds=0.01, repo=repo, epoch="a") as env:
+        t = await env.service.crear(pedido(tipo="RETIRO", cuentaDestinoId=None), None)
+        assert await env.relay_once() == 2
+        await env.reply(t.id, saga.Aplicado(f"{t.transaccion_id}-DEB", 5, "111"))
+        # "killed" here: the decision is archived with its event, which never went out
+    assert repo.archive_inserts == [t.id]
+    async with environment(wait_seconds=0.01, repo=repo, epoch="b") as env:
+        assert await env.sweeper.recover() == 1
+        assert env.writer.cache.latest(t.id) == repo.archive[t.id].model_copy(update={"archivada": True})
+        assert await env.relay_once() == 1
+        assert env.broker.types() == ["TransaccionRegistrada"]
+
+        async def settled() -> bool:
+            return t.id in repo.settled
+
+        await eventually(settled, timeout=2, what="the in-progress copy removed once the event is out")
+        assert repo.archive_inserts == [t.id]  # archived once
+        assert await repo.pending() == []
+
+
 async def test_respuesta_de_transaccion_desconocida_se_ignora() -> None:
     async with environment() as env:
         await env.service.aplicar_respuesta("TRX0123456789abcdef01234567", saga.Aplicado("x", 1, "n"), "c")
