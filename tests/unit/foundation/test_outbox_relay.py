@@ -66,3 +66,7 @@ def test_una_fila_conserva_los_headers_del_envelope() -> None:
     assert OutboxRow.from_document(row.to_document()) == row
     assert ("ce_type", "bank.clientes.ClienteEliminado.v1") in row.headers
     assert row.key == "9"
+    assert isinstance(row.to_document()["headers"], str)  # one value for FerretDB to decode, not 13 documents
+    # Documents written before that kept {name, value} documents: still read the same.
+    earlier = row.to_document() | {"headers": [{"name": k, "value": v} for k, v in row.headers]}
+    assert OutboxRow.from_document(earlier) == row
