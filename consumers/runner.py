@@ -67,9 +67,14 @@ class ConsumerLoop:
         retry_backoff: float = 0.5,
         max_backoff: float = 5.0,
         parallel_partitions: bool = False,
+        whole_poll: bool = False,
         commit_interval: float = COMMIT_INTERVAL,
     ) -> None:
         self._consumer = consumer
+        # True: a poll's records of all its partitions go to handle_batch together first (each partition's in its
+        # order), partition by partition only when that fails. For handlers whose batch is one database transaction
+        # (cuentas' commands): one commit and one set of round trips per poll instead of one per partition.
+        self._whole_poll = whole_poll
         self._commit_interval = commit_interval
         # True: the partitions of one poll are handled at the same time (each in its own order). Only for
         # handlers whose effects on different partitions never contend, e.g. ones that go through one writer.
@@ -122,6 +127,10 @@ class ConsumerLoop:
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], stop: asyncio.Event
     ) -> dict[TopicPartition, int | BaseException | None]:
         """Each partition's outcome: the offset to commit, None (nothing handled) or what it failed with."""
+        if self._whole_poll and len(batches) > 1:
+            whole = await self._try_whole(batches)
+            if whole is not None:
+                return whole
         if self._parallel:
             results = await asyncio.gather(
                 *(self._process_partition(tp, records, stop) for tp, records in batches.items()),
@@ -157,6 +166,23 @@ class ConsumerLoop:
                     # stopping mid-partition: commit nothing past what was handled
                     return delivery.offset if delivery.offset > records[0].offset else None
         return int(records[-1].offset) + 1
+
+    async def _try_whole(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> dict[TopicPartition, int | BaseException | None] | None:
+        """All the poll's partitions as one batch: the offsets to commit, or None when a record is not one of our
+        events (the partition path dead-letters it) or the batch failed (that path retries and isolates)."""
+        deliveries: list[Delivery] = []
+        for records in batches.values():
+            for record in records:
+                try:
+                    env = from_record(record.topic, record.value, list(record.headers))
+                except Exception:
+                    return None
+                deliveries.append(Delivery(env, record.topic, record.partition, record.offset))
+        if not await self._try_batch(deliveries):
+            return None
+        return {tp: int(records[-1].offset) + 1 for tp, records in batches.items() if records}
 
     async def _try_batch(self, deliveries: list[Delivery]) -> bool:
         if len(deliveries) == 1:

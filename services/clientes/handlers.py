@@ -1,5 +1,6 @@
-"""Kafka handler of the cuentas projection: each batch of a partition applied in one transaction with its inbox
-records, so a redelivered event changes nothing (idempotent) and offsets are committed only after the effect."""
+"""Kafka handler of the cuentas projection: each batch (a whole poll, all its partitions) applied in one transaction
+with its inbox records, so a redelivered event changes nothing (idempotent) and offsets are committed only after the
+effect."""
 
 from collections.abc import Sequence
 

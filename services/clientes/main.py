@@ -72,7 +72,7 @@ async def running(settings: ClientesSettings) -> AsyncIterator[Resources]:
 def projection_worker(pool: asyncpg.Pool, link: KafkaLink, settings: ClientesSettings) -> Loop:
     """The cuentas projection (what DELETE /clientes checks), consuming the cuentas topic."""
     projector = CuentasProjector(pool)
-    return link.consumer(settings.cuentas_group, [settings.cuentas_topic], projector, bulk=True)
+    return link.consumer(settings.cuentas_group, [settings.cuentas_topic], projector, bulk=True, whole_poll=True)
 
 
 def create_app(settings: ClientesSettings | None = None, resources: Resources | None = None) -> FastAPI:

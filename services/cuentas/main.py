@@ -80,6 +80,7 @@ def _start_workers(
                 [topics.CUENTAS_COMANDOS],
                 comandos,
                 max_poll_records=settings.command_batch,
+                whole_poll=True,  # a poll's commands of all its partitions in one transaction
             ),
         )
 

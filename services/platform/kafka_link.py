@@ -89,6 +89,7 @@ class KafkaLink:
         *,
         max_poll_records: int = 500,
         parallel_partitions: bool = False,
+        whole_poll: bool = False,
         bulk: bool = False,
     ) -> Loop:
         """A consumer of `group` over `topics` run by a ConsumerLoop (the link's producer is its dead-letter
@@ -105,6 +106,7 @@ class KafkaLink:
                     group_id=group,
                     handler=handler,
                     parallel_partitions=parallel_partitions,
+                    whole_poll=whole_poll,
                 )
                 with metrics.watch_consumer(group, consumer):
                     await loop.run(stop)

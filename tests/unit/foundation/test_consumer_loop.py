@@ -299,3 +299,82 @@ async def test_una_sola_confirmacion_por_lectura_para_todas_sus_particiones() ->
     await loop.run(stop)
     assert seen == [0, 1, 7]
     assert consumer.commits == [{TP: 2, tp1: 8}]
+
+
+def _whole_poll_loop(
+    poll: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], handler: Any, batch: Any
+) -> tuple[ConsumerLoop, _Polls, FakeProducer, asyncio.Event]:
+    stop = asyncio.Event()
+    consumer, producer = _Polls([poll], stop), FakeProducer()
+    loop = ConsumerLoop(
+        consumer,  # type: ignore[arg-type]
+        producer,  # type: ignore[arg-type]
+        group_id="g",
+        handler=FunctionHandler(handler, batch),
+        whole_poll=True,
+        retry_backoff=0,
+    )
+    return loop, consumer, producer, stop
+
+
+async def test_con_lectura_entera_las_particiones_van_en_un_solo_lote_cada_una_en_su_orden() -> None:
+    tp1 = TopicPartition(TOPIC, 1)
+    lotes: list[list[tuple[int, int]]] = []
+
+    async def batch(ds: Any) -> None:
+        lotes.append([(d.partition, d.offset) for d in ds])
+
+    async def handler(d: Delivery) -> None:
+        raise AssertionError("the whole poll went as one batch")
+
+    poll = {TP: [_record(0), _record(1)], tp1: [_record(5, partition=1), _record(6, partition=1)]}
+    loop, consumer, _, stop = _whole_poll_loop(poll, handler, batch)
+    await loop.run(stop)
+    assert lotes == [[(0, 0), (0, 1), (1, 5), (1, 6)]]
+    assert consumer.commits == [{TP: 2, tp1: 7}]
+    assert loop.handled == 4
+
+
+async def test_con_lectura_entera_un_lote_que_falla_vuelve_a_ir_particion_por_particion() -> None:
+    tp1 = TopicPartition(TOPIC, 1)
+    lotes: list[list[int]] = []
+    applied: list[int] = []
+
+    async def batch(ds: Any) -> None:
+        offsets = [d.offset for d in ds]
+        lotes.append(offsets)
+        if 1 in offsets:
+            raise ValueError("one bad apple")
+        applied.extend(offsets)
+
+    async def handler(d: Delivery) -> None:
+        if d.offset == 1:
+            raise PermanentError("bad")
+        applied.append(d.offset)
+
+    poll = {TP: [_record(0), _record(1)], tp1: [_record(5, partition=1), _record(6, partition=1)]}
+    loop, consumer, producer, stop = _whole_poll_loop(poll, handler, batch)
+    await loop.run(stop)
+    # the poll, then partition 0 (fails: one by one, offset 1 dead-lettered), then partition 1 as a batch
+    assert lotes == [[0, 1, 5, 6], [0, 1], [5, 6]]
+    assert sorted(applied) == [0, 5, 6]
+    assert len(producer.sent[f"{TOPIC}.dlq"]) == 1
+    assert consumer.commits == [{TP: 2, tp1: 7}]
+
+
+async def test_con_lectura_entera_un_registro_ilegible_lo_aparta_la_ruta_por_particion() -> None:
+    tp1 = TopicPartition(TOPIC, 1)
+    lotes: list[list[int]] = []
+
+    async def batch(ds: Any) -> None:
+        lotes.append([d.offset for d in ds])
+
+    async def handler(d: Delivery) -> None:
+        lotes.append([d.offset])
+
+    poll = {TP: [_record(0), _record(1, poison=True)], tp1: [_record(5, partition=1), _record(6, partition=1)]}
+    loop, consumer, producer, stop = _whole_poll_loop(poll, handler, batch)
+    await loop.run(stop)
+    assert lotes == [[0], [5, 6]]  # partition 0 is down to one readable record: handled on its own
+    assert len(producer.sent[f"{TOPIC}.dlq"]) == 1
+    assert consumer.commits == [{TP: 2, tp1: 7}]
