@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -62,6 +63,52 @@ async def test_el_balanceador_reparte_los_post_entre_las_dos_instancias(
     answered = {owners[partition_of(t, PARTITIONS)] for t in ids}
     assert answered == set(INSTANCES), answered
     assert await banco.saldo(destino) == Decimal("12.00")
+
+
+def _atendidas_por(request_ids: set[str]) -> dict[str, set[str]]:
+    """instance -> which of these request ids its access log has (services.platform.logs writes one per request)."""
+    found: dict[str, set[str]] = {}
+    for path in Path(".run/logs").glob("transacciones-*.log"):
+        text = path.read_text(errors="replace")
+        if hits := {r for r in request_ids if r in text}:
+            found[path.stem] = hits
+    return found
+
+
+async def test_los_reintentos_de_una_clave_van_a_la_misma_instancia(banco: Banco, cuenta: CuentaFactory) -> None:
+    """A long-polling client's retries (same Idempotency-Key) land where the first request waits for its saga, not
+    half of them on the other instance (a claim, store reads and a forward each); other keys still spread."""
+    destino = await cuenta()
+    key = str(uuid.uuid4())
+    mismas = {f"sticky-{uuid.uuid4().hex}" for _ in range(8)}
+    for request_id in sorted(mismas):
+        r = await banco.trx.post(
+            "/transacciones", json=deposito(destino), headers={"Idempotency-Key": key, "X-Request-ID": request_id}
+        )
+        assert r.status_code in (201, 202), r.text
+    distintas = {f"spread-{uuid.uuid4().hex}" for _ in range(16)}
+    for request_id in sorted(distintas):
+        r = await banco.trx.post(
+            "/transacciones",
+            json=deposito(destino),
+            headers={"Idempotency-Key": str(uuid.uuid4()), "X-Request-ID": request_id},
+        )
+        assert r.status_code in (201, 202), r.text
+
+    async def logged() -> tuple[dict[str, set[str]], dict[str, set[str]]] | None:
+        same, spread = _atendidas_por(mismas), _atendidas_por(distintas)
+        complete = sum(map(len, same.values())) == len(mismas) and sum(map(len, spread.values())) == len(distintas)
+        return (same, spread) if complete else None
+
+    same, spread = await eventually(logged, timeout=10, what="the access lines of the requests")
+    assert len(same) == 1, f"one key's requests went to {sorted(same)}"
+    assert set(spread) == set(INSTANCES), f"16 keys all hashed to {sorted(spread)}"  # 2 in 65,536 by chance
+
+    async def saldo() -> Decimal | None:  # the retried key is one deposit
+        actual = await banco.saldo(destino)
+        return actual if actual == Decimal("17.00") else None
+
+    await eventually(saldo, timeout=30, what="17 deposits of 1.00 (one per key)")
 
 
 @pytest.mark.parametrize(
