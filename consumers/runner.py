@@ -52,6 +52,18 @@ def make_consumer(
     )
 
 
+Decoded = tuple[ConsumerRecord[bytes, bytes], Delivery | Exception]
+"""A polled record with its delivery, or why it is not one of our events."""
+
+
+def _decode(record: ConsumerRecord[bytes, bytes]) -> Delivery | Exception:
+    try:
+        env = from_record(record.topic, record.value, list(record.headers))
+    except Exception as exc:
+        return exc
+    return Delivery(env, record.topic, record.partition, record.offset)
+
+
 class ConsumerLoop:
     """Runs `handler` over the records of `consumer` (`handle_batch` for a partition's batch, falling back to
     `handle` one by one when the batch fails), then commits what was handled."""
@@ -127,20 +139,22 @@ class ConsumerLoop:
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], stop: asyncio.Event
     ) -> dict[TopicPartition, int | BaseException | None]:
         """Each partition's outcome: the offset to commit, None (nothing handled) or what it failed with."""
+        # Decoded once: the whole-poll batch and, when it fails, the partition path read the same deliveries.
+        decoded = {tp: [(record, _decode(record)) for record in records] for tp, records in batches.items()}
         if self._whole_poll and len(batches) > 1:
-            whole = await self._try_whole(batches)
+            whole = await self._try_whole(decoded)
             if whole is not None:
                 return whole
         if self._parallel:
             results = await asyncio.gather(
-                *(self._process_partition(tp, records, stop) for tp, records in batches.items()),
+                *(self._process_partition(read, stop) for read in decoded.values()),
                 return_exceptions=True,
             )
-            return dict(zip(batches, results, strict=True))
+            return dict(zip(decoded, results, strict=True))
         outcomes: dict[TopicPartition, int | BaseException | None] = {}
-        for tp, records in batches.items():
+        for tp, read in decoded.items():
             try:
-                outcomes[tp] = await self._process_partition(tp, records, stop)
+                outcomes[tp] = await self._process_partition(read, stop)
             except Exception as exc:
                 outcomes[tp] = exc
                 break
@@ -148,41 +162,30 @@ class ConsumerLoop:
                 break
         return outcomes
 
-    async def _process_partition(
-        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event
-    ) -> int | None:
+    async def _process_partition(self, read: list[Decoded], stop: asyncio.Event) -> int | None:
         """Handle a partition's records; the offset to commit for it (None: nothing handled)."""
         pairs: list[tuple[Delivery, ConsumerRecord[bytes, bytes]]] = []
-        for record in records:
-            try:
-                env = from_record(record.topic, record.value, list(record.headers))
-            except Exception as exc:  # not one of our CloudEvents: nothing will ever parse it
-                await self._dead_letter(record, exc)
-                continue
-            pairs.append((Delivery(env, record.topic, record.partition, record.offset), record))
+        for record, delivery in read:
+            if isinstance(delivery, Delivery):
+                pairs.append((delivery, record))
+            else:  # not one of our CloudEvents: nothing will ever parse it
+                await self._dead_letter(record, delivery)
         if pairs and not await self._try_batch([d for d, _ in pairs]):
             for delivery, record in pairs:
                 if not await self._handle_one(delivery, record, stop):
                     # stopping mid-partition: commit nothing past what was handled
-                    return delivery.offset if delivery.offset > records[0].offset else None
-        return int(records[-1].offset) + 1
+                    return delivery.offset if delivery.offset > read[0][0].offset else None
+        return int(read[-1][0].offset) + 1
 
     async def _try_whole(
-        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+        self, decoded: dict[TopicPartition, list[Decoded]]
     ) -> dict[TopicPartition, int | BaseException | None] | None:
         """All the poll's partitions as one batch: the offsets to commit, or None when a record is not one of our
         events (the partition path dead-letters it) or the batch failed (that path retries and isolates)."""
-        deliveries: list[Delivery] = []
-        for records in batches.values():
-            for record in records:
-                try:
-                    env = from_record(record.topic, record.value, list(record.headers))
-                except Exception:
-                    return None
-                deliveries.append(Delivery(env, record.topic, record.partition, record.offset))
-        if not await self._try_batch(deliveries):
+        deliveries = [d for read in decoded.values() for _, d in read if isinstance(d, Delivery)]
+        if len(deliveries) < sum(map(len, decoded.values())) or not await self._try_batch(deliveries):
             return None
-        return {tp: int(records[-1].offset) + 1 for tp, records in batches.items() if records}
+        return {tp: int(read[-1][0].offset) + 1 for tp, read in decoded.items() if read}
 
     async def _try_batch(self, deliveries: list[Delivery]) -> bool:
         if len(deliveries) == 1:
