@@ -1,9 +1,12 @@
 """Turns one consumed Kafka record into a typed lake row: which table, which date partition, which values."""
 
+import functools
 import json
+import types
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -16,6 +19,9 @@ from contracts.envelope import (
     from_record,
 )
 from contracts.lake import REJECTED_TABLE, TABLE_OF_TYPE
+
+# Values stored as they are: everything else (sequences, nested models) is converted by _plain.
+_SCALARS = (str, int, float, bool, Decimal, datetime, date, type(None))
 
 
 @dataclass(frozen=True)
@@ -65,14 +71,37 @@ def to_row(record: KafkaRecord) -> LakeRow:
 
 def _plain(model: BaseModel) -> dict[str, Any]:
     """Field values as Python objects; not model_dump, whose money serializer would turn Decimals into str.
-    Only sequences (of nested models) need converting; scalars are taken as they are (the hot path)."""
+    Only the fields that may hold sequences or nested models are converted; the scalars are taken as they are."""
     values = dict(model.__dict__)
-    for name, value in values.items():
+    for name in _nested_fields(type(model)):
+        value = values[name]
         if isinstance(value, tuple | list):
             values[name] = [_plain(v) if isinstance(v, BaseModel) else v for v in value]
         elif isinstance(value, BaseModel):
             values[name] = _plain(value)
     return values
+
+
+@functools.cache
+def _nested_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` whose type is not a plain scalar. Once per model class: this runs for every event the
+    lake stores, and checking each value of each event was a fifth of turning a record into a row."""
+    return tuple(name for name, info in model.model_fields.items() if not _scalar(info.annotation))
+
+
+def _scalar(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return True
+    if origin is Union or origin is types.UnionType:
+        return all(_scalar(a) for a in get_args(annotation))
+    if origin is Annotated:
+        return _scalar(get_args(annotation)[0])
+    return (
+        isinstance(annotation, type)
+        and issubclass(annotation, _SCALARS)
+        and not issubclass(annotation, BaseModel | tuple | list)
+    )
 
 
 def _rejected(record: KafkaRecord, position: dict[str, Any], headers: list[Any], exc: Exception) -> LakeRow:

@@ -1,11 +1,15 @@
 """A consumed record becomes one typed row in the right table and date partition, or a rejected row."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, Literal
 
 import pyarrow as pa
+from pydantic import BaseModel
 
 from contracts.lake import REJECTED_TABLE, arrow_schema
-from streams.lake.records import to_row
+from streams.lake.records import _nested_fields, _plain, to_row
+from tests.lake_events import sample_event
 from tests.unit.lake.fakes import Record, record
 
 
@@ -51,3 +55,42 @@ def test_tipo_desconocido_se_guarda_como_rechazado():
     row = to_row(Record(good.topic, 0, 3, good.value, headers))
     assert row.table == REJECTED_TABLE
     assert "UnknownMessageType" in row.values["error"]
+
+
+class _Hijo(BaseModel):
+    n: int
+    monto: Decimal
+
+
+class _Padre(BaseModel):
+    nombre: str
+    estado: Literal["a", "b"]
+    cuando: datetime | None = None
+    uno: _Hijo | None = None
+    varios: tuple[_Hijo, ...] = ()
+    etiquetas: list[str] = []
+
+
+def _generic_plain(model: BaseModel) -> dict[str, Any]:
+    """The reference: every value checked, whatever its field's type."""
+    out = dict(model.__dict__)
+    for name, value in out.items():
+        if isinstance(value, tuple | list):
+            out[name] = [_generic_plain(v) if isinstance(v, BaseModel) else v for v in value]
+        elif isinstance(value, BaseModel):
+            out[name] = _generic_plain(value)
+    return out
+
+
+def test_solo_los_campos_con_modelos_o_secuencias_se_convierten_y_el_resultado_es_el_mismo():
+    assert _nested_fields(_Padre) == ("uno", "varios", "etiquetas")
+    padre = _Padre(
+        nombre="x", estado="a", uno=_Hijo(n=1, monto=Decimal("1.10")), varios=(_Hijo(n=2, monto=Decimal("2")),)
+    )
+    assert _plain(padre) == _generic_plain(padre)
+    assert _plain(padre)["uno"] == {"n": 1, "monto": Decimal("1.10")}
+    assert _plain(padre)["varios"] == [{"n": 2, "monto": Decimal("2")}]
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    for n in range(10):  # every table of the lake's sample events, nested documents included
+        event = sample_event(n, now)
+        assert _plain(event) == _generic_plain(event)
