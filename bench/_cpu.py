@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 TICKS = os.sysconf("SC_CLK_TCK")
+RUN = Path(__file__).resolve().parents[1] / ".run"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,14 @@ class StackCpu:
             name: round(max(0, t - earlier.ticks.get(name, 0)) * 1000 / TICKS, 1)
             for name, t in sorted(self.ticks.items())
         }
+
+
+def this_stack() -> StackCpu | None:
+    """A snapshot of this checkout's stack (None when no supervisord of this checkout answers)."""
+    try:
+        return StackCpu.take(supervisor_programs(RUN / "supervisor.sock"), int((RUN / "supervisord.pid").read_text()))
+    except (OSError, ValueError):
+        return None
 
 
 def per_unit(cpu_ms: Mapping[str, float], units: int) -> dict[str, float]:

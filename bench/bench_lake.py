@@ -5,7 +5,7 @@ Dashboard figures: p50/p99 over the materialized current-state views (what the s
 `state_build_ms` = listing + materializing them (done in the background when the lake changes), and
 `uncached_dashboard_ms` = one dashboard folding every event per query (state cache disabled).
 
-Run: .venv/bin/python -m bench.bench_lake [--events 50000] [--synthetic 1000000] [--repeat 5] [--run-seed]
+Run: .venv/bin/python -m bench.bench_lake [--events 50000] [--sinks 1,2] [--synthetic 1000000] [--repeat 5] [--run-seed]
 Needs Kafka on 127.0.0.1:9092 for the sink part (fresh topic and group, deleted afterwards).
 """
 
@@ -25,13 +25,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bench._cpu import TICKS, parse_stat, per_unit, print_table, this_stack
 from bench._harness import percentile, save
 from contracts.lake import PARTITION_COLUMN, TABLES, arrow_schema
 from services.analytics.duckdb_engine import DuckDBEngine
 from services.analytics.service import AnalyticsService
-from streams.lake.main import run_sink
-from streams.lake.settings import DEFAULT_ROOT, SinkSettings
-from tests.integration.lake.kafka_helpers import create_topics, delete_topics, produce
+from streams.lake.settings import DEFAULT_ROOT
+from tests.integration.lake.kafka_helpers import create_topics, delete_topics, produce, sink_env, start_sink
 
 ROOT = Path(__file__).resolve().parents[1]
 KAFKA = "127.0.0.1:9092"
@@ -42,44 +42,84 @@ def lake_rows(root: Path) -> int:
     return sum(pq.read_metadata(f).num_rows for t in TABLES for f in (root / t).glob("dt=*/*.parquet"))
 
 
-async def sink_throughput(events: int) -> dict[str, Any]:
+class RowCounter:
+    """Rows in a growing lake, reading each new file's footer once: the poll of a run must not cost in proportion to
+    all the files written so far (it shares the 2 cores with the sinks it watches). A file is known by its path, size
+    and mtime: after a rebalance the new owner of a partition may write a batch again under the same name."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._rows: dict[tuple[Path, int, int], int] = {}
+
+    def __call__(self) -> int:
+        rows: dict[tuple[Path, int, int], int] = {}
+        for table in TABLES:
+            for f in (self._root / table).glob("dt=*/*.parquet"):
+                try:
+                    st = f.stat()
+                    key = (f, st.st_size, st.st_mtime_ns)
+                    rows[key] = self._rows[key] if key in self._rows else pq.read_metadata(f).num_rows
+                except (OSError, pa.ArrowInvalid):
+                    continue  # removed (an uncommitted batch) or still being written: read at the next poll
+        self._rows = rows
+        return sum(rows.values())
+
+
+def cpu_seconds(pid: int) -> float:
+    return parse_stat(Path(f"/proc/{pid}/stat").read_text()).own / TICKS
+
+
+async def sink_throughput(events: int, sinks: int) -> dict[str, Any]:
+    """`events` already in a fresh 6-partition topic, read by `sinks` processes of `bank lake sink` in one group
+    (the command the stack runs, two instances of it there): wall time until every event is a Parquet row, and the
+    sinks' CPU per event from their first file to the last (their start-up and the group join apart)."""
     unique = uuid.uuid4().hex[:8]
     topic = f"bench.lake.{unique}"
     await create_topics([topic], partitions=6)
+    procs: list[subprocess.Popen[bytes]] = []
     try:
         await produce([topic], events)
-        with tempfile.TemporaryDirectory() as folder:
-            settings = SinkSettings(
-                kafka_bootstrap=KAFKA,
-                topics=[topic],
-                group_id=f"bench.lake.{unique}",
-                root=folder,
-                flush_records=5000,
-                flush_seconds=1.0,
-            )
-            stop = asyncio.Event()
+        with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile() as log:
+            env = sink_env([topic], Path(folder), f"bench.lake.{unique}", LAKE_FLUSH_RECORDS="5000")
+            env["LAKE_FLUSH_SECONDS"] = "1.0"
+            rows = RowCounter(Path(folder))
             started = time.perf_counter()
-            task = asyncio.create_task(run_sink(settings, stop))
-            first_file = None
-            while (rows := lake_rows(Path(folder))) < events:
-                if rows and first_file is None:
-                    first_file = time.perf_counter()
-                await asyncio.sleep(0.2)
+            procs = [start_sink(env, log) for _ in range(sinks)]
+            first_file = first_rows = None
+            cpu_at_first = 0.0
+            stack_at_first = None
+            while (written := rows()) < events:
+                if any(p.poll() is not None for p in procs):
+                    log.seek(0)
+                    raise RuntimeError(f"a sink exited early:\n{log.read().decode(errors='replace')[-2000:]}")
+                if written and first_file is None:
+                    first_file, first_rows = time.perf_counter(), written
+                    cpu_at_first = sum(cpu_seconds(p.pid) for p in procs)
+                    stack_at_first = this_stack()
+                await asyncio.sleep(0.1)
             done = time.perf_counter()
-            stop.set()
-            await task
+            cpu_steady = sum(cpu_seconds(p.pid) for p in procs) - cpu_at_first
+            stack_used = stack_at_first.again().since(stack_at_first) if stack_at_first else {}
     finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait()
         await delete_topics([topic])
     total = done - started
     steady = done - (first_file or started)
+    steady_events = events - (first_rows or 0)
     return {
-        "name": "sink kafka->parquet",
+        "name": f"sink kafka->parquet, {sinks} sink process{'es' if sinks > 1 else ''}",
         "requests": events,
-        "concurrency": 1,
+        "concurrency": sinks,
         "seconds": round(total, 2),
         "rps": round(events / total, 1),
-        "events_per_s_after_first_file": round(events / steady, 1) if steady > 0 else None,
-        "note": "rps = events/s including the consumer group join; flush_records=5000, 6 partitions",
+        "events_per_s_after_first_file": round(steady_events / steady, 1) if steady > 0 else None,
+        "cpu_ms_per_event": round(1000 * cpu_steady / steady_events, 3) if steady_events else None,
+        # What the rest of the machine spent meanwhile, per event: the broker serving the fetches above all.
+        "stack_cpu_ms_per_event": per_unit({k: v for k, v in stack_used.items() if v}, steady_events),
+        "note": "rps = events/s including process start and the group join; flush_records=5000, 6 partitions",
         "p50_ms": "",
         "p99_ms": "",
         "errors": 0,
@@ -245,8 +285,18 @@ def seed_timing(run: bool) -> dict[str, Any] | None:
     return {"name": "bank seed (last run that created data)", "seconds": figures["wall_seconds"], **figures}
 
 
-async def main(events: int, synthetic: int, repeat: int, run_seed: bool) -> None:
-    results = [await sink_throughput(events)]
+async def main(events: int, sinks: list[int], synthetic: int, repeat: int, run_seed: bool) -> None:
+    results = [await sink_throughput(events, n) for n in sinks]
+    for r in results:
+        print(
+            f"{r['name']}: {r['rps']} events/s ({r['events_per_s_after_first_file']} after the first file), "
+            f"{r['cpu_ms_per_event']} ms CPU per event in the sinks"
+        )
+    columns = {
+        f"{r['concurrency']} sink(s)": r["stack_cpu_ms_per_event"] for r in results if r["stack_cpu_ms_per_event"]
+    }
+    if columns:
+        print_table("CPU ms per event of the stack's processes meanwhile (the sinks above apart)", columns)
     if lake_rows(DEFAULT_ROOT):
         demo = await dashboard_latency(f"dashboard demo lake ({lake_rows(DEFAULT_ROOT)} events)", DEFAULT_ROOT, repeat)
         results.append(demo)
@@ -266,8 +316,9 @@ async def main(events: int, synthetic: int, repeat: int, run_seed: bool) -> None
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=50_000, help="events for the sink throughput run")
+    parser.add_argument("--sinks", default="1,2", help="comma-separated sink process counts, one run each")
     parser.add_argument("--synthetic", type=int, default=1_000_000, help="events in the synthetic lake")
     parser.add_argument("--repeat", type=int, default=5, help="dashboard runs per lake")
     parser.add_argument("--run-seed", action="store_true", help="run `bank seed` first and time it")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.synthetic, args.repeat, args.run_seed))
+    asyncio.run(main(args.events, [int(n) for n in args.sinks.split(",")], args.synthetic, args.repeat, args.run_seed))

@@ -34,7 +34,7 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient, ReplaceOne
 
 from bank.auth import bearer_auth
-from bench._cpu import StackCpu, per_unit, print_table, supervisor_programs
+from bench._cpu import per_unit, print_table, supervisor_programs, this_stack
 from bench._harness import RESULTS, concurrency_levels, measure, percentile, save
 from bench._lote import lote
 from bench._profile import Profiler, print_top, python_programs
@@ -114,12 +114,7 @@ def stack_cpu() -> Iterator[dict[str, float]]:
     """Yields a dict that holds, after the block, the CPU ms each program of this checkout's stack used during it
     (empty when no supervisord of this checkout answers) and, as CLIENT, this process's own."""
     used: dict[str, float] = {}
-    try:
-        before: StackCpu | None = StackCpu.take(
-            supervisor_programs(RUN / "supervisor.sock"), int((RUN / "supervisord.pid").read_text())
-        )
-    except (OSError, ValueError):
-        before = None
+    before = this_stack()
     client = time.process_time()
     yield used
     if before is not None:
