@@ -4,8 +4,8 @@ Run: .venv/bin/python -m bench.bench_perfil [--clientes 3000] [--search-clientes
      [--phases throughput,rebuild,lag,search]
 
 - throughput: a synthetic history (~12 events per cliente) published to fresh topics, folded from offset 0
-  into a fresh database by the real LiveProjection; events/s and this process's CPU per event (meaningful
-  on a busy machine).
+  into a fresh database by the real LiveProjection; events/s, this process's CPU per event (meaningful
+  on a busy machine) and PostgreSQL's.
 - rebuild: `bank replay perfil` logic on the real topics and database, without switching (the new copy is
   compared with the live one, then dropped): records/s and seconds for the data set present.
 - lag: SaldoActualizado + TransaccionRegistrada published at --rate events/s for --seconds to fresh topics
@@ -31,6 +31,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench._cpu import this_stack
 from bench._harness import percentile, save
 from consumers.runner import make_consumer
 from contracts.base import Message
@@ -127,10 +128,12 @@ async def bench_throughput(clientes: int) -> dict[str, Any]:
     messages = ev.workload(clientes, seed=42, movimientos=4)
     async with fresh_topics() as topics, fresh_store() as store, fresh_producer() as producer:
         await publish(producer, envelopes(messages, topics))
+        stack = this_stack()
         cpu, started = time.process_time(), time.perf_counter()
         async with projection(store, topics, producer) as running:
             await wait_folded(running, len(messages))
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        used = stack.again().since(stack) if stack else {}
     return {
         "name": "projection throughput (fresh view, from offset 0)",
         "requests": len(messages),
@@ -138,6 +141,8 @@ async def bench_throughput(clientes: int) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "rps": round(len(messages) / seconds, 1),
         "cpu_ms_per_event": round(cpu * 1000 / len(messages), 3),
+        # The other half of a fold: the view's database (the stack's PostgreSQL, idle otherwise during the run).
+        "postgres_cpu_ms_per_event": round(used.get("postgres", 0.0) / len(messages), 3) if used else None,
         "clientes": clientes,
         "errors": 0,
     }
