@@ -230,6 +230,7 @@ async def _saga(
     duration: float,
     profile_level: int | None,
     lotes: Lote,
+    prefer_wait: int,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The closed-loop curve, then the open loop (rate > 0), then /lote, then, with profile_level (0 = the open loop), that
     measurement once more with py-spy attached (so the samplers' CPU does not spoil the curve); each row with its
@@ -245,6 +246,9 @@ async def _saga(
             for _ in range(-(-pool // SHARD))
         ]
         http = shards[0]
+        # A client that can hold its connection asks for the wait (services/transacciones/prefer.py): one POST per
+        # transfer instead of one more every 2 s while the saga runs.
+        prefer = {"Prefer": f"wait={prefer_wait}"} if prefer_wait > 0 else {}
         resends: Counter[str] = (
             Counter()
         )  # what the client did per measurement: its cost is the bench's, not the stack's
@@ -260,7 +264,7 @@ async def _saga(
                 "cuentaOrigenId": a,
                 "cuentaDestinoId": b,
             }
-            key = {"Idempotency-Key": str(uuid.uuid4())}
+            key = {"Idempotency-Key": str(uuid.uuid4()), **prefer}
             while True:
                 # 202 = still running after the server's wait: asking again with the same key waits again
                 # (a long poll), instead of hammering GET.
@@ -387,7 +391,14 @@ async def main(args: argparse.Namespace) -> None:
         print_table("CPU ms per second at rest (no request in flight; 1000 = one core)", {"at rest": idle})
     lotes = Lote(args.lote_transfers, args.lote_size, args.lote_concurrency)
     results, tops = await _saga(
-        args.requests, levels, ids, rate=args.rate, duration=args.duration, profile_level=profile_level, lotes=lotes
+        args.requests,
+        levels,
+        ids,
+        rate=args.rate,
+        duration=args.duration,
+        profile_level=profile_level,
+        lotes=lotes,
+        prefer_wait=args.prefer_wait,
     )
     raw_levels = [c for c in levels if c <= RAW_MAX_CONCURRENCY] or [min(levels)]
     raw = await raw_balance_updates(
@@ -422,6 +433,12 @@ if __name__ == "__main__":
     parser.add_argument("--lote-transfers", type=int, default=4000, help="transfers through /lote (0: none)")
     parser.add_argument("--lote-size", type=int, default=200, help="transfers per /lote request (at most 1000)")
     parser.add_argument("--lote-concurrency", type=int, default=4, help="/lote requests in flight")
+    parser.add_argument(
+        "--prefer-wait",
+        type=int,
+        default=15,
+        help="seconds a POST asks the server to wait for the saga's end (Prefer: wait=N; 0: no header, the server's 2 s)",
+    )
     parser.add_argument("--rest", type=float, default=10, help="seconds of CPU measured at rest first (0: none)")
     parser.add_argument("--profile", action="store_true", help="py-spy every Python process during one measurement")
     parser.add_argument(

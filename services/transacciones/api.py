@@ -19,7 +19,7 @@ from services.platform.lote import ResultadoLote, judge
 from services.platform.openapi import LOCATION
 from services.platform.pagination import Page, PageDep, set_total
 from services.platform.policy import OwnCliente, PrincipalDep, check_movimiento
-from services.transacciones import recientes, reenvio
+from services.transacciones import prefer, recientes, reenvio
 from services.transacciones.dependencies import Credenciales, PropietariosDep, ServiceDep, StatsDep
 from services.transacciones.domain import Transaccion
 from services.transacciones.errors import CuentaNoEncontrada, NoCancelable, TransaccionNoEncontrada
@@ -306,9 +306,12 @@ async def _respuesta(
     """A command that records a transaction (`run(reenviable)`), answered like POST /transacciones: 409 with the
     transaction when it ended FALLIDA, 202 with a Location while it runs, else the final state. A retry whose saga
     another live instance runs is answered by that one (`path` on its url); should it not answer, with the
-    transaction as this instance knows it (503 when this one has none)."""
+    transaction as this instance knows it (503 when this one has none). `Prefer: wait=N` sets the wait (prefer.py)
+    and is answered with Preference-Applied."""
+    seconds = prefer.parse(request.headers.get("prefer"))
     try:
-        t = await run(not reenvio.reenviada(request))
+        with prefer.asked(seconds):
+            t = await run(not reenvio.reenviada(request))
     except EnOtraInstancia as other:
         if other.doc is None:
             return await reenvio.reenviar(request, other.url + path)
@@ -316,8 +319,11 @@ async def _respuesta(
         if forwarded is not None:
             return forwarded
         t = other.doc
-    if t.estado == "FALLIDA":
-        return rechazada(t)
+    answer = rechazada(t) if t.estado == "FALLIDA" else response
+    if seconds is not None:
+        answer.headers["Preference-Applied"] = f"wait={seconds}"
+    if answer is not response:
+        return answer
     if not t.final:
         response.status_code = 202
         response.headers["Location"] = f"/transacciones/{t.id}"

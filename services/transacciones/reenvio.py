@@ -9,9 +9,9 @@ from services.platform.errors import Unavailable
 
 FORWARDED = "X-Cloudbank-Forwarded"
 """Set on a forwarded request: it is answered where it lands, never forwarded again (partitions may move meanwhile)."""
-TIMEOUT = 20.0  # beyond the other instance's own wait for the saga's end
-_SENT = ("authorization", "idempotency-key", "content-type")
-_KEPT = ("content-type", "retry-after", "location", "idempotent-replayed")
+TIMEOUT = 20.0  # beyond the other instance's own wait for the saga's end (prefer.MAX_WAIT at most)
+_SENT = ("authorization", "idempotency-key", "content-type", "prefer")
+_KEPT = ("content-type", "retry-after", "location", "idempotent-replayed", "preference-applied")
 
 _client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
 

@@ -12,7 +12,7 @@ from contracts import tracecontext
 from contracts.envelope import AuthContext
 from contracts.money import format_money
 from services.platform.errors import Unavailable
-from services.transacciones import outbox, reversion, saga
+from services.transacciones import outbox, prefer, reversion, saga
 from services.transacciones.cache import DocumentCache
 from services.transacciones.cambios import Cambios
 from services.transacciones.claims import ClaimBatcher
@@ -490,7 +490,7 @@ class TransaccionesService:
 
     async def _leer_hasta_final(self, doc: Transaccion) -> Transaccion:
         """Wait for a saga another instance runs: its writes do not signal here, so read until final or timeout."""
-        deadline = asyncio.get_running_loop().time() + self.wait_seconds
+        deadline = asyncio.get_running_loop().time() + prefer.wait_or(self.wait_seconds)
         while not doc.final and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(POLL_SECONDS)
             doc = (await self.writer.repo.load([doc.id])).get(doc.id) or doc
@@ -554,8 +554,9 @@ class TransaccionesService:
         """`doc` once final, or as it is after the wait. Its saga run elsewhere: a `reenviable` request goes to that
         instance (EnOtraInstancia carrying `doc`, the answer should it not respond), where the end of the saga
         wakes it; else this instance reads the document until final."""
+        seconds = prefer.wait_or(self.wait_seconds)
         try:
-            if doc.final or self.wait_seconds <= 0 or not wait:
+            if doc.final or seconds <= 0 or not wait:
                 return doc
             if not self._propia(doc.id):
                 # A retry of a long-polling client (after a 202) lands on either instance behind the balancer;
@@ -565,7 +566,7 @@ class TransaccionesService:
                     raise EnOtraInstancia(url, doc)
                 return await self._leer_hasta_final(doc)
             try:
-                return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
+                return await asyncio.wait_for(asyncio.shield(waiter), seconds)
             except TimeoutError:
                 # The signal may have been missed (e.g. the document was evicted and re-read): read once more.
                 return await self.cache.get(doc.id) or doc

@@ -62,6 +62,23 @@ async def test_transferencia_completa_responde_201_con_el_estado_final(banco: Ba
     assert (await banco.saldo(a), await banco.saldo(b)) == (Decimal("69.50"), Decimal("30.50"))
 
 
+async def test_prefer_wait_fija_la_espera_y_se_confirma_con_preference_applied(
+    banco: Banco, cuenta: CuentaFactory
+) -> None:
+    """RFC 7240: the client says how long it can wait for the saga's end (capped), the answer says it was applied;
+    a refusal (409) says so too, and a request without the header gets none."""
+    a, b = await cuenta("10.00"), await cuenta()
+    ok = await banco.trx.post("/transacciones", json=transferencia(a, b, "1.00"), headers={"Prefer": "wait=10"})
+    assert (ok.status_code, ok.headers.get("Preference-Applied")) == (201, "wait=10"), ok.text
+    capped = await banco.trx.post("/transacciones", json=transferencia(a, b, "1.00"), headers={"Prefer": "wait=999"})
+    assert (capped.status_code, capped.headers.get("Preference-Applied")) == (201, "wait=15"), capped.text
+    refused = await banco.trx.post("/transacciones", json=transferencia(a, b, "500.00"), headers={"Prefer": "wait=3"})
+    assert (refused.status_code, refused.headers.get("Preference-Applied")) == (409, "wait=3"), refused.text
+    plain = await banco.post(transferencia(a, b, "1.00"))
+    assert plain.status_code == 201
+    assert "Preference-Applied" not in plain.headers
+
+
 @pytest.mark.parametrize("estado_destino", ["bloqueada", "cerrada"])
 async def test_transferencia_a_cuenta_no_operativa_se_compensa(
     banco: Banco, cuenta: CuentaFactory, estado_destino: str
