@@ -6,10 +6,13 @@ request through HAProxy, a token check and a lookup: a client that can hold a co
 """
 
 import contextlib
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 
 MAX_WAIT = 15  # seconds: under reenvio.TIMEOUT (a forwarded request waits at the other instance) and HAProxy's 30 s
+
+_DELTA_SECONDS = re.compile(r"[0-9]{1,9}")  # ASCII digits only, and few: int() of a 5,000-digit value would raise
 
 _asked: ContextVar[int | None] = ContextVar("prefer_wait", default=None)
 
@@ -21,7 +24,7 @@ def parse(header: str | None) -> int | None:
         name, _, value = preference.split(";")[0].partition("=")
         if name.strip().lower() == "wait":
             value = value.strip().strip('"')
-            return min(int(value), MAX_WAIT) if value.isdigit() else None
+            return min(int(value), MAX_WAIT) if _DELTA_SECONDS.fullmatch(value) else None
     return None
 
 

@@ -21,6 +21,8 @@ from tests.unit.transacciones.test_service import crear_en_fondo, only, pedido
         ("wait=1.5", None),  # delta-seconds are whole seconds
         ("wait=-1", None),
         ("wait=abc", None),
+        ("wait=\u00b2", None),  # a digit to str.isdigit, not to int()
+        ("wait=" + "9" * 5000, None),
         ("handling=lenient", None),
         ("", None),
         (None, None),
