@@ -94,11 +94,13 @@ class EventLedger:
         self.events += 1
         cuenta = self.cuentas.setdefault(message.cuenta_id, CuentaSegunEventos(message.cuenta_id))
         if isinstance(message, CuentaAbierta):
+            if self.from_start and not cuenta.abierta:
+                cuenta.cadena = ZERO  # the opening balance arrives as its own APERTURA movement
+            # A copy of the opening (an outbox relay publishes at least once) must not restart the chain: the
+            # movements already counted would be missing from it.
             cuenta.abierta = True
             if cuenta.movimiento_id is None:
                 cuenta.saldo = message.saldo
-            if self.from_start:
-                cuenta.cadena = ZERO  # the opening balance arrives as its own APERTURA movement
         elif isinstance(message, SaldoActualizado):
             if message.movimiento_id in cuenta.movimientos:
                 return  # a duplicate delivery

@@ -77,6 +77,14 @@ def test_duplicated_events_change_nothing():
     assert events.cadena_rota == []
 
 
+def test_a_republished_opening_before_the_next_movement_does_not_restart_the_chain():
+    """An outbox relay may publish an account's opening twice (at-least-once); a movement after the copy is checked
+    against the balance the chain had reached, not against zero (seen in CI: 0.00 + 16.23 "should give 16.23")."""
+    events = ledger(HISTORY[0], HISTORY[1], HISTORY[0], HISTORY[1], HISTORY[2])
+    assert events.cadena_rota == []
+    assert reconcile(events.cuentas, base(5, "70.00", *LEDGER), full=True, cutoff=CUTOFF).discrepancias == []
+
+
 def test_accounts_missing_on_either_side_are_reported_unless_just_opened():
     events = ledger(ev.cuenta_abierta(6, 1))
     rows = base(7, "0.00") | base(8, "0.00", apertura=NOW)
