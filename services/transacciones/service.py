@@ -28,7 +28,13 @@ from services.transacciones.domain import (
     transaccion_id_de,
     validar_cuentas,
 )
-from services.transacciones.errors import IdempotencyKeyReused, NoCancelable, TransaccionNoEncontrada, YaRevertida
+from services.transacciones.errors import (
+    Fenced,
+    IdempotencyKeyReused,
+    NoCancelable,
+    TransaccionNoEncontrada,
+    YaRevertida,
+)
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.ownership import Holder, Ownership
@@ -53,6 +59,8 @@ class EnOtraInstancia(Exception):
 
 REBALANCE_WAIT = 5.0
 """How long a POST waits for this instance to hold a saga partition (a rebalance in progress) before a 503."""
+FENCED_RETRIES = 3
+"""How many ids a request without a key tries when each one's partition moves before it is written (a rebalance)."""
 POLL_SECONDS = 0.05
 """How often a request waits by re-reading a transaction that another instance's writer advances."""
 HOLDER_CHECK_SECONDS = 0.5
@@ -175,7 +183,7 @@ class TransaccionesService:
         cotizacion = await self._cotizacion(req)
         oid = await self._id_propio()
         if idempotency_key is None:
-            return await self._registrar_nueva(req, oid, None, None, actor, cotizacion, wait)
+            return await self._sin_clave(req, oid, actor, cotizacion, wait)
         body_hash = huella(req.fingerprint_body())
         idem = idem_de(idempotency_key, "")
         remembered = self.cache.by_idem(idem)
@@ -183,7 +191,17 @@ class TransaccionesService:
             return await self._original(remembered, body_hash, wait, reenviable)
         claim = await self.claims.claim(idem, oid, body_hash)
         if claim is None:
-            return await self._registrar_nueva(req, oid, idempotency_key, body_hash, actor, cotizacion, wait)
+            try:
+                return await self._registrar_nueva(req, oid, idempotency_key, body_hash, actor, cotizacion, wait)
+            except Fenced:
+                if not reenviable:
+                    raise
+                # The key is claimed for `oid`, whose partition a rebalance moved between minting and writing it
+                # (nothing was written): only its new holder may record it, so the request goes there.
+                existing = await self._registrada_o_propia(oid, reenviable=True)
+                if existing is not None:
+                    return await self._original(existing, body_hash, wait, reenviable)
+                return await self._registrar_nueva(req, oid, idempotency_key, body_hash, actor, cotizacion, wait)
         if claim.body_hash != body_hash:
             raise IdempotencyKeyReused()
         existing = await self.cache.get(claim.doc_id)
@@ -219,6 +237,28 @@ class TransaccionesService:
         if cotizacion is not None and self.cambios is not None:
             await self.cambios.usar(cotizacion, oid)
         return await self._registrar(self._nuevo(req, oid, key, body_hash, actor, cotizacion=cotizacion), wait)
+
+    async def _sin_clave(
+        self,
+        req: TransaccionCreate,
+        oid: ObjectId,
+        actor: AuthContext | None,
+        cotizacion: Cotizacion | None,
+        wait: bool,
+    ) -> Transaccion:
+        """Record a request without an Idempotency-Key. A rebalance that takes `oid`'s partition between minting the
+        id and writing it (Fenced: nothing was written) is not the client's problem: it is recorded under a new id
+        of a partition still held. Not one at a quote: the quote stays taken for the first id."""
+        intentos = 1
+        while True:
+            try:
+                return await self._registrar_nueva(req, oid, None, None, actor, cotizacion, wait)
+            except Fenced:
+                if cotizacion is not None or intentos >= FENCED_RETRIES:
+                    raise
+            log.info("the saga partition of %s moved before it was written; recorded under a new id", oid)
+            intentos += 1
+            oid = await self._id_propio()
 
     async def _id_propio(self) -> ObjectId:
         """A new transaction's id, in a saga partition this instance holds (so it runs the saga it records)."""

@@ -207,6 +207,67 @@ async def test_el_reintento_va_a_la_instancia_que_tomo_la_particion_despues_de_r
         assert env.repo.docs == {}
 
 
+def _rebalanceo_tras_el_primer_id(env: Env, particiones: Particiones | None = None) -> list[ObjectId]:
+    """This instance (t-2) holds every partition and writes through its fence; the partition of the first id it
+    mints is then taken by t-1 at once (a rebalance between minting an id and writing it). Returns the ids minted."""
+    ownership = Ownership({COLLECTION: particiones} if particiones else None, instance="t-2", partitions=6)  # type: ignore[arg-type]
+    ownership.epochs = dict.fromkeys(range(6), 1)
+    env.service.ownership = ownership
+    env.writer.fence = ownership
+    minted: list[ObjectId] = []
+    mint = ownership.new_id
+
+    def new_id() -> ObjectId | None:
+        oid = mint()
+        assert oid is not None
+        if not minted:
+            perdida = ownership.partition(oid)
+            ownership.epochs = {p: e for p, e in ownership.epochs.items() if p != perdida}
+        minted.append(oid)
+        return oid
+
+    ownership.new_id = new_id  # type: ignore[method-assign]
+    return minted
+
+
+async def test_sin_clave_una_particion_perdida_antes_de_escribir_se_registra_con_otro_id() -> None:
+    """CI saw a 503 here: a POST minted its id, a rebalance moved that id's partition away, the fence refused the
+    insert. Nothing was written, so the request is recorded under an id of a partition still held: one document,
+    no error for the client."""
+    async with environment(wait_seconds=0.01) as env:
+        minted = _rebalanceo_tras_el_primer_id(env)
+        t = await asyncio.wait_for(env.service.crear(pedido(), None), 2)
+        assert len(minted) == 2
+        assert t.id == minted[1]
+        assert list(env.repo.docs) == [minted[1]]
+
+
+async def test_con_clave_una_particion_perdida_antes_de_escribir_va_a_su_nuevo_duenio() -> None:
+    """The same race with an Idempotency-Key: the key is claimed for the first id, so only that partition's new
+    holder may record it; the request is handed there (api.py forwards it), which records it under the claimed id
+    (test_clave_reclamada_por_una_peticion_que_murio_antes_de_registrar); nothing is written here, and a request already forwarded gets the 503 to retry."""
+    async with environment(wait_seconds=0.01) as env:
+        particiones = Particiones()
+        minted = _rebalanceo_tras_el_primer_id(env, particiones)
+        ownership = env.service.ownership
+        assert ownership is not None
+        for p in range(6):
+            particiones.rows[p] = {"_id": p, "generacion": 1, "owner": "t-2", "url": "http://t-2:8014"}
+        req = pedido()
+
+        def t1_la_toma() -> None:
+            p = ownership.partition(minted[0])
+            particiones.rows[p] = {"_id": p, "generacion": 2, "owner": "t-1", "url": "http://t-1:8014"}
+
+        holder_update = asyncio.get_running_loop().call_later(0.05, t1_la_toma)
+        with pytest.raises(EnOtraInstancia) as otra:
+            await asyncio.wait_for(env.service.crear(req, "k9", reenviable=True), 3)
+        holder_update.cancel()
+        assert otra.value.url == "http://t-1:8014"
+        assert env.repo.docs == {}
+        assert [c.doc_id for c in env.repo.claims.values()] == [minted[0]]
+
+
 async def test_el_reintento_de_una_transaccion_en_curso_en_otra_instancia_se_le_reenvia() -> None:
     """A long-polling client's retry (after a 202) that the balancer sends to the instance not running the saga:
     handed to the one that does (where the saga's end wakes it), not answered by reading the document every 50 ms
