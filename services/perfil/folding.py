@@ -23,6 +23,7 @@ from contracts.envelope import AuthContext, Envelope, from_record
 from contracts.registry import BY_TYPE
 from contracts.transacciones import TransaccionFallida, TransaccionRegistrada
 from services.perfil import projector
+from services.perfil.documentos import DocumentCache
 from services.perfil.projector import Doc
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ async def apply(
     check_active: bool = False,
     dead_letter: DeadLetter | None = None,
     expected: Mapping[tuple[str, int], int | None] | None = None,
+    cache: DocumentCache | None = None,
 ) -> ApplyResult:
     """Fold `records` into `schema` in one transaction with the offsets they reach: exactly once.
 
@@ -97,9 +99,13 @@ async def apply(
     partition's stored offset, whose row is locked first. A partition whose stored offset is not the one
     the folder expects (None: no row yet) was moved on by another instance since this one was assigned it
     (it is stale: a rebalance it has not seen yet, or a kill that ended its session): its records are not
-    folded and it is reported in `stale`, so the folder re-seeks it (or finds it revoked)."""
+    folded and it is reported in `stale`, so the folder re-seeks it (or finds it revoked).
+
+    `cache`: the documents of earlier folds, reused while their rows are unchanged (documentos.py); it learns this
+    fold's documents once the transaction has committed."""
     s = quoted(schema)
     result = ApplyResult()
+    kept: dict[int, tuple[str, Doc]] = {}
     async with conn.transaction():
         if check_active:
             active = await conn.fetchval("SELECT schema_name FROM view_pointer WHERE id = 1 FOR SHARE")
@@ -120,7 +126,7 @@ async def apply(
             return result
         parsed, to_fold = await _new_events(conn, s, fresh, result)
         to_fold = await _attribute(conn, s, to_fold)
-        await _fold(conn, s, to_fold, result)
+        kept = await _fold(conn, s, to_fold, result, _Documents(schema, cache))
         if result.rejected and dead_letter is not None:
             await dead_letter(result.rejected)  # before commit: a DLQ entry is never lost
         reached: dict[tuple[str, int], int] = {}
@@ -142,6 +148,8 @@ async def apply(
             len(result.folded),
             max(times) if times else None,
         )
+    if cache is not None:
+        cache.put(schema, kept)
     return result
 
 
@@ -263,17 +271,21 @@ async def _attribute(conn: asyncpg.Connection, s: str, items: list[ToFold]) -> l
     return out
 
 
-async def _fold(conn: asyncpg.Connection, s: str, items: list[ToFold], result: ApplyResult) -> None:
-    """Load the touched documents, fold the events in order, save the documents that changed."""
+@dataclass(frozen=True)
+class _Documents:
+    schema: str
+    cache: DocumentCache | None
+
+
+async def _fold(
+    conn: asyncpg.Connection, s: str, items: list[ToFold], result: ApplyResult, documents: _Documents
+) -> dict[int, tuple[str, Doc]]:
+    """Load the touched documents, fold the events in order, save the documents that changed. Returns every
+    document loaded or written with its row version (for the cache, once committed)."""
     novel = await _record_transactions(conn, s, [(m, actor) for _, _, m, actor in items])
     ids = sorted({c for _, _, m, _ in items for c in projector.clientes_of(m)})
-    docs: dict[int, Doc] = {
-        row["cliente_id"]: orjson.loads(row["doc"])
-        for row in await conn.fetch(
-            f"SELECT cliente_id, doc::text AS doc FROM {s}.perfiles WHERE cliente_id = ANY($1::bigint[]) FOR UPDATE",
-            ids,
-        )
-    }
+    loaded = await _load_documents(conn, s, ids, documents)
+    docs: dict[int, Doc] = {c: doc for c, (_, doc) in loaded.items()}
     changed: set[int] = set()
     for r, env, message, actor in items:
         try:
@@ -291,7 +303,32 @@ async def _fold(conn: asyncpg.Connection, s: str, items: list[ToFold], result: A
             continue
         if env is not None:
             result.folded.append(env)
-    await _save_documents(conn, s, [docs[c] for c in sorted(changed)])
+    saved = await _save_documents(conn, s, [docs[c] for c in sorted(changed)])
+    return loaded | {c: (version, docs[c]) for c, version in saved.items()}
+
+
+async def _load_documents(
+    conn: asyncpg.Connection, s: str, ids: list[int], documents: _Documents
+) -> dict[int, tuple[str, Doc]]:
+    """The stored documents of `ids` with their row versions (`xmin`), rows locked. The JSON travels only for the
+    rows whose version is not the one of the cached copy."""
+    known = documents.cache.known(documents.schema, ids) if documents.cache is not None else {}
+    rows = await conn.fetch(
+        f"SELECT p.cliente_id, p.xmin::text AS v, "
+        f"CASE WHEN p.xmin::text IS DISTINCT FROM k.v THEN p.doc::text END AS doc "
+        f"FROM {s}.perfiles p JOIN unnest($1::bigint[], $2::text[]) AS k(c, v) ON p.cliente_id = k.c "
+        "FOR UPDATE OF p",
+        ids,
+        [known[c][0] if c in known else None for c in ids],
+    )
+    out: dict[int, tuple[str, Doc]] = {}
+    for row in rows:
+        raw = row["doc"]
+        out[row["cliente_id"]] = (row["v"], orjson.loads(raw) if raw is not None else known[row["cliente_id"]][1])
+    if documents.cache is not None:
+        misses = sum(1 for row in rows if row["doc"] is not None)
+        documents.cache.count(len(rows) - misses, misses)
+    return out
 
 
 async def _record_transactions(
@@ -321,19 +358,21 @@ async def _record_transactions(
     return {(r["cliente_id"], r["transaccion_id"]) for r in inserted}
 
 
-async def _save_documents(conn: asyncpg.Connection, s: str, docs: list[Doc]) -> None:
+async def _save_documents(conn: asyncpg.Connection, s: str, docs: list[Doc]) -> dict[int, str]:
+    """Upsert the documents; returns each one's new row version."""
     if not docs:
-        return
-    await conn.execute(
+        return {}
+    rows = await conn.fetch(
         f"INSERT INTO {s}.perfiles (cliente_id, doc, visible, busqueda) "
         "SELECT c, d::jsonb, v, b FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::text[]) AS x(c, d, v, b) "
         "ON CONFLICT (cliente_id) DO UPDATE SET doc = EXCLUDED.doc, visible = EXCLUDED.visible, "
-        "busqueda = EXCLUDED.busqueda, updated_at = now()",
+        "busqueda = EXCLUDED.busqueda, updated_at = now() RETURNING cliente_id, xmin::text AS v",
         [d["cliente_id"] for d in docs],
         [_dumps(d) for d in docs],
         [projector.visible(d) for d in docs],
         [projector.search_text(d) for d in docs],
     )
+    return {r["cliente_id"]: r["v"] for r in rows}
 
 
 def _is_transaction(message: Message) -> bool:

@@ -30,6 +30,7 @@ import orjson
 from aiokafka import TopicPartition
 
 from services.perfil import folding
+from services.perfil.documentos import DocumentCache
 from services.perfil.folding import ApplyResult, DeadLetter, Record, quoted
 from services.perfil.projector import Doc
 from services.platform.migrate import migrate_postgres
@@ -142,6 +143,7 @@ class ViewStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self.documents = DocumentCache()  # what the folds of this process read and wrote last
 
     # --- set-up and the pointer ---------------------------------------------------------
 
@@ -235,7 +237,13 @@ class ViewStore:
         """Fold `records` into `schema` exactly once (see folding.apply)."""
         async with self.pool.acquire() as conn:
             return await folding.apply(
-                conn, schema, records, check_active=check_active, dead_letter=dead_letter, expected=expected
+                conn,
+                schema,
+                records,
+                check_active=check_active,
+                dead_letter=dead_letter,
+                expected=expected,
+                cache=self.documents,
             )
 
     # --- reading ------------------------------------------------------------------------
