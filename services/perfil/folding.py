@@ -68,6 +68,29 @@ class ApplyResult:
     stale: dict[tuple[str, int], int | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A record parsed and decoded, possibly ahead of its fold and outside its transaction (runner.py does it for
+    the next batch while this one folds). `envelope` None: not one of our CloudEvents; `message` None: a payload
+    that does not decode; `error` says why."""
+
+    record: Record
+    envelope: Envelope | None
+    message: Message | None
+    error: Exception | None
+
+
+def decode(record: Record) -> Decoded:
+    try:
+        env = from_record(record.topic, record.value, list(record.headers))
+    except Exception as exc:
+        return Decoded(record, None, None, exc)
+    try:
+        return Decoded(record, env, env.decode(), None)
+    except Exception as exc:
+        return Decoded(record, env, None, exc)
+
+
 DeadLetter = Callable[[Sequence[Rejected]], Awaitable[None]]
 # A decoded event to fold with where it came from (None for a transaction kept until its account's owner came)
 # and who caused it (its authcontext, kept with it while it waits).
@@ -82,7 +105,7 @@ def _dumps(value: Any) -> str:
 async def apply(
     conn: asyncpg.Connection,
     schema: str,
-    records: Sequence[Record],
+    records: Sequence[Record | Decoded],
     *,
     check_active: bool = False,
     dead_letter: DeadLetter | None = None,
@@ -93,7 +116,7 @@ async def apply(
 
     Records below the stored offset of their partition are skipped (a re-fetch after a failure),
     events whose id was already applied are skipped (a producer or relay duplicate), and a
-    transaction already listed for a cliente is not counted again.
+    transaction already listed for a cliente is not counted again. `records` may come decoded already (decode).
 
     `expected` (the live projection's fence, one entry per partition it owns): a compare-and-set on each
     partition's stored offset, whose row is locked first. A partition whose stored offset is not the one
@@ -106,6 +129,7 @@ async def apply(
     s = quoted(schema)
     result = ApplyResult()
     kept: dict[int, tuple[str, Doc]] = {}
+    batch = [r if isinstance(r, Decoded) else decode(r) for r in records]
     async with conn.transaction():
         if check_active:
             active = await conn.fetchval("SELECT schema_name FROM view_pointer WHERE id = 1 FOR SHARE")
@@ -116,12 +140,12 @@ async def apply(
         # transaction waiting for its account's owner), and a fold reads, then writes those documents.
         await conn.execute(f"SELECT 1 FROM {s}.view_state WHERE id = 1 FOR UPDATE")
         if expected is not None:
-            records = await _fence(conn, s, records, expected, result)
+            batch = await _fence(conn, s, batch, expected, result)
         stored = {
             (r["topic"], r["partition"]): r["next_offset"]
             for r in await conn.fetch(f"SELECT topic, partition, next_offset FROM {s}.offsets")
         }
-        fresh = [r for r in records if r.offset >= stored.get((r.topic, r.partition), 0)]
+        fresh = [d for d in batch if d.record.offset >= stored.get((d.record.topic, d.record.partition), 0)]
         if not fresh:
             return result
         parsed, to_fold = await _new_events(conn, s, fresh, result)
@@ -130,7 +154,7 @@ async def apply(
         if result.rejected and dead_letter is not None:
             await dead_letter(result.rejected)  # before commit: a DLQ entry is never lost
         reached: dict[tuple[str, int], int] = {}
-        for r in fresh:
+        for r in (d.record for d in fresh):
             reached[(r.topic, r.partition)] = max(reached.get((r.topic, r.partition), 0), r.offset + 1)
         result.reached.update(reached)
         await conn.execute(
@@ -156,13 +180,13 @@ async def apply(
 async def _fence(
     conn: asyncpg.Connection,
     s: str,
-    records: Sequence[Record],
+    batch: Sequence[Decoded],
     expected: Mapping[tuple[str, int], int | None],
     result: ApplyResult,
-) -> list[Record]:
+) -> list[Decoded]:
     """The compare-and-set of `apply`: lock the offset row of each partition in `records` and keep the records of
     the partitions whose stored offset is the one expected; the others go to `result.stale`."""
-    tps = sorted({(r.topic, r.partition) for r in records})
+    tps = sorted({(d.record.topic, d.record.partition) for d in batch})
     rows = await conn.fetch(
         f"SELECT topic, partition, next_offset FROM {s}.offsets o "
         "WHERE (o.topic, o.partition) IN (SELECT * FROM unnest($1::text[], $2::int[])) "
@@ -175,38 +199,43 @@ async def _fence(
     for tp, offset in stored.items():
         if tp not in expected or expected[tp] != offset:
             result.stale[tp] = offset
-    return [r for r in records if (r.topic, r.partition) not in result.stale]
+    return [d for d in batch if (d.record.topic, d.record.partition) not in result.stale]
 
 
 async def _new_events(
-    conn: asyncpg.Connection, s: str, fresh: Sequence[Record], result: ApplyResult
+    conn: asyncpg.Connection, s: str, fresh: Sequence[Decoded], result: ApplyResult
 ) -> tuple[list[Envelope], list[ToFold]]:
-    """Parse and decode the records, dropping the events already applied (inbox of event ids)."""
-    parsed: list[tuple[Record, Envelope]] = []
-    for r in fresh:
-        try:
-            parsed.append((r, from_record(r.topic, r.value, list(r.headers))))
-        except Exception as exc:
-            result.rejected.append(Rejected(r, exc))
+    """The decoded events not applied yet (inbox of event ids); what cannot be parsed, or is new and cannot be
+    decoded, is rejected."""
+    parsed: list[Decoded] = []
+    for d in fresh:
+        if d.envelope is None:
+            result.rejected.append(Rejected(d.record, d.error or ValueError("not parsed")))
+        else:
+            parsed.append(d)
     new_ids = {
         row["event_id"]
         for row in await conn.fetch(
             f"INSERT INTO {s}.eventos_aplicados (event_id) SELECT unnest($1::text[]) "
             "ON CONFLICT DO NOTHING RETURNING event_id",
-            [env.id for _, env in parsed],
+            [d.envelope.id for d in parsed if d.envelope is not None],
         )
     }
     to_fold: list[ToFold] = []
-    for r, env in parsed:
+    envelopes: list[Envelope] = []
+    for d in parsed:
+        env = d.envelope
+        assert env is not None
+        envelopes.append(env)
         if env.id not in new_ids:
             result.duplicates += 1
             continue
         new_ids.discard(env.id)  # the same id twice in one batch folds once
-        try:
-            to_fold.append((r, env, env.decode(), env.authcontext))
-        except Exception as exc:
-            result.rejected.append(Rejected(r, exc))
-    return [env for _, env in parsed], to_fold
+        if d.message is None:
+            result.rejected.append(Rejected(d.record, d.error or ValueError("not decoded")))
+        else:
+            to_fold.append((d.record, env, d.message, env.authcontext))
+    return envelopes, to_fold
 
 
 async def _attribute(conn: asyncpg.Connection, s: str, items: list[ToFold]) -> list[ToFold]:
@@ -364,7 +393,7 @@ async def _save_documents(conn: asyncpg.Connection, s: str, docs: list[Doc]) -> 
         return {}
     rows = await conn.fetch(
         f"INSERT INTO {s}.perfiles (cliente_id, doc, visible, busqueda) "
-        "SELECT c, d::jsonb, v, b FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::text[]) AS x(c, d, v, b) "
+        "SELECT c, d::json, v, b FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::text[]) AS x(c, d, v, b) "
         "ON CONFLICT (cliente_id) DO UPDATE SET doc = EXCLUDED.doc, visible = EXCLUDED.visible, "
         "busqueda = EXCLUDED.busqueda, updated_at = now() RETURNING cliente_id, xmin::text AS v",
         [d["cliente_id"] for d in docs],

@@ -8,6 +8,7 @@ import pytest
 
 from contracts.base import Message
 from contracts.envelope import envelope_for
+from services.perfil.folding import quoted
 from services.perfil.main import open_store
 from services.perfil.settings import PerfilSettings
 from services.perfil.store import ViewStore
@@ -68,3 +69,27 @@ async def test_un_plegado_que_no_llega_a_confirmarse_no_deja_su_documento_en_mem
     assert await total(store, schema, 2) == 0
     await store.apply(schema, [bad])  # type: ignore[list-item]
     assert await total(store, schema, 2) == 1  # folded once: the rolled-back fold left no trace in memory
+
+
+async def test_una_copia_con_documentos_jsonb_se_convierte_a_json_al_actualizarla(store: ViewStore) -> None:
+    """Copies made before the documents were kept as JSON text (store.DOC_STORAGE_DDL) are converted by the
+    upgrade every start runs, once, documents intact."""
+    schema = await store.active_schema()
+    _offsets.clear()
+    await store.apply(schema, [rec(ev.cliente_creado(3)), rec(ev.cuenta_abierta(30, 3))])  # type: ignore[list-item]
+    before = await store.document(schema, 3)
+    table = f"{quoted(schema)}.perfiles"
+    await store.pool.execute(f"ALTER TABLE {table} ALTER COLUMN doc TYPE jsonb USING doc::jsonb")
+
+    async def doc_type() -> str:
+        found: str = await store.pool.fetchval(
+            "SELECT atttypid::regtype::text FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'doc'",
+            table,
+        )
+        return found
+
+    assert await doc_type() == "jsonb"
+    await store.upgrade_view(schema)
+    await store.upgrade_view(schema)  # the next start: nothing left to convert
+    assert await doc_type() == "json"
+    assert await store.document(schema, 3) == before

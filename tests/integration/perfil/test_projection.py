@@ -5,11 +5,14 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
+
 from contracts.base import Message
 from contracts.topics import dlq
 from contracts.transacciones import TransaccionFallida, TransaccionRegistrada
 from services.perfil import projector, service
 from services.perfil.rebuild import rebuild
+from services.perfil.runner import LiveProjection
 from services.perfil.store import ViewStore
 from tests.conftest import eventually
 from tests.integration.conftest import KAFKA
@@ -230,4 +233,36 @@ async def test_two_rebuilds_at_once_take_turns_and_both_succeed(
     assert {first.compared, second.compared} == {True}
     assert await store.active_schema() == max(first.schema, second.schema, key=lambda s: int(s[8:]))
     assert set(await store.view_schemas()) == {first.schema, second.schema}
+    assert await stored_documents(store, await store.active_schema()) == expected_documents(messages)
+
+
+async def test_un_plegado_fallido_se_repite_sin_plegar_antes_el_lote_leido_mientras_tanto(
+    store: ViewStore, topics: Topics, producer: AIOKafkaProducer, publish: Publish
+) -> None:
+    """The projection fetches and decodes the next batch while one folds. When that fold fails (nothing
+    committed), the view goes back to its stored offsets; the batch fetched meanwhile follows the failed one and
+    must not be folded (its partitions were re-sought): folded, it would move the offsets past the lost records."""
+    messages = ev.workload(150, seed=11, first_id=7000)
+    await publish(*messages)
+    fold = store.apply
+    failed: list[int] = []
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        if not failed:
+            failed.append(len(args[1]))
+            await asyncio.sleep(0.5)  # long enough for the next batch to be fetched and decoded meanwhile
+            raise ConnectionResetError("the view's database went away mid-fold")
+        return await fold(*args, **kwargs)
+
+    store.apply = failing_once  # type: ignore[method-assign]
+    running = RunningProjection(store, topics, producer)
+    running.projection = LiveProjection(store, running.reader, producer, topics.all(), max_records=50)
+    await running.start()
+    try:
+        await wait_applied(store, len(messages), timeout=60)
+    finally:
+        await running.close()
+    assert failed
+    assert running.projection.status.errors == 1
+    assert await applied(store) == len(messages)
     assert await stored_documents(store, await store.active_schema()) == expected_documents(messages)
