@@ -128,7 +128,7 @@ async def apply(
     fold's documents once the transaction has committed."""
     s = quoted(schema)
     result = ApplyResult()
-    kept: dict[int, tuple[str, Doc]] = {}
+    kept: dict[int, tuple[str, str]] = {}
     batch = [r if isinstance(r, Decoded) else decode(r) for r in records]
     async with conn.transaction():
         if check_active:
@@ -308,13 +308,13 @@ class _Documents:
 
 async def _fold(
     conn: asyncpg.Connection, s: str, items: list[ToFold], result: ApplyResult, documents: _Documents
-) -> dict[int, tuple[str, Doc]]:
+) -> dict[int, tuple[str, str]]:
     """Load the touched documents, fold the events in order, save the documents that changed. Returns every
-    document loaded or written with its row version (for the cache, once committed)."""
+    document loaded or written, as its row version and JSON text (for the cache, once committed)."""
     novel = await _record_transactions(conn, s, [(m, actor) for _, _, m, actor in items])
     ids = sorted({c for _, _, m, _ in items for c in projector.clientes_of(m)})
     loaded = await _load_documents(conn, s, ids, documents)
-    docs: dict[int, Doc] = {c: doc for c, (_, doc) in loaded.items()}
+    docs: dict[int, Doc] = {c: orjson.loads(text) for c, (_, text) in loaded.items()}
     changed: set[int] = set()
     for r, env, message, actor in items:
         try:
@@ -332,15 +332,14 @@ async def _fold(
             continue
         if env is not None:
             result.folded.append(env)
-    saved = await _save_documents(conn, s, [docs[c] for c in sorted(changed)])
-    return loaded | {c: (version, docs[c]) for c, version in saved.items()}
+    return loaded | await _save_documents(conn, s, [docs[c] for c in sorted(changed)])
 
 
 async def _load_documents(
     conn: asyncpg.Connection, s: str, ids: list[int], documents: _Documents
-) -> dict[int, tuple[str, Doc]]:
-    """The stored documents of `ids` with their row versions (`xmin`), rows locked. The JSON travels only for the
-    rows whose version is not the one of the cached copy."""
+) -> dict[int, tuple[str, str]]:
+    """The stored documents of `ids` as their row versions (`xmin`) and JSON text, rows locked. The text travels only
+    for the rows whose version is not the one of the cached copy."""
     known = documents.cache.known(documents.schema, ids) if documents.cache is not None else {}
     rows = await conn.fetch(
         f"SELECT p.cliente_id, p.xmin::text AS v, "
@@ -350,10 +349,10 @@ async def _load_documents(
         ids,
         [known[c][0] if c in known else None for c in ids],
     )
-    out: dict[int, tuple[str, Doc]] = {}
+    out: dict[int, tuple[str, str]] = {}
     for row in rows:
         raw = row["doc"]
-        out[row["cliente_id"]] = (row["v"], orjson.loads(raw) if raw is not None else known[row["cliente_id"]][1])
+        out[row["cliente_id"]] = (row["v"], raw if raw is not None else known[row["cliente_id"]][1])
     if documents.cache is not None:
         misses = sum(1 for row in rows if row["doc"] is not None)
         documents.cache.count(len(rows) - misses, misses)
@@ -387,21 +386,23 @@ async def _record_transactions(
     return {(r["cliente_id"], r["transaccion_id"]) for r in inserted}
 
 
-async def _save_documents(conn: asyncpg.Connection, s: str, docs: list[Doc]) -> dict[int, str]:
-    """Upsert the documents; returns each one's new row version."""
+async def _save_documents(conn: asyncpg.Connection, s: str, docs: list[Doc]) -> dict[int, tuple[str, str]]:
+    """Upsert the documents; returns each one's new row version and its JSON text."""
     if not docs:
         return {}
+    texts = [_dumps(d) for d in docs]
     rows = await conn.fetch(
         f"INSERT INTO {s}.perfiles (cliente_id, doc, visible, busqueda) "
         "SELECT c, d::json, v, b FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::text[]) AS x(c, d, v, b) "
         "ON CONFLICT (cliente_id) DO UPDATE SET doc = EXCLUDED.doc, visible = EXCLUDED.visible, "
         "busqueda = EXCLUDED.busqueda, updated_at = now() RETURNING cliente_id, xmin::text AS v",
         [d["cliente_id"] for d in docs],
-        [_dumps(d) for d in docs],
+        texts,
         [projector.visible(d) for d in docs],
         [projector.search_text(d) for d in docs],
     )
-    return {r["cliente_id"]: r["v"] for r in rows}
+    text_of = {d["cliente_id"]: text for d, text in zip(docs, texts, strict=True)}
+    return {r["cliente_id"]: (r["v"], text_of[r["cliente_id"]]) for r in rows}
 
 
 def _is_transaction(message: Message) -> bool:
