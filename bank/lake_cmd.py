@@ -11,12 +11,14 @@ app = typer.Typer(no_args_is_help=True, help="The Parquet event lake (folder or 
 @app.command("sink")
 def sink() -> None:
     """Run the lake sink until SIGTERM/SIGINT (settings from LAKE_* variables); a stop flushes and commits."""
+    from services.platform import gc_policy
     from services.platform.telemetry import start_process
     from streams.lake.main import run_sink
     from streams.lake.settings import SinkSettings
 
     start_process("lake")  # JSON logs; spans of the records it takes in
     settings = SinkSettings()
+    gc_policy.tune()
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -24,12 +24,15 @@ def serve(
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
     module_name, default_port = SERVICES[service]
+    from services.platform import gc_policy
     from services.platform.telemetry import start_process  # lazy: the OTel SDK is no cost to other commands
 
     start_process(service)  # JSON logs and tracing before anything logs or opens a connection
     module = importlib.import_module(module_name)
+    app = module.create_app()
+    gc_policy.tune()
     uvicorn.run(
-        module.create_app(),
+        app,
         host=host,
         port=port or default_port,
         log_level="warning",
