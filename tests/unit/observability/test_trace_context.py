@@ -110,6 +110,31 @@ def test_un_lote_continua_la_traza_de_cada_mensaje_y_lo_que_causa_sigue_en_ella(
     assert envelope_for(_comando(), source="/x", causation_id=deliveries[0].envelope.id).traceparent is None
 
 
+def test_los_mensajes_de_un_mismo_pedido_comparten_un_span_que_dice_cuantos_son() -> None:
+    exporter = recording()
+    tracer = trace.get_tracer("test")
+    with tracer.start_as_current_span("POST /cuentas/lote") as lote:
+        batch = [_delivery(envelope_for(_comando(n), source="/cuentas")) for n in (1, 2, 3)]
+    with tracer.start_as_current_span("POST /cuentas") as single:
+        alone = _delivery(envelope_for(_comando(4), source="/cuentas"))
+
+    with consumer_tracing.handling([*batch, alone], "transacciones"):
+        caused = [envelope_for(_comando(9), source="/x", causation_id=d.envelope.id).traceparent for d in batch]
+        caused_alone = envelope_for(_comando(9), source="/x", causation_id=alone.envelope.id).traceparent
+    processed = {s.context.trace_id: s for s in exporter.get_finished_spans() if s.name.startswith("process ")}
+    assert len(processed) == 2
+    shared = processed[lote.get_span_context().trace_id]
+    attributes = shared.attributes or {}
+    assert attributes["messaging.batch.message_count"] == 3
+    assert attributes["messaging.consumer.group.name"] == "transacciones"
+    assert "messaging.message.id" not in attributes  # differs from message to message
+    assert caused == [_w3c(shared.context)] * 3  # each message's consequences continue under the shared span
+    own = processed[single.get_span_context().trace_id]
+    assert "messaging.batch.message_count" not in (own.attributes or {})
+    assert (own.attributes or {})["messaging.message.id"] == alone.envelope.id
+    assert caused_alone == _w3c(own.context)
+
+
 def test_un_fallo_marca_los_spans_y_un_registro_sin_traza_no_abre_ninguno() -> None:
     exporter = recording()
     with trace.get_tracer("test").start_as_current_span("request"):
