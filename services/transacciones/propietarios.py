@@ -7,8 +7,8 @@ being up and pay a network hop, and the services share events and HTTP contracts
 not be known here yet, and is answered as not found until its CuentaAbierta is folded (the saga itself, which
 moves the money, never reads this replica).
 
-No separate inbox: an account's owner and currency are fixed when it is opened, so a redelivered event `$set`s the
-same values again; applying an event twice is the same as applying it once. The currency (for FX quotes) was added
+No separate inbox: an account's owner and currency are fixed when it is opened, so a redelivered event finds its row
+already there (a duplicate key, ignored); applying an event twice is the same as applying it once. The currency (for FX quotes) was added
 later: the consumer group's name changed with it (`.v2`), so the new group folds every opening from the start of the
 topic (infinite retention) and the rows written before gain their `moneda`.
 
@@ -22,18 +22,20 @@ start the same way.
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from consumers.handler import Delivery
 from contracts.cuentas import CuentaAbierta
 from contracts.envelope import Envelope
 from contracts.money import Moneda
-from services.transacciones.repository import REPLACE_CHUNK
+from services.transacciones.repository import DUPLICATE_KEY
 
 CONSUMER: Final = "transacciones.propietarios.v3"
 COLLECTION: Final = "propietarios_de_cuentas"
 _BY_CLIENTE: Final = "cliente_id_1"
+INSERT_CHUNK: Final = 1000
 
 
 def duenos(envelopes: Iterable[Envelope]) -> dict[int, int]:
@@ -75,13 +77,17 @@ class Propietarios:
 
     async def aplicar(self, envelopes: Sequence[Envelope]) -> int:
         nuevos = aperturas(envelopes)
-        upserts = [
-            UpdateOne({"_id": clave(c)}, {"$set": {"cliente_id": d, "moneda": m}}, upsert=True)
-            for c, (d, m) in nuevos.items()
-        ]
-        # In chunks: a FerretDB 1.x update command holds a connection per statement until it ends (REPLACE_CHUNK).
-        for start in range(0, len(upserts), REPLACE_CHUNK):
-            await self._coll.bulk_write(upserts[start : start + REPLACE_CHUNK], ordered=False)
+        rows = [{"_id": clave(c), "cliente_id": d, "moneda": m} for c, (d, m) in nuevos.items()]
+        # Inserted, not upserted: an account's row never changes, so a redelivered opening's duplicate key is the
+        # row already there, as wanted. FerretDB 1.24 measured 0.045 ms per document in insert_many against 0.87
+        # in upserts (a lookup, then an insert, per statement): 0.95 ms of FerretDB's CPU per account opened
+        # during `bank seed`.
+        for start in range(0, len(rows), INSERT_CHUNK):
+            try:
+                await self._coll.insert_many(rows[start : start + INSERT_CHUNK], ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                    raise
         return len(nuevos)
 
     async def dueno(self, cuenta_id: int) -> int | None:

@@ -1,5 +1,5 @@
 """The account-owner replica (propietarios.py) on the real Mongo-wire store: what it folds, what it answers, and that
-every lookup and upsert it makes is one FerretDB answers from its primary key instead of decoding the collection."""
+every lookup and write it makes is one FerretDB answers from its primary key instead of decoding the collection."""
 
 import asyncio
 from typing import Any
@@ -20,6 +20,10 @@ async def test_las_aperturas_se_pliegan_una_vez_y_responden_dueno_moneda_y_cuent
     assert await propietarios.aplicar(aperturas) == 2
     await propietarios.aplicar([aperturas[0]])  # redelivered: the same row again
     assert await db[COLLECTION].count_documents({}) == 2
+    # a poll redelivering one opening beside a new one: the copy is skipped, the new one still lands
+    assert await propietarios.aplicar([aperturas[1], envelope_for(abierta(10, 2), source="cuentas")]) == 2
+    assert await db[COLLECTION].count_documents({}) == 3
+    assert await propietarios.dueno(10) == 2
     assert await propietarios.dueno(7) == 1
     assert await propietarios.moneda(8) == "USD"
     assert await propietarios.dueno(9) is None
