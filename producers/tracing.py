@@ -27,44 +27,54 @@ def _traced(row: OutboxRow) -> tuple[str | None, str | None]:
     return traceparent, tracestate
 
 
-def _child(row: OutboxRow, traceparent: str, tracestate: str | None) -> tuple[Span, Pairs]:
+def _child(topic: str, traceparent: str, tracestate: str | None, rows: Sequence[OutboxRow]) -> tuple[Span, Pairs]:
+    """The producer span of `rows` (one topic, one trace context) and the trace headers its records carry."""
     carrier = {"traceparent": traceparent, **({"tracestate": tracestate} if tracestate else {})}
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": topic,
+    }
+    if len(rows) == 1:
+        attributes |= {"messaging.kafka.message.key": rows[0].key, "messaging.message.id": rows[0].event_id}
+    else:
+        attributes["messaging.batch.message_count"] = len(rows)
     span = _tracer.start_span(
-        f"send {row.topic}",
-        context=_PROPAGATOR.extract(carrier),
-        kind=SpanKind.PRODUCER,
-        attributes={
-            "messaging.system": "kafka",
-            "messaging.operation.type": "send",
-            "messaging.destination.name": row.topic,
-            "messaging.kafka.message.key": row.key,
-            "messaging.message.id": row.event_id,
-        },
+        f"send {topic}", context=_PROPAGATOR.extract(carrier), kind=SpanKind.PRODUCER, attributes=attributes
     )
     out: dict[str, str] = {}
     _PROPAGATOR.inject(out, context=trace.set_span_in_context(span))
-    if "traceparent" not in out:  # tracing off in this process: the record carries the trace on as it came
-        return span, row.headers
-    headers = [(k, v) for k, v in row.headers if k not in (TRACEPARENT_HEADER, TRACESTATE_HEADER)]
-    headers.append((TRACEPARENT_HEADER, out["traceparent"]))
+    if "traceparent" not in out:  # tracing off in this process: the records carry the trace on as it came
+        return span, []
+    pairs = [(TRACEPARENT_HEADER, out["traceparent"])]
     if "tracestate" in out:
-        headers.append((TRACESTATE_HEADER, out["tracestate"]))
-    return span, headers
+        pairs.append((TRACESTATE_HEADER, out["tracestate"]))
+    return span, pairs
+
+
+def _with_trace(row: OutboxRow, pairs: Pairs) -> Pairs:
+    if not pairs:
+        return row.headers
+    return [(k, v) for k, v in row.headers if k not in (TRACEPARENT_HEADER, TRACESTATE_HEADER)] + pairs
 
 
 @contextmanager
 def sending(rows: Sequence[OutboxRow]) -> Iterator[list[Pairs]]:
-    """Each row's headers to send (a traced row's with its producer span's context); the spans end on the way out."""
-    spans: list[Span] = []
-    headers: list[Pairs] = []
-    for row in rows:
+    """Each row's headers to send (a traced row's with its producer span's context); the spans end on the way out.
+    One span per topic and trace context, as consumers/tracing.py does: the hundreds of events of a batch request
+    share their request's context, and a span each cost more than sending them."""
+    groups: dict[tuple[str, str, str | None], list[int]] = {}
+    for i, row in enumerate(rows):
         traceparent, tracestate = _traced(row)
-        if traceparent is None:
-            headers.append(row.headers)
-            continue
-        span, pairs = _child(row, traceparent, tracestate)
+        if traceparent is not None:
+            groups.setdefault((row.topic, traceparent, tracestate), []).append(i)
+    spans: list[Span] = []
+    headers = [row.headers for row in rows]
+    for (topic, traceparent, tracestate), members in groups.items():
+        span, pairs = _child(topic, traceparent, tracestate, [rows[i] for i in members])
         spans.append(span)
-        headers.append(pairs)
+        for i in members:
+            headers[i] = _with_trace(rows[i], pairs)
     try:
         yield headers
     except BaseException as exc:

@@ -72,6 +72,29 @@ def test_el_relay_envia_bajo_un_span_hijo_y_el_registro_lleva_su_contexto() -> N
     assert [k for k, _ in headers[0]].count("ce_traceparent") == 1
 
 
+def test_el_relay_envia_los_eventos_de_un_mismo_pedido_bajo_un_span() -> None:
+    exporter = recording()
+    tracer = trace.get_tracer("test")
+    with tracer.start_as_current_span("POST /cuentas/lote"):
+        lote = [OutboxRow.of(envelope_for(_comando(n), source="/cuentas")) for n in (1, 2, 3)]
+    with tracer.start_as_current_span("POST /cuentas"):
+        alone = OutboxRow.of(envelope_for(_comando(4), source="/cuentas"))
+    with producer_tracing.sending([*lote, alone]) as headers:
+        pass
+    sends = {s.parent.trace_id: s for s in exporter.get_finished_spans() if s.name.startswith("send ") and s.parent}
+    assert len(sends) == 2
+    shared, own = sends[_trace_of(lote[0])], sends[_trace_of(alone)]
+    assert (shared.attributes or {})["messaging.batch.message_count"] == 3
+    assert "messaging.message.id" not in (shared.attributes or {})
+    assert (own.attributes or {})["messaging.message.id"] == alone.event_id
+    assert [dict(h)["ce_traceparent"] for h in headers] == [_w3c(shared.context)] * 3 + [_w3c(own.context)]
+    assert all([k for k, _ in h].count("ce_traceparent") == 1 for h in headers)
+
+
+def _trace_of(row: OutboxRow) -> int:
+    return int(_parts(dict(row.headers)["ce_traceparent"])[0], 16)
+
+
 def _delivery(env) -> Delivery:
     return Delivery(from_record(env.topic, env.value(), env.headers()), env.topic, 0, 5)
 
