@@ -201,6 +201,7 @@ def create_base_app(
             "X-View-Offsets",
             "Retry-After",
             "Idempotent-Replayed",
+            "Preference-Applied",  # whether POST /transacciones waited for the final state (Prefer: wait=N)
         ],
     )
     app.add_exception_handler(DomainError, _domain)

@@ -159,6 +159,13 @@ async def test_una_dependencia_caida_es_503_con_retry_after(client: httpx.AsyncC
     assert "no está disponible" in body["message"]
 
 
+async def test_el_navegador_puede_leer_las_cabeceras_que_la_api_responde(client: httpx.AsyncClient) -> None:
+    r = await client.get("/fallos/kafka", headers={"Origin": "http://spa.example"})
+    exposed = {h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")}
+    wanted = {"x-total-count", "location", "retry-after", "idempotent-replayed", "preference-applied"}
+    assert wanted <= exposed, wanted - exposed
+
+
 async def test_un_commit_cortado_no_se_presenta_como_rechazo(client: httpx.AsyncClient) -> None:
     body = problem(await client.post("/fallos/postgres-commit"), 503)
     assert "pudo haberse aplicado o no" in body["message"]
