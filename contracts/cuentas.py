@@ -99,6 +99,22 @@ class EstadoCuentaCambiado(_CuentaEvent):
     fecha: datetime
 
 
+class LimitesCuentaCambiados(_CuentaEvent):
+    """PUT /cuentas/{id}/limites changed the account's own daily limits (its overrides of its tipo's), in the
+    account's currency: before and after, null for no override (the tipo's limit applies). Only a change is
+    published; the limits in force also depend on the tipo's."""
+
+    type: ClassVar[str] = "bank.cuentas.LimitesCuentaCambiados.v1"
+
+    cliente_id: int
+    moneda: Moneda
+    retiro_diario: Money | None
+    transferencia_diaria: Money | None
+    retiro_diario_anterior: Money | None
+    transferencia_diaria_anterior: Money | None
+    fecha: datetime
+
+
 class CuentaEliminada(_CuentaEvent):
     type: ClassVar[str] = "bank.cuentas.CuentaEliminada.v1"
 

@@ -14,6 +14,7 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     cuentas.SaldoActualizado,
     cuentas.EstadoCuentaCambiado,
     cuentas.CuentaEliminada,
+    cuentas.LimitesCuentaCambiados,
     cuentas.MovimientoRechazado,
     cuentas.RetencionCreada,
     cuentas.RetencionCapturada,

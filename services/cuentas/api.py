@@ -205,15 +205,20 @@ async def fijar_limites(
     body: LimitesUpdate,
     service: ServiceDep,
     request: Request,
+    actor: ActorDep,
+    correlation_id: CorrelationId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> LimitesPublic | Response:
-    """The account's own daily limits, overriding its tipo's; null drops an override. Both fields are required."""
+    """The account's own daily limits, overriding its tipo's; null drops an override. Both fields are required.
+    A change publishes LimitesCuentaCambiados."""
     return await run_keyed(
         request,
         idempotency_key,
         body,
         find=service.respuesta_registrada,
-        write=lambda idem: service.fijar_limites(cuenta_id, body.limites(), idem),
+        write=lambda idem: service.fijar_limites(
+            cuenta_id, body.limites(), idem, correlation_id=correlation_id, actor=actor
+        ),
         render=LimitesPublic.of,
     )
 

@@ -10,6 +10,7 @@ from contracts.cuentas import (
     CuentaEliminada,
     EstadoCuenta,
     EstadoCuentaCambiado,
+    LimitesCuentaCambiados,
     MovimientoRechazado,
     RetencionCapturada,
     RetencionCreada,
@@ -20,7 +21,7 @@ from contracts.cuentas import (
 from contracts.envelope import AuthContext, Envelope, envelope_for
 from contracts.money import Moneda
 from services.cuentas.decisions import Captura, Denegado, Ventanilla
-from services.cuentas.domain import Cuenta, CuentaBloqueada, MovimientoNuevo
+from services.cuentas.domain import Cuenta, CuentaBloqueada, LimitesDiarios, MovimientoNuevo
 from services.cuentas.retenciones import Retencion
 
 SOURCE: Final = "/cuentas"
@@ -91,6 +92,21 @@ def estado_cambiado(cuenta: Cuenta, anterior: EstadoCuenta, fecha: datetime) -> 
         cliente_id=cuenta.cliente_id,
         estado_anterior=anterior,
         estado=cuenta.estado,
+        fecha=fecha,
+    )
+
+
+def limites_cambiados(
+    cuenta: CuentaBloqueada, anteriores: LimitesDiarios, nuevos: LimitesDiarios, fecha: datetime
+) -> LimitesCuentaCambiados:
+    return LimitesCuentaCambiados(
+        cuenta_id=cuenta.cuenta_id,
+        cliente_id=cuenta.cliente_id,
+        moneda=cuenta.moneda,
+        retiro_diario=nuevos.retiro,
+        transferencia_diaria=nuevos.transferencia,
+        retiro_diario_anterior=anteriores.retiro,
+        transferencia_diaria_anterior=anteriores.transferencia,
         fecha=fecha,
     )
 

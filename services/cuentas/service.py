@@ -275,16 +275,28 @@ class CuentasService:
         return cuenta
 
     async def fijar_limites(
-        self, cuenta_id: int, limites: LimitesDiarios, idem: Keyed[LimitesCuenta] | None = None
+        self,
+        cuenta_id: int,
+        limites: LimitesDiarios,
+        idem: Keyed[LimitesCuenta] | None = None,
+        *,
+        correlation_id: str | None = None,
+        actor: AuthContext | None = None,
     ) -> LimitesCuenta:
         """Set (or, with None, drop) the account's overrides of its tipo's daily limits. Under the account's row lock,
         so a movement decides by the limits before or after the change, never a mix. A lower limit than what today
-        already used refuses further debits today; nothing already moved is undone."""
-        async with db.transaction(self._pool) as cur:
+        already used refuses further debits today; nothing already moved is undone. A change is published
+        (LimitesCuentaCambiados, same transaction) so the log tells an auditor which limits a refusal applied."""
+        async with db.transaction(self._pool, on_commit=self._on_events) as cur:
             await idempotencia.claim(cur, [idem] if idem else [])
-            await _bloquear(cur, cuenta_id)
+            locked = await _bloquear(cur, cuenta_id)
+            leidos = await repo.limites_de_cuenta(cur, cuenta_id)
+            assert leidos is not None  # _bloquear found it live, and holds its row lock
             await repo.fijar_limites(cur, cuenta_id=cuenta_id, limites=limites)
             estado = await _limites(cur, cuenta_id, bloqueando=True)
+            if leidos[0] != limites:
+                evento = events.limites_cambiados(locked, leidos[0], limites, repo.utcnow())
+                await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
             await idempotencia.record(cur, [(idem, estado)] if idem else [])
         return estado
 

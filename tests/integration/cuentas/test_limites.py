@@ -16,10 +16,11 @@ from services.cuentas.domain import ZONA_LEDGER
 from tests.conftest import eventually
 from tests.integration.auth import Bearer
 from tests.integration.conftest import URLS
-from tests.integration.cuentas.conftest import saldo_y_ledger
+from tests.integration.cuentas.conftest import Tap, saldo_y_ledger
 
 Factory = Callable[..., Any]
 FINALES = {"COMPLETADA", "FALLIDA", "CANCELADA"}
+CAMBIADOS = "bank.cuentas.LimitesCuentaCambiados.v1"
 
 
 @pytest.fixture(autouse=True)
@@ -192,6 +193,26 @@ async def test_limite_propio_de_la_cuenta_cuenta_ventanilla_retiro_y_pago(
     vista = await fijar(http, cid, None, None)
     assert vista["retiroDiario"] == {"limite": None, "origen": None, "usadoHoy": "600.00", "disponibleHoy": None}
     assert (await retiro(http, cid, "400.00")).status_code == 200
+
+
+async def test_cada_cambio_de_limites_se_publica_una_vez_con_antes_despues_y_quien(
+    http: httpx.AsyncClient, cuenta_factory: Factory, cuentas_tap: Tap
+) -> None:
+    cuenta = await cuenta_factory(saldo="10.00")
+    cid = cuenta["cuenta_id"]
+    await fijar(http, cid, "500.00", None)
+    await fijar(http, cid, "500", None)  # the same limits: nothing changed, nothing is published
+    await fijar(http, cid, None, "2000.00")
+    # One account's events keep their order (one key, one partition), so a spurious second event would be here.
+    publicados = await cuentas_tap.wait_for(CAMBIADOS, count=2, cuenta_id=cid)
+    comun = {"cuenta_id": cid, "cliente_id": cuenta["cliente_id"], "moneda": cuenta["moneda"]}
+    antes_despues = ("retiro_diario_anterior", "transferencia_diaria_anterior", "retiro_diario", "transferencia_diaria")
+    assert [{k: e[k] for k in (*comun, *antes_despues)} for e in publicados] == [
+        comun | dict(zip(antes_despues, (None, None, "500.00", None), strict=True)),
+        comun | dict(zip(antes_despues, ("500.00", None, None, "2000.00"), strict=True)),
+    ]
+    quien = [h for _, h, d in cuentas_tap.records if h.get("ce_type") == CAMBIADOS and d.get("cuenta_id") == cid]
+    assert all(h.get("ce_authtype") == "user" and h.get("ce_authid") for h in quien), quien
 
 
 async def test_limite_de_transferencia_por_post_transacciones(

@@ -7,7 +7,13 @@ import pyarrow as pa
 import pytest
 
 from contracts.base import DomainEvent
-from contracts.cuentas import RetencionCapturada, RetencionCreada, RetencionExpirada, RetencionLiberada
+from contracts.cuentas import (
+    LimitesCuentaCambiados,
+    RetencionCapturada,
+    RetencionCreada,
+    RetencionExpirada,
+    RetencionLiberada,
+)
 from contracts.envelope import envelope_for
 from contracts.lake import REJECTED_TABLE, TABLES, arrow_schema, hive_columns
 from contracts.transacciones import TransaccionRegistrada
@@ -57,6 +63,25 @@ def test_la_retencion_creada_guarda_su_vencimiento_como_timestamp():
     stored = pa.Table.from_pylist([row.values], schema=arrow_schema("retencion_creada"))
     assert str(stored.schema.field("vence").type) == "timestamp[us, tz=UTC]"
     assert stored.column("referencia").to_pylist() == [None]
+
+
+def test_un_cambio_de_limites_guarda_antes_y_despues_y_nulo_es_sin_limite_propio():
+    event = LimitesCuentaCambiados(
+        cuenta_id=5,
+        cliente_id=1,
+        moneda="PEN",
+        retiro_diario=Decimal("500.00"),
+        transferencia_diaria=None,
+        retiro_diario_anterior=None,
+        transferencia_diaria_anterior=Decimal("2000.00"),
+        fecha=T0,
+    )
+    row = to_row(_record(event))
+    assert row.table == "limites_cuenta_cambiados"
+    stored = pa.Table.from_pylist([row.values], schema=arrow_schema(row.table))
+    assert stored.schema.field("retiro_diario").type == pa.decimal128(15, 2)
+    limits = ["retiro_diario", "transferencia_diaria", "retiro_diario_anterior", "transferencia_diaria_anterior"]
+    assert [stored.column(c).to_pylist()[0] for c in limits] == [Decimal("500.00"), None, None, Decimal("2000.00")]
 
 
 def test_una_reversion_guarda_reversion_de_y_las_demas_lo_dejan_nulo():
