@@ -120,27 +120,32 @@ async def sink_throughput(events: int, sinks: int) -> dict[str, Any]:
     try:
         await produce([topic], events)
         with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile() as log:
-            env = sink_env([topic], Path(folder), f"bench.lake.{unique}", LAKE_FLUSH_RECORDS="5000")
+            group_id = f"bench.lake.{unique}"
+            env = sink_env([topic], Path(folder), group_id, LAKE_FLUSH_RECORDS="5000")
             env["LAKE_FLUSH_SECONDS"] = "1.0"
             rows = RowCounter(Path(folder))
             started = time.perf_counter()
             procs = [start_sink(env, log) for _ in range(sinks)]
+
+            def sinks_cpu() -> float:
+                return sum(cpu_seconds(p.pid) for p in procs)
+
             first_file = first_rows = None
             cpu_at_first = 0.0
             stack_at_first = None
-            group = GroupWatch(f"bench.lake.{unique}", sinks)
+            group = GroupWatch(group_id, sinks)
             while (written := rows()) < events:
                 if any(p.poll() is not None for p in procs):
                     log.seek(0)
                     raise RuntimeError(f"a sink exited early:\n{log.read().decode(errors='replace')[-2000:]}")
                 if written and first_file is None:
                     first_file, first_rows = time.perf_counter(), written
-                    cpu_at_first = sum(cpu_seconds(p.pid) for p in procs)
+                    cpu_at_first = sinks_cpu()
                     stack_at_first = this_stack()
-                await group.check(written, lambda: sum(cpu_seconds(p.pid) for p in procs))
+                await group.check(written, sinks_cpu)
                 await asyncio.sleep(0.1)
             done = time.perf_counter()
-            cpu_now = sum(cpu_seconds(p.pid) for p in procs)
+            cpu_now = sinks_cpu()
             cpu_steady = cpu_now - cpu_at_first
             await group.close()
             stack_used = stack_at_first.again().since(stack_at_first) if stack_at_first else {}
