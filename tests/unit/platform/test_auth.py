@@ -176,3 +176,86 @@ def test_settings_por_defecto_del_contrato() -> None:
     s = AuthSettings()
     assert s.jwks() == "http://127.0.0.1:8180/realms/cloudbank/protocol/openid-connect/certs"
     assert (s.audience, s.leeway_seconds) == ("cloudbank-api", 30)
+
+
+class CountingKeys(TestKeys):
+    """TestKeys that count the key lookups: one per token whose signature is checked."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    async def key(self, kid: str) -> Any:
+        self.lookups += 1
+        return await super().key(kid)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_un_token_ya_validado_no_se_vuelve_a_verificar_hasta_que_caduca_el_recuerdo() -> None:
+    keys, clock = CountingKeys(), Clock()
+    validator = TokenValidator(keys, SETTINGS, clock=clock)
+    token = keys.token(("cajero",))
+    first = await validator.principal(token)
+    assert await validator.principal(token) == first
+    assert keys.lookups == 1
+    clock.now += SETTINGS.verified_cache_seconds + 1  # remembered no longer: checked in full again
+    assert await validator.principal(token) == first
+    assert keys.lookups == 2
+
+
+async def test_un_token_recordado_caduca_con_su_exp() -> None:
+    keys, clock = CountingKeys(), Clock()
+    validator = TokenValidator(keys, SETTINGS, clock=clock)
+    token = keys.token(("admin",), exp=int(clock.now) + 5)
+    await validator.principal(token)
+    await validator.principal(token)
+    assert keys.lookups == 1
+    # Within the cache's 60 s but past exp and the leeway: checked in full again (PyJWT reads the real clock, by
+    # which the token is still valid, so the proof is the second key lookup; test_tokens_rechazados_por_sus_claims
+    # shows that an expired token is refused).
+    clock.now += 5 + SETTINGS.leeway_seconds + 1
+    await validator.principal(token)
+    assert keys.lookups == 2
+
+
+async def test_solo_el_mismo_token_exacto_se_toma_sin_verificar() -> None:
+    keys = CountingKeys()
+    validator = TokenValidator(keys, SETTINGS)
+    token = keys.token(("admin",))
+    await validator.principal(token)
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+    with pytest.raises(InvalidToken):
+        await validator.principal(forged)
+    other = keys.token(("admin",), cliente_id=9)
+    assert (await validator.principal(other)).subject == "sub-admin-9"
+    assert keys.lookups == 3
+
+
+async def test_con_cero_segundos_se_verifica_cada_peticion() -> None:
+    keys = CountingKeys()
+    s = SETTINGS.model_copy(update={"verified_cache_seconds": 0.0})
+    validator = TokenValidator(keys, s)
+    token = keys.token(("admin",))
+    for _ in range(3):
+        await validator.principal(token)
+    assert keys.lookups == 3
+
+
+async def test_un_token_rechazado_no_se_recuerda() -> None:
+    keys = CountingKeys()
+    validator = TokenValidator(keys, SETTINGS)
+    token = keys.token(("admin",), aud="account")
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            await validator.principal(token)
+    assert keys.lookups == 2
