@@ -123,6 +123,9 @@ install_ferretdb() {
   local meta="$work/src/internal/backends/sqlite/metadata/metadata.go"
   sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \`->\"_id\"\`|" "$meta"
   grep -q 'IDColumn = DefaultColumn + `->"_id"`' "$meta" || die "FerretDB source changed: the _id lookup fix no longer applies"
+  # Replacements and deletes by _id write without reading the document first (the patch's header says why).
+  (cd "$work/src" && git apply -p1 "$CB_INFRA/ferretdb/fastpath.patch") \
+    || die "FerretDB source changed: infra/ferretdb/fastpath.patch no longer applies"
   (cd "$work/src" && go build -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb)
   mv -f "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
   rm -rf "$work"

@@ -29,8 +29,9 @@ KEYCLOAK_PORT=8180
 KEYCLOAK_MGMT_PORT=9180
 
 FERRETDB_VERSION="v1.24.2"
-# Our build of it: upstream plus the one-line fix in stack.sh install_ferretdb (bump the suffix when that changes).
-FERRETDB_BUILD="$FERRETDB_VERSION-cloudbank.1"
+# Our build of it: upstream plus the one-line fix in stack.sh install_ferretdb and infra/ferretdb/fastpath.patch (bump
+# the suffix when either changes: a machine with another build rebuilds).
+FERRETDB_BUILD="$FERRETDB_VERSION-cloudbank.2"
 FERRETDB_BIN="$CB_CACHE/bin/ferretdb"
 
 PG_MAJOR=15
