@@ -39,7 +39,9 @@ from services.transacciones.domain import Transaccion, archivable
 DUPLICATE_KEY = 11000
 # Most replaces per bulk write. FerretDB 1.x keeps every statement's read cursor (one SQLite connection each) open
 # until the whole `update` command ends, and its pool has 100 connections: a bulk of ~100 updates deadlocks that
-# database for good (found the hard way). Well below that.
+# database for good (found the hard way). Well below that. (Our build, infra/ferretdb/fastpath.patch, opens no
+# cursor for a command of replacements or deletes by _id alone, and commits it once; the limit stays for any other
+# FerretDB 1.x this may run on.)
 REPLACE_CHUNK = 32
 PENDING_LOOKUPS = 16  # archive lookups in flight while recovery reads the in-progress documents
 IN_PROGRESS = "transacciones_en_curso"
