@@ -4,9 +4,10 @@ Each round takes `--batch` new transaction documents through repository.MongoRep
 does: inserted in progress (with a command to publish), replaced at the credit step, archived in their final state
 (with their event), removed from in progress once that event is out: four document writes each. On a scratch
 database (dropped afterwards) of the stack's FerretDB; prints documents written/s and FerretDB's CPU ms per document
-write (from /proc) per run, and saves bench/results/ferretdb.json.
+write (from /proc) per run, and saves bench/results/ferretdb.json. The archive has the list indexes the service
+would keep there (`--indexes auto`: none on FerretDB 1.x, as TRANSACCIONES_SECONDARY_INDEXES=auto decides).
 
-Run: make bench BENCH=ferretdb [BENCH_ARGS="--transfers 4800 --batch 96 --runs 3"]
+Run: make bench BENCH=ferretdb [BENCH_ARGS="--transfers 4800 --batch 96 --runs 3 --indexes on"]
 """
 
 import argparse
@@ -25,7 +26,7 @@ from contracts.comandos import AcreditarCuenta, DebitarCuenta
 from contracts.envelope import envelope_for
 from producers.outbox_row import OutboxRow
 from services.transacciones.domain import Transaccion, ahora, transaccion_id_de
-from services.transacciones.repository import MongoRepository, detect_money_bson
+from services.transacciones.repository import MongoRepository, TransaccionDocument, detect_money_bson, ensure_indexes
 from services.transacciones.saga import SagaState
 
 MONGO_URL = "mongodb://127.0.0.1:27017/"
@@ -113,12 +114,16 @@ async def _run(repo: MongoRepository, transfers: int, batch: int) -> dict[str, A
     return result
 
 
-async def main(transfers: int, batch: int, runs: int) -> None:
+async def main(transfers: int, batch: int, runs: int, indexes: str) -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL)
     db = client[f"bench_{uuid.uuid4().hex[:8]}"]
     try:
         info = await client.admin.command("buildInfo")
-        repo = MongoRepository(db, await detect_money_bson(db))
+        money = await detect_money_bson(db)
+        indexed = indexes == "on" or (indexes == "auto" and money != "string")  # as services/transacciones/main.py
+        await db.create_collection(TransaccionDocument.Settings.name)
+        await ensure_indexes(db, wanted=indexed)
+        repo = MongoRepository(db, money)
         await _round(repo, batch)  # warm-up: the collections exist, connections are open
         results = [await _run(repo, transfers, batch) for _ in range(runs)]
     finally:
@@ -129,7 +134,8 @@ async def main(transfers: int, batch: int, runs: int) -> None:
             f"{r['rps']:>9,.0f} writes/s  {r['transfers_per_s']:>7,.0f} transfers/s  "
             f"FerretDB {r.get('ferretdb_cpu_ms_per_write', float('nan')):.3f} ms CPU per write"
         )
-    save("ferretdb", results, {"ferretdb_version": info.get("ferretdbVersion", info.get("version"))})
+    version = info.get("ferretdbVersion", info.get("version"))
+    save("ferretdb", results, {"ferretdb_version": version, "archive_indexes": indexed})
 
 
 if __name__ == "__main__":
@@ -137,5 +143,6 @@ if __name__ == "__main__":
     parser.add_argument("--transfers", type=int, default=4800, help="transfers per run")
     parser.add_argument("--batch", type=int, default=96, help="documents per storage call (the writer's round)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--indexes", choices=("auto", "on", "off"), default="auto", help="the archive's list indexes")
     args = parser.parse_args()
-    asyncio.run(main(args.transfers, args.batch, args.runs))
+    asyncio.run(main(args.transfers, args.batch, args.runs, args.indexes))

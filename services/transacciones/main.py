@@ -86,15 +86,19 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
     ):
         db = client[settings.database]
         await init_beanie(database=db, document_models=[TransaccionDocument], skip_indexes=True)
-        await ensure_indexes(db)
+        money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
+        indexed = settings.secondary_indexes == "on" or (settings.secondary_indexes == "auto" and money != "string")
+        if changed := await ensure_indexes(db, wanted=indexed):
+            log.info(
+                "archive indexes %s: %s", "created" if indexed else "dropped (never read here)", ", ".join(changed)
+            )
         propietarios = Propietarios(db)
-        await propietarios.ensure_index()
+        await propietarios.ensure_index(wanted=indexed)
         reversiones = MongoReversiones(db)
-        await reversiones.ensure_index()
+        await reversiones.ensure_index(wanted=indexed)
         tipos_cambio = TiposCambio(db)
         cambios = Cambios(tipos_cambio, Cotizaciones(db), propietarios, settings.cotizacion_seconds)
         await cambios.tabla_inicial()  # a new bank quotes out of the box (README "FX transfers")
-        money = settings.money_bson if settings.money_bson != "auto" else await detect_money_bson(db)
         # Without workers nothing joins the group: the process owns every saga (a test app on its own database).
         ownership = Ownership(
             db,

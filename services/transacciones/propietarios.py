@@ -22,7 +22,7 @@ start the same way.
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -30,6 +30,7 @@ from consumers.handler import Delivery
 from contracts.cuentas import CuentaAbierta
 from contracts.envelope import Envelope
 from contracts.money import Moneda
+from services.transacciones import indexes
 from services.transacciones.repository import DUPLICATE_KEY
 
 CONSUMER: Final = "transacciones.propietarios.v3"
@@ -65,15 +66,9 @@ class Propietarios:
         self._db = db
         self._coll = db[COLLECTION]
 
-    async def ensure_index(self) -> None:
-        # Created only when missing: FerretDB 1.x answers a re-created index by dropping the connection.
-        existing = (
-            set((await self._coll.index_information()).keys())
-            if COLLECTION in set(await self._db.list_collection_names())
-            else set()
-        )
-        if _BY_CLIENTE not in existing:
-            await self._coll.create_index([("cliente_id", ASCENDING)], name=_BY_CLIENTE)
+    async def ensure_index(self, *, wanted: bool = True) -> None:
+        """The index of `cuentas_de` (indexes.ensure)."""
+        await indexes.ensure(self._coll, [IndexModel([("cliente_id", ASCENDING)], name=_BY_CLIENTE)], wanted=wanted)
 
     async def aplicar(self, envelopes: Sequence[Envelope]) -> int:
         nuevos = aperturas(envelopes)

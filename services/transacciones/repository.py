@@ -34,6 +34,7 @@ from pymongo.errors import BulkWriteError, WriteError
 
 from contracts.money import format_money
 from contracts.transacciones import EstadoTransaccion, TipoTransaccion
+from services.transacciones import indexes
 from services.transacciones.domain import Transaccion, archivable
 
 DUPLICATE_KEY = 11000
@@ -152,19 +153,11 @@ class Repository(Protocol):
     async def ping(self) -> None: ...
 
 
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> list[str]:
-    """Create the indexes that are missing, by name. (Not beanie's own index sync: on FerretDB 1.x it re-creates
-    existing indexes, and FerretDB answers a re-created index with a panic that drops the connection.)"""
+async def ensure_indexes(db: AsyncDatabase[dict[str, Any]], *, wanted: bool = True) -> list[str]:
+    """The archive's list indexes: created when `wanted`, dropped when not (indexes.ensure); returns the names changed.
+    (Not beanie's own index sync: on FerretDB 1.x it re-creates existing indexes, which drops the connection.)"""
     coll = db[TransaccionDocument.Settings.name]
-    existing = (
-        set((await coll.index_information()).keys())
-        if TransaccionDocument.Settings.name in set(await db.list_collection_names())
-        else set()
-    )
-    missing = [i for i in TransaccionDocument.Settings.indexes if i.document["name"] not in existing]
-    if missing:
-        await coll.create_indexes(missing)
-    return [i.document["name"] for i in missing]
+    return await indexes.ensure(coll, TransaccionDocument.Settings.indexes, wanted=wanted)
 
 
 async def detect_money_bson(db: AsyncDatabase[dict[str, Any]]) -> MoneyBson:

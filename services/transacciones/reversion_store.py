@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bson import ObjectId
-from pymongo import ASCENDING
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from services.transacciones import indexes
 
 COLLECTION = "reversiones"
 _BY_ORIGINAL = "original"
@@ -43,15 +45,10 @@ class MongoReversiones:
         self._db = db
         self._coll = db[COLLECTION]
 
-    async def ensure_index(self) -> None:
-        # Created only when missing: FerretDB 1.x answers a re-created index by dropping the connection.
-        existing = (
-            set((await self._coll.index_information()).keys())
-            if COLLECTION in set(await self._db.list_collection_names())
-            else set()
-        )
-        if _BY_ORIGINAL not in existing:
-            await self._coll.create_index([("original", ASCENDING), ("n", ASCENDING)], name=_BY_ORIGINAL)
+    async def ensure_index(self, *, wanted: bool = True) -> None:
+        """The index of an original's reversal attempts (indexes.ensure)."""
+        model = IndexModel([("original", ASCENDING), ("n", ASCENDING)], name=_BY_ORIGINAL)
+        await indexes.ensure(self._coll, [model], wanted=wanted)
 
     async def reclamar(self, intento: Intento) -> ObjectId | None:
         key = f"{intento.original}:{intento.n}"

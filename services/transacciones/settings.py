@@ -42,6 +42,11 @@ class TransaccionesSettings(ServiceSettings):
         description="answer the list endpoints from an in-memory index (listing.py); auto: on FerretDB 1.x only, "
         "whose queries scan whole collections",
     )
+    secondary_indexes: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="keep the list queries' indexes in the store (off drops them); auto: off on FerretDB 1.x, which "
+        "answers only a bare _id filter by index and pays for every other index on each insert",
+    )
     write_batch: int = Field(500, ge=1, le=5000, description="most document writes per database round trip")
     relay_batch: int = Field(1000, ge=1, le=10000, description="most events published per relay round")
     publish_ack_fold_seconds: float = Field(
