@@ -63,7 +63,6 @@ def aperturas(envelopes: Iterable[Envelope]) -> dict[int, tuple[int, Moneda]]:
 
 class Propietarios:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self._db = db
         self._coll = db[COLLECTION]
 
     async def ensure_index(self, *, wanted: bool = True) -> None:

@@ -42,7 +42,6 @@ class ReversionStore(Protocol):
 
 class MongoReversiones:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self._db = db
         self._coll = db[COLLECTION]
 
     async def ensure_index(self, *, wanted: bool = True) -> None:
