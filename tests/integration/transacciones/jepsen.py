@@ -423,6 +423,23 @@ async def fx_disponible(banco: Banco) -> bool:
     return True
 
 
+async def conocidas_para_cotizar(banco: Banco, pen: list[int], usd: list[int]) -> None:
+    """Wait until transacciones can quote for every account of the run. A quote reads the account's currency from
+    transacciones' replica of the openings (propietarios, folded from CuentaAbierta), which answers an account it
+    has not folded yet as not found (404): the replica's documented lag. Left to the load, that lag meets the
+    nemesis' first kill of transacciones, and a just-opened account stays unknown until the replica's consumer is
+    back, so the run starts only once every account is known (any answer but 404)."""
+    pares = [(c, usd[0]) for c in pen] + [(c, pen[0]) for c in usd]
+    for origen, destino in pares:
+        body = {"cuentaOrigenId": origen, "cuentaDestinoId": destino, "monto": "1.00"}
+
+        async def conocida(body: dict[str, Any] = body) -> int | None:
+            r = await banco.trx.post("/cotizaciones", json=body)
+            return r.status_code if r.status_code != 404 else None
+
+        await eventually(conocida, timeout=60, interval=0.2, what=f"transacciones to know accounts {body}")
+
+
 async def transferir_fx(clients: Clients, rng: Random, pen: list[int], usd: list[int]) -> None:
     """An FX TRANSFERENCIA: a quote (POST /cotizaciones), then the transfer naming it, with the harness' retries.
     A refused quote (409, e.g. no rate) is an answer; the transfer is checked like any other."""
@@ -472,6 +489,7 @@ async def run_bank(
     if fx:  # FX plug-in: a few USD accounts, only ever in FX transfers (pedido stays PEN to PEN)
         usd = [await cuenta(f"{opening}", moneda="USD") for _ in range(3)]
         monedas |= dict.fromkeys(usd, "USD")
+        await conocidas_para_cotizar(banco, cuentas, usd)
     offsets_before = await end_offsets(CHECKED_TOPICS)
     started_at = datetime.now(UTC)
     start = time.monotonic()
