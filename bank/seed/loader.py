@@ -82,14 +82,22 @@ class Seeder:
         self.settle_timeout = settle_timeout
         self.poll_seconds = poll_seconds
 
-    async def run(self, targets: Targets) -> list[StageResult]:
+    async def run(
+        self, targets: Targets, after_stage: Callable[[StageResult], None] = lambda _: None
+    ) -> list[StageResult]:
+        """The three stages in order; `after_stage` sees each one's result as it ends (bench/bench_seed.py reads
+        the stack's CPU counters there)."""
+        results: list[StageResult] = []
         # Every call carries the CLI's service-account token (client credentials, role admin), renewed before expiry.
         async with httpx.AsyncClient(timeout=httpx.Timeout(300.0), auth=bearer_auth()) as http:
-            return [
-                await self._clientes(http, targets.clientes),
-                await self._cuentas(http, targets.cuentas),
-                await self._transacciones(http, targets.transacciones),
-            ]
+            for stage, target in (
+                (self._clientes, targets.clientes),
+                (self._cuentas, targets.cuentas),
+                (self._transacciones, targets.transacciones),
+            ):
+                results.append(await stage(http, target))
+                after_stage(results[-1])
+        return results
 
     # -- stages ----------------------------------------------------------------------------------------------
     async def _clientes(self, http: httpx.AsyncClient, target: int) -> StageResult:

@@ -1,0 +1,107 @@
+"""Where `bank seed`'s time and CPU go: the demo seed run against the stack, with every process's CPU per stage.
+
+The same Seeder as `bank seed` (20,000 clientes, cuentas and transacciones by default), with the stack's CPU
+counters (from /proc, per supervisor program) read as each stage ends and once the stack has gone quiet after the
+last one (the consumers' catch-up: perfil, the lake, the replicas). Prints each stage's wall time and records/s, the
+CPU ms per record of each process per stage, and saves bench/results/seed.json. Under `make bench` the stack is a
+throwaway one: the seed's data never reaches the demo system.
+
+Run: make bench BENCH=seed [BENCH_ARGS="--clientes 20000 --cuentas 20000 --transacciones 20000"]
+"""
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from bank.seed.loader import Seeder, StageResult
+from bank.seed.targets import Targets, Urls
+from bench._cpu import StackCpu, per_unit, print_table, this_stack
+from bench._harness import save
+
+QUIET_CPU_SHARE = 0.05
+"""The stack counts as caught up once all its processes together use less than this share of one core."""
+QUIET_WINDOW = 2.0
+QUIET_TIMEOUT = 300.0
+
+
+async def wait_quiet(stack: StackCpu) -> tuple[StackCpu, float]:
+    """Poll the stack's CPU until a QUIET_WINDOW in which it used less than QUIET_CPU_SHARE of a core; the last
+    snapshot and the seconds waited (the quiet window included)."""
+    started = time.perf_counter()
+    last = stack
+    while time.perf_counter() - started < QUIET_TIMEOUT:
+        await asyncio.sleep(QUIET_WINDOW)
+        now = last.again()
+        if sum(now.since(last).values()) < QUIET_CPU_SHARE * QUIET_WINDOW * 1000:
+            return now, time.perf_counter() - started
+        last = now
+    return last.again(), time.perf_counter() - started
+
+
+async def main(targets: Targets, batch: int, concurrency: int) -> None:
+    stack = this_stack()
+    if stack is None:
+        raise SystemExit("no stack of this checkout answers (make apps, or run through make bench)")
+    snapshots: list[tuple[StageResult, StackCpu, float]] = []
+
+    def after_stage(result: StageResult) -> None:
+        snapshots.append((result, stack.again(), time.process_time()))
+
+    seeder = Seeder(Urls(), batch=batch, concurrency=concurrency, progress=False)
+    client_cpu, started = time.process_time(), time.perf_counter()
+    await seeder.run(targets, after_stage)
+    seed_seconds = time.perf_counter() - started
+    quiet, tail_seconds = await wait_quiet(snapshots[-1][1])
+
+    results: list[dict[str, Any]] = []
+    columns: dict[str, dict[str, float]] = {}
+    before, before_client = stack, client_cpu
+    for result, cpu, client in snapshots:
+        used = cpu.since(before) | {"seed client": round((client - before_client) * 1000, 1)}
+        columns[result.name] = per_unit(used, result.created)
+        results.append(
+            {
+                "name": f"stage {result.name}",
+                "requests": result.created,
+                "concurrency": concurrency,
+                "seconds": round(result.seconds, 1),
+                "rps": round(result.rate, 1),
+                "errors": result.failed,
+                "cpu_ms": used,
+                "cpu_ms_per_record": columns[result.name],
+            }
+        )
+        before, before_client = cpu, client
+    records = sum(r.created for r, _, _ in snapshots)
+    tail = quiet.since(before)
+    total = quiet.since(stack) | {"seed client": round((before_client - client_cpu) * 1000, 1)}
+    columns["catch-up"] = per_unit(tail, records)
+    columns["whole seed"] = per_unit(total, records)
+    results.append(
+        {
+            "name": "whole seed, until the stack is quiet",
+            "requests": records,
+            "concurrency": concurrency,
+            "seconds": round(seed_seconds, 1),
+            "rps": round(records / seed_seconds, 1) if seed_seconds else 0.0,
+            "catch_up_seconds": round(tail_seconds, 1),
+            "errors": sum(r.failed for r, _, _ in snapshots),
+            "cpu_ms": total,
+            "cpu_ms_per_record": columns["whole seed"],
+        }
+    )
+    print(f"bank seed: {records} records in {seed_seconds:.1f} s; the stack was quiet {tail_seconds:.1f} s later")
+    print_table("CPU ms per record created (catch-up and whole seed: per record of all stages)", columns)
+    save("seed", results)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clientes", type=int, default=Targets.clientes)
+    parser.add_argument("--cuentas", type=int, default=Targets.cuentas)
+    parser.add_argument("--transacciones", type=int, default=Targets.transacciones)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=2)
+    args = parser.parse_args()
+    asyncio.run(main(Targets(args.clientes, args.cuentas, args.transacciones), args.batch, args.concurrency))
