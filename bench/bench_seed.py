@@ -19,21 +19,27 @@ from bank.seed.targets import Targets, Urls
 from bench._cpu import StackCpu, per_unit, print_table, this_stack
 from bench._harness import save
 
-QUIET_CPU_SHARE = 0.05
-"""The stack counts as caught up once all its processes together use less than this share of one core."""
+QUIET_MARGIN = 0.05
+"""The stack counts as caught up once it uses no more than at rest plus this share of one core."""
 QUIET_WINDOW = 2.0
 QUIET_TIMEOUT = 300.0
 
 
-async def wait_quiet(stack: StackCpu) -> tuple[StackCpu, float]:
-    """Poll the stack's CPU until a QUIET_WINDOW in which it used less than QUIET_CPU_SHARE of a core; the last
-    snapshot and the seconds waited (the quiet window included)."""
+async def rest_rate(stack: StackCpu) -> float:
+    """The stack's CPU ms per second with nothing to do (pollers, Kafka's and Keycloak's own housekeeping)."""
+    await asyncio.sleep(QUIET_WINDOW)
+    return sum(stack.again().since(stack).values()) / QUIET_WINDOW
+
+
+async def wait_quiet(stack: StackCpu, rest: float) -> tuple[StackCpu, float]:
+    """Poll the stack's CPU until a QUIET_WINDOW in which it used no more than `rest` ms/s plus QUIET_MARGIN of a
+    core; the last snapshot and the seconds waited (the quiet window included)."""
     started = time.perf_counter()
     last = stack
     while time.perf_counter() - started < QUIET_TIMEOUT:
         await asyncio.sleep(QUIET_WINDOW)
         now = last.again()
-        if sum(now.since(last).values()) < QUIET_CPU_SHARE * QUIET_WINDOW * 1000:
+        if sum(now.since(last).values()) <= (rest + QUIET_MARGIN * 1000) * QUIET_WINDOW:
             return now, time.perf_counter() - started
         last = now
     return last.again(), time.perf_counter() - started
@@ -43,21 +49,24 @@ async def main(targets: Targets, batch: int, concurrency: int) -> None:
     stack = this_stack()
     if stack is None:
         raise SystemExit("no stack of this checkout answers (make apps, or run through make bench)")
-    snapshots: list[tuple[StageResult, StackCpu, float]] = []
+    rest = await rest_rate(stack)
+    stack = stack.again()
+    # (stage, the stack's counters, this process's CPU seconds, wall clock) as each stage ends
+    snapshots: list[tuple[StageResult, StackCpu, float, float]] = []
 
     def after_stage(result: StageResult) -> None:
-        snapshots.append((result, stack.again(), time.process_time()))
+        snapshots.append((result, stack.again(), time.process_time(), time.perf_counter()))
 
     seeder = Seeder(Urls(), batch=batch, concurrency=concurrency, progress=False)
     client_cpu, started = time.process_time(), time.perf_counter()
     await seeder.run(targets, after_stage)
     seed_seconds = time.perf_counter() - started
-    quiet, tail_seconds = await wait_quiet(snapshots[-1][1])
+    quiet, tail_seconds = await wait_quiet(snapshots[-1][1], rest)
 
     results: list[dict[str, Any]] = []
     columns: dict[str, dict[str, float]] = {}
-    before, before_client = stack, client_cpu
-    for result, cpu, client in snapshots:
+    before, before_client, before_wall = stack, client_cpu, started
+    for result, cpu, client, wall in snapshots:
         used = cpu.since(before) | {"seed client": round((client - before_client) * 1000, 1)}
         columns[result.name] = per_unit(used, result.created)
         results.append(
@@ -67,13 +76,16 @@ async def main(targets: Targets, batch: int, concurrency: int) -> None:
                 "concurrency": concurrency,
                 "seconds": round(result.seconds, 1),
                 "rps": round(result.rate, 1),
+                # the stage's requests plus what it reads first (the clientes or cuentas to pick from) and, for
+                # transacciones, the wait for the last saga's end
+                "wall_seconds": round(wall - before_wall, 1),
                 "errors": result.failed,
                 "cpu_ms": used,
                 "cpu_ms_per_record": columns[result.name],
             }
         )
-        before, before_client = cpu, client
-    records = sum(r.created for r, _, _ in snapshots)
+        before, before_client, before_wall = cpu, client, wall
+    records = sum(r.created for r, *_ in snapshots)
     tail = quiet.since(before)
     total = quiet.since(stack) | {"seed client": round((before_client - client_cpu) * 1000, 1)}
     columns["catch-up"] = per_unit(tail, records)
@@ -86,12 +98,18 @@ async def main(targets: Targets, batch: int, concurrency: int) -> None:
             "seconds": round(seed_seconds, 1),
             "rps": round(records / seed_seconds, 1) if seed_seconds else 0.0,
             "catch_up_seconds": round(tail_seconds, 1),
-            "errors": sum(r.failed for r, _, _ in snapshots),
+            "rest_cpu_ms_per_s": round(rest, 1),
+            "errors": sum(r.failed for r, *_ in snapshots),
             "cpu_ms": total,
             "cpu_ms_per_record": columns["whole seed"],
         }
     )
-    print(f"bank seed: {records} records in {seed_seconds:.1f} s; the stack was quiet {tail_seconds:.1f} s later")
+    for r in results[:-1]:
+        print(f"{r['name']}: {r['requests']} in {r['seconds']} s of requests, {r['wall_seconds']} s in all")
+    print(
+        f"bank seed: {records} records in {seed_seconds:.1f} s; the stack was back at rest ({rest:.0f} CPU ms/s) "
+        f"{tail_seconds:.1f} s later"
+    )
     print_table("CPU ms per record created (catch-up and whole seed: per record of all stages)", columns)
     save("seed", results)
 
