@@ -174,49 +174,67 @@ class Unit:
         return await _one(self._conn, _BY_ID_FOR_UPDATE, cliente_id)
 
     async def insert(self, nuevo: NuevoCliente, actor: AuthContext | None = None) -> Cliente:
-        doc = nuevo.documento
+        return (await self.insert_many([nuevo], actor))[0]
+
+    async def insert_many(self, nuevos: Sequence[NuevoCliente], actor: AuthContext | None = None) -> list[Cliente]:
+        """The clientes and their documento in two statements, whatever their number: a batch of 500 was 1,000
+        round trips, about a third of the clientes process's CPU during the demo seed. The rows come back matched by
+        their email (unique in a batch that inserts, as among live clientes), not by RETURNING's order, which SQL
+        does not promise."""
+        if not nuevos:
+            return []
         with _constraint_errors():
-            row = await self._conn.fetchrow(
+            rows = await self._conn.fetch(
                 "INSERT INTO clientes (nombre, apellido, email, telefono, estado, creado_por, actualizado_por) "
-                "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $6::jsonb) RETURNING cliente_id, fecha_registro",
-                nuevo.nombre,
-                nuevo.apellido,
-                nuevo.email,
-                nuevo.telefono,
-                nuevo.estado,
+                "SELECT n, a, e, t, s, $6::jsonb, $6::jsonb "
+                "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY "
+                "AS r(n, a, e, t, s, i) ORDER BY i RETURNING cliente_id, email, fecha_registro",
+                [n.nombre for n in nuevos],
+                [n.apellido for n in nuevos],
+                [n.email for n in nuevos],
+                [n.telefono for n in nuevos],
+                [n.estado for n in nuevos],
                 _actor_json(actor),
             )
-            assert row is not None
-            documento_id = await self._conn.fetchval(
+            by_email = {r["email"]: r for r in rows}
+            heads = [by_email[n.email] for n in nuevos]
+            docs = [n.documento for n in nuevos]
+            ids = await self._conn.fetch(
                 "INSERT INTO documentos_identidad "
                 "(cliente_id, tipo_documento, numero_documento, fecha_emision, fecha_vencimiento) "
-                "VALUES ($1, $2, $3, $4, $5) RETURNING documento_id",
-                row["cliente_id"],
-                doc.tipo_documento,
-                doc.numero_documento,
-                doc.fecha_emision,
-                doc.fecha_vencimiento,
+                "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::date[], $5::date[]) "
+                "RETURNING cliente_id, documento_id",
+                [h["cliente_id"] for h in heads],
+                [d.tipo_documento for d in docs],
+                [d.numero_documento for d in docs],
+                [d.fecha_emision for d in docs],
+                [d.fecha_vencimiento for d in docs],
             )
-        documento = Documento(
-            documento_id=documento_id,
-            cliente_id=row["cliente_id"],
-            tipo_documento=doc.tipo_documento,
-            numero_documento=doc.numero_documento,
-            fecha_emision=doc.fecha_emision,
-            fecha_vencimiento=doc.fecha_vencimiento,
-        )
-        return Cliente(
-            cliente_id=row["cliente_id"],
-            nombre=nuevo.nombre,
-            apellido=nuevo.apellido,
-            email=nuevo.email,
-            telefono=nuevo.telefono,
-            estado=nuevo.estado,
-            fecha_registro=row["fecha_registro"],
-            documentos=(documento,),
-            creado_por=actor,
-            actualizado_por=actor,
-        )
+        documento_de = {r["cliente_id"]: r["documento_id"] for r in ids}
+        return [
+            Cliente(
+                cliente_id=head["cliente_id"],
+                nombre=nuevo.nombre,
+                apellido=nuevo.apellido,
+                email=nuevo.email,
+                telefono=nuevo.telefono,
+                estado=nuevo.estado,
+                fecha_registro=head["fecha_registro"],
+                documentos=(
+                    Documento(
+                        documento_id=documento_de[head["cliente_id"]],
+                        cliente_id=head["cliente_id"],
+                        tipo_documento=nuevo.documento.tipo_documento,
+                        numero_documento=nuevo.documento.numero_documento,
+                        fecha_emision=nuevo.documento.fecha_emision,
+                        fecha_vencimiento=nuevo.documento.fecha_vencimiento,
+                    ),
+                ),
+                creado_por=actor,
+                actualizado_por=actor,
+            )
+            for nuevo, head in zip(nuevos, heads, strict=True)
+        ]
 
     async def update(self, cliente: Cliente) -> None:
         with _constraint_errors():

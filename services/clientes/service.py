@@ -83,7 +83,7 @@ class ClientesService:
         `idem`: none, or one key per cliente, in order. `actor`: who registers them (kept and on the events)."""
         async with self._repo.unit() as unit:
             await unit.claim_keys(idem)
-            clientes = [await unit.insert(nuevo, actor) for nuevo in nuevos]
+            clientes = await unit.insert_many(nuevos, actor)
             await unit.add_events([envelope_for(evento_creado(c), source=SOURCE, authcontext=actor) for c in clientes])
             await unit.record_answers(zip(idem, clientes, strict=False))
         return clientes

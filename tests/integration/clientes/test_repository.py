@@ -54,6 +54,30 @@ async def test_documento_repetido_es_dato_duplicado_numero_documento(repo: Clien
     assert await repo.by_email("otra@example.com") is None
 
 
+async def test_un_lote_se_inserta_en_dos_sentencias_y_cada_cliente_lleva_su_documento(repo: ClientesRepository) -> None:
+    nuevos = [_nuevo(email=f"c{i}@example.com", numero=f"4000000{i}", nombre=f"Nombre{i}") for i in range(5)]
+    async with repo.unit() as unit:
+        creados = await unit.insert_many(nuevos)
+    assert [c.email for c in creados] == [n.email for n in nuevos]
+    assert len({c.cliente_id for c in creados}) == 5
+    for nuevo, creado in zip(nuevos, creados, strict=True):
+        assert await repo.by_email(nuevo.email) == creado  # what the batch answered is what was stored
+        [documento] = creado.documentos
+        assert (documento.cliente_id, documento.numero_documento) == (
+            creado.cliente_id,
+            nuevo.documento.numero_documento,
+        )
+
+
+async def test_un_lote_con_un_email_repetido_no_deja_nada(repo: ClientesRepository) -> None:
+    nuevos = [_nuevo(email="ana@example.com", numero="1"), _nuevo(email="ANA@example.com", numero="2")]
+    with pytest.raises(DatoDuplicado) as info:
+        async with repo.unit() as unit:
+            await unit.insert_many(nuevos)
+    assert info.value.field == "email"
+    assert await repo.by_email("ana@example.com") is None
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
