@@ -136,6 +136,11 @@ class Seeder:
         pending = data.cuentas(
             need, [c["cliente_id"] for c in activos], [t["tipo_cuenta_id"] for t in tipos], self.seed + result.existing
         )
+        # Oldest clientes first: cuentas' replica of clientes folds them in about that order, so the batches sent
+        # while it still catches up with the clientes stage name clientes it already has. One cliente it has not
+        # (404) turns its whole batch into 500 one-item transactions (services/platform/lote.py) and a re-send:
+        # once the clientes stage took 5 s, that made the cuentas stage 30% slower.
+        pending.sort(key=lambda body: int(body["cliente_id"]))
         bar = self._bar(result, len(pending))
         started = time.perf_counter()
         for attempt in range(1, 61):
