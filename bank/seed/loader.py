@@ -138,8 +138,9 @@ class Seeder:
         )
         # Oldest clientes first: cuentas' replica of clientes folds them in about that order, so the batches sent
         # while it still catches up with the clientes stage name clientes it already has. One cliente it has not
-        # (404) turns its whole batch into 500 one-item transactions (services/platform/lote.py) and a re-send:
-        # once the clientes stage took 5 s, that made the cuentas stage 30% slower.
+        # (404) turns its whole batch into 500 one-item transactions (services/platform/lote.py) and a re-send.
+        # Once the clientes stage took 5 s instead of 10, the cuentas stage took 26.8 s in one run against 19.6 s
+        # before; sorted, 22.5 and 22.9 s (bench/bench_seed.py; the machine drifts by a fifth between runs).
         pending.sort(key=lambda body: int(body["cliente_id"]))
         bar = self._bar(result, len(pending))
         started = time.perf_counter()
