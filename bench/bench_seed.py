@@ -6,7 +6,10 @@ last one (the consumers' catch-up: perfil, the lake, the replicas). Prints each 
 CPU ms per record of each process per stage, and saves bench/results/seed.json. Under `make bench` the stack is a
 throwaway one: the seed's data never reaches the demo system.
 
-Run: make bench BENCH=seed [BENCH_ARGS="--clientes 20000 --cuentas 20000 --transacciones 20000"]
+Run: make bench BENCH=seed [BENCH_ARGS="--clientes 20000 --cuentas 20000 --transacciones 20000 --profile"]
+--profile: py-spy on every Python process of the stack, one recording per stage, in bench/results/seed-<stage>/
+(flame-<program>.svg and .txt), and the top 3 frames per process per stage. The samplers take CPU too: the figures of
+a profiled run are marked as such and are not comparable with an unprofiled one.
 """
 
 import argparse
@@ -16,8 +19,9 @@ from typing import Any
 
 from bank.seed.loader import Seeder, StageResult
 from bank.seed.targets import Targets, Urls
-from bench._cpu import StackCpu, per_unit, print_table, this_stack
-from bench._harness import save
+from bench._cpu import RUN, StackCpu, per_unit, print_table, supervisor_programs, this_stack
+from bench._harness import RESULTS, save
+from bench._profile import Profiler, print_top, python_programs
 
 QUIET_MARGIN = 0.05
 """The stack counts as caught up once it uses no more than at rest plus this share of one core."""
@@ -45,7 +49,37 @@ async def wait_quiet(stack: StackCpu, rest: float) -> tuple[StackCpu, float]:
     return last.again(), time.perf_counter() - started
 
 
-async def main(targets: Targets, batch: int, concurrency: int) -> None:
+class StageProfiles:
+    """One py-spy recording per stage: `start(stage)` before it, `stop()` after it (profile=False: does nothing)."""
+
+    STAGES = ("clientes", "cuentas", "transacciones")
+
+    def __init__(self, profile: bool) -> None:
+        self.programs = python_programs(supervisor_programs(RUN / "supervisor.sock")) if profile else {}
+        self.current: tuple[str, Profiler] | None = None
+        self.tops: dict[str, dict[str, dict[str, list[tuple[str, float]]]]] = {}
+
+    def start(self, stage: str) -> None:
+        if self.programs:
+            profiler = Profiler(self.programs, RESULTS / f"seed-{stage}")
+            self.current = (stage, profiler.__enter__())
+
+    def stop(self) -> None:
+        """Blocks while py-spy writes its files (seconds): the next stage starts that much later."""
+        if self.current is not None:
+            stage, profiler = self.current
+            profiler.__exit__(None, None, None)
+            self.tops[stage] = profiler.top()
+            self.current = None
+
+    def next(self, done: str) -> None:
+        self.stop()
+        later = self.STAGES[self.STAGES.index(done) + 1 :]
+        if later:
+            self.start(later[0])
+
+
+async def main(targets: Targets, batch: int, concurrency: int, profile: bool) -> None:
     stack = this_stack()
     if stack is None:
         raise SystemExit("no stack of this checkout answers (make apps, or run through make bench)")
@@ -54,12 +88,19 @@ async def main(targets: Targets, batch: int, concurrency: int) -> None:
     # (stage, the stack's counters, this process's CPU seconds, wall clock) as each stage ends
     snapshots: list[tuple[StageResult, StackCpu, float, float]] = []
 
+    profiles = StageProfiles(profile)
+
     def after_stage(result: StageResult) -> None:
         snapshots.append((result, stack.again(), time.process_time(), time.perf_counter()))
+        profiles.next(result.name)
 
     seeder = Seeder(Urls(), batch=batch, concurrency=concurrency, progress=False)
     client_cpu, started = time.process_time(), time.perf_counter()
-    await seeder.run(targets, after_stage)
+    profiles.start(StageProfiles.STAGES[0])
+    try:
+        await seeder.run(targets, after_stage)
+    finally:
+        profiles.stop()
     seed_seconds = time.perf_counter() - started
     quiet, tail_seconds = await wait_quiet(snapshots[-1][1], rest)
 
@@ -71,7 +112,7 @@ async def main(targets: Targets, batch: int, concurrency: int) -> None:
         columns[result.name] = per_unit(used, result.created)
         results.append(
             {
-                "name": f"stage {result.name}",
+                "name": f"stage {result.name}" + (" (py-spy attached)" if profile else ""),
                 "requests": result.created,
                 "concurrency": concurrency,
                 "seconds": round(result.seconds, 1),
@@ -111,7 +152,10 @@ async def main(targets: Targets, batch: int, concurrency: int) -> None:
         f"{tail_seconds:.1f} s later"
     )
     print_table("CPU ms per record created (catch-up and whole seed: per record of all stages)", columns)
-    save("seed", results)
+    for stage, tops in profiles.tops.items():
+        print(f"top frames, stage {stage} (bench/results/seed-{stage}/):")
+        print_top(tops)
+    save("seed-profiled" if profile else "seed", results, {"top_frames": profiles.tops} if profile else None)
 
 
 if __name__ == "__main__":
@@ -121,5 +165,7 @@ if __name__ == "__main__":
     parser.add_argument("--transacciones", type=int, default=Targets.transacciones)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--profile", action="store_true", help="py-spy on every Python process, per stage")
     args = parser.parse_args()
-    asyncio.run(main(Targets(args.clientes, args.cuentas, args.transacciones), args.batch, args.concurrency))
+    targets = Targets(args.clientes, args.cuentas, args.transacciones)
+    asyncio.run(main(targets, args.batch, args.concurrency, args.profile))

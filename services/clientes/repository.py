@@ -330,21 +330,25 @@ class ClientesRepository:
 # --- the cuentas projection (consumer group clientes.cuentas-abiertas) ---
 
 
-# One statement per kind of change. "abierta": the opening is an account's first event, so a row that exists
-# already holds newer state. "saldo": the balance right after movimiento_id, applied only if that movement is newer
-# than ours. "estado": cerrada is final in cuentas, so nothing may reopen it here either.
+# One set-based statement per kind of change (arrays in, one row per account). "abierta": the opening is an
+# account's first event, so a row that exists already holds newer state. "saldo": the balance right after
+# movimiento_id, applied only if that movement is newer than ours. "estado": cerrada is final in cuentas, so nothing
+# may reopen it here either.
 _CAMBIO_SQL: dict[Kind, str] = {
-    "abierta": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, saldo) VALUES ($1, $2, $3, $4) "
-    "ON CONFLICT (cuenta_id) DO NOTHING",
+    "abierta": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, saldo) "
+    "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::numeric[]) ON CONFLICT (cuenta_id) DO NOTHING",
     "saldo": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, saldo, ultimo_movimiento_id) "
-    "VALUES ($1, $2, 'activa', $3, $4) ON CONFLICT (cuenta_id) DO UPDATE "
+    "SELECT c, cl, 'activa', s, m FROM unnest($1::bigint[], $2::bigint[], $3::numeric[], $4::bigint[]) AS u(c, cl, s, m) "
+    "ON CONFLICT (cuenta_id) DO UPDATE "
     "SET saldo = EXCLUDED.saldo, ultimo_movimiento_id = EXCLUDED.ultimo_movimiento_id, updated_at = now() "
     "WHERE cuentas_cliente.ultimo_movimiento_id < EXCLUDED.ultimo_movimiento_id",
-    "estado": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado) VALUES ($1, $2, $3) "
+    "estado": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado) "
+    "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]) "
     "ON CONFLICT (cuenta_id) DO UPDATE SET estado = EXCLUDED.estado, updated_at = now() "
     "WHERE cuentas_cliente.estado <> 'cerrada'",
     "eliminada": "INSERT INTO cuentas_cliente (cuenta_id, cliente_id, estado, eliminada) "
-    "VALUES ($1, $2, 'cerrada', true) ON CONFLICT (cuenta_id) DO UPDATE SET eliminada = true, updated_at = now()",
+    "SELECT c, cl, 'cerrada', true FROM unnest($1::bigint[], $2::bigint[]) AS u(c, cl) "
+    "ON CONFLICT (cuenta_id) DO UPDATE SET eliminada = true, updated_at = now()",
 }
 
 
@@ -359,8 +363,32 @@ def _cambio_args(cambio: CambioCuenta) -> tuple[object, ...]:
     return ids
 
 
+def rondas(cambios: Iterable[CambioCuenta]) -> list[list[CambioCuenta]]:
+    """The changes in rounds that hold at most one change per account, each account's changes in their order
+    (its n-th change in round n). Why: one statement may not change a row twice (ON CONFLICT DO UPDATE), and the
+    changes of different accounts commute, so a round can be applied one statement per kind. Consecutive saldos of
+    an account fold into the newest movement's: applying them in order leaves exactly what that one leaves."""
+    rounds: list[list[CambioCuenta]] = []
+    last: dict[int, tuple[int, int]] = {}  # cuenta_id -> (round, index in it) of its latest change
+    for cambio in cambios:
+        at = last.get(cambio.cuenta_id)
+        if at is not None and cambio.kind == "saldo" and rounds[at[0]][at[1]].kind == "saldo":
+            previo = rounds[at[0]][at[1]]
+            if cambio.movimiento_id > previo.movimiento_id:
+                rounds[at[0]][at[1]] = cambio
+            continue
+        n = 0 if at is None else at[0] + 1
+        if n == len(rounds):
+            rounds.append([])
+        last[cambio.cuenta_id] = (n, len(rounds[n]))
+        rounds[n].append(cambio)
+    return rounds
+
+
 async def apply_cambios_cuenta(conn: asyncpg.Connection, cambios: Sequence[CambioCuenta]) -> None:
-    """Apply projection changes in their order on `conn`, inside the caller's transaction (beside their inbox
-    records): each run of changes of one kind is one pipelined executemany, not a round trip per event."""
-    for kind, run in groupby(cambios, key=lambda c: c.kind):
-        await conn.executemany(_CAMBIO_SQL[kind], [_cambio_args(c) for c in run])
+    """Apply projection changes as if in their order, on `conn`, inside the caller's transaction (beside their inbox
+    records): per round (see `rondas`) one statement per kind of change, not a round trip per event."""
+    for ronda in rondas(cambios):
+        for kind, run in groupby(sorted(ronda, key=lambda c: c.kind), key=lambda c: c.kind):
+            columns = zip(*(_cambio_args(c) for c in run), strict=True)
+            await conn.execute(_CAMBIO_SQL[kind], *(list(column) for column in columns))
