@@ -6,9 +6,12 @@ decision approved (balance.py), with one ledger row per movement (`insertar_movi
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+import pymysql
 
 from contracts.cuentas import EstadoCuenta
 from contracts.envelope import AuthContext
@@ -129,6 +132,12 @@ async def listar_cuentas(
     return [_cuenta(r) for r in await cur.fetchall()], int(total)
 
 
+_INSERT_CUENTA = (
+    "INSERT INTO cuentas (cliente_id, tipo_cuenta_id, numero_cuenta, saldo, moneda, estado, fecha_apertura) "
+    "VALUES (%s, %s, %s, %s, %s, 'activa', %s)"
+)
+
+
 async def insertar_cuenta(
     cur: Cursor,
     *,
@@ -141,11 +150,56 @@ async def insertar_cuenta(
 ) -> int:
     """Raises IntegrityError (duplicate on cuentas_numero) when the number is taken; the caller draws another."""
     await cur.execute(
-        "INSERT INTO cuentas (cliente_id, tipo_cuenta_id, numero_cuenta, saldo, moneda, estado, fecha_apertura) "
-        "VALUES (%s, %s, %s, %s, %s, 'activa', %s)",
-        (cliente_id, tipo_cuenta_id, numero_cuenta, saldo, moneda, _naive(fecha_apertura)),
+        _INSERT_CUENTA, (cliente_id, tipo_cuenta_id, numero_cuenta, saldo, moneda, _naive(fecha_apertura))
     )
     return int(cur.lastrowid)
+
+
+@dataclass(frozen=True)
+class CuentaNueva:
+    cliente_id: int
+    tipo_cuenta_id: int
+    numero_cuenta: str
+    saldo: Decimal
+    moneda: str
+    fecha_apertura: datetime
+
+
+async def insertar_cuentas(cur: Cursor, nuevas: Sequence[CuentaNueva]) -> list[int]:
+    """Several accounts in one statement; their cuenta_ids, in order (looked up by their unique numbers: consecutive
+    auto-increment ids are not guaranteed). Raises IntegrityError (duplicate on cuentas_numero) when any number is
+    taken: nothing of the statement stays, and the caller opens them one by one."""
+    if not nuevas:
+        return []
+    if len(nuevas) == 1:
+        n = nuevas[0]
+        return [
+            await insertar_cuenta(
+                cur,
+                cliente_id=n.cliente_id,
+                tipo_cuenta_id=n.tipo_cuenta_id,
+                numero_cuenta=n.numero_cuenta,
+                saldo=n.saldo,
+                moneda=n.moneda,
+                fecha_apertura=n.fecha_apertura,
+            )
+        ]
+    filas = [
+        (n.cliente_id, n.tipo_cuenta_id, n.numero_cuenta, n.saldo, n.moneda, _naive(n.fecha_apertura)) for n in nuevas
+    ]
+    # executemany may split a long batch into several INSERTs (max_stmt_length): the savepoint undoes them all.
+    await cur.execute("SAVEPOINT cuentas_nuevas")
+    try:
+        await cur.executemany(_INSERT_CUENTA, filas)
+    except pymysql.err.IntegrityError:
+        await cur.execute("ROLLBACK TO SAVEPOINT cuentas_nuevas")
+        raise
+    numeros = [n.numero_cuenta for n in nuevas]
+    await cur.execute(
+        f"SELECT numero_cuenta, cuenta_id FROM cuentas WHERE numero_cuenta IN ({_placeholders(len(numeros))})", numeros
+    )
+    ids = {numero: int(cuenta_id) for numero, cuenta_id in await cur.fetchall()}
+    return [ids[numero] for numero in numeros]
 
 
 async def fijar_limites(cur: Cursor, *, cuenta_id: int, limites: LimitesDiarios) -> None:
@@ -270,18 +324,22 @@ async def _insertar_filas(cur: Cursor, rows: Sequence[MovimientoNuevo]) -> list[
     if len(rows) == 1:
         await cur.execute(_INSERT_MOV, values[0])
         return [int(cur.lastrowid)]
-    await cur.executemany(_INSERT_MOV, values)
     comandos = [r.comando_id for r in rows]
-    if None in comandos:
-        raise ValueError("a multi-row ledger insert needs a comando_id on every row to find their ids")
+    keys: list[Any]
+    if None not in comandos:
+        lookup, keys = "SELECT comando_id, movimiento_id FROM movimientos WHERE comando_id IN ({})", comandos
+    elif all(r.causa == "APERTURA" for r in rows) and len({r.cuenta_id for r in rows}) == len(rows):
+        # An account has one APERTURA movement, ever: its cuenta_id names it.
+        lookup = "SELECT cuenta_id, movimiento_id FROM movimientos WHERE causa = 'APERTURA' AND cuenta_id IN ({})"
+        keys = [r.cuenta_id for r in rows]
+    else:
+        raise ValueError("a multi-row ledger insert needs a comando_id on every row (or only openings) to find ids")
+    await cur.executemany(_INSERT_MOV, values)
     # Looked up rather than derived from LAST_INSERT_ID(): consecutive ids for a multi-row insert are not
     # guaranteed under MySQL 8's default innodb_autoinc_lock_mode=2.
-    await cur.execute(
-        f"SELECT comando_id, movimiento_id FROM movimientos WHERE comando_id IN ({_placeholders(len(comandos))})",
-        comandos,
-    )
-    ids = {comando_id: int(movimiento_id) for comando_id, movimiento_id in await cur.fetchall()}
-    return [ids[c] for c in comandos if c is not None]
+    await cur.execute(lookup.format(_placeholders(len(keys))), keys)
+    ids = {key: int(movimiento_id) for key, movimiento_id in await cur.fetchall()}
+    return [ids[k] for k in keys]
 
 
 async def movimientos(

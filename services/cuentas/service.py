@@ -178,25 +178,51 @@ class CuentasService:
         fecha = repo.utcnow()
         async with db.transaction(self._pool, on_commit=self._on_events) as cur:
             await idempotencia.claim(cur, idem)
-            cuentas: list[Cuenta] = []
+            ids = await self._insertar_cuentas(cur, aperturas, fecha)
+            cuentas = [
+                self._cuenta(a, tipos[a.tipo_cuenta_id], cuenta_id, numero, fecha)
+                for a, (cuenta_id, numero) in zip(aperturas, ids, strict=True)
+            ]
+            # An opening balance is not a movement of an existing account (nothing to lock or decide: the account
+            # is born with it), but the same ledger row and event as every movement. All in one ledger insert.
+            con_saldo = [(a, c) for a, c in zip(aperturas, cuentas, strict=True) if a.saldo > 0]
+            asientos_apertura = [
+                MovimientoNuevo(
+                    c.cuenta_id,
+                    "CREDITO",
+                    "APERTURA",
+                    a.saldo,
+                    a.saldo,
+                    fecha,
+                    actor=a.actor,
+                    asientos=tuple(asientos(causa="APERTURA", operacion="CREDITO", moneda=a.moneda, monto=a.saldo)),
+                )
+                for a, c in con_saldo
+            ]
+            movimiento_ids = dict(
+                zip(
+                    [c.cuenta_id for _, c in con_saldo],
+                    zip(asientos_apertura, await repo.insertar_movimientos(cur, asientos_apertura), strict=True),
+                    strict=True,
+                )
+            )
             outbox: list[Envelope] = []
-            for a in aperturas:
-                cuenta, eventos = await self._abrir(cur, a, tipos[a.tipo_cuenta_id], fecha)
-                cuentas.append(cuenta)
-                outbox += eventos
+            for a, cuenta in zip(aperturas, cuentas, strict=True):
+                abierta = events.envelope(
+                    events.cuenta_abierta(cuenta), correlation_id=a.correlation_id, authcontext=a.actor
+                )
+                outbox.append(abierta)
+                if cuenta.cuenta_id in movimiento_ids:
+                    asiento, movimiento_id = movimiento_ids[cuenta.cuenta_id]
+                    saldo = events.saldo_actualizado(cuenta, asiento, movimiento_id)
+                    outbox.append(events.envelope(saldo, correlation_id=abierta.correlation_id, authcontext=a.actor))
             await add_to_outbox(cur, outbox)
             await idempotencia.record(cur, zip(idem, cuentas, strict=False))
         return cuentas
 
-    async def _abrir(
-        self, cur: db.Cursor, a: "Apertura", tipo: TipoCuenta, fecha: datetime
-    ) -> tuple[Cuenta, list[Envelope]]:
-        """The account row, its APERTURA movement (if it opens with money) and their events, on the caller's
-        transaction."""
-        cuenta_id, numero = await self._insertar_con_numero_libre(
-            cur, cliente_id=a.cliente_id, tipo_cuenta_id=a.tipo_cuenta_id, saldo=a.saldo, moneda=a.moneda, fecha=fecha
-        )
-        cuenta = Cuenta(
+    @staticmethod
+    def _cuenta(a: "Apertura", tipo: TipoCuenta, cuenta_id: int, numero: str, fecha: datetime) -> Cuenta:
+        return Cuenta(
             cuenta_id=cuenta_id,
             cliente_id=a.cliente_id,
             tipo_cuenta_id=a.tipo_cuenta_id,
@@ -212,18 +238,35 @@ class CuentasService:
             limite_retiro_diario=tipo.limite_retiro_diario,
             limite_transferencia_diario=tipo.limite_transferencia_diario,
         )
-        eventos = [events.envelope(events.cuenta_abierta(cuenta), correlation_id=a.correlation_id, authcontext=a.actor)]
-        if a.saldo > 0:
-            # Not a movement of an existing account (nothing to lock or decide: the account is born with it), but
-            # the same ledger row and event as every movement.
-            legs = asientos(causa="APERTURA", operacion="CREDITO", moneda=a.moneda, monto=a.saldo)
-            asiento = MovimientoNuevo(
-                cuenta_id, "CREDITO", "APERTURA", a.saldo, a.saldo, fecha, actor=a.actor, asientos=tuple(legs)
+
+    async def _insertar_cuentas(
+        self, cur: db.Cursor, aperturas: Sequence["Apertura"], fecha: datetime
+    ) -> list[tuple[int, str]]:
+        """(cuenta_id, numero) per apertura, in order: all in one insert, or, when a drawn number is taken (rare:
+        13 random digits), one by one, each drawing again until it finds a free one."""
+        nuevas = [
+            repo.CuentaNueva(a.cliente_id, a.tipo_cuenta_id, nuevo_numero_cuenta(), a.saldo, a.moneda, fecha)
+            for a in aperturas
+        ]
+        try:
+            ids = await repo.insertar_cuentas(cur, nuevas)
+        except pymysql.err.IntegrityError as exc:
+            # A failed statement undoes only itself; the transaction stays usable.
+            if not db.is_duplicate(exc, "cuentas_numero"):
+                raise
+        else:
+            return [(cuenta_id, n.numero_cuenta) for cuenta_id, n in zip(ids, nuevas, strict=True)]
+        return [
+            await self._insertar_con_numero_libre(
+                cur,
+                cliente_id=a.cliente_id,
+                tipo_cuenta_id=a.tipo_cuenta_id,
+                saldo=a.saldo,
+                moneda=a.moneda,
+                fecha=fecha,
             )
-            [movimiento_id] = await repo.insertar_movimientos(cur, [asiento])
-            apertura = events.saldo_actualizado(cuenta, asiento, movimiento_id)
-            eventos.append(events.envelope(apertura, correlation_id=eventos[0].correlation_id, authcontext=a.actor))
-        return cuenta, eventos
+            for a in aperturas
+        ]
 
     async def _insertar_con_numero_libre(
         self, cur: db.Cursor, *, cliente_id: int, tipo_cuenta_id: int, saldo: Decimal, moneda: str, fecha: datetime

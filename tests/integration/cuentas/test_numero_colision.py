@@ -48,3 +48,46 @@ async def test_numero_repetido_se_vuelve_a_sortear(fresh_db: str, monkeypatch: p
     assert (second.status_code, second.json()["numero_cuenta"]) == (201, fresh)
     # Every draw is now taken: a bounded number of attempts, then a clean refusal instead of a loop or a 500.
     assert third.status_code == 503
+
+
+def _numero(base: str) -> str:
+    return base + luhn_digit(base)
+
+
+async def test_un_lote_con_un_numero_repetido_se_abre_uno_por_uno(
+    fresh_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is opened in one insert; a drawn number that is taken turns it into one insert per account, with the
+    first insert's rows undone (no account twice), and every opening balance on its own account's ledger."""
+    settings = CuentasSettings(mysql_database=fresh_db, kafka_bootstrap=KAFKA, run_workers=False)
+    app = create_app(settings)
+    taken, a, b = _numero("111111111111"), _numero("222222222222"), _numero("333333333333")
+    c, d, e = _numero("444444444444"), _numero("555555555555"), _numero("666666666666")
+    draws = iter([taken, taken, a, b, taken, c, d, e])
+    monkeypatch.setattr(service, "nuevo_numero_cuenta", lambda: next(draws))
+    saldos = ["10.00", "0.00", "25.50"]
+
+    async with in_process(app, auth=Bearer()) as client:
+        conn = await aiomysql.connect(**MYSQL, db=fresh_db, autocommit=True)
+        async with conn.cursor() as cur:
+            await cur.execute("INSERT INTO clientes_replica (cliente_id, estado) VALUES (1, 'activo'), (2, 'activo')")
+        conn.close()
+        first = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
+        assert (first.status_code, first.json()["numero_cuenta"]) == (201, taken)
+        lote = await client.post(
+            "/cuentas/lote",
+            json={"cuentas": [{"cliente_id": 2, "tipo_cuenta_id": 1, "saldo": s} for s in saldos]},
+        )
+        assert lote.status_code == 200, lote.text
+        ids = [item["id"] for item in lote.json()["resultados"]]
+        cuentas = [(await client.get(f"/cuentas/{i}")).json() for i in ids]
+        ledgers = [(await client.get(f"/cuentas/{i}/movimientos")).json() for i in ids]
+
+    assert [(x["numero_cuenta"], x["saldo"]) for x in cuentas] == [(c, "10.00"), (d, "0.00"), (e, "25.50")]
+    apertura = [[(m["causa"], m["monto"], m["saldo_resultante"]) for m in led] for led in ledgers]
+    assert apertura == [[("APERTURA", "10.00", "10.00")], [], [("APERTURA", "25.50", "25.50")]]
+    conn = await aiomysql.connect(**MYSQL, db=fresh_db, autocommit=True)
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT numero_cuenta FROM cuentas ORDER BY cuenta_id")
+        assert [r[0] for r in await cur.fetchall()] == [taken, c, d, e]
+    conn.close()
