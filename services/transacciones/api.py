@@ -161,10 +161,20 @@ async def listar(
 
 
 @router.get(recientes.PATH.removeprefix("/transacciones"), include_in_schema=False)
-async def recientes_de_esta_instancia(service: ServiceDep) -> list[dict[str, Any]]:
+async def recientes_de_esta_instancia(
+    service: ServiceDep,
+    instancia: Annotated[str, Query(max_length=64)] = "",
+    despues: Annotated[int | None, Query(ge=0)] = None,
+) -> list[dict[str, Any]] | dict[str, Any]:
     """Internal: what this instance wrote in the last recientes.HORIZON seconds, as list rows, for the lists of the
-    other instances (read-your-writes without scanning the store). Staff only (the policy), like a whole list."""
-    return [] if service.recientes is None else service.recientes.filas()
+    other instances (read-your-writes without scanning the store). Staff only (the policy), like a whole list.
+    With `despues`: only the writes numbered after it, if `instancia` is this process's (recientes.Recientes.desde);
+    without: every row, as a plain list (what an instance of the previous version asks for)."""
+    if service.recientes is None:
+        return []
+    if despues is None:
+        return service.recientes.filas()
+    return service.recientes.desde(instancia, despues)
 
 
 @router.get("/fecha-rango")

@@ -38,7 +38,7 @@ from services.transacciones.errors import (
 from services.transacciones.listing import LIST_FIELDS, Listado
 from services.transacciones.outbox import DocumentOutbox
 from services.transacciones.ownership import Holder, Ownership
-from services.transacciones.recientes import Recientes, de_las_otras
+from services.transacciones.recientes import Recientes, Vecinas
 from services.transacciones.repository import DuplicateIdem, Filtro
 from services.transacciones.reversion_store import Intento, ReversionStore
 from services.transacciones.schemas import TransaccionCreate, metadata_json
@@ -153,6 +153,7 @@ class TransaccionesService:
     reversiones: ReversionStore | None = None  # who holds each reversal attempt; None: reversals refused (503)
     cambios: Cambios | None = None  # rates and quotes of FX transfers; None: a transfer naming a quote gets 503
     recientes: Recientes | None = None  # what this instance wrote lately, for the other instances' lists
+    vecinas: Vecinas = field(init=False, default_factory=Vecinas)  # what the lists merged of the others' writes
     claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
     cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
     # Reversals this process claimed an attempt for and is recording (so nobody records them in their place).
@@ -559,7 +560,9 @@ class TransaccionesService:
             # (recientes.py). A customer's list, or when they cannot tell for sure, reads the small in-progress
             # collection, where every transaction stays until its events are out (one that just ended with its
             # state before the end: the index moves an estado only forward, and the end arrives as an event).
-            rows = None if filtro.cuentas is not None else await de_las_otras(self.ownership, authorization)
+            rows = (
+                None if filtro.cuentas is not None else await self.vecinas.de_las_otras(self.ownership, authorization)
+            )
             self.read_your_writes["scan" if rows is None else "peers"] += 1
             if rows is None:
                 rows = [raw async for raw in self.writer.repo.list_scans(LIST_FIELDS)[0]]

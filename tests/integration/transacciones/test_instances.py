@@ -173,7 +173,8 @@ async def test_la_lista_pide_a_la_otra_instancia_lo_que_acaba_de_escribir_en_vez
 
     await eventually(quietas, timeout=recientes.HORIZON + 30, interval=1, what="no partition moved lately")
     destino = await cuenta()
-    for aqui, alli in (("transacciones-1", "transacciones-2"), ("transacciones-2", "transacciones-1")):
+    # Each way twice: the second ask is for what is new since the first (recientes.Vecinas).
+    for aqui, alli in (("transacciones-1", "transacciones-2"), ("transacciones-2", "transacciones-1")) * 2:
         antes = (await instancias[alli].get("/stats")).json()["lists_read_your_writes"]
         r = await instancias[aqui].post(
             "/transacciones", json=deposito(destino), headers={"Idempotency-Key": str(uuid.uuid4())}
