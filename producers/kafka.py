@@ -3,6 +3,7 @@
 from aiokafka import AIOKafkaProducer
 
 from contracts.envelope import Envelope
+from producers.partitioner import partitioner
 
 
 def make_producer(bootstrap_servers: str, *, client_id: str = "cloud-bank", linger_ms: int = 5) -> AIOKafkaProducer:
@@ -16,6 +17,7 @@ def make_producer(bootstrap_servers: str, *, client_id: str = "cloud-bank", ling
         max_batch_size=256 * 1024,
         request_timeout_ms=15000,
         retry_backoff_ms=200,
+        partitioner=partitioner,
     )
 
 

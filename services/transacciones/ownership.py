@@ -26,11 +26,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from aiokafka.partitioner import murmur2
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from producers.partitioner import partition_for
 from services.transacciones.domain import transaccion_id_de
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Holder(NamedTuple):
 
 def partition_of(transaccion_id: str, partitions: int) -> int:
     """Kafka's default partitioner (murmur2 of the key bytes, positive, modulo the partition count)."""
-    return int(murmur2(transaccion_id.encode()) & 0x7FFFFFFF) % partitions
+    return partition_for(transaccion_id.encode(), partitions)
 
 
 class Ownership:

@@ -10,10 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aiokafka.partitioner import murmur2
-
 from consumers.reader import make_reader, offsets_at, read_range, topic_partitions
 from contracts.envelope import EnvelopeError, from_record
+from producers.partitioner import partition_for
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ async def export_events(
         tps = await topic_partitions(consumer, topic)
         if key is not None:
             # The key's partition only, as the producers' default partitioner (murmur2, like Java's) put it there.
-            tps = [tps[(murmur2(key.encode()) & 0x7FFFFFFF) % len(tps)]]
+            tps = [tps[partition_for(key.encode(), len(tps))]]
         starts = await offsets_at(consumer, tps, since)
         ends = await consumer.end_offsets(tps)
         stops = await offsets_at(consumer, tps, until + RELAY_SLACK) if until is not None else ends
