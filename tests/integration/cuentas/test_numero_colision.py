@@ -3,9 +3,12 @@ Runs the app in-process on a fresh database, so the number generator can be forc
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import aiomysql
+import httpx
 import pytest
 
 from services.cuentas import service
@@ -27,19 +30,36 @@ async def fresh_db() -> AsyncIterator[str]:
     conn.close()
 
 
-async def test_numero_repetido_se_vuelve_a_sortear(fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = CuentasSettings(mysql_database=fresh_db, kafka_bootstrap=KAFKA, run_workers=False)
-    app = create_app(settings)
-    taken = "123456789012" + luhn_digit("123456789012")
-    fresh = "987654321098" + luhn_digit("987654321098")
-    draws = itertools.chain([taken, taken, taken, fresh], itertools.repeat(fresh))
+@asynccontextmanager
+async def _cuentas(
+    fresh_db: str, draws: Iterator[str], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
+    """cuentas in-process on the fresh database, drawing these account numbers, with clientes 1 and 2 activos."""
     monkeypatch.setattr(service, "nuevo_numero_cuenta", lambda: next(draws))
-
+    app = create_app(CuentasSettings(mysql_database=fresh_db, kafka_bootstrap=KAFKA, run_workers=False))
     async with in_process(app, auth=Bearer()) as client:
-        conn = await aiomysql.connect(**MYSQL, db=fresh_db, autocommit=True)
+        await _sql(fresh_db, "INSERT INTO clientes_replica (cliente_id, estado) VALUES (1, 'activo'), (2, 'activo')")
+        yield client
+
+
+async def _sql(db: str, query: str) -> list[tuple[Any, ...]]:
+    conn = await aiomysql.connect(**MYSQL, db=db, autocommit=True)
+    try:
         async with conn.cursor() as cur:
-            await cur.execute("INSERT INTO clientes_replica (cliente_id, estado) VALUES (1, 'activo')")
+            await cur.execute(query)
+            return list(await cur.fetchall())
+    finally:
         conn.close()
+
+
+def _numero(base: str) -> str:
+    return base + luhn_digit(base)
+
+
+async def test_numero_repetido_se_vuelve_a_sortear(fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    taken, fresh = _numero("123456789012"), _numero("987654321098")
+    draws = itertools.chain([taken, taken, taken, fresh], itertools.repeat(fresh))
+    async with _cuentas(fresh_db, draws, monkeypatch) as client:
         first = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
         second = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
         third = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
@@ -50,28 +70,15 @@ async def test_numero_repetido_se_vuelve_a_sortear(fresh_db: str, monkeypatch: p
     assert third.status_code == 503
 
 
-def _numero(base: str) -> str:
-    return base + luhn_digit(base)
-
-
 async def test_un_lote_con_un_numero_repetido_se_abre_uno_por_uno(
     fresh_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A batch is opened in one insert; a drawn number that is taken turns it into one insert per account, with the
     first insert's rows undone (no account twice), and every opening balance on its own account's ledger."""
-    settings = CuentasSettings(mysql_database=fresh_db, kafka_bootstrap=KAFKA, run_workers=False)
-    app = create_app(settings)
     taken, a, b = _numero("111111111111"), _numero("222222222222"), _numero("333333333333")
     c, d, e = _numero("444444444444"), _numero("555555555555"), _numero("666666666666")
-    draws = iter([taken, taken, a, b, taken, c, d, e])
-    monkeypatch.setattr(service, "nuevo_numero_cuenta", lambda: next(draws))
     saldos = ["10.00", "0.00", "25.50"]
-
-    async with in_process(app, auth=Bearer()) as client:
-        conn = await aiomysql.connect(**MYSQL, db=fresh_db, autocommit=True)
-        async with conn.cursor() as cur:
-            await cur.execute("INSERT INTO clientes_replica (cliente_id, estado) VALUES (1, 'activo'), (2, 'activo')")
-        conn.close()
+    async with _cuentas(fresh_db, iter([taken, taken, a, b, taken, c, d, e]), monkeypatch) as client:
         first = await client.post("/cuentas", json={"cliente_id": 1, "tipo_cuenta_id": 1})
         assert (first.status_code, first.json()["numero_cuenta"]) == (201, taken)
         lote = await client.post(
@@ -86,8 +93,5 @@ async def test_un_lote_con_un_numero_repetido_se_abre_uno_por_uno(
     assert [(x["numero_cuenta"], x["saldo"]) for x in cuentas] == [(c, "10.00"), (d, "0.00"), (e, "25.50")]
     apertura = [[(m["causa"], m["monto"], m["saldo_resultante"]) for m in led] for led in ledgers]
     assert apertura == [[("APERTURA", "10.00", "10.00")], [], [("APERTURA", "25.50", "25.50")]]
-    conn = await aiomysql.connect(**MYSQL, db=fresh_db, autocommit=True)
-    async with conn.cursor() as cur:
-        await cur.execute("SELECT numero_cuenta FROM cuentas ORDER BY cuenta_id")
-        assert [r[0] for r in await cur.fetchall()] == [taken, c, d, e]
-    conn.close()
+    numeros = await _sql(fresh_db, "SELECT numero_cuenta FROM cuentas ORDER BY cuenta_id")
+    assert [r[0] for r in numeros] == [taken, c, d, e]
