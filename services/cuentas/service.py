@@ -199,21 +199,19 @@ class CuentasService:
                 )
                 for a, c in con_saldo
             ]
-            movimiento_ids = dict(
-                zip(
-                    [c.cuenta_id for _, c in con_saldo],
-                    zip(asientos_apertura, await repo.insertar_movimientos(cur, asientos_apertura), strict=True),
-                    strict=True,
-                )
-            )
+            movimiento_ids = await repo.insertar_movimientos(cur, asientos_apertura)
+            de_apertura = {
+                c.cuenta_id: (asiento, movimiento_id)
+                for (_, c), asiento, movimiento_id in zip(con_saldo, asientos_apertura, movimiento_ids, strict=True)
+            }
             outbox: list[Envelope] = []
             for a, cuenta in zip(aperturas, cuentas, strict=True):
                 abierta = events.envelope(
                     events.cuenta_abierta(cuenta), correlation_id=a.correlation_id, authcontext=a.actor
                 )
                 outbox.append(abierta)
-                if cuenta.cuenta_id in movimiento_ids:
-                    asiento, movimiento_id = movimiento_ids[cuenta.cuenta_id]
+                if cuenta.cuenta_id in de_apertura:
+                    asiento, movimiento_id = de_apertura[cuenta.cuenta_id]
                     saldo = events.saldo_actualizado(cuenta, asiento, movimiento_id)
                     outbox.append(events.envelope(saldo, correlation_id=abierta.correlation_id, authcontext=a.actor))
             await add_to_outbox(cur, outbox)
