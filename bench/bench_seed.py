@@ -15,6 +15,7 @@ a profiled run are marked as such and are not comparable with an unprofiled one.
 import argparse
 import asyncio
 import time
+from contextlib import ExitStack
 from typing import Any
 
 from bank.seed.loader import Seeder, StageResult
@@ -56,19 +57,20 @@ class StageProfiles:
 
     def __init__(self, profile: bool) -> None:
         self.programs = python_programs(supervisor_programs(RUN / "supervisor.sock")) if profile else {}
-        self.current: tuple[str, Profiler] | None = None
+        self.current: tuple[str, Profiler, ExitStack] | None = None
         self.tops: dict[str, dict[str, dict[str, list[tuple[str, float]]]]] = {}
 
     def start(self, stage: str) -> None:
         if self.programs:
-            profiler = Profiler(self.programs, RESULTS / f"seed-{stage}")
-            self.current = (stage, profiler.__enter__())
+            recording = ExitStack()
+            profiler = recording.enter_context(Profiler(self.programs, RESULTS / f"seed-{stage}"))
+            self.current = (stage, profiler, recording)
 
     def stop(self) -> None:
         """Blocks while py-spy writes its files (seconds): the next stage starts that much later."""
         if self.current is not None:
-            stage, profiler = self.current
-            profiler.__exit__(None, None, None)
+            stage, profiler, recording = self.current
+            recording.close()
             self.tops[stage] = profiler.top()
             self.current = None
 

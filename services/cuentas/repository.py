@@ -171,22 +171,12 @@ async def insertar_cuentas(cur: Cursor, nuevas: Sequence[CuentaNueva]) -> list[i
     taken: nothing of the statement stays, and the caller opens them one by one."""
     if not nuevas:
         return []
-    if len(nuevas) == 1:
-        n = nuevas[0]
-        return [
-            await insertar_cuenta(
-                cur,
-                cliente_id=n.cliente_id,
-                tipo_cuenta_id=n.tipo_cuenta_id,
-                numero_cuenta=n.numero_cuenta,
-                saldo=n.saldo,
-                moneda=n.moneda,
-                fecha_apertura=n.fecha_apertura,
-            )
-        ]
     filas = [
         (n.cliente_id, n.tipo_cuenta_id, n.numero_cuenta, n.saldo, n.moneda, _naive(n.fecha_apertura)) for n in nuevas
     ]
+    if len(filas) == 1:
+        await cur.execute(_INSERT_CUENTA, filas[0])
+        return [int(cur.lastrowid)]
     # executemany may split a long batch into several INSERTs (max_stmt_length): the savepoint undoes them all.
     await cur.execute("SAVEPOINT cuentas_nuevas")
     try:
@@ -277,7 +267,8 @@ _INSERT_MOV = (
 async def insertar_movimientos(cur: Cursor, rows: Sequence[MovimientoNuevo]) -> list[int]:
     """The one ledger insert: every row in one statement, then their legs on the bank's own accounts in another (the
     same transaction: no movement without its other side); returns their movimiento_ids, in order. Several rows must
-    each carry a comando_id (the saga's batch), by which their ids are looked up afterwards."""
+    each carry a comando_id (the saga's batch), or all be openings of distinct accounts (a batch of new accounts), by
+    which their ids are looked up afterwards."""
     if not rows:
         return []
     for r in rows:
