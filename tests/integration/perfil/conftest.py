@@ -188,9 +188,17 @@ class Bank:
         cuentas = (await self.cuentas.get(f"/cuentas/cliente/{cliente_id}")).json()
         trxs: dict[str, dict[str, Any]] = {}
         for cuenta in cuentas:
-            r = await self.trx.get(f"/transacciones/cuenta/{cuenta['cuenta_id']}", params={"limit": 500})
-            assert r.status_code == 200, r.text
-            trxs |= {t["transaccionId"]: t for t in r.json() if t["estado"] in FINALES}
+            skip = 0
+            while True:  # page to the end: a busy account has more than one page
+                r = await self.trx.get(
+                    f"/transacciones/cuenta/{cuenta['cuenta_id']}", params={"skip": skip, "limit": 500}
+                )
+                assert r.status_code == 200, r.text
+                page = r.json()
+                trxs |= {t["transaccionId"]: t for t in page if t["estado"] in FINALES}
+                if len(page) < 500:
+                    break
+                skip += len(page)
         return {"cliente": cliente, "cuentas": cuentas, "transacciones": trxs}
 
 

@@ -13,6 +13,8 @@ import pytest
 from tests.conftest import eventually
 from tests.integration.perfil.conftest import Bank
 
+LIST_LIMIT = 500  # the largest limit perfil's transaction list takes
+
 
 def differences(truth: dict[str, Any], perfil: dict[str, Any], listed: dict[str, Any]) -> list[str]:
     """Every way the profile disagrees with the owning services (empty when it matches)."""
@@ -55,9 +57,15 @@ def differences(truth: dict[str, Any], perfil: dict[str, Any], listed: dict[str,
             f"total_transacciones {resumen['total_transacciones']}/{listed['total_transacciones']} != {len(trxs)}"
         )
     got_trx = {t["transaccionId"]: t for t in listed["transacciones"]}
+    # The listing stops at its limit: past it, what it leaves out must be the oldest transactions, none newer than
+    # the last one it shows.
+    capped = len(trxs) > listed["transacciones_mostradas"] == len(listed["transacciones"]) == LIST_LIMIT
+    oldest_shown = min((datetime.fromisoformat(t["fecha"]) for t in listed["transacciones"]), default=None)
     for trx_id, t in trxs.items():
         mine = got_trx.get(trx_id)
         if mine is None:
+            if capped and oldest_shown is not None and datetime.fromisoformat(t["fecha"]) <= oldest_shown:
+                continue
             out.append(f"transaction {trx_id} ({t['tipo']} {t['estado']}) missing")
         elif (mine["estado"], Decimal(mine["monto"]), mine["tipo"]) != (t["estado"], Decimal(t["monto"]), t["tipo"]):
             out.append(f"transaction {trx_id}: {mine} != {t}")
@@ -78,7 +86,7 @@ async def compare(bank: Bank, cliente_id: int) -> list[str]:
     perfil = await bank.perfil.get(f"/api/clientes/{cliente_id}/perfil-completo")
     if perfil.status_code != 200:
         return [f"perfil answered {perfil.status_code}"]
-    listed = await bank.perfil.get(f"/api/clientes/{cliente_id}/transacciones", params={"limit": 500})
+    listed = await bank.perfil.get(f"/api/clientes/{cliente_id}/transacciones", params={"limit": LIST_LIMIT})
     return differences(await bank.truth(cliente_id), perfil.json(), listed.json())
 
 
