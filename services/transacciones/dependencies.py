@@ -30,7 +30,7 @@ PropietariosDep = Annotated[Propietarios, Depends(from_state("propietarios"))]
 CambiosDep = Annotated[Cambios, Depends(from_state("cambios"))]
 
 
-def _authorization(request: Request) -> str | None:
+async def _authorization(request: Request) -> str | None:  # async: no worker-thread hop (service_app.from_state)
     return request.headers.get("authorization")
 
 

@@ -2,13 +2,16 @@
 the State's probes, and resources a test passes are used as they are (never opened or closed by the app)."""
 
 import importlib
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from services.platform.health import Probes
 from services.platform.policy import ServicePolicy
@@ -81,3 +84,33 @@ async def test_los_recursos_del_test_se_usan_sin_abrir_ni_cerrar_nada() -> None:
     assert r.status_code == 503
     assert (r.json()["status"], r.json()["database"]) == ("unhealthy", "error: ConnectionError")
     assert (opened, given.closed) == ([], False)
+
+
+def _sync_calls(routes: Iterable[BaseRoute]) -> Iterator[str]:
+    """Every endpoint and dependency (at any depth) of these routes that is a plain `def`."""
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI keeps included routers nested
+        if included is not None:
+            yield from _sync_calls(included.routes)
+        elif isinstance(route, APIRoute):
+            pending = [route.dependant]
+            while pending:
+                dependant = pending.pop()
+                call = dependant.call
+                if call is not None and not _is_async(call):
+                    yield f"{sorted(route.methods or ())} {route.path}: {getattr(call, '__qualname__', call)}"
+                pending += dependant.dependencies
+
+
+def _is_async(call: Callable[..., Any]) -> bool:
+    target = call if inspect.isroutine(call) else type(call).__call__  # a callable instance: its __call__
+    return inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_ninguna_ruta_salta_a_un_hilo_por_peticion(name: str) -> None:
+    """FastAPI runs a plain `def` endpoint or dependency in a worker thread: a thread wake-up and two GIL hand-offs
+    on every request (the transfer POST had three of them). The docs pages are the platform's, served rarely."""
+    app: FastAPI = importlib.import_module(f"services.{name}.main").create_app()
+    found = [c for c in _sync_calls(app.router.routes) if "/docs" not in c and "/redoc" not in c]
+    assert found == []
