@@ -109,8 +109,9 @@ def _is_async(call: Callable[..., Any]) -> bool:
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_ninguna_ruta_salta_a_un_hilo_por_peticion(name: str) -> None:
-    """FastAPI runs a plain `def` endpoint or dependency in a worker thread: a thread wake-up and two GIL hand-offs
-    on every request (the transfer POST had three of them). The docs pages are the platform's, served rarely."""
+    """FastAPI runs a plain `def` endpoint, dependency or exception handler in a worker thread: a thread wake-up and
+    two GIL hand-offs on every request (the transfer POST had three of them). The docs pages are served rarely."""
     app: FastAPI = importlib.import_module(f"services.{name}.main").create_app()
     found = [c for c in _sync_calls(app.router.routes) if "/docs" not in c and "/redoc" not in c]
+    found += [f"exception handler {key}" for key, handler in app.exception_handlers.items() if not _is_async(handler)]
     assert found == []
