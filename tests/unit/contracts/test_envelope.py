@@ -8,7 +8,7 @@ import pytest
 from contracts import topics
 from contracts.comandos import DebitarCuenta
 from contracts.cuentas import SaldoActualizado
-from contracts.envelope import AuthContext, EnvelopeError, envelope_for, from_record
+from contracts.envelope import AuthContext, EnvelopeError, envelope_for, from_record, type_and_data
 from contracts.registry import UnknownMessageType
 
 
@@ -130,3 +130,24 @@ def test_un_authid_que_no_es_utf8_no_es_un_evento() -> None:
     headers = [(k, b"\xff" if k == "ce_authid" else v) for k, v in env.headers()]
     with pytest.raises(EnvelopeError):
         from_record(env.topic, env.value(), headers)
+
+
+def test_type_and_data_lee_lo_mismo_que_from_record() -> None:
+    env = envelope_for(_saldo(), source="/cuentas", authcontext=AuthContext("user", "ana"))
+    full = from_record(env.topic, env.value(), env.headers())
+    assert type_and_data(env.value(), env.headers()) == (full.type, full.data)
+
+
+@pytest.mark.parametrize(
+    ("value", "drop", "problem"),
+    [
+        (b'{"a": 1}', "ce_type", "missing header ce_type"),
+        (b"{not json", None, "malformed record"),
+        (b"[1, 2]", None, "payload is not a JSON object"),
+        (None, None, "malformed record"),
+    ],
+)
+def test_type_and_data_rechaza_lo_que_no_es_un_evento(value: bytes | None, drop: str | None, problem: str) -> None:
+    headers = [(k, v) for k, v in envelope_for(_saldo(), source="/cuentas").headers() if k != drop]
+    with pytest.raises(EnvelopeError, match=problem):
+        type_and_data(value, headers)
