@@ -16,6 +16,8 @@ import orjson
 from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.platform.log_writer import BatchedStreamHandler
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_OK = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")  # a caller's id kept as is only when it is a plain token
 # The scope of the request being served, read when a line is written (its principal is set later, by the auth).
@@ -66,8 +68,9 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup(service: str, level: int = logging.INFO) -> None:
-    """Route every logger (uvicorn's and the libraries' too) to stdout as JSON lines."""
-    handler = logging.StreamHandler(sys.stdout)
+    """Route every logger (uvicorn's and the libraries' too) to stdout as JSON lines, written off the event loop
+    (log_writer.py)."""
+    handler = BatchedStreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
