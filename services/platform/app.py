@@ -182,6 +182,9 @@ def create_base_app(
         docs_url=None,
         redoc_url=None,
         swagger_ui_init_oauth={"clientId": auth.swagger_client_id, "usePkceWithAuthorizationCodeGrant": True},
+        # FastAPI's native OpenTelemetry (0.16x) stands aside when it finds the OTel ASGI middleware, but still
+        # looks for it on every request: the platform owns the spans and metrics (telemetry.py, metrics.py).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.error_body = error_body
     app.state.token_validator = TokenValidator(JwksKeys(auth), auth)
