@@ -3,7 +3,6 @@ the outbox relay and the consumers. Both instances behind the balancer run the s
 the database (row locks, GET_LOCK for the relay, the inbox) and in Kafka's consumer groups."""
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +19,8 @@ from services.cuentas import db
 from services.cuentas.api import router
 from services.cuentas.dependencies import State
 from services.cuentas.handlers import ComandosHandler, ReplicaClientesHandler
+from services.cuentas.repository import utcnow
+from services.cuentas.retenciones import espera_de_expiracion
 from services.cuentas.service import CuentasService
 from services.cuentas.settings import CuentasSettings
 from services.platform import metrics, policy
@@ -53,7 +54,12 @@ async def _pool(target: db.Database, maxsize: int) -> AsyncIterator[aiomysql.Poo
 
 
 def _start_workers(
-    workers: Workers, settings: CuentasSettings, pool: aiomysql.Pool, link: KafkaLink, outbox_written: asyncio.Event
+    workers: Workers,
+    settings: CuentasSettings,
+    pool: aiomysql.Pool,
+    link: KafkaLink,
+    outbox_written: asyncio.Event,
+    hold_created: asyncio.Event,
 ) -> None:
     # Woken by this process's commits, the relay polls the table only every relay_idle_seconds (for rows the other
     # instance's relay left behind, e.g. when it was killed) instead of 50 times a second.
@@ -68,7 +74,9 @@ def _start_workers(
         link.consumer(GROUP_REPLICA, [topics.CLIENTES], replica, max_poll_records=500),
     )
     vencimientos = CuentasService(pool, on_events=outbox_written.set)
-    workers.spawn("retenciones-vencidas", expirar_retenciones(vencimientos, settings.expiry_interval_seconds))
+    workers.spawn(
+        "retenciones-vencidas", expirar_retenciones(vencimientos, settings.expiry_interval_seconds, hold_created)
+    )
     comandos = ComandosHandler(pool, on_replies=outbox_written.set)
     # One member of the group per process by default (CUENTAS_COMMAND_CONSUMERS for more): a ConsumerLoop handles
     # its partitions one after the other, and a second member would overlap their database round trips.
@@ -85,17 +93,32 @@ def _start_workers(
         )
 
 
-def expirar_retenciones(service: CuentasService, interval: float) -> Callable[[asyncio.Event], Awaitable[None]]:
-    """The expiry task: every `interval` s, the holds whose vence has passed end as EXPIRADA. Both instances run it;
-    the row locks and the conditional UPDATE make each hold expire once (CuentasService.expirar_vencidas)."""
+def expirar_retenciones(
+    service: CuentasService, interval: float, hold_created: asyncio.Event
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """The expiry task: the holds whose vence has passed end as EXPIRADA, at their vence (it sleeps until the next
+    one is due, at most `interval` s, and wakes when this process creates a hold, which may be due sooner). Both
+    instances run it; the row locks and the conditional UPDATE make each hold expire once
+    (CuentasService.expirar_vencidas)."""
 
     async def loop(stop: asyncio.Event) -> None:
         while not stop.is_set():
+            hold_created.clear()  # before the look: a hold created from here on wakes the next sleep
             await service.expirar_vencidas()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+            espera = espera_de_expiracion(await service.proximo_vencimiento(), utcnow(), interval)
+            await _first_of(stop, hold_created, timeout=espera)
 
     return loop
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    """Until one of `events` is set, or `timeout` s."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 @asynccontextmanager
@@ -121,13 +144,14 @@ async def running(settings: CuentasSettings) -> AsyncIterator[Resources]:
     ):
         await db.migrate(api_pool)
         outbox_written = asyncio.Event()  # set after each commit with events: the relay publishes at once
+        hold_created = asyncio.Event()  # set after each new hold: the expiry task looks again for the next vence
         if settings.run_workers:
-            _start_workers(workers, settings, worker_pool, link, outbox_written)
+            _start_workers(workers, settings, worker_pool, link, outbox_written, hold_created)
         log.info("%s ready in %.1fs (database, migrations)", settings.instance, time.monotonic() - started)
         watching = metrics.watch_outbox("cuentas", lambda: outbox_backlog(api_pool))
         with watching if settings.run_workers else nullcontext():
             yield Resources(
-                service=CuentasService(api_pool, on_events=outbox_written.set),
+                service=CuentasService(api_pool, on_events=outbox_written.set, on_hold=hold_created.set),
                 probes={"database": lambda: db.ping(health_pool), "kafka": link.probe},
             )
 

@@ -569,6 +569,13 @@ async def cambiar_retenido(cur: Cursor, *, cuenta_id: int, delta: Decimal) -> No
         raise RuntimeError(f"retenido update matched {cur.rowcount} rows for locked account {cuenta_id}")
 
 
+async def proximo_vencimiento(cur: Cursor) -> datetime | None:
+    """The earliest vence of an ACTIVA hold (the first entry of the expiry index); None when no hold is active."""
+    await cur.execute("SELECT MIN(vence) FROM retenciones WHERE estado = 'ACTIVA'")
+    row = await cur.fetchone()
+    return None if row is None or row[0] is None else _aware(row[0])
+
+
 async def retenciones_vencidas(cur: Cursor, *, ahora: datetime, limit: int) -> list[tuple[int, int]]:
     """(cuenta_id, retencion_id) of ACTIVA holds due at `ahora`, oldest vence first: a plain read, re-checked under
     the locks by whoever expires them."""

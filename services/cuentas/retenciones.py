@@ -16,6 +16,7 @@ EstadoRetencion = Literal["ACTIVA", "CAPTURADA", "LIBERADA", "EXPIRADA"]
 ACTIVA: Final = "ACTIVA"
 # How far ahead a hold may run: card authorizations last days; a year is a typo's safety net, not a product rule.
 VENCE_MAX: Final = timedelta(days=366)
+MIN_ESPERA: Final = 0.01  # seconds: the expiry task's sleep when a hold is due already (espera_de_expiracion)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,18 @@ def decidir_retencion(cuenta_id: int, cuenta: CuentaBloqueada | None, monto: Dec
 def vencida(retencion: Retencion, ahora: datetime) -> bool:
     """An ACTIVA hold whose time is up: the expiry task ends it, and nobody may capture or void it any more."""
     return retencion.estado == ACTIVA and retencion.vence <= ahora
+
+
+def espera_de_expiracion(proximo: datetime | None, ahora: datetime, intervalo: float) -> float:
+    """Seconds the expiry task may sleep: until the next ACTIVA hold falls due, so its reservation ends at vence and
+    not up to `intervalo` later, and never longer than `intervalo` (the other instance's new holds are not known
+    here until the next look). A hold already due and still ACTIVA (the other instance holds its lock, or more were
+    due than one look ends) is looked at again after 10 ms, not spun on."""
+    if proximo is None:
+        return intervalo
+    hasta = (proximo - ahora).total_seconds()
+    # 1 ms past vence: asyncio may fire a timer a hair early, and the look must find the hold due.
+    return min(intervalo, MIN_ESPERA if hasta <= 0 else hasta + 0.001)
 
 
 def _activa(retencion: Retencion, ahora: datetime) -> None:

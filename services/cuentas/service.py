@@ -78,9 +78,16 @@ class Apertura:
 class CuentasService:
     """The REST use cases over one connection pool."""
 
-    def __init__(self, pool: aiomysql.Pool, *, on_events: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        pool: aiomysql.Pool,
+        *,
+        on_events: Callable[[], None] | None = None,
+        on_hold: Callable[[], None] | None = None,
+    ) -> None:
         self._pool = pool
         self._on_events = on_events  # after a commit that wrote events: wakes this process's outbox relay
+        self._on_hold = on_hold  # after a new hold is committed: its vence may be the next one due (main.py)
 
     # --- reads ----------------------------------------------------------------------------------------------
 
@@ -436,6 +443,8 @@ class CuentasService:
             evento = events.retencion_creada(despues, retencion)
             await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
             await idempotencia.record(cur, [(idem, retencion)] if idem else [])
+        if self._on_hold is not None:
+            self._on_hold()
         return retencion
 
     async def capturar_retencion(
@@ -509,6 +518,11 @@ class CuentasService:
             await add_to_outbox(cur, [events.envelope(evento, correlation_id=correlation_id, authcontext=actor)])
             await idempotencia.record(cur, [(idem, final)] if idem else [])
         return final
+
+    async def proximo_vencimiento(self) -> datetime | None:
+        """When the next ACTIVA hold falls due (None: no hold is active)."""
+        async with db.reading(self._pool) as cur:
+            return await repo.proximo_vencimiento(cur)
 
     async def expirar_vencidas(self, *, limite: int = 200) -> int:
         """Expire the ACTIVA holds whose vence has passed, one account per transaction; returns how many this call

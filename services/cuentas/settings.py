@@ -31,7 +31,10 @@ class CuentasSettings(ServiceSettings):
         description="outbox poll interval when idle; this process's own commits wake the relay at once",
     )
     expiry_interval_seconds: float = Field(
-        1.0, gt=0, le=60, description="how often the expiry task looks for holds whose vence has passed"
+        1.0,
+        gt=0,
+        le=60,
+        description="the longest the expiry task sleeps between looks (it also wakes at the next hold's vence)",
     )
     instance: str = Field("cuentas", description="name in logs and Kafka client ids, e.g. cuentas-1")
 

@@ -250,6 +250,29 @@ async def test_vence_sola_y_despues_no_se_captura(
     assert len(cuentas_tap.events(EXPIRADA, retencion_id=rid)) == 1
 
 
+async def test_lo_retenido_vuelve_a_estar_disponible_al_vencer(
+    http: httpx.AsyncClient, cuenta_factory: Factory
+) -> None:
+    """At vence, not up to a second later: the expiry task sleeps until the next hold is due. Four holds, their
+    vences spread over a second: a task that only looked once a second (per instance) would leave at least one of
+    them reserving past the margin (all four within it by chance: ~4%)."""
+    margin = 0.25
+    cuentas = [await cuenta_factory(saldo="20.00") for _ in range(4)]
+    ahora = datetime.now(UTC)
+    vences = [ahora + timedelta(seconds=1.2 + 0.27 * n) for n in range(4)]
+    for cuenta, vence in zip(cuentas, vences, strict=True):
+        body = {"monto": "15.00", "vence": vence.isoformat()}
+        r = await http.post(f"/cuentas/{cuenta['cuenta_id']}/retenciones", json=body)
+        assert r.status_code == 201, r.text
+    late = []
+    for cuenta, vence in zip(cuentas, vences, strict=True):
+        await asyncio.sleep(max(0.0, (vence - datetime.now(UTC)).total_seconds() + margin))
+        disponible = (await _cuenta(http, cuenta["cuenta_id"]))["saldo_disponible"]
+        if disponible != "20.00":
+            late.append((cuenta["cuenta_id"], disponible))
+    assert not late, f"still reserved {margin} s after vence: {late}"
+
+
 async def test_misma_clave_crea_y_captura_una_sola_vez(
     http: httpx.AsyncClient, cuenta_factory: Factory, db: aiomysql.Pool
 ) -> None:

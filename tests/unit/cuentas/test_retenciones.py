@@ -15,6 +15,7 @@ from services.cuentas.retenciones import (
     decidir_captura,
     decidir_liberacion,
     decidir_retencion,
+    espera_de_expiracion,
     validar_vence,
     vencida,
 )
@@ -113,3 +114,11 @@ def test_monto_liberado() -> None:
     capturada = replace(RETENCION, estado="CAPTURADA", monto_capturado=Decimal("12.50"))
     assert capturada.monto_liberado == Decimal("17.50")
     assert replace(RETENCION, estado="EXPIRADA").monto_liberado == Decimal("30.00")
+
+
+def test_la_tarea_de_expiracion_duerme_hasta_el_proximo_vence_y_nunca_mas_del_intervalo() -> None:
+    assert espera_de_expiracion(None, AHORA, 1.0) == 1.0
+    assert espera_de_expiracion(AHORA + timedelta(milliseconds=300), AHORA, 1.0) == pytest.approx(0.301)
+    assert espera_de_expiracion(AHORA + timedelta(seconds=30), AHORA, 1.0) == 1.0
+    # Due already (more than one look's worth, or the other instance holds the lock): looked at again soon.
+    assert espera_de_expiracion(AHORA - timedelta(seconds=5), AHORA, 1.0) == pytest.approx(0.01)
