@@ -34,6 +34,7 @@ from services.transacciones.propietarios import CONSUMER as PROPIETARIOS
 from services.transacciones.propietarios import Propietarios
 from services.transacciones.recientes import Recientes
 from services.transacciones.replay import replay_until_done
+from services.transacciones.replica_lag import ReplicaCatchUp
 from services.transacciones.repository import (
     MongoRepository,
     TransaccionDocument,
@@ -82,6 +83,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         # Kafka is not awaited: requests are served from Mongo (the outbox fills) while the broker is away; the
         # relay and the saga consumer start once it answers.
         KafkaLink(settings.kafka_bootstrap, client_id=settings.instance) as link,
+        ReplicaCatchUp(settings.kafka_bootstrap, PROPIETARIOS, topics.CUENTAS) as catch_up,
         Workers() as workers,
     ):
         db = client[settings.database]
@@ -92,7 +94,8 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             log.info(
                 "archive indexes %s: %s", "created" if indexed else "dropped (never read here)", ", ".join(changed)
             )
-        propietarios = Propietarios(db)
+        # A miss waits for the fold only where the replica's consumer group runs (a process without workers: none).
+        propietarios = Propietarios(db, catch_up if settings.run_workers else None)
         await propietarios.ensure_index(wanted=indexed)
         reversiones = MongoReversiones(db)
         await reversiones.ensure_index(wanted=indexed)

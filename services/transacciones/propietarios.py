@@ -19,7 +19,7 @@ minutes, FerretDB at 120% CPU). The ids changed with `.v3` and a collection of i
 start the same way.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, Final
 
 from pymongo import ASCENDING, IndexModel
@@ -31,6 +31,7 @@ from contracts.cuentas import CuentaAbierta
 from contracts.envelope import Envelope
 from contracts.money import Moneda
 from services.transacciones import indexes
+from services.transacciones.replica_lag import ReplicaCatchUp
 from services.transacciones.repository import DUPLICATE_KEY
 
 CONSUMER: Final = "transacciones.propietarios.v3"
@@ -62,8 +63,12 @@ def aperturas(envelopes: Iterable[Envelope]) -> dict[int, tuple[int, Moneda]]:
 
 
 class Propietarios:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    """`catch_up`: on a lookup that misses, wait (bounded) for the fold to reach what was published before it
+    (replica_lag.py); None: a miss is final at once (a process without the consumer, the unit of tests)."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], catch_up: ReplicaCatchUp | None = None) -> None:
         self._coll = db[COLLECTION]
+        self.catch_up = catch_up
 
     async def ensure_index(self, *, wanted: bool = True) -> None:
         """The index of `cuentas_de` (indexes.ensure)."""
@@ -85,14 +90,23 @@ class Propietarios:
         return len(nuevos)
 
     async def dueno(self, cuenta_id: int) -> int | None:
-        row = await self._coll.find_one({"_id": clave(cuenta_id)})
+        row = await self._row(cuenta_id)
         return None if row is None else int(row["cliente_id"])
 
     async def moneda(self, cuenta_id: int) -> Moneda | None:
-        """The account's currency; None while unknown here (not opened, or its opening not folded yet)."""
-        row = await self._coll.find_one({"_id": clave(cuenta_id)})
+        """The account's currency; None when unknown here (not opened, or its opening not folded in time)."""
+        row = await self._row(cuenta_id)
         moneda: Moneda | None = None if row is None else row.get("moneda")
         return moneda
+
+    async def _row(self, cuenta_id: int) -> dict[str, Any] | None:
+        def lookup() -> Awaitable[dict[str, Any] | None]:
+            return self._coll.find_one({"_id": clave(cuenta_id)})
+
+        row = await lookup()
+        if row is None and self.catch_up is not None:
+            row = await self.catch_up.retry(lookup)  # opened a moment ago? (replica_lag.py)
+        return row
 
     async def cuentas_de(self, cliente_id: int) -> frozenset[int]:
         return frozenset([int(row["_id"]) async for row in self._coll.find({"cliente_id": cliente_id}, {"_id": 1})])

@@ -314,6 +314,16 @@ async def test_el_credito_fx_entregado_dos_veces_acredita_una_vez(banco: Banco, 
     assert len(movimientos) <= 1  # one ledger row for the transfer's credit (when rows name their transaction)
 
 
+async def test_una_cuenta_recien_abierta_se_cotiza_sin_reintentar(banco: Banco, cuenta: CuentaFactory) -> None:
+    """Staff open two accounts and quote on them at once: no 404 while transacciones' replica folds the openings
+    (a miss waits for the fold, replica_lag.py). Five pairs, each quoted the moment cuentas answered the opening."""
+    await _tasas(banco.trx)
+    for _ in range(5):
+        pen, usd = await cuenta("100.00"), await cuenta("0.00", moneda="USD")
+        r = await banco.trx.post("/cotizaciones", json={"cuentaOrigenId": pen, "cuentaDestinoId": usd, "monto": "10"})
+        assert r.status_code == 201, r.text
+
+
 async def test_un_cliente_cotiza_solo_desde_sus_cuentas(banco: Banco, cuenta: CuentaFactory) -> None:
     await _tasas(banco.trx)
     pen, usd = await cuenta("100.00"), await cuenta("0.00", moneda="USD")
