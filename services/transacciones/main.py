@@ -4,7 +4,7 @@ the saga orchestrator consumer and the sweeper. Nothing connects at import time.
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -83,7 +83,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
         # Kafka is not awaited: requests are served from Mongo (the outbox fills) while the broker is away; the
         # relay and the saga consumer start once it answers.
         KafkaLink(settings.kafka_bootstrap, client_id=settings.instance) as link,
-        ReplicaCatchUp(settings.kafka_bootstrap, PROPIETARIOS, topics.CUENTAS) as catch_up,
+        aclosing(ReplicaCatchUp(settings.kafka_bootstrap, PROPIETARIOS, topics.CUENTAS)) as catch_up,
         Workers() as workers,
     ):
         db = client[settings.database]

@@ -16,8 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -37,7 +36,7 @@ POLL_SECONDS = 0.05
 
 class ReplicaCatchUp:
     """Kafka clients opened at the first miss that outlasts SETTLE_SECONDS, and kept (then a miss costs two small
-    requests per look, not a connect)."""
+    requests per look, not a connect) until `aclose` (use it in `contextlib.aclosing`)."""
 
     def __init__(
         self,
@@ -79,7 +78,7 @@ class ReplicaCatchUp:
                 await asyncio.sleep(self._poll)
         except Exception as exc:  # Kafka away or slow: the miss stands, as before this existed
             log.warning("replica catch-up of %s on %s not checked: %r", self._group, self._topic, exc)
-            await self.close()  # a later miss opens fresh clients
+            await self.aclose()  # a later miss opens fresh clients
             return None
 
     async def _caught_up(self, admin: AIOKafkaAdminClient, ends: dict[TopicPartition, int], deadline: float) -> bool:
@@ -102,18 +101,10 @@ class ReplicaCatchUp:
                 self._clients = (reader, admin, tps)
             return self._clients
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         clients, self._clients = self._clients, None
         if clients is not None:
             await _stop(clients[0], clients[1])
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
 
 def _left(deadline: float) -> float:

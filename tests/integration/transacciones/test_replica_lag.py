@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -65,7 +66,7 @@ class Lookups:
 async def test_sin_nada_pendiente_un_fallo_es_definitivo_al_asentarse(topic: str) -> None:
     group = f"test-group-{uuid.uuid4().hex[:8]}"
     await commit(group, topic, RECORDS)
-    async with ReplicaCatchUp(KAFKA, group, topic, limit=5, settle=SETTLE) as catch_up:
+    async with aclosing(ReplicaCatchUp(KAFKA, group, topic, limit=5, settle=SETTLE)) as catch_up:
         await catch_up.retry(Lookups())  # connects
         lookups = Lookups()
         assert await catch_up.retry(lookups) is None
@@ -76,7 +77,7 @@ async def test_sin_nada_pendiente_un_fallo_es_definitivo_al_asentarse(topic: str
 async def test_mientras_el_grupo_va_atrasado_espera_lo_que_aparece(topic: str) -> None:
     group = f"test-group-{uuid.uuid4().hex[:8]}"
     await commit(group, topic, 1)  # two openings not folded yet
-    async with ReplicaCatchUp(KAFKA, group, topic, limit=5, settle=SETTLE) as catch_up:
+    async with aclosing(ReplicaCatchUp(KAFKA, group, topic, limit=5, settle=SETTLE)) as catch_up:
         lookups = Lookups(after=0.4)
         assert await catch_up.retry(lookups) == "row"
         assert time.monotonic() - lookups.started >= 0.4
@@ -91,7 +92,7 @@ async def test_deja_de_esperar_cuando_el_grupo_alcanza_el_final(topic: str) -> N
         await asyncio.sleep(0.5)
         await commit(group, topic, RECORDS)
 
-    async with ReplicaCatchUp(KAFKA, group, topic, limit=10, settle=SETTLE) as catch_up:
+    async with aclosing(ReplicaCatchUp(KAFKA, group, topic, limit=10, settle=SETTLE)) as catch_up:
         folding = asyncio.create_task(folds_later())
         lookups = Lookups()
         assert await catch_up.retry(lookups) is None
@@ -102,7 +103,7 @@ async def test_deja_de_esperar_cuando_el_grupo_alcanza_el_final(topic: str) -> N
 
 async def test_un_grupo_que_no_alcanza_el_final_espera_hasta_el_limite(topic: str) -> None:
     group = f"test-group-{uuid.uuid4().hex[:8]}"  # never committed: behind on every record
-    async with ReplicaCatchUp(KAFKA, group, topic, limit=0.6, settle=SETTLE) as catch_up:
+    async with aclosing(ReplicaCatchUp(KAFKA, group, topic, limit=0.6, settle=SETTLE)) as catch_up:
         lookups = Lookups()
         assert await catch_up.retry(lookups) is None
         waited = time.monotonic() - lookups.started
@@ -111,12 +112,12 @@ async def test_un_grupo_que_no_alcanza_el_final_espera_hasta_el_limite(topic: st
 
 
 async def test_sin_kafka_el_fallo_queda_como_estaba() -> None:
-    async with ReplicaCatchUp("127.0.0.1:1", "any-group", "any-topic", limit=1.0, settle=SETTLE) as catch_up:
+    async with aclosing(ReplicaCatchUp("127.0.0.1:1", "any-group", "any-topic", limit=1.0, settle=SETTLE)) as catch_up:
         lookups = Lookups()
         assert await catch_up.retry(lookups) is None
         assert time.monotonic() - lookups.started < 3.0
 
 
 async def test_lo_que_aparece_antes_de_asentarse_no_pregunta_a_kafka() -> None:
-    async with ReplicaCatchUp("127.0.0.1:1", "any-group", "any-topic", limit=5, settle=1.0) as catch_up:
+    async with aclosing(ReplicaCatchUp("127.0.0.1:1", "any-group", "any-topic", limit=5, settle=1.0)) as catch_up:
         assert await catch_up.retry(Lookups(after=0.1)) == "row"  # Kafka unreachable, never asked
