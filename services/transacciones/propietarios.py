@@ -64,7 +64,7 @@ def aperturas(envelopes: Iterable[Envelope]) -> dict[int, tuple[int, Moneda]]:
 
 class Propietarios:
     """`catch_up`: on a lookup that misses, wait (bounded) for the fold to reach what was published before it
-    (replica_lag.py); None: a miss is final at once (a process without the consumer, the unit of tests)."""
+    (replica_lag.py); None: a miss is final at once (a process that does not run the replica's consumer)."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], catch_up: ReplicaCatchUp | None = None) -> None:
         self._coll = db[COLLECTION]

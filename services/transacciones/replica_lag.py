@@ -1,14 +1,14 @@
 """Read-your-writes for a replica folded from a topic: a lookup that misses is tried again, within a bound, while the
-replica's consumer group has not yet committed up to the end of the topic as it stood at the miss.
+replica's consumer group has not yet committed up to the end of the topic as it stood just after the miss.
 
 Why: transacciones knows an account's owner and currency from its replica of the openings (propietarios.py), which
 lags cuentas by a fold (a bulk fetch, ~0.3 s). Staff who open an account and quote on it at once, or a customer
 who moves money from an account opened a moment ago, got 404 "Cuenta no encontrada" and had to poll. Asking cuentas
 instead would make transacciones depend on cuentas being up; this asks only Kafka (which the replica needs anyway),
-and only on a miss: an id the replica does not know and has nothing pending for is answered at once.
+and only on a miss: an id the replica does not know and has nothing pending for is answered after SETTLE_SECONDS.
 
-Once the group's committed offsets reach the end offsets taken at the miss, every opening published before the
-request is in the replica, so a lookup after that is final. A miss while Kafka does not answer is answered as
+Once the group's committed offsets reach the end offsets taken SETTLE_SECONDS after the miss, every opening
+published by then (cuentas publishes within ms of its commit) is in the replica, so a lookup after that is final. A miss while Kafka does not answer is answered as
 before (not found): the bound keeps it short.
 """
 
