@@ -83,13 +83,14 @@ class OutboxRelay:
                 # Broker or database away: nothing was marked, so the batch is retried later.
                 log.warning("outbox relay: %s; retrying", exc)
                 sent = 0
-                await _sleep_or_stop(stop, self._error_sleep)
+                await sleep_or_stop(stop, self._error_sleep)
                 continue
             if sent < self._batch_size:
-                await _sleep_or_stop(stop, self._idle_sleep, self._wake)
+                await sleep_or_stop(stop, self._idle_sleep, self._wake)
 
 
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
+async def sleep_or_stop(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
+    """Until `stop` (or `wake`, when given) is set, or `seconds` pass: a background loop's pause."""
     if wake is None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=seconds)

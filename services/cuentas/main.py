@@ -13,6 +13,7 @@ import aiomysql
 from fastapi import FastAPI
 
 from contracts import topics
+from producers.outbox import sleep_or_stop
 from producers.outbox_mysql import MySQLOutbox
 from producers.outbox_mysql import backlog as outbox_backlog
 from services.cuentas import db
@@ -106,19 +107,9 @@ def expirar_retenciones(
             hold_created.clear()  # before the look: a hold created from here on wakes the next sleep
             await service.expirar_vencidas()
             espera = espera_de_expiracion(await service.proximo_vencimiento(), utcnow(), interval)
-            await _first_of(stop, hold_created, timeout=espera)
+            await sleep_or_stop(stop, espera, hold_created)
 
     return loop
-
-
-async def _first_of(*events: asyncio.Event, timeout: float) -> None:
-    """Until one of `events` is set, or `timeout` s."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 @asynccontextmanager
