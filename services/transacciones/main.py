@@ -168,7 +168,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             if not taken:
                 return
             await sweeper.recover(taken)
-            docs = [writer.cache.latest(i) for i in sweeper.tracked() if ownership.partition(i) in taken]
+            docs = [writer.latest(i) for i in sweeper.tracked() if ownership.partition(i) in taken]
             oldest = min((d.fecha for d in docs if d is not None), default=None)
             if oldest is None:
                 return

@@ -2,8 +2,9 @@
 
 The write that decides an event appends it to the document (`queue`), so deciding and publishing are atomic. In
 this process it is then:
-  pending    in a document the writer just wrote: the relay (producers.outbox.OutboxRelay) takes it from the
-             writer's memory (`relay_batch`), no query;
+  pending    in a document the writer just wrote (or a state it keeps in memory: a saga command that replies
+             derive again, writer.py): the relay (producers.outbox.OutboxRelay) takes it from the writer's memory
+             (`relay_batch`), no query;
   attempted  handed to Kafka (it may be out, even when the send failed);
   acked      in Kafka: it leaves the document with the document's next write, or with a write of its own after
              `fold_seconds` (unless a saga step is in flight: its reply writes the document anyway);
@@ -148,16 +149,16 @@ class DocumentOutbox:
             ids.append(self._pending.popitem(last=False)[0])
         if not ids:
             return 0
-        cache = self._writer.cache
+        writer = self._writer
         loaded: dict[ObjectId, Transaccion | None] = {}
         for doc_id in ids:
-            if cache.latest(doc_id) is None:
-                loaded[doc_id] = await cache.get(doc_id)  # evicted from the writer's memory (rare)
+            if writer.latest(doc_id) is None:
+                loaded[doc_id] = await writer.cache.get(doc_id)  # evicted from the writer's memory (rare)
         # From here to `publish` nothing awaits, so a cancellation sees either none or all of this batch.
         rows: list[OutboxRow] = []
         sent: dict[ObjectId, list[str]] = {}
         for doc_id in ids:
-            doc = cache.latest(doc_id) or loaded.get(doc_id)
+            doc = writer.latest(doc_id) or loaded.get(doc_id)
             if doc is None:
                 continue
             skip = self._acked.get(doc_id, set()) | self._inflight | self._blocked
@@ -224,7 +225,7 @@ class DocumentOutbox:
             if deadline > now or len(due) >= limit:
                 break
             del self._write_due[doc_id]
-            cached = self._writer.cache.latest(doc_id)
+            cached = self._writer.latest(doc_id)
             if cached is not None and not cached.final and cached.saga.paso in PASOS_EN_CURSO:
                 # A step is in flight: its reply (or the sweeper's re-send) writes the document anyway and takes the
                 # acknowledged events out with it. Under a backlog replies take longer than the fold, and writes
@@ -278,6 +279,6 @@ class DocumentOutbox:
             return await self._writer.mutate(doc_id, change)
         finally:
             self._blocked.discard(event)
-            latest = self._writer.cache.latest(doc_id)
+            latest = self._writer.latest(doc_id)
             if latest is not None and latest.outbox:
                 self._hint(doc_id)  # whatever is left pending (e.g. after a refusal) goes out now

@@ -99,6 +99,13 @@ def con_decision(
     )
 
 
+def paso_en_curso(doc: Transaccion) -> bool:
+    """A reply moved the saga on to another step in flight (a transfer's credit, or the give-back of its debit): the
+    writer keeps that state in memory. The command it sends is derived from the stored state and the replies, which
+    a new owner reads again (replay.py), so one write fewer per transfer costs nothing after a crash but that."""
+    return doc.estado == "PENDIENTE" and doc.saga.paso in saga.PASOS_EN_CURSO
+
+
 def _cambio(c: Cotizacion | None) -> dict[str, object]:
     """The Orden fields of a transfer made at quote `c` (none without one)."""
     if c is None:
@@ -508,7 +515,7 @@ class TransaccionesService:
             return (con_decision(doc, decision, causa) if decision else None), None
 
         try:
-            await self.writer.mutate(oid, change)
+            await self.writer.mutate(oid, change, defer=paso_en_curso)
         except TransaccionNoEncontrada:
             log.debug("reply for unknown transaction %s ignored", transaccion_id)
 

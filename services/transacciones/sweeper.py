@@ -31,7 +31,7 @@ class Sweeper:
         self._recovery_interval = recovery_interval
         self._due: dict[ObjectId, datetime] = {}
         self.resent = 0
-        service.writer.subscribe(self.on_written)
+        service.writer.subscribe(self.on_written, in_memory=True)  # a step kept in memory is in flight too
 
     def on_written(self, doc: Transaccion) -> None:
         """Writer listener: track when each saga in progress becomes overdue."""

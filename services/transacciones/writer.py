@@ -7,6 +7,11 @@ changes is one bulk write (plus one bulk insert for new documents). What was wri
 so the hot path reads nothing back. The outbox (outbox.py) takes part in every write: acknowledged events leave
 the document with it, and it asks for a write of their own when nothing else writes the document soon.
 
+Kept, not written: a change made with `defer` whose new state passes it stays in memory until the document's next
+write (a transfer's step from its debit to its credit: the saga's caller derives that state again from the replies
+Kafka keeps, replay.py, should this process die or lose the partition first). It stands on the durable state it was
+made from; when a failed write leaves it unknown whether a later state landed, the stored copy read next decides.
+
 Several instances: each writes only the documents of the saga partitions it holds (ownership.py, the `fence`);
 every round first checks, with one read, that it still holds the round's partitions, and stamps what it writes
 with the partition's epoch. A partition lost or fenced is forgotten here (`drop`), and read again if it comes back.
@@ -17,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from bson import ObjectId
@@ -33,6 +39,10 @@ Change = Callable[[Transaccion], tuple[Transaccion | None, T]]
 """A change: the document's next state (None: leave it as it is) and a result for the caller. Runs inside the
 writer loop, so it must not block; raising rejects this change only."""
 Listener = Callable[[Transaccion], None]
+Defer = Callable[[Transaccion], bool]
+"""Whether a change's new state may stay in memory until the document's next write (see the module docstring)."""
+Footing = tuple[datetime, str, str, str | None, int]
+"""What tells one durable state of a document from the next (each write stamps `actualizada`)."""
 IDLE_PAUSE = 0.2
 """A wait for work at least this long means the writer keeps up (a shorter one is the gap between two batches
 of a consumer that waits for its writes)."""
@@ -46,7 +56,7 @@ class OutboxPart(Protocol):
         ...
 
     def written(self, doc: Transaccion) -> None:
-        """`doc` is durable as it is (inserted or replaced)."""
+        """`doc` is the document's newest state (written, or kept in memory until its next write)."""
         ...
 
     def round_over(self, doc_id: ObjectId) -> None:
@@ -126,6 +136,7 @@ class _Insert:
 class _Mutation(Generic[T]):
     doc_id: ObjectId
     change: Change[T]
+    defer: Defer | None = None
     done: asyncio.Future[T] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -141,11 +152,15 @@ class DocumentWriter:
         self._queue: list[_Insert | _Mutation[Any]] = []
         self._wake = asyncio.Event()
         self._listeners: list[Listener] = []
+        self._memory_listeners: list[Listener] = []  # also told of the states kept in memory
+        # Kept in memory, not written yet: the newest state and the footing of the durable one it was made from.
+        self._unwritten: dict[ObjectId, tuple[Transaccion, Footing]] = {}
         self._rewrite: list[ObjectId] = []  # recovered documents to be written again (to finish archiving them)
         self._busy_since: float | None = None  # start of the current stretch of rounds without an idle pause
         self._waiting_since: float | None = None  # start of the current wait for work
         self.rounds = 0
         self.writes = 0
+        self.kept = 0  # new states kept in memory instead of written
         # Time spent in storage: "fence" is the check of the round's partition epochs.
         self.seconds: dict[str, float] = {"fence": 0.0, "insert": 0.0, "load": 0.0, "replace": 0.0}
 
@@ -155,9 +170,15 @@ class DocumentWriter:
         """The outbox of the documents this writer writes (it attaches itself when built)."""
         self._outbox = outbox
 
-    def subscribe(self, listener: Listener) -> None:
-        """`listener(doc)` runs after every durable write of `doc` (insert or change)."""
-        self._listeners.append(listener)
+    def subscribe(self, listener: Listener, *, in_memory: bool = False) -> None:
+        """`listener(doc)` runs after every durable write of `doc` (insert or change); with `in_memory`, also for
+        every new state kept in memory."""
+        (self._memory_listeners if in_memory else self._listeners).append(listener)
+
+    def latest(self, doc_id: ObjectId) -> Transaccion | None:
+        """The newest state of the document in this process, kept in memory or durable (None: not in memory)."""
+        kept = self._unwritten.get(doc_id)
+        return kept[0] if kept is not None else self.cache.latest(doc_id)
 
     def wake(self) -> None:
         """Something became due: look again (the outbox calls this)."""
@@ -169,10 +190,11 @@ class DocumentWriter:
         self._enqueue(_Insert(doc, done))
         return await done
 
-    async def mutate(self, doc_id: ObjectId, change: Change[T]) -> T:
-        """Apply `change` to the latest state of the document and write it; returns the change's result.
+    async def mutate(self, doc_id: ObjectId, change: Change[T], *, defer: Defer | None = None) -> T:
+        """Apply `change` to the latest state of the document and write it; returns the change's result. A new
+        state that `defer` accepts is kept in memory instead, when no other change of the round needs a write.
         Raises TransaccionNoEncontrada for an unknown id."""
-        op: _Mutation[T] = _Mutation(doc_id, change)
+        op: _Mutation[T] = _Mutation(doc_id, change, defer)
         self._enqueue(op)
         return await op.done
 
@@ -189,11 +211,13 @@ class DocumentWriter:
 
     def drop(self, partitions: set[int]) -> set[ObjectId]:
         """Forget every document of these partitions (another instance may write them now); returns their ids."""
-        ids = {i for i in self.cache.ids() if self.fence.partition(i) in partitions}
-        ids |= {i for i in self._rewrite if self.fence.partition(i) in partitions}
+        ids = {
+            i for i in [*self.cache.ids(), *self._unwritten, *self._rewrite] if self.fence.partition(i) in partitions
+        }
         self._rewrite = [i for i in self._rewrite if i not in ids]
         for doc_id in ids:
             self.cache.forget(doc_id)
+            self._unwritten.pop(doc_id, None)
         self._outbox.drop(ids)
         return ids
 
@@ -337,18 +361,19 @@ class DocumentWriter:
                     self.cache.remember(doc)
         now = ahora()
         to_write: dict[ObjectId, Transaccion] = {}
+        to_keep: dict[ObjectId, Transaccion] = {}
         results: list[tuple[_Mutation[Any], Any]] = []
         for doc_id, ops in by_doc.items():
             if doc_id in unreadable:
                 continue
-            current = self.cache.latest(doc_id)
+            current = self._current(doc_id)
             if current is None:
                 for m in ops:
                     _fail(m.done, TransaccionNoEncontrada(str(doc_id)))
                 self._outbox.gone(doc_id)
                 continue
             state = trimmed = self._outbox.trim(current)
-            changed = False
+            changers: list[_Mutation[Any]] = []
             for m in ops:
                 try:
                     new, result = m.change(state)
@@ -356,10 +381,13 @@ class DocumentWriter:
                     _fail(m.done, exc)
                     continue
                 if new is not None:
-                    state, changed = new, True
+                    state = new
+                    changers.append(m)
                 results.append((m, result))
             touched = any(m.change is _touch for m in ops)
-            if changed or (touched and trimmed is not current):
+            if changers and all(m.defer is not None and m.defer(state) for m in changers):
+                to_keep[doc_id] = state
+            elif changers or (touched and trimmed is not current):
                 to_write[doc_id] = self._stamp(state.model_copy(update={"actualizada": now}))
         if to_write:
             started = time.perf_counter()
@@ -378,22 +406,56 @@ class DocumentWriter:
                 self.seconds["replace"] += time.perf_counter() - started
         for doc in to_write.values():
             self.writes += 1
+            self._unwritten.pop(doc.id, None)
             if doc.final and not doc.archivada:
                 doc = doc.model_copy(update={"archivada": True})  # repository.replace_many archived it
             self.cache.remember(doc)
             self._notify(doc)
+        for doc in to_keep.values():
+            self._keep(doc)
         for m, result in results:
             _resolve(m.done, result)
         for doc_id in by_doc:
             self._outbox.round_over(doc_id)
 
+    def _current(self, doc_id: ObjectId) -> Transaccion | None:
+        """The state a change applies to: the one kept in memory, while the durable one it was made from is still
+        the stored one (after a failed write, a later state may have landed: then that one)."""
+        durable = self.cache.latest(doc_id)
+        kept = self._unwritten.get(doc_id)
+        if kept is None or durable is None:
+            return durable
+        state, footing = kept
+        if _footing(durable) == footing:
+            return state
+        del self._unwritten[doc_id]  # a write whose outcome was unknown landed: it carried this state on
+        return durable
+
+    def _keep(self, doc: Transaccion) -> None:
+        durable = self.cache.latest(doc.id)
+        assert durable is not None  # _current found it this round
+        self._unwritten[doc.id] = (doc, _footing(durable))
+        self.kept += 1
+        self._outbox.written(doc)
+        self._tell(self._memory_listeners, doc)
+
     def _notify(self, doc: Transaccion) -> None:
         self._outbox.written(doc)
-        for listener in self._listeners:
+        self._tell(self._listeners, doc)
+        self._tell(self._memory_listeners, doc)
+
+    @staticmethod
+    def _tell(listeners: list[Listener], doc: Transaccion) -> None:
+        for listener in listeners:
             try:
                 listener(doc)
             except Exception:
                 log.exception("listener failed on %s", doc.transaccion_id)
+
+
+def _footing(doc: Transaccion) -> Footing:
+    stamped = doc.actualizada if doc.actualizada.tzinfo else doc.actualizada.replace(tzinfo=UTC)
+    return (stamped, doc.estado, doc.saga.paso, doc.saga.comando_id, doc.saga.intentos)
 
 
 def _doc_id(op: "_Insert | _Mutation[Any]") -> ObjectId:

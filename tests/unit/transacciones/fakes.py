@@ -31,6 +31,7 @@ class FakeRepository:
         self.settled: set[ObjectId] = set()  # nothing left to publish: out of the in-progress collection
         self.archive_inserts: list[ObjectId] = []  # final states written to the archive for the first time
         self.fail_next_write: Exception | None = None
+        self.lose_next_ack: Exception | None = None  # the next replace lands, then fails as if its answer was lost
         self.round_trips = 0
         self.claim_writes = 0
 
@@ -69,6 +70,9 @@ class FakeRepository:
                 self.archive[doc.id] = self.docs[doc.id]
             if archivable(doc):
                 self.settled.add(doc.id)
+        if self.lose_next_ack is not None:
+            exc, self.lose_next_ack = self.lose_next_ack, None
+            raise exc
 
     async def claim_many(self, claims: Sequence[Claim]) -> list[Claim | None]:
         self.claim_writes += 1
@@ -164,7 +168,7 @@ class Env:
         return await self.outbox.relay_batch(1000, self.broker.publish)
 
     async def reply(self, doc_id: ObjectId, respuesta: saga.Respuesta) -> None:
-        doc = self.writer.cache.latest(doc_id)
+        doc = self.writer.latest(doc_id)
         assert doc is not None
         await self.service.aplicar_respuesta(doc.transaccion_id, respuesta, "causa")
 

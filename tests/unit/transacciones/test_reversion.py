@@ -72,7 +72,7 @@ async def responder(env: Env, doc_id: ObjectId, rechazo: str | None = None) -> T
     """Answer the saga's steps as cuentas would (all applied; the first refused when `rechazo`) until it ends."""
     while True:
         await env.relay_once()
-        doc = env.writer.cache.latest(doc_id)
+        doc = env.writer.latest(doc_id)
         assert doc is not None
         if doc.final:
             return doc

@@ -440,14 +440,133 @@ async def test_si_el_broker_falla_los_eventos_se_reintentan() -> None:
 
 async def test_un_fallo_de_escritura_se_informa_y_el_documento_se_relee() -> None:
     async with environment(wait_seconds=0.01) as env:
-        t = await env.service.crear(pedido(), None)
+        t = await env.service.crear(pedido(tipo="RETIRO", cuentaDestinoId=None), None)
         await env.relay_once()
         env.repo.fail_next_write = OSError("disk")
         with pytest.raises(OSError):
             await env.reply(t.id, saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n"))
         assert env.writer.cache.latest(t.id) is None
         await env.service.aplicar_respuesta(t.transaccion_id, saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n"), "c")
-        assert env.repo.docs[t.id].saga.paso == "CREDITO"
+        assert env.repo.docs[t.id].estado == "COMPLETADA"
+
+
+def en_memoria(env: Env, t: Transaccion) -> Transaccion:
+    """The writer's newest state of `t` (kept in memory or durable)."""
+    latest = env.writer.latest(t.id)
+    assert latest is not None
+    return latest
+
+
+def _debito(t: Transaccion) -> saga.Aplicado:
+    return saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n")
+
+
+def _credito(t: Transaccion) -> saga.Aplicado:
+    return saga.Aplicado(f"{t.transaccion_id}-CRE", 2, "m")
+
+
+async def test_el_paso_al_credito_se_guarda_en_memoria_y_su_comando_sale_sin_escribir() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _debito(t))
+        assert env.repo.replaced == []  # stored as inserted: debit in flight
+        assert env.repo.docs[t.id].saga.paso == "DEBITO"
+        assert en_memoria(env, t).saga.paso == "CREDITO"
+        assert await env.relay_once() == 1
+        assert env.broker.types()[-1] == "AcreditarCuenta"
+        await env.reply(t.id, _credito(t))
+        assert env.repo.replaced == [t.id]  # the final state is the document's one write after its insert
+        assert env.repo.docs[t.id].estado == "COMPLETADA"
+        assert env.writer.kept == 1
+
+
+async def test_el_rechazo_del_credito_guarda_la_devolucion_en_memoria_y_el_final_se_escribe() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _debito(t))
+        await env.reply(t.id, saga.Rechazado(f"{t.transaccion_id}-CRE", "CUENTA_INACTIVA", "bloqueada", 2))
+        assert env.repo.replaced == []
+        assert en_memoria(env, t).saga.paso == "REVERSION"
+        await env.relay_once()
+        assert env.broker.types()[-2:] == ["AcreditarCuenta", "RevertirDebito"]
+        await env.reply(t.id, saga.Aplicado(f"{t.transaccion_id}-REV", 1, "n"))
+        assert env.repo.docs[t.id].estado == "FALLIDA"
+        assert env.repo.replaced == [t.id]
+
+
+async def test_una_escritura_fallida_que_no_llego_deja_en_pie_el_paso_en_memoria() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _debito(t))
+        env.repo.fail_next_write = OSError("disk")
+        with pytest.raises(OSError):
+            await env.reply(t.id, _credito(t))
+        assert env.writer.cache.latest(t.id) is None  # its stored state is unknown: read again next time
+        await env.reply(t.id, _credito(t))  # the consumer's retry: the stored copy is the one the step stood on
+        assert env.repo.docs[t.id].estado == "COMPLETADA"
+
+
+async def test_una_escritura_fallida_que_si_llego_gana_al_paso_en_memoria() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _debito(t))
+        env.repo.lose_next_ack = OSError("connection reset")
+        with pytest.raises(OSError):
+            await env.reply(t.id, _credito(t))
+        await env.reply(t.id, _credito(t))  # a duplicate now: the stored final state is read back and decides
+        assert en_memoria(env, t).estado == "COMPLETADA"
+        assert env.repo.replaced == [t.id]  # landed once, not written again
+
+
+async def test_tras_un_reinicio_el_paso_en_memoria_se_deriva_otra_vez_de_las_respuestas() -> None:
+    repo = FakeRepository()
+    async with environment(wait_seconds=0.01, repo=repo, epoch="a") as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _debito(t))
+        await env.relay_once()
+        primera = [r.event_id for r in env.broker.rows if "AcreditarCuenta" in dict(r.headers)["ce_type"]]
+    # "killed" with the credit sent and its reply not yet read: only the insert is stored
+    async with environment(wait_seconds=0.01, repo=repo, epoch="b") as env:
+        assert await env.sweeper.recover() == 1
+        assert repo.docs[t.id].saga.paso == "DEBITO"
+        await env.reply(t.id, _debito(t))  # replay.py reads the replies again from before the saga began
+        await env.reply(t.id, _credito(t))
+        await env.relay_once()
+        assert repo.docs[t.id].estado == "COMPLETADA"
+        again = [r.event_id for r in env.broker.rows if "AcreditarCuenta" in dict(r.headers)["ce_type"]]
+        assert again in ([], primera)  # the same emission if it goes out again: cuentas applies it once
+
+
+async def test_el_barrido_reenvia_el_paso_guardado_en_memoria() -> None:
+    async with environment(wait_seconds=0.01, stuck_after=0.0) as env:  # every step is overdue at once
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _debito(t))
+        await env.relay_once()
+        assert await env.sweeper.sweep_once() == 1
+        await env.relay_once()
+        sufijos = [c["comando_id"].rsplit("-", 1)[1] for c in env.broker.commands()]
+        assert sufijos == ["DEB", "CRE", "CRE"]  # the credit again, not the debit the stored copy still shows
+        assert env.repo.docs[t.id].saga.paso == "CREDITO"  # a re-send is written
+
+
+async def test_perder_la_particion_olvida_el_paso_en_memoria() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _debito(t))
+        assert env.writer.drop({0}) == {t.id}
+        assert env.writer.latest(t.id) is None
+        # Read from storage again, it waits for the debit's reply (the new owner's replay brings it): the credit's
+        # reply decides nothing here.
+        await env.service.aplicar_respuesta(t.transaccion_id, _credito(t), "c")
+        assert en_memoria(env, t).saga.paso == "DEBITO"
+        assert env.repo.replaced == []
 
 
 async def test_tras_un_reinicio_se_recupera_el_trabajo_pendiente() -> None:
@@ -459,7 +578,7 @@ async def test_tras_un_reinicio_se_recupera_el_trabajo_pendiente() -> None:
         assert env.sweeper.in_progress == 1
         assert await env.relay_once() == 2
         await env.reply(t.id, saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n"))
-        assert repo.docs[t.id].saga.paso == "CREDITO"
+        assert en_memoria(env, t).saga.paso == "CREDITO"
 
 
 async def test_un_final_archivado_con_eventos_sin_publicar_se_recupera_del_archivo() -> None:
