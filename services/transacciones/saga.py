@@ -42,6 +42,7 @@ ESTADOS_FINALES: frozenset[EstadoTransaccion] = frozenset({"COMPLETADA", "FALLID
 MOTIVO_CANCELADA = "CANCELADA: cancelada por el cliente antes de mover dinero"
 
 _SUFIJO: dict[Paso, str] = {"DEBITO": "DEB", "CREDITO": "CRE", "REVERSION": "REV"}
+_ORDEN = {"DEB": 0, "CRE": 1, "REV": 2}  # the order in which a saga's steps can happen
 _IDS = uuid.UUID("5b0e1c1e-9a43-4d51-9a0e-7c2f3b1d4e60")  # namespace of the derived CloudEvent ids
 
 
@@ -142,6 +143,15 @@ class Decision:
 
 def comando_id(transaccion_id: str, paso: Paso) -> str:
     return f"{transaccion_id}-{_SUFIJO[paso]}"
+
+
+def posterior(estado: SagaState, comando_id: str) -> bool:
+    """Whether `comando_id` names a later step of this saga than the one in progress (its reply came early)."""
+    if estado.paso not in PASOS_EN_CURSO or estado.comando_id is None:
+        return False
+    actual, _, paso = estado.comando_id.rpartition("-")
+    otra, _, otro = comando_id.rpartition("-")
+    return otra == actual and _ORDEN.get(otro, -1) > _ORDEN[paso]
 
 
 def event_id(message: Message, intento: int = 0) -> str:

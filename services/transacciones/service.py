@@ -13,6 +13,7 @@ from contracts.envelope import AuthContext
 from contracts.money import format_money
 from services.platform.errors import Unavailable
 from services.transacciones import outbox, prefer, reversion, saga
+from services.transacciones.adelantadas import Adelantadas
 from services.transacciones.cache import DocumentCache
 from services.transacciones.cambios import Cambios
 from services.transacciones.claims import ClaimBatcher
@@ -163,6 +164,7 @@ class TransaccionesService:
     vecinas: Vecinas = field(init=False, default_factory=Vecinas)  # what the lists merged of the others' writes
     claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
     cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
+    adelantadas: Adelantadas = field(init=False, default_factory=Adelantadas)  # replies ahead of their saga
     # Reversals this process claimed an attempt for and is recording (so nobody records them in their place).
     _revirtiendo: set[ObjectId] = field(init=False, default_factory=set)
     # How the lists caught up with the other instances' writes: asked them, or scanned the in-progress collection.
@@ -512,7 +514,17 @@ class TransaccionesService:
 
         def change(doc: Transaccion) -> tuple[Transaccion | None, None]:
             decision = saga.avanzar(doc, doc.saga, respuesta, ahora())
-            return (con_decision(doc, decision, causa) if decision else None), None
+            if decision is None:
+                self.adelantadas.guardar(doc.saga, respuesta, causa)
+                return None, None
+            doc = con_decision(doc, decision, causa)
+            # The next step's reply may have come first (its saga was one step behind here: adelantadas.py).
+            while (early := self.adelantadas.de(doc.saga.comando_id)) is not None:
+                decision = saga.avanzar(doc, doc.saga, early[0], ahora())
+                if decision is None:
+                    break
+                doc = con_decision(doc, decision, early[1])
+            return doc, None
 
         try:
             await self.writer.mutate(oid, change, defer=paso_en_curso)

@@ -112,6 +112,20 @@ def test_los_ids_de_comando_derivan_de_la_transaccion_y_el_paso() -> None:
     }
 
 
+def test_una_respuesta_es_posterior_solo_si_nombra_un_paso_siguiente_de_la_misma_saga() -> None:
+    def en(paso: saga.Paso) -> SagaState:
+        return SagaState(paso=paso, comando_id=saga.comando_id(TRX, paso), desde=T0)
+
+    assert saga.posterior(en("DEBITO"), f"{TRX}-CRE")
+    assert saga.posterior(en("DEBITO"), f"{TRX}-REV")
+    assert saga.posterior(en("CREDITO"), f"{TRX}-REV")
+    assert not saga.posterior(en("DEBITO"), f"{TRX}-DEB")  # the awaited one
+    assert not saga.posterior(en("CREDITO"), f"{TRX}-DEB")  # a late one
+    assert not saga.posterior(en("DEBITO"), "TRXotra-CRE")
+    assert not saga.posterior(en("DEBITO"), f"{TRX}-XYZ")
+    assert not saga.posterior(SagaState(paso="FIN", comando_id=None, desde=T0), f"{TRX}-CRE")
+
+
 # --- one-step sagas --------------------------------------------------------------------------------------------
 
 

@@ -542,6 +542,47 @@ async def test_tras_un_reinicio_el_paso_en_memoria_se_deriva_otra_vez_de_las_res
         assert again in ([], primera)  # the same emission if it goes out again: cuentas applies it once
 
 
+async def test_un_nuevo_duenio_que_lee_el_credito_antes_que_el_debito_completa_igual() -> None:
+    repo = FakeRepository()
+    async with environment(wait_seconds=0.01, repo=repo, epoch="a") as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _debito(t))
+        await env.relay_once()  # the credit goes out; the process dies before its reply
+    async with environment(wait_seconds=0.01, repo=repo, epoch="b") as env:
+        await env.sweeper.recover()
+        # The replies come again from two partitions (origin and destination accounts), in either order.
+        await env.reply(t.id, _credito(t))
+        assert repo.docs[t.id].saga.paso == "DEBITO"  # not its step yet: kept for later
+        await env.reply(t.id, _debito(t))
+        final = repo.docs[t.id]
+        assert final.estado == "COMPLETADA"
+        assert final.saga.destino is not None
+        assert final.saga.destino.numero_cuenta == "m"  # from the credit's reply
+        assert repo.replaced == [t.id]
+
+
+async def test_la_respuesta_adelantada_sigue_valiendo_si_falla_la_escritura_que_la_aplico() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _credito(t))
+        env.repo.fail_next_write = OSError("disk")
+        with pytest.raises(OSError):
+            await env.reply(t.id, _debito(t))
+        await env.service.aplicar_respuesta(t.transaccion_id, _debito(t), "c")  # the consumer's retry
+        assert env.repo.docs[t.id].estado == "COMPLETADA"
+
+
+async def test_una_respuesta_vieja_no_se_guarda_para_despues() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        await env.relay_once()
+        await env.reply(t.id, _debito(t))
+        await env.reply(t.id, _debito(t))  # a duplicate of the step already passed
+        assert len(env.service.adelantadas) == 0
+
+
 async def test_el_barrido_reenvia_el_paso_guardado_en_memoria() -> None:
     async with environment(wait_seconds=0.01, stuck_after=0.0) as env:  # every step is overdue at once
         t = await env.service.crear(pedido(), None)
