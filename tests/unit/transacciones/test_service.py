@@ -457,6 +457,14 @@ def en_memoria(env: Env, t: Transaccion) -> Transaccion:
     return latest
 
 
+async def en_credito(env: Env) -> Transaccion:
+    """A transfer whose debit was answered: its saga at the credit step, kept in memory."""
+    t = await env.service.crear(pedido(), None)
+    await env.relay_once()
+    await env.reply(t.id, _debito(t))
+    return t
+
+
 def _debito(t: Transaccion) -> saga.Aplicado:
     return saga.Aplicado(f"{t.transaccion_id}-DEB", 1, "n")
 
@@ -467,9 +475,7 @@ def _credito(t: Transaccion) -> saga.Aplicado:
 
 async def test_el_paso_al_credito_se_guarda_en_memoria_y_su_comando_sale_sin_escribir() -> None:
     async with environment(wait_seconds=0.01) as env:
-        t = await env.service.crear(pedido(), None)
-        await env.relay_once()
-        await env.reply(t.id, _debito(t))
+        t = await en_credito(env)
         assert env.repo.replaced == []  # stored as inserted: debit in flight
         assert env.repo.docs[t.id].saga.paso == "DEBITO"
         assert en_memoria(env, t).saga.paso == "CREDITO"
@@ -483,9 +489,7 @@ async def test_el_paso_al_credito_se_guarda_en_memoria_y_su_comando_sale_sin_esc
 
 async def test_el_rechazo_del_credito_guarda_la_devolucion_en_memoria_y_el_final_se_escribe() -> None:
     async with environment(wait_seconds=0.01) as env:
-        t = await env.service.crear(pedido(), None)
-        await env.relay_once()
-        await env.reply(t.id, _debito(t))
+        t = await en_credito(env)
         await env.reply(t.id, saga.Rechazado(f"{t.transaccion_id}-CRE", "CUENTA_INACTIVA", "bloqueada", 2))
         assert env.repo.replaced == []
         assert en_memoria(env, t).saga.paso == "REVERSION"
@@ -496,38 +500,26 @@ async def test_el_rechazo_del_credito_guarda_la_devolucion_en_memoria_y_el_final
         assert env.repo.replaced == [t.id]
 
 
-async def test_una_escritura_fallida_que_no_llego_deja_en_pie_el_paso_en_memoria() -> None:
+@pytest.mark.parametrize("fallo", ["fail_next_write", "lose_next_ack"])
+async def test_tras_una_escritura_fallida_decide_la_copia_guardada(fallo: str) -> None:
+    """The failed write did not land (the step kept in memory still stands on the stored copy, and the consumer's
+    retry ends the saga) or it did (the stored final state is read back, and the retry is a duplicate)."""
     async with environment(wait_seconds=0.01) as env:
-        t = await env.service.crear(pedido(), None)
-        await env.relay_once()
-        await env.reply(t.id, _debito(t))
-        env.repo.fail_next_write = OSError("disk")
+        t = await en_credito(env)
+        setattr(env.repo, fallo, OSError("disk"))
         with pytest.raises(OSError):
             await env.reply(t.id, _credito(t))
         assert env.writer.cache.latest(t.id) is None  # its stored state is unknown: read again next time
-        await env.reply(t.id, _credito(t))  # the consumer's retry: the stored copy is the one the step stood on
-        assert env.repo.docs[t.id].estado == "COMPLETADA"
-
-
-async def test_una_escritura_fallida_que_si_llego_gana_al_paso_en_memoria() -> None:
-    async with environment(wait_seconds=0.01) as env:
-        t = await env.service.crear(pedido(), None)
-        await env.relay_once()
-        await env.reply(t.id, _debito(t))
-        env.repo.lose_next_ack = OSError("connection reset")
-        with pytest.raises(OSError):
-            await env.reply(t.id, _credito(t))
-        await env.reply(t.id, _credito(t))  # a duplicate now: the stored final state is read back and decides
+        await env.reply(t.id, _credito(t))
         assert en_memoria(env, t).estado == "COMPLETADA"
-        assert env.repo.replaced == [t.id]  # landed once, not written again
+        assert env.repo.docs[t.id].estado == "COMPLETADA"
+        assert env.repo.replaced == [t.id]  # written once
 
 
 async def test_tras_un_reinicio_el_paso_en_memoria_se_deriva_otra_vez_de_las_respuestas() -> None:
     repo = FakeRepository()
     async with environment(wait_seconds=0.01, repo=repo, epoch="a") as env:
-        t = await env.service.crear(pedido(), None)
-        await env.relay_once()
-        await env.reply(t.id, _debito(t))
+        t = await en_credito(env)
         await env.relay_once()
         primera = [r.event_id for r in env.broker.rows if "AcreditarCuenta" in dict(r.headers)["ce_type"]]
     # "killed" with the credit sent and its reply not yet read: only the insert is stored
@@ -545,9 +537,7 @@ async def test_tras_un_reinicio_el_paso_en_memoria_se_deriva_otra_vez_de_las_res
 async def test_un_nuevo_duenio_que_lee_el_credito_antes_que_el_debito_completa_igual() -> None:
     repo = FakeRepository()
     async with environment(wait_seconds=0.01, repo=repo, epoch="a") as env:
-        t = await env.service.crear(pedido(), None)
-        await env.relay_once()
-        await env.reply(t.id, _debito(t))
+        t = await en_credito(env)
         await env.relay_once()  # the credit goes out; the process dies before its reply
     async with environment(wait_seconds=0.01, repo=repo, epoch="b") as env:
         await env.sweeper.recover()
@@ -576,18 +566,14 @@ async def test_la_respuesta_adelantada_sigue_valiendo_si_falla_la_escritura_que_
 
 async def test_una_respuesta_vieja_no_se_guarda_para_despues() -> None:
     async with environment(wait_seconds=0.01) as env:
-        t = await env.service.crear(pedido(), None)
-        await env.relay_once()
-        await env.reply(t.id, _debito(t))
+        t = await en_credito(env)
         await env.reply(t.id, _debito(t))  # a duplicate of the step already passed
         assert len(env.service.adelantadas) == 0
 
 
 async def test_el_barrido_reenvia_el_paso_guardado_en_memoria() -> None:
     async with environment(wait_seconds=0.01, stuck_after=0.0) as env:  # every step is overdue at once
-        t = await env.service.crear(pedido(), None)
-        await env.relay_once()
-        await env.reply(t.id, _debito(t))
+        t = await en_credito(env)
         await env.relay_once()
         assert await env.sweeper.sweep_once() == 1
         await env.relay_once()
@@ -598,9 +584,7 @@ async def test_el_barrido_reenvia_el_paso_guardado_en_memoria() -> None:
 
 async def test_perder_la_particion_olvida_el_paso_en_memoria() -> None:
     async with environment(wait_seconds=0.01) as env:
-        t = await env.service.crear(pedido(), None)
-        await env.relay_once()
-        await env.reply(t.id, _debito(t))
+        t = await en_credito(env)
         assert env.writer.drop({0}) == {t.id}
         assert env.writer.latest(t.id) is None
         # Read from storage again, it waits for the debit's reply (the new owner's replay brings it): the credit's
