@@ -201,6 +201,8 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             return {
                 "writer_rounds": writer.rounds,
                 "writes": writer.writes,
+                "states_kept_in_memory": writer.kept,
+                "replies_ahead_of_their_saga": len(service.adelantadas),
                 "store_seconds": {k: round(v, 3) for k, v in writer.seconds.items()},
                 "events_published": outbox.published,
                 "publish_seconds": round(outbox.publish_seconds, 3),
