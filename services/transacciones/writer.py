@@ -361,7 +361,7 @@ class DocumentWriter:
                     self.cache.remember(doc)
         now = ahora()
         to_write: dict[ObjectId, Transaccion] = {}
-        to_keep: dict[ObjectId, Transaccion] = {}
+        to_keep: dict[ObjectId, tuple[Transaccion, Transaccion]] = {}  # the state kept, the durable one under it
         results: list[tuple[_Mutation[Any], Any]] = []
         for doc_id, ops in by_doc.items():
             if doc_id in unreadable:
@@ -386,7 +386,9 @@ class DocumentWriter:
                 results.append((m, result))
             touched = any(m.change is _touch for m in ops)
             if changers and all(m.defer is not None and m.defer(state) for m in changers):
-                to_keep[doc_id] = state
+                durable = self.cache.latest(doc_id)
+                assert durable is not None  # _current found it
+                to_keep[doc_id] = (state, durable)
             elif changers or (touched and trimmed is not current):
                 to_write[doc_id] = self._stamp(state.model_copy(update={"actualizada": now}))
         if to_write:
@@ -411,8 +413,9 @@ class DocumentWriter:
                 doc = doc.model_copy(update={"archivada": True})  # repository.replace_many archived it
             self.cache.remember(doc)
             self._notify(doc)
-        for doc in to_keep.values():
-            self._keep(doc)
+        for doc_id, (state, durable) in to_keep.items():
+            if self.cache.latest(doc_id) is durable:  # else dropped while this round wrote: its new owner derives it
+                self._keep(state, durable)
         for m, result in results:
             _resolve(m.done, result)
         for doc_id in by_doc:
@@ -431,9 +434,7 @@ class DocumentWriter:
         del self._unwritten[doc_id]  # a write whose outcome was unknown landed: it carried this state on
         return durable
 
-    def _keep(self, doc: Transaccion) -> None:
-        durable = self.cache.latest(doc.id)
-        assert durable is not None  # _current found it this round
+    def _keep(self, doc: Transaccion, durable: Transaccion) -> None:
         self._unwritten[doc.id] = (doc, _footing(durable))
         self.kept += 1
         self._outbox.written(doc)

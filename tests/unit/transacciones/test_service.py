@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -580,6 +581,23 @@ async def test_el_barrido_reenvia_el_paso_guardado_en_memoria() -> None:
         sufijos = [c["comando_id"].rsplit("-", 1)[1] for c in env.broker.commands()]
         assert sufijos == ["DEB", "CRE", "CRE"]  # the credit again, not the debit the stored copy still shows
         assert env.repo.docs[t.id].saga.paso == "CREDITO"  # a re-send is written
+
+
+async def test_un_paso_de_una_particion_perdida_mientras_la_ronda_escribe_no_se_guarda() -> None:
+    async with environment(wait_seconds=0.01) as env:
+        t = await env.service.crear(pedido(), None)
+        otra = await env.service.crear(pedido(tipo="RETIRO", cuentaDestinoId=None), None)
+        await env.relay_once()
+        write = env.repo.replace_many
+
+        async def lost_meanwhile(docs: Sequence[Transaccion]) -> None:
+            env.writer.drop({0})  # the group takes the partition away while the round's write is in flight
+            await write(docs)
+
+        env.repo.replace_many = lost_meanwhile  # type: ignore[method-assign]
+        # One round: t's debit reply (its credit step kept) and the other's (final, written).
+        await asyncio.gather(env.reply(t.id, _debito(t)), env.reply(otra.id, _debito(otra)))
+        assert env.writer.latest(t.id) is None  # not brought back by the round: its new owner derives it
 
 
 async def test_perder_la_particion_olvida_el_paso_en_memoria() -> None:
