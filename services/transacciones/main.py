@@ -150,6 +150,7 @@ async def running(settings: TransaccionesSettings) -> AsyncIterator[Resources]:
             if settings.run_workers:
                 # What the other instances write reaches this index as their events.
                 workers.spawn("listing-feed", feed.loop(link, settings.kafka_bootstrap, settings.instance))
+                service.al_dia = feed.caught_up
             else:
                 feed.placed.set()
 

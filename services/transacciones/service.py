@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from bson import ObjectId
@@ -161,6 +161,8 @@ class TransaccionesService:
     reversiones: ReversionStore | None = None  # who holds each reversal attempt; None: reversals refused (503)
     cambios: Cambios | None = None  # rates and quotes of FX transfers; None: a transfer naming a quote gets 503
     recientes: Recientes | None = None  # what this instance wrote lately, for the other instances' lists
+    # Waits until the index has every transaction event now in the topic (listing_feed.ListingFeed.caught_up).
+    al_dia: Callable[[], Awaitable[bool]] | None = None
     vecinas: Vecinas = field(init=False, default_factory=Vecinas)  # what the lists merged of the others' writes
     claims: ClaimBatcher = field(init=False)  # the Idempotency-Keys taken, batched like the writes
     cache: DocumentCache = field(init=False)  # reads: the writer's memory, else storage
@@ -585,7 +587,13 @@ class TransaccionesService:
             self.read_your_writes["scan" if rows is None else "peers"] += 1
             if rows is None:
                 rows = [raw async for raw in self.writer.repo.list_scans(LIST_FIELDS)[0]]
-            self.listado.add_scanned(rows)
+                self.listado.add_scanned(rows)
+                # One the others ended left that collection once its events were out (maybe before the scan), and
+                # reaches the index only as those events: wait for the tail to read what the topic holds now.
+                if self.al_dia is not None:
+                    await self.al_dia()
+            else:
+                self.listado.add_scanned(rows)
         ids, total = self.listado.page(filtro, skip, limit)
         docs = await asyncio.gather(*(self.cache.get(i) for i in ids))
         return [d for d in docs if d is not None], total

@@ -186,6 +186,33 @@ async def test_la_lista_pide_a_la_otra_instancia_lo_que_acaba_de_escribir_en_vez
         assert despues == {"peers": antes["peers"] + 1, "scan": antes["scan"]}
 
 
+async def test_la_lista_de_un_cliente_incluye_lo_que_otra_instancia_acaba_de_terminar(
+    banco: Banco, instancias: dict[str, httpx.AsyncClient]
+) -> None:
+    """A customer's list scans the in-progress collection (it cannot ask the other instances). A transaction the
+    other instance ended has left that collection once its events were out, and reaches this instance's index only
+    as those events: the list waits for its tail of the topic to get there (listing_feed.ListingFeed.caught_up).
+    Each round ends a deposit at one instance and lists it at once at the other; the tail's fetch waits up to
+    BULK_FETCH_WAIT_MS, so without the wait some rounds miss it."""
+    cliente_id = await banco.nuevo_cliente()
+    destino = await banco.abrir_cuenta(cliente_id, "0.00", "PEN")
+    hechas: list[str] = []
+    async with httpx.AsyncClient(auth=Bearer(cliente_id=cliente_id), timeout=30) as suyo:
+        for aqui, alli in (("transacciones-1", "transacciones-2"), ("transacciones-2", "transacciones-1")) * 4:
+            r = await instancias[aqui].post("/transacciones", json=deposito(destino))
+            assert r.status_code in (201, 202), r.text
+            hechas.append(r.json()["id"])
+
+            async def final(trx_id: str = r.json()["id"], en: str = aqui) -> bool:
+                got = await instancias[en].get(f"/transacciones/{trx_id}")
+                return got.json()["estado"] in FINALES
+
+            await eventually(final, timeout=30, interval=0.02, what="deposit final")
+            listed = await suyo.get(f"{INSTANCES[alli]}/transacciones/cuenta/{destino}")
+            assert listed.status_code == 200, listed.text
+            assert [x["id"] for x in listed.json()] == hechas[::-1], f"listed at {alli}"
+
+
 async def test_la_misma_clave_en_las_dos_instancias_a_la_vez_registra_una_sola(
     banco: Banco, cuenta: CuentaFactory, instancias: dict[str, httpx.AsyncClient]
 ) -> None:

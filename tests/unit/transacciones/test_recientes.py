@@ -110,15 +110,24 @@ async def test_la_lista_usa_lo_preguntado_y_solo_escanea_si_hace_falta(pares: di
         env.service.listado = listado
         ownership, _ = _ownership()
         env.service.ownership = ownership
+        esperas: list[str] = []
+
+        async def al_dia() -> bool:  # the listing feed's caught_up
+            esperas.append("feed")
+            return True
+
+        env.service.al_dia = al_dia
         oid = ObjectId()
         fila = {"_id": str(oid), "fecha": datetime.now(UTC).isoformat(), "tipo": "DEPOSITO", "estado": "PENDIENTE"}
         pares["answers"]["http://t-1:8014"] = (200, [fila | {"cuenta_origen_id": None, "cuenta_destino_id": 3}])
         _, total = await env.service.listar(Filtro(cuenta_id=3), 0, 10, "Bearer x")
         assert total == 1
         assert env.service.read_your_writes == {"peers": 1, "scan": 0}
+        assert esperas == [], "the peers answered for what they wrote"
         await env.service.listar(Filtro(cuentas=frozenset({3})), 0, 10, "Bearer x")  # a customer's: scanned
         await env.service.listar(Filtro(), 0, 10, None)
         assert env.service.read_your_writes == {"peers": 1, "scan": 2}
+        assert esperas == ["feed", "feed"], "each scan waits for the events of what left the scanned collection"
 
 
 def test_cada_escritura_lleva_el_numero_siguiente_y_se_pide_lo_posterior() -> None:

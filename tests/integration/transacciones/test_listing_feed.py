@@ -1,0 +1,73 @@
+"""The listing feed's tail on the real Kafka (a scratch topic): `caught_up` returns once every event in the topic at
+the call is in the index, although the tail's fetches wait for more bytes (listing_feed.FETCH_WAIT_MS)."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from bson import ObjectId
+
+from contracts.envelope import envelope_for
+from contracts.transacciones import TransaccionSolicitada
+from services.platform.kafka_link import KafkaLink
+from services.transacciones.listing import Listado
+from services.transacciones.listing_feed import ListingFeed
+from services.transacciones.repository import Filtro
+from tests.integration.conftest import KAFKA
+
+
+@pytest.fixture
+async def topic() -> AsyncIterator[str]:
+    name = f"test.listing.{uuid.uuid4().hex[:12]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    await admin.create_topics([NewTopic(name, 3, 1)])
+    try:
+        yield name
+    finally:
+        await admin.delete_topics([name])
+        await admin.close()
+
+
+def _solicitada(oid: ObjectId) -> TransaccionSolicitada:
+    return TransaccionSolicitada(
+        transaccion_id=f"TRX{oid}",
+        id=str(oid),
+        tipo="DEPOSITO",
+        monto=Decimal("1.00"),
+        moneda="PEN",
+        cuenta_destino_id=7,
+        fecha=datetime.now(UTC),
+    )
+
+
+async def test_caught_up_espera_a_que_el_indice_tenga_todo_lo_que_el_topico_tiene(topic: str) -> None:
+    listado = Listado()
+    feed = ListingFeed(listado)
+    assert not await feed.caught_up(), "no tail running yet"
+    stop = asyncio.Event()
+    async with KafkaLink(KAFKA, client_id="test-listing") as link:
+        tail = asyncio.ensure_future(feed.loop(link, KAFKA, "test", topic=topic)(stop))
+        try:
+            await feed.wait_placed()
+            producer = await link.producer()
+            for _ in range(5):
+                ids = [ObjectId() for _ in range(20)]
+                for oid in ids:
+                    env = envelope_for(_solicitada(oid), source="/transacciones")
+                    await producer.send(topic, env.value(), key=str(oid).encode(), headers=env.headers())
+                await producer.flush()
+                started = time.monotonic()
+                assert await feed.caught_up()
+                waited = time.monotonic() - started
+                listed, _ = listado.page(Filtro(estado="PENDIENTE"), 0, 1000)
+                assert set(ids) <= set(listed), f"caught up after {waited:.3f} s without every event"
+        finally:
+            stop.set()
+            await tail
+    assert not await feed.caught_up(), "the tail stopped"
