@@ -70,6 +70,8 @@ def save(name: str, results: list[dict[str, Any]], extra: Mapping[str, Any] | No
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"benchmark": name, "results": results, **(extra or {})}, indent=2) + "\n")
     columns = ["name", "concurrency", "requests", "rps", "p50_ms", "p99_ms", "max_ms", "errors"]
+    if any("machine_ms" in r for r in results):
+        columns.append("machine_ms")  # bench/_machine.py: the machine's speed during that measurement
     widths = [max(len(c), *(len(str(r.get(c, ""))) for r in results)) for c in columns]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for r in results:

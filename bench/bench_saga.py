@@ -37,6 +37,7 @@ from bank.auth import bearer_auth
 from bench._cpu import per_unit, print_table, supervisor_programs, this_stack
 from bench._harness import RESULTS, concurrency_levels, measure, percentile, save
 from bench._lote import lote
+from bench._machine import machine_ms
 from bench._profile import Profiler, print_top, python_programs
 from bench._raw_mariadb import raw_balance_updates
 
@@ -305,8 +306,10 @@ async def _saga(
         async def with_cpu(run: Awaitable[dict[str, Any]]) -> dict[str, Any]:
             resends.clear()
             polls.clear()
+            speed_before = machine_ms()
             with stack_cpu() as used:
                 result = await run
+            result["machine_ms"] = round((speed_before + machine_ms()) / 2, 1)
             result["client_posts"] = dict(polls)  # "202": long polls that ended still running
             result["client_resends"] = dict(resends)
             result["cpu_ms_per_transfer"] = cpu_per_transfer(used, result["requests"] - result["errors"])
