@@ -6,19 +6,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bson import ObjectId
 
 from contracts.envelope import envelope_for
-from contracts.transacciones import TransaccionSolicitada
 from services.platform.kafka_link import KafkaLink
 from services.transacciones.listing import Listado
 from services.transacciones.listing_feed import ListingFeed
 from services.transacciones.repository import Filtro
 from tests.integration.conftest import KAFKA
+from tests.transaccion_eventos import transferencia
 
 
 @pytest.fixture
@@ -34,18 +33,6 @@ async def topic() -> AsyncIterator[str]:
         await admin.close()
 
 
-def _solicitada(oid: ObjectId) -> TransaccionSolicitada:
-    return TransaccionSolicitada(
-        transaccion_id=f"TRX{oid}",
-        id=str(oid),
-        tipo="DEPOSITO",
-        monto=Decimal("1.00"),
-        moneda="PEN",
-        cuenta_destino_id=7,
-        fecha=datetime.now(UTC),
-    )
-
-
 async def test_caught_up_espera_a_que_el_indice_tenga_todo_lo_que_el_topico_tiene(topic: str) -> None:
     listado = Listado()
     feed = ListingFeed(listado)
@@ -59,7 +46,7 @@ async def test_caught_up_espera_a_que_el_indice_tenga_todo_lo_que_el_topico_tien
             for _ in range(5):
                 ids = [ObjectId() for _ in range(20)]
                 for oid in ids:
-                    env = envelope_for(_solicitada(oid), source="/transacciones")
+                    env = envelope_for(transferencia(oid, datetime.now(UTC)), source="/transacciones")
                     await producer.send(topic, env.value(), key=str(oid).encode(), headers=env.headers())
                 await producer.flush()
                 started = time.monotonic()

@@ -2,7 +2,6 @@
 payload only, skipping records that are not ours and event types the lists do not need."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -11,10 +10,11 @@ from bson import ObjectId
 from contracts import topics
 from contracts.base import Message
 from contracts.envelope import envelope_for
-from contracts.transacciones import TasaCambio, TiposCambioActualizados, TransaccionRegistrada, TransaccionSolicitada
+from contracts.transacciones import TasaCambio, TiposCambioActualizados, TransaccionRegistrada
 from services.transacciones.listing import Listado
 from services.transacciones.listing_feed import ListingFeed
 from services.transacciones.repository import Filtro
+from tests.transaccion_eventos import transferencia
 
 FECHA = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
@@ -28,19 +28,6 @@ def _event(offset: int, message: Message) -> ConsumerRecord[Any, Any]:
     return _record(offset, env.value(), env.headers())
 
 
-def _transfer(oid: ObjectId, kind: type[TransaccionSolicitada | TransaccionRegistrada]) -> Message:
-    return kind(
-        transaccion_id=f"TRX{oid}",
-        id=str(oid),
-        tipo="TRANSFERENCIA",
-        monto=Decimal("5.00"),
-        moneda="PEN",
-        cuenta_origen_id=1,
-        cuenta_destino_id=2,
-        fecha=FECHA,
-    )
-
-
 def test_indexa_los_eventos_de_transaccion_y_salta_lo_demas() -> None:
     listado = Listado()
     feed = ListingFeed(listado)
@@ -49,12 +36,12 @@ def test_indexa_los_eventos_de_transaccion_y_salta_lo_demas() -> None:
     tasas = TiposCambioActualizados(version=1, tasas=[tasa], cambiadas=["USD/PEN"], actualizado=FECHA)
     feed.apply(
         [
-            _event(0, _transfer(done, TransaccionSolicitada)),
+            _event(0, transferencia(done, FECHA)),
             _record(1, b"{not json", [("ce_type", b"bank.transacciones.TransaccionRegistrada.v1")]),
             _record(2, b"{}", []),
             _event(3, tasas),
-            _event(4, _transfer(pending, TransaccionSolicitada)),
-            _event(5, _transfer(done, TransaccionRegistrada)),
+            _event(4, transferencia(pending, FECHA)),
+            _event(5, transferencia(done, FECHA, TransaccionRegistrada)),
         ]
     )
     assert feed.applied == 3
