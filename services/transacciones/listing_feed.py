@@ -36,7 +36,9 @@ FETCH_WAIT_MS = 100
 """The tail's fetch waits this long for BULK_FETCH_BYTES: big fetches under load, and a list that waits for the
 tail (`caught_up`) waits about this long at most while Kafka is well."""
 CATCH_UP_SECONDS = 3.0
-"""How long a list waits for the tail at most (Kafka slow or away: it answers with what the index has)."""
+"""How long a list waits for the tail at most (Kafka slow or away: it answers with what the index has). After one
+such wait the lists stop waiting until the tail reads something again, so an outage does not make every list slow
+(and while Kafka is away no saga ends anyway)."""
 
 
 class ListingFeed:
@@ -48,12 +50,13 @@ class ListingFeed:
         self._ends: AIOKafkaConsumer | None = None  # reads the topic's end offsets, while the tail runs
         self._read: dict[TopicPartition, int] = {}  # per partition, the next offset the tail will read
         self._moved = asyncio.Event()  # set (and replaced) each time the tail has applied a fetch
+        self._stalled = False  # a wait ran out; cleared when the tail reads something again
 
     async def caught_up(self, timeout: float = CATCH_UP_SECONDS) -> bool:
         """Wait until every event in the topic now is applied to the index; False when no tail runs or it did not
         get there within `timeout`."""
         consumer, reader = self._consumer, self._ends
-        if consumer is None or reader is None:
+        if consumer is None or reader is None or self._stalled:
             return False
         try:
             async with asyncio.timeout(timeout):
@@ -61,14 +64,19 @@ class ListingFeed:
                 while any(self._read.get(tp, -1) < end for tp, end in ends.items()):
                     await self._moved.wait()
         except (TimeoutError, KafkaError) as exc:
-            log.warning("listing feed not caught up within %.1f s: %r", timeout, exc)
+            if not self._stalled:
+                log.warning("listing feed not caught up within %.1f s (%r): lists stop waiting for it", timeout, exc)
+            self._stalled = True
             return False
         return True
 
     async def _note_positions(self, consumer: AIOKafkaConsumer) -> None:
         """After a fetch is applied: where the tail stands, and wake the lists waiting on it."""
         for tp in consumer.assignment():
-            self._read[tp] = await consumer.position(tp)
+            position = await consumer.position(tp)
+            if position > self._read.get(tp, position):
+                self._stalled = False
+            self._read[tp] = position
         self._moved.set()
         self._moved = asyncio.Event()
 

@@ -584,16 +584,15 @@ class TransaccionesService:
             rows = (
                 None if filtro.cuentas is not None else await self.vecinas.de_las_otras(self.ownership, authorization)
             )
-            self.read_your_writes["scan" if rows is None else "peers"] += 1
+            scanned = rows is None
+            self.read_your_writes["scan" if scanned else "peers"] += 1
             if rows is None:
                 rows = [raw async for raw in self.writer.repo.list_scans(LIST_FIELDS)[0]]
-                self.listado.add_scanned(rows)
+            self.listado.add_scanned(rows)
+            if scanned and self.al_dia is not None:
                 # One the others ended left that collection once its events were out (maybe before the scan), and
                 # reaches the index only as those events: wait for the tail to read what the topic holds now.
-                if self.al_dia is not None:
-                    await self.al_dia()
-            else:
-                self.listado.add_scanned(rows)
+                await self.al_dia()
         ids, total = self.listado.page(filtro, skip, limit)
         docs = await asyncio.gather(*(self.cache.get(i) for i in ids))
         return [d for d in docs if d is not None], total

@@ -1,5 +1,6 @@
 """The listing feed's tail on the real Kafka (a scratch topic): `caught_up` returns once every event in the topic at
-the call is in the index, although the tail's fetches wait for more bytes (listing_feed.FETCH_WAIT_MS)."""
+the call is in the index, although the tail's fetches wait for more bytes (listing_feed.FETCH_WAIT_MS); after a
+wait that ran out, lists do not wait again until the tail reads something."""
 
 import asyncio
 import time
@@ -16,6 +17,7 @@ from services.platform.kafka_link import KafkaLink
 from services.transacciones.listing import Listado
 from services.transacciones.listing_feed import ListingFeed
 from services.transacciones.repository import Filtro
+from tests.conftest import eventually
 from tests.integration.conftest import KAFKA
 from tests.transaccion_eventos import transferencia
 
@@ -58,3 +60,29 @@ async def test_caught_up_espera_a_que_el_indice_tenga_todo_lo_que_el_topico_tien
             stop.set()
             await tail
     assert not await feed.caught_up(), "the tail stopped"
+
+
+async def test_una_espera_agotada_no_hace_esperar_a_las_listas_hasta_que_la_cola_lea_de_nuevo(topic: str) -> None:
+    """Kafka slow or away: one list waits CATCH_UP_SECONDS, the next ones answer at once (no saga ends meanwhile
+    anyway) until the tail reads something again."""
+    feed = ListingFeed(Listado())
+    stop = asyncio.Event()
+    async with KafkaLink(KAFKA, client_id="test-listing") as link:
+        tail = asyncio.ensure_future(feed.loop(link, KAFKA, "test", topic=topic)(stop))
+        try:
+            await feed.wait_placed()
+            producer = await link.producer()
+            env = envelope_for(transferencia(ObjectId(), datetime.now(UTC)), source="/transacciones")
+            await producer.send_and_wait(topic, env.value(), headers=env.headers())
+            assert not await feed.caught_up(timeout=0.001), "the tail's fetch waits longer than that"
+            started = time.monotonic()
+            assert not await feed.caught_up()
+            assert time.monotonic() - started < 0.05, "a list waits again before the tail read anything"
+
+            async def waits_again() -> bool:
+                return await feed.caught_up()
+
+            await eventually(waits_again, timeout=10, interval=0.05, what="the tail read the event")
+        finally:
+            stop.set()
+            await tail
